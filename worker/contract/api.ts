@@ -1,0 +1,178 @@
+/**
+ * The HTTP contract shared by the Worker and the web app: request bodies are validated with these
+ * schemas on the server, and the web app types (and, where useful, parses) responses with them.
+ * Field names are fixed by the public API contract; add, never rename.
+ */
+import { z } from "zod";
+
+export const GENERATION_STATUSES = [
+  "queued",
+  "starting",
+  "running",
+  "succeeded",
+  "failed",
+  "canceled",
+  "timed_out",
+] as const;
+export const generationStatusSchema = z.enum(GENERATION_STATUSES);
+export type GenerationStatus = z.infer<typeof generationStatusSchema>;
+
+export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set([
+  "succeeded",
+  "failed",
+  "canceled",
+  "timed_out",
+]);
+export const isTerminalStatus = (status: GenerationStatus): boolean => TERMINAL_STATUSES.has(status);
+
+/** RFC 9457 problem details, the one error shape of the API. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+export const credentialsSchema = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address" })),
+  password: z
+    .string()
+    .min(8, { message: "Use at least 8 characters" })
+    .max(256, { message: "Use at most 256 characters" }),
+});
+export type Credentials = z.infer<typeof credentialsSchema>;
+
+export const createTokenSchema = z.object({ name: z.string().trim().min(1).max(100) });
+
+const modelIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/i, { message: "Use the form owner/name" });
+
+export const createSessionSchema = z.object({
+  title: z.string().trim().min(1).max(200).optional(),
+  model: modelIdSchema.optional(),
+});
+export type CreateSessionRequest = z.infer<typeof createSessionSchema>;
+
+export const renameSessionSchema = z.object({ title: z.string().trim().min(1).max(200) });
+
+export const generationParamsSchema = z
+  .object({
+    width: z.number().int().min(64).max(2048).optional(),
+    height: z.number().int().min(64).max(2048).optional(),
+    steps: z.number().int().min(1).max(500).optional(),
+    guidance: z.number().min(0).max(50).optional(),
+    strength: z.number().min(0).max(1).optional(),
+    scheduler: z.string().max(64).optional(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    numOutputs: z.number().int().min(1).max(4).optional(),
+  })
+  // Model-specific inputs (e.g. `aspect_ratio`, `output_format`) pass through and are checked
+  // against the model's own schema.
+  .catchall(z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]));
+export type GenerationParams = z.infer<typeof generationParamsSchema>;
+
+export const createGenerationSchema = z.object({
+  model: modelIdSchema,
+  prompt: z.string().trim().min(1, { message: "Describe the image" }).max(4000),
+  negativePrompt: z.string().trim().max(4000).optional(),
+  params: generationParamsSchema.optional(),
+  parentGenerationId: z.string().min(1).max(64).optional(),
+  sourceAssetId: z.string().min(1).max(64).optional(),
+  maskAssetId: z.string().min(1).max(64).optional(),
+  referenceImageIds: z.array(z.string().min(1).max(64)).max(8).optional(),
+});
+export type CreateGenerationRequest = z.infer<typeof createGenerationSchema>;
+
+export const listSessionsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(24),
+  cursor: z.string().max(200).optional(),
+  q: z.string().trim().max(200).optional(),
+  sort: z.enum(["updated", "created", "generations", "successRate"]).default("updated"),
+  order: z.enum(["desc", "asc"]).default("desc"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+export const userSchema = z.object({ id: z.string(), email: z.string() });
+export type User = z.infer<typeof userSchema>;
+
+export const assetRoleSchema = z.enum(["input", "mask", "output"]);
+export type AssetRole = z.infer<typeof assetRoleSchema>;
+
+export const assetSchema = z.object({
+  id: z.string(),
+  role: assetRoleSchema,
+  url: z.string(),
+  thumbnailUrl: z.string(),
+  mimeType: z.string(),
+  sizeBytes: z.number(),
+  width: z.number().nullable(),
+  height: z.number().nullable(),
+  sha256: z.string(),
+  createdAt: z.string(),
+});
+export type Asset = z.infer<typeof assetSchema>;
+
+export const generationSchema = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  parentGenerationId: z.string().nullable(),
+  status: generationStatusSchema,
+  model: z.string(),
+  prompt: z.string(),
+  negativePrompt: z.string().nullable(),
+  params: generationParamsSchema,
+  error: z.string().nullable(),
+  predictionId: z.string().nullable(),
+  progress: z.number().min(0).max(1),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  cost: z.number().nullable(),
+  outputs: z.array(assetSchema),
+  inputs: z.array(assetSchema),
+});
+export type Generation = z.infer<typeof generationSchema>;
+
+export const sessionSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  model: z.string().nullable(),
+  thumbnailUrl: z.string().nullable(),
+  generationCount: z.number(),
+  succeededCount: z.number(),
+  failedCount: z.number(),
+  lastActivityAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Session = z.infer<typeof sessionSchema>;
+
+export const sessionDetailSchema = sessionSchema.extend({ generations: z.array(generationSchema) });
+export type SessionDetail = z.infer<typeof sessionDetailSchema>;
+
+export const pageSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const modelSummarySchema = z.object({
+  id: z.string(),
+  kind: z.enum(["image", "video"]),
+  description: z.string(),
+  capabilities: z.object({
+    textToImage: z.boolean(),
+    imageToImage: z.boolean(),
+    mask: z.boolean(),
+    references: z.boolean(),
+  }),
+});
+export type ModelSummary = z.infer<typeof modelSummarySchema>;

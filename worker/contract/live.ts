@@ -1,0 +1,27 @@
+/**
+ * The one WebSocket message union of the live session channel, shared by the session's Durable
+ * Object (which sends) and the web app (which receives).
+ */
+import { z } from "zod";
+import { generationSchema, sessionSchema } from "./api";
+
+export const liveServerMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("snapshot"),
+    session: sessionSchema,
+    generations: z.array(generationSchema),
+  }),
+  z.object({ type: z.literal("generation.updated"), generation: generationSchema }),
+  z.object({
+    type: z.literal("generation.progress"),
+    generationId: z.string(),
+    progress: z.number().min(0).max(1),
+  }),
+  z.object({ type: z.literal("session.updated"), session: sessionSchema }),
+  z.object({ type: z.literal("pong") }),
+  z.object({ type: z.literal("error"), detail: z.string() }),
+]);
+export type LiveServerMessage = z.infer<typeof liveServerMessageSchema>;
+
+export const liveClientMessageSchema = z.discriminatedUnion("type", [z.object({ type: z.literal("ping") })]);
+export type LiveClientMessage = z.infer<typeof liveClientMessageSchema>;
