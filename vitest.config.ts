@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET } from "./worker/test/constants";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
@@ -7,14 +8,34 @@ export default defineConfig(async () => {
     test: {
       projects: [
         {
-          // Worker tests run inside workerd against the real local D1, R2, Durable Objects and Queues.
+          // Worker tests run inside workerd against the real local D1, R2, Durable Objects and Queues,
+          // with the Replicate emulator (started on Node by the global setup) as the backend.
           plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+            cloudflareTest(({ inject }) => {
+              const emulatorUrl = inject("emulatorUrl");
+              return {
+                wrangler: { configPath: "./wrangler.toml" },
+                miniflare: {
+                  bindings: {
+                    TEST_MIGRATIONS: migrations,
+                    EMULATOR_URL: emulatorUrl,
+                    REPLICATE_API_TOKEN: "r8_test_token",
+                    REPLICATE_BASE_URL: `${emulatorUrl}/v1`,
+                    REPLICATE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+                    REPLICATE_OUTPUT_HOSTS: new URL(emulatorUrl).host,
+                    PUBLIC_URL: TEST_PUBLIC_URL,
+                  },
+                },
+              };
             }),
           ],
-          test: { name: "worker", include: ["worker/test/**/*.test.ts"] },
+          test: {
+            name: "worker",
+            include: ["worker/test/**/*.test.ts"],
+            globalSetup: ["worker/test/global-setup.ts"],
+            setupFiles: ["worker/test/setup.ts"],
+            testTimeout: 30_000,
+          },
         },
         {
           // The Replicate emulator runs on Node, as it does under `npm run dev`.

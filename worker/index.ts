@@ -1,3 +1,16 @@
-import { DurableObject } from "cloudflare:workers";
-export class SessionRoom extends DurableObject<Env> { async hi() { return "hi"; } }
-export default { async fetch() { return new Response("ok"); } } satisfies ExportedHandler<Env>;
+/**
+ * The Worker's entry: wires HTTP, the completions queue and the cron jobs. Nothing else lives here.
+ */
+import { app } from "./app";
+import { consumeCompletions } from "./completions/consumer";
+import { runScheduled } from "./cron";
+
+export { SessionRoom } from "./durable-objects/session-room";
+
+const worker: ExportedHandler<Env> = {
+  fetch: app.fetch,
+  queue: consumeCompletions,
+  scheduled: runScheduled,
+};
+
+export default worker;

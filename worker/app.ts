@@ -1,0 +1,50 @@
+/**
+ * The HTTP API: shared context, the routes, and the one error handler that turns every failure
+ * into problem+json.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { createDb } from "./db/client";
+import type { AppEnv } from "./http/types";
+import { readConfig } from "./lib/config";
+import { log } from "./lib/logger";
+import { ProblemError, problemResponse } from "./lib/problem";
+import { assetRoutes } from "./routes/assets";
+import { authRoutes } from "./routes/auth";
+import { generationRoutes, sessionGenerationRoutes } from "./routes/generations";
+import { healthRoutes } from "./routes/health";
+import { liveRoutes } from "./routes/live";
+import { modelRoutes } from "./routes/models";
+import { sessionRoutes } from "./routes/sessions";
+import { webhookRoutes } from "./routes/webhooks";
+
+export const app = new Hono<AppEnv>().basePath("/api");
+
+app.use(async (c, next) => {
+  c.set("db", createDb(c.env.DB));
+  c.set("config", readConfig(c.env));
+  await next();
+});
+
+app
+  .route("/", authRoutes)
+  .route("/health", healthRoutes)
+  .route("/models", modelRoutes)
+  .route("/sessions", liveRoutes)
+  .route("/sessions", sessionGenerationRoutes)
+  .route("/sessions", sessionRoutes)
+  .route("/generations", generationRoutes)
+  .route("/assets", assetRoutes)
+  .route("/webhooks", webhookRoutes);
+
+app.notFound(() => problemResponse(new ProblemError(404, "No such endpoint.")));
+
+app.onError((error, c) => {
+  if (error instanceof ProblemError) return problemResponse(error);
+  if (error instanceof HTTPException) {
+    // Hono's own rejections, e.g. a body that is not valid JSON.
+    return problemResponse(new ProblemError(error.status, error.message || "The request could not be processed."));
+  }
+  log.error("request.failed", { method: c.req.method, path: c.req.path, error });
+  return problemResponse(new ProblemError(500, "Something went wrong on our side. Nothing you sent was lost; try again."));
+});

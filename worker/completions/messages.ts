@@ -1,0 +1,11 @@
+/** The messages carried by the completions queue: a prediction's state, from a webhook or a poll. */
+import { z } from "zod";
+
+export const completionMessageSchema = z.object({
+  type: z.literal("prediction"),
+  source: z.enum(["webhook", "poll"]),
+  /** The prediction as Replicate sent it; validated again by the consumer. */
+  prediction: z.unknown(),
+  receivedAt: z.number(),
+});
+export type CompletionMessage = z.infer<typeof completionMessageSchema>;

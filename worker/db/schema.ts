@@ -1,0 +1,141 @@
+/**
+ * D1 schema. Every user-owned row carries `userId` so each query can be scoped to its owner.
+ * Times are stored as integer milliseconds since the epoch.
+ */
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AssetRole, GenerationParams, GenerationStatus } from "../contract/api";
+
+const createdAt = () =>
+  integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .$defaultFn(() => new Date());
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Browser sign-in sessions; the id is the SHA-256 of the cookie value, never the value itself. */
+export const authSessions = sqliteTable(
+  "auth_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("auth_sessions_user_idx").on(t.userId)],
+);
+
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: createdAt(),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId)],
+);
+
+export const imageSessions = sqliteTable(
+  "image_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    model: text("model"),
+    thumbnailAssetId: text("thumbnail_asset_id"),
+    // Counters kept by the session's Durable Object so lists sort and filter without aggregates.
+    generationCount: integer("generation_count").notNull().default(0),
+    succeededCount: integer("succeeded_count").notNull().default(0),
+    failedCount: integer("failed_count").notNull().default(0),
+    lastActivityAt: integer("last_activity_at", { mode: "timestamp_ms" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("image_sessions_user_updated_idx").on(t.userId, t.updatedAt),
+    index("image_sessions_user_created_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+export const generations = sqliteTable(
+  "generations",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => imageSessions.id, { onDelete: "cascade" }),
+    // No foreign key: a child keeps its lineage when its parent is deleted.
+    parentGenerationId: text("parent_generation_id"),
+    status: text("status").$type<GenerationStatus>().notNull().default("queued"),
+    model: text("model").notNull(),
+    prompt: text("prompt").notNull(),
+    negativePrompt: text("negative_prompt"),
+    params: text("params", { mode: "json" }).$type<GenerationParams>().notNull(),
+    sourceAssetId: text("source_asset_id"),
+    maskAssetId: text("mask_asset_id"),
+    predictionId: text("prediction_id").unique(),
+    progress: real("progress").notNull().default(0),
+    error: text("error"),
+    /** Why the last attempt to store outputs failed; becomes `error` if it never succeeds. */
+    pipelineError: text("pipeline_error"),
+    createdAt: createdAt(),
+    submittedAt: integer("submitted_at", { mode: "timestamp_ms" }),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    durationMs: integer("duration_ms"),
+    cost: real("cost"),
+  },
+  (t) => [
+    index("generations_session_created_idx").on(t.sessionId, t.createdAt),
+    index("generations_user_created_idx").on(t.userId, t.createdAt),
+    index("generations_parent_idx").on(t.parentGenerationId),
+    index("generations_status_idx").on(t.status, t.submittedAt),
+  ],
+);
+
+export const assets = sqliteTable(
+  "assets",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    generationId: text("generation_id").references(() => generations.id, { onDelete: "set null" }),
+    role: text("role").$type<AssetRole>().notNull(),
+    /** Index of an output within its generation; null for inputs and masks. */
+    outputIndex: integer("output_index"),
+    r2Key: text("r2_key").notNull(),
+    mimeType: text("mime_type").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    sha256: text("sha256").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // One row per output of a generation, however many times its completion is delivered.
+    uniqueIndex("assets_generation_output_idx").on(t.generationId, t.outputIndex),
+    index("assets_user_created_idx").on(t.userId, t.createdAt),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type ImageSessionRow = typeof imageSessions.$inferSelect;
+export type GenerationRow = typeof generations.$inferSelect;
+export type AssetRow = typeof assets.$inferSelect;

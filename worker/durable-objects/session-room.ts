@@ -1,0 +1,448 @@
+/**
+ * SessionRoom: one Durable Object per image session. It owns the session's generation queue (kept in
+ * its SQLite storage, so it survives eviction and restarts), submits predictions to Replicate in
+ * order within a concurrency limit, polls when webhooks are late, applies every state change to D1
+ * exactly once, and fans changes out to every open browser over hibernating WebSockets.
+ *
+ * RPC only; `fetch` exists just to accept the WebSocket upgrade.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { isTerminalStatus, type Generation } from "../contract/api";
+import { liveClientMessageSchema, type LiveServerMessage } from "../contract/live";
+import { createDb, type Database } from "../db/client";
+import type { CompletionMessage } from "../completions/messages";
+import {
+  applyRunningUpdate,
+  completeGeneration,
+  loadGeneration,
+  markSubmitted,
+  type TerminalUpdate,
+} from "../generations/lifecycle";
+import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
+import { readConfig, type AppConfig } from "../lib/config";
+import { errorMessage, log } from "../lib/logger";
+import { buildModelInput, costOf, findModel } from "../replicate/catalog";
+import { GatewayError, ReplicateGateway } from "../replicate/gateway";
+import {
+  errorMessageOf,
+  generationStatusOf,
+  isTerminalPrediction,
+  outputUrls,
+  parseTime,
+  predictSeconds,
+  progressOf,
+  type Prediction,
+} from "../replicate/prediction";
+
+export const DEFAULT_SESSION_CONCURRENCY = 4;
+const MAX_SUBMIT_ATTEMPTS = 5;
+/** With webhooks, poll only as a safety net; without them, polling is how results arrive. */
+const POLL_AFTER_WEBHOOK_MS = 20_000;
+const POLL_WITHOUT_WEBHOOK_MS = 1_500;
+/** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
+const RUN_DEADLINE_MS = 35 * 60_000;
+const MAX_CLIENT_MESSAGE_BYTES = 4_096;
+/** Waiting jobs whose parent (if any) is no longer in this queue. */
+const READY_TO_SUBMIT = "state = 'waiting' AND (wait_for IS NULL OR wait_for NOT IN (SELECT generation_id FROM jobs))";
+
+type JobState = "waiting" | "active";
+type JobRow = {
+  generation_id: string;
+  seq: number;
+  state: JobState;
+  wait_for: string | null;
+  prediction_id: string | null;
+  attempts: number;
+  due_at: number;
+  submitted_at: number | null;
+};
+
+type SocketAttachment = { userId: string; sessionId: string };
+
+export class SessionRoom extends DurableObject<Env> {
+  private readonly db: Database;
+  private readonly config: AppConfig;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = createDb(env.DB);
+    this.config = readConfig(env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS jobs (
+        generation_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        wait_for TEXT,
+        prediction_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER NOT NULL,
+        submitted_at INTEGER
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    // Pings are answered by the runtime itself, without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  private get concurrency(): number {
+    const configured = Number((this.env as { SESSION_CONCURRENCY?: unknown }).SESSION_CONCURRENCY);
+    return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_SESSION_CONCURRENCY;
+  }
+
+  private gateway(): ReplicateGateway {
+    return new ReplicateGateway(this.config);
+  }
+
+  private jobs(where = "1 = 1", ...bindings: (string | number | null)[]): JobRow[] {
+    return this.ctx.storage.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY seq`, ...bindings).toArray();
+  }
+
+  private job(generationId: string): JobRow | undefined {
+    return this.jobs("generation_id = ?", generationId)[0];
+  }
+
+  private removeJob(generationId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE generation_id = ?", generationId);
+  }
+
+  private rememberSession(sessionId: string): void {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sessionId', ?)", sessionId);
+  }
+
+  private sessionId(): string | null {
+    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sessionId'").toArray()[0]?.value ?? null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // RPC
+  // ---------------------------------------------------------------------------------------------
+
+  /** Adds a stored, queued generation to this session's queue. Idempotent. */
+  async enqueue(sessionId: string, generationId: string, waitFor: string | null = null): Promise<void> {
+    this.rememberSession(sessionId);
+    const seq = (this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n);
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at) VALUES (?, ?, 'waiting', ?, 0, ?)",
+      generationId,
+      seq,
+      waitFor,
+      Date.now(),
+    );
+    await this.broadcastGeneration(generationId);
+    await this.scheduleAlarm(Date.now());
+  }
+
+  /** A prediction update, from the completion consumer (webhooks and polls both end up here). */
+  async applyPrediction(generationId: string, prediction: Prediction): Promise<void> {
+    if (isTerminalPrediction(prediction)) {
+      await this.finish(generationId, this.terminalUpdate(generationId, prediction, await loadGeneration(this.db, generationId)));
+      return;
+    }
+    const status = generationStatusOf(prediction);
+    const progress = progressOf(prediction);
+    const before = await loadGeneration(this.db, generationId);
+    const changed = await applyRunningUpdate(this.db, generationId, {
+      status: status === "running" ? "running" : "starting",
+      progress,
+      startedAt: parseTime(prediction.started_at),
+    });
+    // Events are flowing: push the safety-net poll back.
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
+      Date.now() + this.pollInterval(),
+      generationId,
+    );
+    if (!changed) return;
+    if (before && before.status === (status === "running" ? "running" : "starting") && progress !== null) {
+      this.broadcast({ type: "generation.progress", generationId, progress });
+    } else {
+      await this.broadcastGeneration(generationId);
+    }
+  }
+
+  /** The outputs could not be stored, after every retry: the generation fails with the reason. */
+  async failGeneration(generationId: string, message: string): Promise<void> {
+    await this.finish(generationId, { status: "failed", error: message, startedAt: null, completedAt: new Date(), cost: null });
+  }
+
+  /** Cancels a queued generation (never submitted) or a running one (canceled at Replicate). */
+  async cancel(generationId: string): Promise<Generation | null> {
+    const job = this.job(generationId);
+    if (job?.prediction_id) {
+      try {
+        await this.gateway().cancelPrediction(job.prediction_id);
+      } catch (error) {
+        // Already finished at Replicate, or unreachable: our record still stops here.
+        log.warn("replicate.cancel_failed", { generationId, predictionId: job.prediction_id, error: errorMessage(error) });
+      }
+    }
+    const generation = await loadGeneration(this.db, generationId);
+    if (generation && !isTerminalStatus(generation.status)) {
+      await this.finish(generationId, { status: "canceled", error: null, startedAt: null, completedAt: new Date(), cost: null });
+    }
+    return generationView(this.db, generationId);
+  }
+
+  /** Polls every in-flight prediction now (the cron sweep's nudge for stuck generations). */
+  async sweep(): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE state = 'active'", Date.now());
+    await this.scheduleAlarm(Date.now());
+  }
+
+  /** Forgets this session's queue (the session was deleted). */
+  async destroy(): Promise<void> {
+    for (const socket of this.ctx.getWebSockets()) socket.close(1000, "Session deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Generations this room is still responsible for (for tests and diagnostics). */
+  async pendingJobs(): Promise<{ generationId: string; state: JobState; predictionId: string | null }[]> {
+    return this.jobs().map((job) => ({ generationId: job.generation_id, state: job.state, predictionId: job.prediction_id }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // WebSockets
+  // ---------------------------------------------------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    const userId = request.headers.get("X-Studio-User");
+    const sessionId = request.headers.get("X-Studio-Session");
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !userId || !sessionId) {
+      return new Response("Expected a WebSocket upgrade", { status: 426 });
+    }
+    this.rememberSession(sessionId);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [userId]);
+    server.serializeAttachment({ userId, sessionId } satisfies SocketAttachment);
+    const [session, generations] = await Promise.all([sessionView(this.db, sessionId), sessionGenerationViews(this.db, sessionId)]);
+    if (session) server.send(JSON.stringify({ type: "snapshot", session, generations } satisfies LiveServerMessage));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const size = typeof message === "string" ? message.length : message.byteLength;
+    if (size > MAX_CLIENT_MESSAGE_BYTES) {
+      socket.close(1009, "Message too large");
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message));
+    } catch {
+      parsed = null;
+    }
+    const result = liveClientMessageSchema.safeParse(parsed);
+    if (!result.success) {
+      socket.send(JSON.stringify({ type: "error", detail: "Unknown message" } satisfies LiveServerMessage));
+      return;
+    }
+    if (result.data.type === "ping") socket.send(JSON.stringify({ type: "pong" } satisfies LiveServerMessage));
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+    try {
+      socket.close(code === 1005 ? 1000 : code, "Closing");
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private broadcast(message: LiveServerMessage): void {
+    const payload = JSON.stringify(message);
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.send(payload);
+      } catch {
+        // A socket that is closing misses this message; it gets a fresh snapshot when it reconnects.
+      }
+    }
+  }
+
+  private async broadcastGeneration(generationId: string): Promise<void> {
+    if (this.ctx.getWebSockets().length === 0) return;
+    const generation = await generationView(this.db, generationId);
+    if (generation) this.broadcast({ type: "generation.updated", generation });
+  }
+
+  private async broadcastSession(): Promise<void> {
+    const sessionId = this.sessionId();
+    if (!sessionId || this.ctx.getWebSockets().length === 0) return;
+    const session = await sessionView(this.db, sessionId);
+    if (session) this.broadcast({ type: "session.updated", session });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The queue
+  // ---------------------------------------------------------------------------------------------
+
+  private pollInterval(): number {
+    return this.config.publicUrl ? POLL_AFTER_WEBHOOK_MS : POLL_WITHOUT_WEBHOOK_MS;
+  }
+
+  private terminalUpdate(
+    generationId: string,
+    prediction: Prediction,
+    generation: Awaited<ReturnType<typeof loadGeneration>>,
+  ): TerminalUpdate {
+    const status = generationStatusOf(prediction);
+    const terminal = status === "succeeded" || status === "failed" || status === "canceled" || status === "timed_out" ? status : "failed";
+    const error =
+      terminal === "failed"
+        ? (errorMessageOf(prediction) ?? "The model failed without saying why.")
+        : terminal === "timed_out"
+          ? "Replicate stopped the prediction before it started (deadline reached)."
+          : null;
+    const cost = terminal === "succeeded" || terminal === "canceled"
+      ? costOf(generation ? findModel(generation.model) : undefined, outputUrls(prediction).length, predictSeconds(prediction))
+      : null;
+    log.info("generation.terminal_event", { generationId, predictionId: prediction.id, status: terminal });
+    return {
+      status: terminal,
+      error,
+      startedAt: parseTime(prediction.started_at),
+      completedAt: parseTime(prediction.completed_at) ?? new Date(),
+      cost,
+    };
+  }
+
+  private async finish(generationId: string, update: TerminalUpdate): Promise<void> {
+    const changed = await completeGeneration(this.db, generationId, update);
+    this.removeJob(generationId);
+    if (changed) {
+      log.info("generation.completed", { generationId, sessionId: this.sessionId() ?? undefined, status: update.status });
+      await this.broadcastGeneration(generationId);
+      await this.broadcastSession();
+    }
+    // A slot is free, and children waiting on this generation can now start or fail.
+    await this.scheduleAlarm(Date.now());
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const job of this.jobs("state = 'active' AND due_at <= ?", now)) await this.poll(job);
+    await this.submitReady();
+    await this.scheduleAlarm();
+  }
+
+  /** Submits waiting generations in arrival order while there are free slots. */
+  private async submitReady(): Promise<void> {
+    for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
+      const active = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'").one().n;
+      if (active >= this.concurrency) return;
+      const generation = await loadGeneration(this.db, job.generation_id);
+      if (!generation || generation.status !== "queued") {
+        this.removeJob(job.generation_id);
+        continue;
+      }
+      if (job.wait_for) {
+        const parent = await loadGeneration(this.db, job.wait_for);
+        if (parent && !isTerminalStatus(parent.status)) continue;
+        if (parent && parent.status !== "succeeded") {
+          await this.failGeneration(job.generation_id, `Its source generation ${parent.status === "canceled" ? "was canceled" : "failed"}, so there is no image to start from.`);
+          continue;
+        }
+      }
+      await this.submit(job, generation);
+    }
+  }
+
+  private async submit(job: JobRow, generation: NonNullable<Awaited<ReturnType<typeof loadGeneration>>>): Promise<void> {
+    const model = findModel(generation.model);
+    if (!model) {
+      await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
+      return;
+    }
+    const input = buildModelInput(model, { prompt: generation.prompt, negativePrompt: generation.negativePrompt ?? undefined, params: generation.params });
+    const webhook = this.config.publicUrl ? `${this.config.publicUrl}/api/webhooks/replicate` : undefined;
+    try {
+      const prediction = await this.gateway().createPrediction({
+        model: model.id,
+        ...(model.version ? { version: model.version } : {}),
+        input,
+        ...(webhook ? { webhook } : {}),
+      });
+      const now = Date.now();
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",
+        prediction.id,
+        now,
+        now + this.pollInterval(),
+        generation.id,
+      );
+      await markSubmitted(this.db, generation.id, prediction.id);
+      log.info("generation.submitted", { generationId: generation.id, predictionId: prediction.id, model: model.id });
+      await this.broadcastGeneration(generation.id);
+    } catch (error) {
+      const attempts = job.attempts + 1;
+      const retryable = error instanceof GatewayError && error.retryable && attempts < MAX_SUBMIT_ATTEMPTS;
+      log.warn("generation.submit_failed", { generationId: generation.id, attempts, retryable, error: errorMessage(error) });
+      if (retryable) {
+        const hinted = error instanceof GatewayError ? error.retryAfterMs : null;
+        const delay = Math.max(hinted ?? 0, Math.min(60_000, 1_000 * 2 ** attempts));
+        this.ctx.storage.sql.exec("UPDATE jobs SET attempts = ?, due_at = ? WHERE generation_id = ?", attempts, Date.now() + delay, generation.id);
+        return;
+      }
+      const reason = errorMessage(error);
+      await this.failGeneration(
+        generation.id,
+        attempts >= MAX_SUBMIT_ATTEMPTS ? `Replicate did not accept the prediction after ${attempts} attempts. ${reason}` : reason,
+      );
+    }
+  }
+
+  /** The safety net for lost webhooks: ask Replicate directly. */
+  private async poll(job: JobRow): Promise<void> {
+    if (!job.prediction_id) return;
+    let prediction: Prediction;
+    try {
+      prediction = await this.gateway().getPrediction(job.prediction_id);
+    } catch (error) {
+      log.warn("generation.poll_failed", { generationId: job.generation_id, predictionId: job.prediction_id, error: errorMessage(error) });
+      this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + this.pollInterval() * 2, job.generation_id);
+      return;
+    }
+    if (isTerminalPrediction(prediction)) {
+      // Outputs are stored by the consumer, the same path a webhook takes. Look again later in
+      // case that message is lost too; repeating it is harmless.
+      await this.env.COMPLETIONS.send({ type: "prediction", source: "poll", prediction, receivedAt: Date.now() } satisfies CompletionMessage);
+      this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + 60_000, job.generation_id);
+      return;
+    }
+    if (job.submitted_at && Date.now() - job.submitted_at > RUN_DEADLINE_MS) {
+      await this.gateway().cancelPrediction(job.prediction_id).catch(() => undefined);
+      await this.finish(job.generation_id, {
+        status: "timed_out",
+        error: "The prediction ran for more than 35 minutes and was stopped.",
+        startedAt: parseTime(prediction.started_at),
+        completedAt: new Date(),
+        cost: null,
+      });
+      return;
+    }
+    await this.applyPrediction(job.generation_id, prediction);
+    this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + this.pollInterval(), job.generation_id);
+  }
+
+  /**
+   * Sets the alarm for the earliest work: a poll that is due, or a waiting generation that could be
+   * submitted now (only counted while a slot is free, so a full queue does not spin).
+   */
+  private async scheduleAlarm(at?: number): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const active = sql.exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'").one().n;
+    const nextPoll = sql.exec<{ due: number | null }>("SELECT min(due_at) AS due FROM jobs WHERE state = 'active'").one().due;
+    const nextSubmit =
+      active < this.concurrency
+        ? sql.exec<{ due: number | null }>(`SELECT min(due_at) AS due FROM jobs WHERE ${READY_TO_SUBMIT}`).one().due
+        : null;
+    const candidates = [at, nextPoll, nextSubmit].filter((value): value is number => typeof value === "number");
+    const next = candidates.length ? Math.min(...candidates) : null;
+    if (next === null) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || next < current || at === undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+}

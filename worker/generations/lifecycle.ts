@@ -1,0 +1,135 @@
+/**
+ * The generation lifecycle: queued → starting → running → succeeded | failed | canceled | timed_out.
+ * Every transition is a conditional update, so a duplicated, late or out-of-order event changes
+ * nothing twice and nothing ever leaves a terminal status. The session's Durable Object is the only
+ * caller, which also serialises transitions within a session.
+ */
+import { and, count, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { TERMINAL_STATUSES, type GenerationStatus } from "../contract/api";
+import type { Database } from "../db/client";
+import { assets, generations, imageSessions, type GenerationRow } from "../db/schema";
+
+const TERMINAL = [...TERMINAL_STATUSES];
+const RANK: Record<GenerationStatus, number> = {
+  queued: 0,
+  starting: 1,
+  running: 2,
+  succeeded: 3,
+  failed: 3,
+  canceled: 3,
+  timed_out: 3,
+};
+
+export const loadGeneration = (db: Database, generationId: string): Promise<GenerationRow | undefined> =>
+  db.query.generations.findFirst({ where: eq(generations.id, generationId) });
+
+/** The prediction was created: remember its id. */
+export async function markSubmitted(db: Database, generationId: string, predictionId: string): Promise<boolean> {
+  const now = new Date();
+  const updated = await db
+    .update(generations)
+    .set({ predictionId, status: "starting", submittedAt: now })
+    .where(and(eq(generations.id, generationId), eq(generations.status, "queued")))
+    .returning({ id: generations.id });
+  return updated.length > 0;
+}
+
+/**
+ * A non-terminal update (start, logs): moves forward only, and progress only grows while the status
+ * stays the same. Returns whether anything changed.
+ */
+export async function applyRunningUpdate(
+  db: Database,
+  generationId: string,
+  update: { status: "starting" | "running"; progress: number | null; startedAt: Date | null },
+): Promise<boolean> {
+  const current = await loadGeneration(db, generationId);
+  if (!current || RANK[current.status] >= 3) return false;
+  const statusAdvances = RANK[update.status] > RANK[current.status];
+  const progressAdvances = update.progress !== null && update.progress > current.progress;
+  if (!statusAdvances && !progressAdvances) return false;
+  const status = statusAdvances ? update.status : current.status;
+  const updated = await db
+    .update(generations)
+    .set({
+      status,
+      progress: progressAdvances ? update.progress! : current.progress,
+      startedAt: current.startedAt ?? (status === "running" ? (update.startedAt ?? new Date()) : null),
+    })
+    .where(and(eq(generations.id, generationId), eq(generations.status, current.status), eq(generations.progress, current.progress)))
+    .returning({ id: generations.id });
+  return updated.length > 0;
+}
+
+export type TerminalUpdate = {
+  status: "succeeded" | "failed" | "canceled" | "timed_out";
+  error: string | null;
+  startedAt: Date | null;
+  completedAt: Date;
+  cost: number | null;
+};
+
+/** Moves a generation to a terminal status exactly once. Returns whether this call did it. */
+export async function completeGeneration(db: Database, generationId: string, update: TerminalUpdate): Promise<boolean> {
+  const current = await loadGeneration(db, generationId);
+  if (!current || RANK[current.status] >= 3) return false;
+  const startedAt = current.startedAt ?? update.startedAt;
+  const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
+  const updated = await db
+    .update(generations)
+    .set({
+      status: update.status,
+      error: update.error,
+      progress: update.status === "succeeded" ? 1 : current.progress,
+      startedAt,
+      completedAt: update.completedAt,
+      durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
+      cost: update.cost,
+    })
+    .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
+    .returning({ id: generations.id });
+  if (updated.length === 0) return false;
+  await refreshSessionStats(db, current.sessionId);
+  return true;
+}
+
+/**
+ * Recomputes a session's counters and thumbnail from its generations. Idempotent, so it can follow
+ * any transition, however often.
+ */
+export async function refreshSessionStats(db: Database, sessionId: string): Promise<void> {
+  const byStatus = await db
+    .select({ status: generations.status, n: count() })
+    .from(generations)
+    .where(eq(generations.sessionId, sessionId))
+    .groupBy(generations.status);
+  const total = byStatus.reduce((sum, row) => sum + row.n, 0);
+  const succeeded = byStatus.find((row) => row.status === "succeeded")?.n ?? 0;
+  const failed = byStatus.filter((row) => row.status === "failed" || row.status === "timed_out").reduce((sum, row) => sum + row.n, 0);
+  const [latestOutput] = await db
+    .select({ id: assets.id })
+    .from(assets)
+    .innerJoin(generations, eq(generations.id, assets.generationId))
+    .where(and(eq(generations.sessionId, sessionId), eq(assets.role, "output"), inArray(assets.mimeType, ["image/png", "image/jpeg", "image/webp", "image/gif"])))
+    .orderBy(desc(assets.createdAt))
+    .limit(1);
+  const now = new Date();
+  await db
+    .update(imageSessions)
+    .set({
+      generationCount: total,
+      succeededCount: succeeded,
+      failedCount: failed,
+      thumbnailAssetId: latestOutput?.id ?? null,
+      lastActivityAt: now,
+      updatedAt: sql`max(${imageSessions.updatedAt}, ${now.getTime()})`,
+    })
+    .where(eq(imageSessions.id, sessionId));
+}
+
+export const findGenerationByPrediction = (db: Database, predictionId: string): Promise<GenerationRow | undefined> =>
+  db.query.generations.findFirst({ where: eq(generations.predictionId, predictionId) });
+
+export async function recordPipelineError(db: Database, generationId: string, message: string): Promise<void> {
+  await db.update(generations).set({ pipelineError: message }).where(eq(generations.id, generationId));
+}

@@ -1,0 +1,101 @@
+/**
+ * Keeping a prediction's outputs: each is downloaded from an allowed Replicate host (never through a
+ * redirect) before its URL expires, checked, written to R2 under a deterministic key and recorded as
+ * an asset. Safe to repeat: an output already recorded is skipped, a rewrite lands on the same key.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { assets, type GenerationRow } from "../db/schema";
+import { newId, sha256Hex } from "../lib/ids";
+import { isAllowedOutputUrl } from "../replicate/output-hosts";
+import { sniffMedia } from "../storage/media-type";
+import { outputKey, putObject } from "../storage/objects";
+
+export const MAX_OUTPUT_BYTES = 200 * 1024 * 1024;
+const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+/** A download that may work if tried again later (5xx, timeouts, truncated bodies). */
+export class OutputDownloadError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = "OutputDownloadError";
+  }
+}
+
+export async function downloadOutput(url: string, allowedHosts: readonly string[]): Promise<Uint8Array> {
+  if (!isAllowedOutputUrl(url, allowedHosts)) {
+    throw new OutputDownloadError(`Refused to download an output from a host that is not allowed: ${new URL(url).host}`, true);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+  } catch (error) {
+    throw new OutputDownloadError(`Downloading an output failed: ${error instanceof Error ? error.message : String(error)}`, false);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new OutputDownloadError(`The output URL redirected (${response.status}); redirects are not followed`, true);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    // Replicate deletes outputs after an hour: a 404 or 410 will not get better.
+    const permanent = response.status === 404 || response.status === 410;
+    throw new OutputDownloadError(`Downloading an output failed with HTTP ${response.status}`, permanent);
+  }
+  const declared = Number(response.headers.get("Content-Length") ?? NaN);
+  if (declared > MAX_OUTPUT_BYTES) throw new OutputDownloadError(`The output is too large (${declared} bytes)`, true);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    throw new OutputDownloadError(`The output download broke off: ${error instanceof Error ? error.message : String(error)}`, false);
+  }
+  if (Number.isFinite(declared) && bytes.length !== declared) {
+    throw new OutputDownloadError(`The output download was truncated (${bytes.length} of ${declared} bytes)`, false);
+  }
+  if (bytes.length === 0) throw new OutputDownloadError("The output was empty", false);
+  return bytes;
+}
+
+/** Downloads and records every output not yet stored. Returns how many outputs the generation has. */
+export async function storeOutputs(
+  db: Database,
+  bucket: R2Bucket,
+  generation: GenerationRow,
+  urls: readonly string[],
+  allowedHosts: readonly string[],
+): Promise<number> {
+  for (const [index, url] of urls.entries()) {
+    const existing = await db.query.assets.findFirst({
+      where: and(eq(assets.generationId, generation.id), eq(assets.outputIndex, index)),
+      columns: { id: true },
+    });
+    if (existing) continue;
+    const bytes = await downloadOutput(url, allowedHosts);
+    const media = sniffMedia(bytes);
+    if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", true);
+    const sha256 = await sha256Hex(bytes);
+    const key = outputKey(generation.userId, generation.id, index);
+    await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });
+    await db
+      .insert(assets)
+      .values({
+        id: newId("ast"),
+        userId: generation.userId,
+        generationId: generation.id,
+        role: "output",
+        outputIndex: index,
+        r2Key: key,
+        mimeType: media.mimeType,
+        sizeBytes: bytes.length,
+        width: media.width,
+        height: media.height,
+        sha256,
+      })
+      .onConflictDoNothing();
+  }
+  return urls.length;
+}

@@ -1,0 +1,105 @@
+/**
+ * How stored rows are presented through the API and the live channel.
+ */
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Asset, Generation, Session } from "../contract/api";
+import type { Database } from "../db/client";
+import { assets, generations, imageSessions, type AssetRow, type GenerationRow, type ImageSessionRow } from "../db/schema";
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+export const assetUrl = (assetId: string): string => `/api/assets/${assetId}`;
+
+export function toAssetView(row: AssetRow): Asset {
+  return {
+    id: row.id,
+    role: row.role,
+    url: assetUrl(row.id),
+    thumbnailUrl: `${assetUrl(row.id)}/thumbnail`,
+    mimeType: row.mimeType,
+    sizeBytes: row.sizeBytes,
+    width: row.width,
+    height: row.height,
+    sha256: row.sha256,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function toGenerationView(row: GenerationRow, outputs: AssetRow[], inputs: AssetRow[]): Generation {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    parentGenerationId: row.parentGenerationId,
+    status: row.status,
+    model: row.model,
+    prompt: row.prompt,
+    negativePrompt: row.negativePrompt,
+    params: row.params,
+    error: row.error,
+    predictionId: row.predictionId,
+    progress: row.status === "succeeded" ? 1 : row.progress,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    completedAt: iso(row.completedAt),
+    durationMs: row.durationMs,
+    cost: row.cost,
+    outputs: outputs.map(toAssetView),
+    inputs: inputs.map(toAssetView),
+  };
+}
+
+export function toSessionView(row: ImageSessionRow): Session {
+  return {
+    id: row.id,
+    title: row.title,
+    model: row.model,
+    thumbnailUrl: row.thumbnailAssetId ? `${assetUrl(row.thumbnailAssetId)}/thumbnail` : null,
+    generationCount: row.generationCount,
+    succeededCount: row.succeededCount,
+    failedCount: row.failedCount,
+    lastActivityAt: row.lastActivityAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Generation views for rows, with their outputs and inputs, in the rows' order. */
+export async function generationViews(db: Database, rows: GenerationRow[]): Promise<Generation[]> {
+  if (rows.length === 0) return [];
+  const outputRows = await db
+    .select()
+    .from(assets)
+    .where(and(inArray(assets.generationId, rows.map((row) => row.id)), eq(assets.role, "output")))
+    .orderBy(asc(assets.outputIndex));
+  const inputIds = rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id);
+  const inputRows = inputIds.length ? await db.select().from(assets).where(inArray(assets.id, inputIds)) : [];
+  const inputsById = new Map(inputRows.map((row) => [row.id, row]));
+  return rows.map((row) =>
+    toGenerationView(
+      row,
+      outputRows.filter((output) => output.generationId === row.id),
+      [row.sourceAssetId, row.maskAssetId].flatMap((id) => (id && inputsById.has(id) ? [inputsById.get(id)!] : [])),
+    ),
+  );
+}
+
+export async function generationView(db: Database, generationId: string): Promise<Generation | null> {
+  const row = await db.query.generations.findFirst({ where: eq(generations.id, generationId) });
+  if (!row) return null;
+  const [view] = await generationViews(db, [row]);
+  return view ?? null;
+}
+
+export async function sessionGenerationViews(db: Database, sessionId: string): Promise<Generation[]> {
+  const rows = await db
+    .select()
+    .from(generations)
+    .where(eq(generations.sessionId, sessionId))
+    .orderBy(asc(generations.createdAt), asc(generations.id));
+  return generationViews(db, rows);
+}
+
+export async function sessionView(db: Database, sessionId: string): Promise<Session | null> {
+  const row = await db.query.imageSessions.findFirst({ where: eq(imageSessions.id, sessionId) });
+  return row ? toSessionView(row) : null;
+}

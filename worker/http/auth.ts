@@ -1,0 +1,72 @@
+/**
+ * Authentication (session cookie or bearer token) and cross-site request checks.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { userForApiToken, userForSessionToken, SESSION_TTL_MS } from "../accounts/credentials";
+import { ProblemError } from "../lib/problem";
+import type { AppEnv } from "./types";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** `__Host-` binds the cookie to this exact origin over https; plain http (local dev) cannot use it. */
+export const sessionCookieName = (url: string): string =>
+  new URL(url).protocol === "https:" ? "__Host-studio_session" : "studio_session";
+
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const secure = new URL(c.req.url).protocol === "https:";
+  setCookie(c, sessionCookieName(c.req.url), token, {
+    httpOnly: true,
+    secure,
+    sameSite: "Lax",
+    path: "/",
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+  });
+}
+
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  const secure = new URL(c.req.url).protocol === "https:";
+  deleteCookie(c, sessionCookieName(c.req.url), { path: "/", secure, httpOnly: true, sameSite: "Lax" });
+}
+
+export const readSessionToken = (c: Context<AppEnv>): string | undefined => getCookie(c, sessionCookieName(c.req.url));
+
+function bearerToken(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("Authorization");
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+/**
+ * A cookie-authenticated request that changes state must come from our own origin. Browsers send
+ * `Sec-Fetch-Site` and `Origin`; requests with neither (curl, scripts) carry no ambient cookie risk.
+ */
+export function assertSameOrigin(c: Context<AppEnv>): void {
+  const fetchSite = c.req.header("Sec-Fetch-Site");
+  if (fetchSite && fetchSite !== "same-origin" && fetchSite !== "none") {
+    throw new ProblemError(403, "Cross-site requests are not allowed.");
+  }
+  const origin = c.req.header("Origin");
+  if (origin && origin !== new URL(c.req.url).origin) {
+    throw new ProblemError(403, "Cross-origin requests are not allowed.");
+  }
+}
+
+export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const db = c.get("db");
+  const bearer = bearerToken(c);
+  if (bearer) {
+    const user = await userForApiToken(db, bearer);
+    if (!user) throw new ProblemError(401, "The bearer token is not valid.");
+    c.set("user", user);
+    c.set("authMethod", "bearer");
+    return next();
+  }
+  const token = readSessionToken(c);
+  const user = token ? await userForSessionToken(db, token) : null;
+  if (!user) throw new ProblemError(401, "Sign in to continue.");
+  if (!SAFE_METHODS.has(c.req.method)) assertSameOrigin(c);
+  c.set("user", user);
+  c.set("authMethod", "cookie");
+  return next();
+};

@@ -1,0 +1,31 @@
+/**
+ * The one logger: one JSON line per event, with the ids that let an operator follow a generation
+ * across the Worker, the queue consumer and the session's Durable Object.
+ */
+type Level = "debug" | "info" | "warn" | "error";
+export type LogFields = {
+  userId?: string;
+  sessionId?: string;
+  generationId?: string;
+  predictionId?: string;
+  [key: string]: unknown;
+};
+
+function write(level: Level, event: string, fields: LogFields): void {
+  const line = JSON.stringify({ level, event, ...fields, time: new Date().toISOString() }, (_key, value: unknown) =>
+    value instanceof Error ? { name: value.name, message: value.message } : value,
+  );
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}
+
+export const log = {
+  debug: (event: string, fields: LogFields = {}) => write("debug", event, fields),
+  info: (event: string, fields: LogFields = {}) => write("info", event, fields),
+  warn: (event: string, fields: LogFields = {}) => write("warn", event, fields),
+  error: (event: string, fields: LogFields = {}) => write("error", event, fields),
+};
+
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === "string" ? error : "Unknown error";

@@ -1,0 +1,178 @@
+/**
+ * The Replicate gateway: every call the app makes to Replicate goes through here, using the official
+ * client pointed at REPLICATE_BASE_URL (Replicate itself, or the local emulator).
+ *
+ * The client retries 429s (and GET 5xx) up to six times without waiting. We hand it a fetch that
+ * waits between attempts (honouring Retry-After) within a small budget and, once that budget is
+ * spent, replays the last answer instead of calling again, so a struggling Replicate is not hammered.
+ */
+import Replicate, { type ApiError } from "replicate";
+import type { AppConfig } from "../lib/config";
+import { predictionSchema, type Prediction } from "./prediction";
+
+export type GatewayErrorKind = "rate_limited" | "unavailable" | "rejected" | "not_found" | "network" | "invalid_response";
+
+export class GatewayError extends Error {
+  constructor(
+    readonly kind: GatewayErrorKind,
+    message: string,
+    readonly status: number | null = null,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+    this.name = "GatewayError";
+  }
+
+  /** Worth trying again later: throttling, outages and network trouble. */
+  get retryable(): boolean {
+    return this.kind === "rate_limited" || this.kind === "unavailable" || this.kind === "network";
+  }
+}
+
+export type RetryBudget = { attempts: number; baseDelayMs: number; maxDelayMs: number };
+export const DEFAULT_RETRY_BUDGET: RetryBudget = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2_000 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function retryAfterMs(response: Response): number | null {
+  const header = response.headers.get("Retry-After");
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+function politeFetch(budget: RetryBudget): typeof fetch {
+  let spent: Response | null = null;
+  return async (input, init) => {
+    if (spent) return spent.clone();
+    const method = (init?.method ?? "GET").toUpperCase();
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(input, init);
+      const retryable = response.status === 429 || (response.status >= 500 && (method === "GET" || method === "POST"));
+      if (!retryable) return response;
+      if (attempt >= budget.attempts) {
+        spent = response;
+        return response.clone();
+      }
+      const hinted = retryAfterMs(response);
+      const backoff = Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1));
+      await response.body?.cancel();
+      await sleep(Math.min(budget.maxDelayMs, hinted ?? backoff) + Math.random() * 50);
+    }
+  };
+}
+
+/** The client's ApiError is not exported as a value, so it is recognised by shape. */
+const isApiError = (error: unknown): error is ApiError =>
+  error instanceof Error && error.name === "ApiError" && "response" in error && error.response instanceof Response;
+
+async function toGatewayError(error: unknown): Promise<GatewayError> {
+  if (error instanceof GatewayError) return error;
+  if (isApiError(error)) {
+    const status = error.response.status;
+    const detail = await describeApiError(error);
+    if (status === 429) return new GatewayError("rate_limited", `Replicate is rate limiting requests: ${detail}`, status, retryAfterMs(error.response));
+    if (status >= 500) return new GatewayError("unavailable", `Replicate is unavailable (${status}): ${detail}`, status, retryAfterMs(error.response));
+    if (status === 404) return new GatewayError("not_found", `Replicate could not find it: ${detail}`, status);
+    return new GatewayError("rejected", `Replicate rejected the request (${status}): ${detail}`, status);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new GatewayError("network", `Could not reach Replicate: ${message}`);
+}
+
+/** The `detail` of Replicate's problem+json error, or the raw message. */
+async function describeApiError(error: ApiError): Promise<string> {
+  const match = error.message.match(/failed with status \d+[^:]*: (.*)\.$/s);
+  const body = match?.[1] ?? error.message;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === "object" && "detail" in parsed && typeof parsed.detail === "string") {
+      return parsed.detail.trim();
+    }
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  return body.slice(0, 500);
+}
+
+function parsePrediction(value: unknown): Prediction {
+  const parsed = predictionSchema.safeParse(value);
+  if (!parsed.success) throw new GatewayError("invalid_response", "Replicate answered with something that is not a prediction");
+  return parsed.data;
+}
+
+export type CreatePredictionRequest = {
+  model: string;
+  version?: string;
+  input: Record<string, unknown>;
+  webhook?: string;
+};
+
+export class ReplicateGateway {
+  private static cachedSecrets = new Map<string, string>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly budget: RetryBudget = DEFAULT_RETRY_BUDGET,
+  ) {}
+
+  private client(): Replicate {
+    return new Replicate({
+      auth: this.config.replicateToken,
+      baseUrl: this.config.replicateBaseUrl,
+      fetch: politeFetch(this.budget),
+      useFileOutput: false,
+    });
+  }
+
+  private async call<T>(operation: (client: Replicate) => Promise<T>): Promise<T> {
+    try {
+      return await operation(this.client());
+    } catch (error) {
+      throw await toGatewayError(error);
+    }
+  }
+
+  createPrediction(request: CreatePredictionRequest): Promise<Prediction> {
+    return this.call(async (client) => {
+      const webhook = request.webhook
+        ? { webhook: request.webhook, webhook_events_filter: ["start", "logs", "completed"] as ("start" | "logs" | "completed")[] }
+        : {};
+      const prediction = request.version
+        ? await client.predictions.create({ version: request.version, input: request.input, ...webhook })
+        : await client.predictions.create({ model: request.model, input: request.input, ...webhook });
+      return parsePrediction(prediction);
+    });
+  }
+
+  getPrediction(id: string): Promise<Prediction> {
+    return this.call(async (client) => parsePrediction(await client.predictions.get(id)));
+  }
+
+  cancelPrediction(id: string): Promise<Prediction> {
+    return this.call(async (client) => parsePrediction(await client.predictions.cancel(id)));
+  }
+
+  /** REPLICATE_WEBHOOK_SECRET, or the account's default secret fetched once and cached. */
+  async webhookSecret(): Promise<string> {
+    if (this.config.webhookSecret) return this.config.webhookSecret;
+    const cacheKey = `${this.config.replicateBaseUrl}|${this.config.replicateToken}`;
+    const cached = ReplicateGateway.cachedSecrets.get(cacheKey);
+    if (cached) return cached;
+    const { key } = await this.call((client) => client.webhooks.default.secret.get());
+    ReplicateGateway.cachedSecrets.set(cacheKey, key);
+    return key;
+  }
+
+  /** Whether the API answers at all (for the health endpoint). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.call((client) => client.models.get("black-forest-labs", "flux-schnell"));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What we read from a Replicate prediction (webhook body or GET response), and how its state maps
+ * onto a generation's.
+ */
+import { parseProgressFromLogs } from "replicate";
+import { z } from "zod";
+import type { GenerationStatus } from "../contract/api";
+
+export const predictionSchema = z.looseObject({
+  id: z.string().min(1).max(100),
+  status: z.enum(["starting", "processing", "succeeded", "failed", "canceled", "aborted"]),
+  output: z.unknown().optional(),
+  logs: z.string().nullish(),
+  error: z.unknown().optional(),
+  metrics: z.record(z.string(), z.unknown()).nullish(),
+  created_at: z.string().nullish(),
+  started_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
+});
+export type Prediction = z.infer<typeof predictionSchema>;
+
+export function generationStatusOf(prediction: Prediction): GenerationStatus {
+  switch (prediction.status) {
+    case "starting":
+      return "starting";
+    case "processing":
+      return "running";
+    case "succeeded":
+      return "succeeded";
+    case "failed":
+      return "failed";
+    case "canceled":
+      return "canceled";
+    case "aborted":
+      // Terminated before it started, e.g. its deadline passed while queued.
+      return "timed_out";
+  }
+}
+
+export const isTerminalPrediction = (prediction: Prediction): boolean =>
+  ["succeeded", "failed", "canceled", "aborted"].includes(prediction.status);
+
+/** Output URLs in order, whether the model returns one URL or a list of them. */
+export function outputUrls(prediction: Prediction): string[] {
+  const output = prediction.output;
+  if (typeof output === "string") return [output];
+  if (Array.isArray(output)) return output.filter((item): item is string => typeof item === "string");
+  return [];
+}
+
+/** 0..1 from the tqdm-style progress bars in the logs; null when there is none yet. */
+export function progressOf(prediction: Prediction): number | null {
+  if (!prediction.logs) return null;
+  const parsed = parseProgressFromLogs(prediction.logs);
+  return parsed ? Math.min(1, Math.max(0, parsed.percentage)) : null;
+}
+
+export function errorMessageOf(prediction: Prediction): string | null {
+  if (prediction.error === null || prediction.error === undefined) return null;
+  return typeof prediction.error === "string" ? prediction.error : JSON.stringify(prediction.error);
+}
+
+export function predictSeconds(prediction: Prediction): number | null {
+  const value = prediction.metrics?.["predict_time"];
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+export const parseTime = (value: string | null | undefined): Date | null => {
+  if (!value) return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : new Date(time);
+};

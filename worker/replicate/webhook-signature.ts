@@ -1,0 +1,68 @@
+/**
+ * Verification of Replicate's signed webhooks (the Standard Webhooks scheme): HMAC-SHA256 over
+ * `${id}.${timestamp}.${rawBody}` keyed with the base64-decoded part of the `whsec_` secret.
+ * Unlike the client's `validateWebhook`, this checks the timestamp window, accepts only `v1`
+ * signatures and compares in constant time.
+ */
+import { timingSafeEqual } from "../accounts/passwords";
+
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+export type WebhookHeaders = {
+  id: string | null | undefined;
+  timestamp: string | null | undefined;
+  signature: string | null | undefined;
+};
+
+export type WebhookVerdict =
+  | { ok: true }
+  | { ok: false; reason: "missing_headers" | "bad_secret" | "bad_timestamp" | "stale" | "bad_signature" };
+
+const encoder = new TextEncoder();
+
+function decodeBase64(value: string): Uint8Array | null {
+  try {
+    const binary = atob(value);
+    return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+function secretKeyBytes(secret: string): Uint8Array | null {
+  const encoded = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
+  const bytes = decodeBase64(encoded);
+  return bytes && bytes.length > 0 ? bytes : null;
+}
+
+export async function signWebhook(secret: string, id: string, timestamp: string, body: string): Promise<string> {
+  const keyBytes = secretKeyBytes(secret);
+  if (!keyBytes) throw new Error("Webhook secret is not valid base64");
+  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestamp}.${body}`)));
+  let binary = "";
+  for (const byte of mac) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export async function verifyWebhook(
+  secret: string,
+  headers: WebhookHeaders,
+  rawBody: string,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): Promise<WebhookVerdict> {
+  const { id, timestamp, signature } = headers;
+  if (!id || !timestamp || !signature) return { ok: false, reason: "missing_headers" };
+  if (!secretKeyBytes(secret)) return { ok: false, reason: "bad_secret" };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "bad_timestamp" };
+  if (Math.abs(nowSeconds - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) return { ok: false, reason: "stale" };
+
+  const expected = encoder.encode(await signWebhook(secret, id, timestamp, rawBody));
+  // The header may carry several space-separated signatures (key rotation); any valid v1 one passes.
+  for (const entry of signature.split(" ")) {
+    const comma = entry.indexOf(",");
+    if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
+    if (timingSafeEqual(encoder.encode(entry.slice(comma + 1)), expected)) return { ok: true };
+  }
+  return { ok: false, reason: "bad_signature" };
+}

@@ -1,0 +1,74 @@
+import { Hono } from "hono";
+import { and, eq } from "drizzle-orm";
+import { createAuthSession, createApiToken, deleteAuthSession } from "../accounts/credentials";
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
+import { credentialsSchema, createTokenSchema } from "../contract/api";
+import { apiTokens, users } from "../db/schema";
+import { clearSessionCookie, readSessionToken, requireUser, setSessionCookie, assertSameOrigin } from "../http/auth";
+import type { AppEnv } from "../http/types";
+import { validate } from "../http/validation";
+import { newId } from "../lib/ids";
+import { ProblemError, notFound } from "../lib/problem";
+
+export const authRoutes = new Hono<AppEnv>()
+  .post("/auth/signup", validate("json", credentialsSchema), async (c) => {
+    assertSameOrigin(c);
+    const { email, password } = c.req.valid("json");
+    const db = c.get("db");
+    const existing = await db.query.users.findFirst({ where: eq(users.email, email), columns: { id: true } });
+    if (existing) throw new ProblemError(409, "An account with this email already exists.", { errors: [{ path: "email", message: "Already registered" }] });
+    const user = { id: newId("usr"), email };
+    const passwordHash = await hashPassword(password, c.get("config").passwordPepper);
+    const inserted = await db.insert(users).values({ ...user, passwordHash }).onConflictDoNothing().returning({ id: users.id });
+    if (inserted.length === 0) throw new ProblemError(409, "An account with this email already exists.", { errors: [{ path: "email", message: "Already registered" }] });
+    const session = await createAuthSession(db, user.id);
+    setSessionCookie(c, session.token);
+    return c.json({ user }, 201);
+  })
+  .post("/auth/login", validate("json", credentialsSchema), async (c) => {
+    assertSameOrigin(c);
+    const { email, password } = c.req.valid("json");
+    const db = c.get("db");
+    const pepper = c.get("config").passwordPepper;
+    const user = await db.query.users.findFirst({ where: eq(users.email, email) });
+    // Verify against a dummy hash when the account is unknown, so timing does not reveal accounts.
+    const valid = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH, pepper);
+    if (!user || !valid) throw new ProblemError(401, "Email or password is wrong.");
+    // A fresh session id at every sign-in; any session the browser already had is ended.
+    const previous = readSessionToken(c);
+    if (previous) await deleteAuthSession(db, previous);
+    const session = await createAuthSession(db, user.id);
+    setSessionCookie(c, session.token);
+    return c.json({ user: { id: user.id, email: user.email } });
+  })
+  .post("/auth/logout", async (c) => {
+    assertSameOrigin(c);
+    const token = readSessionToken(c);
+    if (token) await deleteAuthSession(c.get("db"), token);
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  })
+  .get("/me", requireUser, (c) => c.json(c.get("user")))
+  .post("/tokens", requireUser, validate("json", createTokenSchema), async (c) => {
+    const created = await createApiToken(c.get("db"), c.get("user").id, c.req.valid("json").name);
+    return c.json({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt.toISOString() }, 201);
+  })
+  .get("/tokens", requireUser, async (c) => {
+    const rows = await c
+      .get("db")
+      .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
+      .from(apiTokens)
+      .where(eq(apiTokens.userId, c.get("user").id));
+    return c.json({
+      items: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt?.toISOString() ?? null })),
+    });
+  })
+  .delete("/tokens/:id", requireUser, async (c) => {
+    const deleted = await c
+      .get("db")
+      .delete(apiTokens)
+      .where(and(eq(apiTokens.id, c.req.param("id")), eq(apiTokens.userId, c.get("user").id)))
+      .returning({ id: apiTokens.id });
+    if (deleted.length === 0) throw notFound("token");
+    return c.body(null, 204);
+  });

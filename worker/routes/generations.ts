@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { createGenerationSchema } from "../contract/api";
+import { createGeneration, findOwnedGeneration } from "../generations/create";
+import { generationView } from "../generations/views";
+import { requireUser } from "../http/auth";
+import type { AppEnv } from "../http/types";
+import { validate } from "../http/validation";
+import { findOwnedSession } from "../sessions/queries";
+
+/** Mounted under /api/sessions/:id/generations. */
+export const sessionGenerationRoutes = new Hono<AppEnv>()
+  .use(requireUser)
+  .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {
+    const db = c.get("db");
+    const session = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
+    const generation = await createGeneration(c.env, db, session, c.req.valid("json"));
+    return c.json(generation, 202);
+  });
+
+/** Mounted under /api/generations. */
+export const generationRoutes = new Hono<AppEnv>()
+  .use(requireUser)
+  .get("/:id", async (c) => {
+    const db = c.get("db");
+    const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
+    return c.json(await generationView(db, row.id));
+  })
+  .post("/:id/cancel", async (c) => {
+    const db = c.get("db");
+    const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
+    const generation = await c.env.SESSION_ROOM.getByName(row.sessionId).cancel(row.id);
+    return c.json(generation);
+  });

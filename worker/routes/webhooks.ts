@@ -1,0 +1,45 @@
+import { Hono } from "hono";
+import type { CompletionMessage } from "../completions/messages";
+import type { AppEnv } from "../http/types";
+import { log } from "../lib/logger";
+import { ProblemError } from "../lib/problem";
+import { ReplicateGateway } from "../replicate/gateway";
+import { predictionSchema } from "../replicate/prediction";
+import { verifyWebhook } from "../replicate/webhook-signature";
+
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+/**
+ * Replicate's signed webhooks: verified, then put on the completions queue and acknowledged at once.
+ * All the work (downloads, state changes) happens in the consumer, so Replicate never waits on us.
+ */
+export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => {
+  const declared = Number(c.req.header("Content-Length") ?? 0);
+  if (declared > MAX_WEBHOOK_BYTES) throw new ProblemError(413, "The webhook body is too large.");
+  const rawBody = await c.req.text();
+  if (rawBody.length > MAX_WEBHOOK_BYTES) throw new ProblemError(413, "The webhook body is too large.");
+
+  const secret = await new ReplicateGateway(c.get("config")).webhookSecret();
+  const verdict = await verifyWebhook(
+    secret,
+    { id: c.req.header("webhook-id"), timestamp: c.req.header("webhook-timestamp"), signature: c.req.header("webhook-signature") },
+    rawBody,
+  );
+  if (!verdict.ok) {
+    log.warn("webhook.rejected", { reason: verdict.reason, webhookId: c.req.header("webhook-id") });
+    throw new ProblemError(401, "The webhook signature is missing, invalid or too old.");
+  }
+
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    throw new ProblemError(400, "The webhook body is not JSON.");
+  }
+  const prediction = predictionSchema.safeParse(body);
+  if (!prediction.success) throw new ProblemError(400, "The webhook body is not a prediction.");
+
+  await c.env.COMPLETIONS.send({ type: "prediction", source: "webhook", prediction: body, receivedAt: Date.now() } satisfies CompletionMessage);
+  log.info("webhook.accepted", { predictionId: prediction.data.id, status: prediction.data.status, webhookId: c.req.header("webhook-id") });
+  return c.json({ ok: true });
+});

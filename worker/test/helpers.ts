@@ -1,0 +1,153 @@
+/**
+ * Test helpers: real sign-ups through the API, requests as a given user, the emulator's control
+ * API, and replaying the webhooks the emulator recorded.
+ */
+import { env, SELF } from "cloudflare:test";
+import { expect } from "vitest";
+import type { Generation, Problem } from "../contract/api";
+import { TEST_PUBLIC_URL } from "./constants";
+
+export const ORIGIN = TEST_PUBLIC_URL;
+
+export type TestUser = { id: string; email: string; token: string; cookie: string };
+
+export async function signUp(label = "user"): Promise<TestUser> {
+  const email = `${label}-${crypto.randomUUID()}@example.com`;
+  const response = await SELF.fetch(`${ORIGIN}/api/auth/signup`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: ORIGIN },
+    body: JSON.stringify({ email, password: "correct horse battery" }),
+  });
+  expect(response.status).toBe(201);
+  const { user } = await response.json<{ user: { id: string; email: string } }>();
+  const cookie = (response.headers.get("Set-Cookie") ?? "").split(";")[0]!;
+  const tokenResponse = await SELF.fetch(`${ORIGIN}/api/tokens`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Cookie: cookie, Origin: ORIGIN },
+    body: JSON.stringify({ name: "tests" }),
+  });
+  expect(tokenResponse.status).toBe(201);
+  const { token } = await tokenResponse.json<{ token: string }>();
+  return { id: user.id, email: user.email, token, cookie };
+}
+
+/** A request as `user` with their bearer token (or anonymously with `null`). */
+export function api(user: TestUser | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+      ...(user ? { Authorization: `Bearer ${user.token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export async function expectProblem(response: Response, status: number): Promise<Problem> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("Content-Type")).toContain("application/problem+json");
+  const problem = await response.json<Problem>();
+  expect(problem).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  return problem;
+}
+
+export async function createSession(user: TestUser, title?: string): Promise<{ id: string }> {
+  const response = await api(user, "POST", "/api/sessions", title ? { title } : {});
+  expect(response.status).toBe(201);
+  return response.json<{ id: string }>();
+}
+
+export async function createGeneration(user: TestUser, sessionId: string, body: Record<string, unknown>): Promise<Generation> {
+  const response = await api(user, "POST", `/api/sessions/${sessionId}/generations`, {
+    model: "black-forest-labs/flux-schnell",
+    ...body,
+  });
+  expect(response.status).toBe(202);
+  return response.json<Generation>();
+}
+
+export async function getGeneration(user: TestUser, id: string): Promise<Generation> {
+  const response = await api(user, "GET", `/api/generations/${id}`);
+  expect(response.status).toBe(200);
+  return response.json<Generation>();
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  { timeoutMs = 20_000, intervalMs = 50, what = "condition" } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export const waitForGeneration = (user: TestUser, id: string, predicate: (generation: Generation) => boolean, what = "generation state") =>
+  waitFor(async () => {
+    const generation = await getGeneration(user, id);
+    return predicate(generation) ? generation : null;
+  }, { what });
+
+export const isTerminal = (generation: Generation) => ["succeeded", "failed", "canceled", "timed_out"].includes(generation.status);
+
+/** A token unique to one test, put in prompts so emulator faults match only that test's predictions. */
+export const uniqueTag = (): string => `t${crypto.randomUUID().slice(0, 8)}`;
+
+// -----------------------------------------------------------------------------------------------
+// The emulator's control API
+// -----------------------------------------------------------------------------------------------
+
+export type RecordedWebhook = {
+  seq: number;
+  predictionId: string;
+  event: string;
+  webhookId: string;
+  headers: Record<string, string>;
+  body: string;
+  status: string;
+};
+
+export type RecordedRequest = { seq: number; at: string; method: string; path: string; status: number; predictionId?: string };
+
+async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${env.EMULATOR_URL}/__control${path}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`Emulator control ${method} ${path} failed: ${response.status} ${await response.text()}`);
+  return response.json<T>();
+}
+
+export const emulator = {
+  advance: (ms: number) => control<{ now: string }>("POST", "/clock/advance", { ms }),
+  webhooks: async (predictionId: string) =>
+    (await control<{ items: RecordedWebhook[] }>("GET", `/webhooks?predictionId=${encodeURIComponent(predictionId)}`)).items,
+  requests: async (query = "") => (await control<{ items: RecordedRequest[] }>("GET", `/requests${query}`)).items,
+  addFault: (rule: Record<string, unknown>) => control<{ id: string }>("POST", "/faults", rule),
+};
+
+/** Delivers one recorded webhook to the Worker exactly as the emulator signed it. */
+export function deliver(webhook: RecordedWebhook): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "webhook-id": webhook.headers["webhook-id"]!,
+      "webhook-timestamp": webhook.headers["webhook-timestamp"]!,
+      "webhook-signature": webhook.headers["webhook-signature"]!,
+    },
+    body: webhook.body,
+  });
+}
+
+/** Waits until the emulator has recorded the prediction's terminal webhook, and returns them all. */
+export const terminalWebhooks = (predictionId: string) =>
+  waitFor(async () => {
+    const webhooks = await emulator.webhooks(predictionId);
+    return webhooks.some((webhook) => ["succeeded", "failed", "canceled"].includes(webhook.status)) ? webhooks : null;
+  }, { what: `terminal webhook of ${predictionId}` });

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { signWebhook, verifyWebhook } from "../replicate/webhook-signature";
+
+// Standard Webhooks' published test vector (also used by Replicate's client tests).
+const VECTOR = {
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+  timestamp: "1614265330",
+  body: '{"test": 2432232314}',
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+};
+const at = Number(VECTOR.timestamp);
+const headers = (overrides: Partial<{ id: string | null; timestamp: string | null; signature: string | null }> = {}) => ({
+  id: VECTOR.id,
+  timestamp: VECTOR.timestamp,
+  signature: VECTOR.signature,
+  ...overrides,
+});
+
+describe("webhook signature verification", () => {
+  it("reproduces the known-answer vector", async () => {
+    expect(`v1,${await signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.body)}`).toBe(VECTOR.signature);
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at)).toEqual({ ok: true });
+  });
+
+  it("accepts timestamps up to 300 s away and rejects 301 s, both directions", async () => {
+    expect((await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at + 300)).ok).toBe(true);
+    expect((await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at - 300)).ok).toBe(true);
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at + 301)).toEqual({ ok: false, reason: "stale" });
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at - 301)).toEqual({ ok: false, reason: "stale" });
+  });
+
+  it("rejects missing headers, malformed timestamps, other secrets and tampered bodies", async () => {
+    for (const missing of ["id", "timestamp", "signature"] as const) {
+      expect(await verifyWebhook(VECTOR.secret, headers({ [missing]: null }), VECTOR.body, at)).toEqual({ ok: false, reason: "missing_headers" });
+    }
+    for (const timestamp of ["1614265330.5", "-1614265330", "abc", "1e9"]) {
+      expect((await verifyWebhook(VECTOR.secret, headers({ timestamp }), VECTOR.body, at)).ok).toBe(false);
+    }
+    expect((await verifyWebhook("whsec_QkFEU0VDUkVUQkFEU0VDUkVU", headers(), VECTOR.body, at)).ok).toBe(false);
+    expect(await verifyWebhook(VECTOR.secret, headers(), '{"test": 2432232315}', at)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await verifyWebhook(VECTOR.secret, headers({ id: "msg_other" }), VECTOR.body, at)).toEqual({ ok: false, reason: "bad_signature" });
+  });
+
+  it("accepts a valid v1 among several signatures, and refuses a valid MAC under another version", async () => {
+    const mac = VECTOR.signature.slice(3);
+    const several = `v1,Ym9ndXM= v2,${mac} ${VECTOR.signature}`;
+    expect((await verifyWebhook(VECTOR.secret, headers({ signature: several }), VECTOR.body, at)).ok).toBe(true);
+    expect((await verifyWebhook(VECTOR.secret, headers({ signature: `v2,${mac}` }), VECTOR.body, at)).ok).toBe(false);
+    expect((await verifyWebhook(VECTOR.secret, headers({ signature: mac }), VECTOR.body, at)).ok).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { signWebhook } from "../replicate/webhook-signature";
+import { TEST_WEBHOOK_SECRET } from "./constants";
+import {
+  createGeneration,
+  createSession,
+  deliver,
+  expectProblem,
+  getGeneration,
+  ORIGIN,
+  signUp,
+  terminalWebhooks,
+  uniqueTag,
+  waitForGeneration,
+} from "./helpers";
+
+async function post(body: string, headers: Record<string, string>): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+}
+
+async function signed(body: string, timestamp: number, id = `msg_${crypto.randomUUID()}`): Promise<Record<string, string>> {
+  const ts = String(timestamp);
+  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${await signWebhook(TEST_WEBHOOK_SECRET, id, ts, body)}` };
+}
+
+describe("POST /api/webhooks/replicate", () => {
+  it("rejects forged, stale, future, unsigned and tampered deliveries with 401 and no effect", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `webhook auth ${uniqueTag()}` });
+    const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+    const webhooks = await terminalWebhooks(running.predictionId!);
+    const terminal = webhooks.find((webhook) => webhook.status === "succeeded")!;
+    const now = Math.floor(Date.now() / 1000);
+
+    const tampered = terminal.body.replace('"succeeded"', '"failed"');
+    const attempts = [
+      post(tampered, terminal.headers),
+      post(terminal.body, { ...terminal.headers, "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }),
+      post(terminal.body, await signed(terminal.body, now - 301)),
+      post(terminal.body, await signed(terminal.body, now + 301)),
+      post(terminal.body, {}),
+      post(terminal.body, { "webhook-id": "msg_1", "webhook-timestamp": String(now) }),
+    ];
+    for (const response of await Promise.all(attempts)) await expectProblem(response, 401);
+
+    // Give any (wrongly) queued message time to be consumed, then check nothing moved.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect((await getGeneration(user, created.id)).status).not.toBe("succeeded");
+    expect((await getGeneration(user, created.id)).outputs).toEqual([]);
+
+    // The genuine delivery, at the edge of the window, is accepted and takes effect.
+    expect((await post(terminal.body, await signed(terminal.body, now - 299))).status).toBe(200);
+    await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
+  });
+
+  it("accepts duplicates of one delivery and answers 400 for a signed body that is not a prediction", async () => {
+    const body = JSON.stringify({ hello: "world" });
+    await expectProblem(await post(body, await signed(body, Math.floor(Date.now() / 1000))), 400);
+
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `webhook dupes ${uniqueTag()}` });
+    const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+    const [start] = await terminalWebhooks(running.predictionId!);
+    const responses = await Promise.all(Array.from({ length: 5 }, () => deliver(start!)));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+});
