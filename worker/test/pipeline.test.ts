@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Generation } from "../contract/api";
 import type { LiveServerMessage } from "../contract/live";
 import worker from "../index";
+import { sniffMedia } from "../storage/media-type";
 import type { CompletionMessage } from "../completions/messages";
 import {
   api,
@@ -115,6 +116,25 @@ describe("a generation from request to stored image", () => {
     const cached = await api(user, "GET", asset!.url, undefined, { "If-None-Match": `"${asset!.sha256}"` });
     expect(cached.status).toBe(304);
     expect((await api(user, "GET", asset!.url, undefined, { Range: `bytes=${asset!.sizeBytes + 10}-` })).status).toBe(416);
+  });
+
+  it("makes a thumbnail once and keeps it in R2", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `thumbnail ${uniqueTag()}`, params: { width: 1024, height: 1024 } });
+    const running = await submitted(user, created);
+    for (const webhook of await terminalWebhooks(running.predictionId)) await deliver(webhook);
+    const [asset] = (await waitForGeneration(user, created.id, (g) => g.status === "succeeded")).outputs;
+
+    const response = await api(user, "GET", asset!.thumbnailUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toBe("image/webp");
+    const media = sniffMedia(new Uint8Array(await response.arrayBuffer()));
+    expect(media?.mimeType).toBe("image/webp");
+    expect(Math.max(media!.width!, media!.height!)).toBeLessThanOrEqual(384);
+    expect(await env.BUCKET.head(`thumbnails/outputs/${user.id}/${created.id}/0`)).not.toBeNull();
+    const other = await signUp("other");
+    await expectProblem(await api(other, "GET", asset!.thumbnailUrl), 404);
   });
 
   it("applies duplicated, late and reordered events exactly once", async () => {
