@@ -41,6 +41,10 @@ export default defineConfig(async () => {
           // The Replicate emulator runs on Node, as it does under `npm run dev`.
           test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"] },
         },
+        {
+          // Headless Chromium against the app started exactly as `npm run dev` starts it.
+          test: { name: "browser", environment: "node", include: ["web/e2e/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 200_000 },
+        },
       ],
     },
   };

@@ -16,7 +16,9 @@ import {
 } from "./helpers";
 
 async function post(body: string, headers: Record<string, string>): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
+  const merged = new Headers(headers);
+  merged.set("Content-Type", "application/json");
+  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, { method: "POST", headers: merged, body });
 }
 
 async function signed(body: string, timestamp: number, id = `msg_${crypto.randomUUID()}`): Promise<Record<string, string>> {
@@ -51,7 +53,8 @@ describe("POST /api/webhooks/replicate", () => {
     expect((await getGeneration(user, created.id)).outputs).toEqual([]);
 
     // The genuine delivery, at the edge of the window, is accepted and takes effect.
-    expect((await post(terminal.body, await signed(terminal.body, now - 299))).status).toBe(200);
+    const fresh = Math.floor(Date.now() / 1000);
+    expect((await post(terminal.body, await signed(terminal.body, fresh - 290))).status).toBe(200);
     await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
   });
 

@@ -1,0 +1,61 @@
+/**
+ * Runs the app exactly as `npm run dev` does (emulator, migrations, web build, wrangler dev) on free
+ * ports with a fresh state directory, for browser tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type Stack = { url: string; output: () => string; stop: () => Promise<void> };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(timeoutMs = 150_000): Promise<Stack> {
+  const [port, emulatorPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const stateDir = mkdtempSync(join(tmpdir(), "studio-e2e-"));
+  const url = `http://127.0.0.1:${port}`;
+  let log = "";
+  const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
+    env: { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), INSPECTOR_PORT: String(inspectorPort), STUDIO_STATE_DIR: stateDir, CI: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      process.kill(-child.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const response = await fetch(`${url}/api/health`);
+      if (response.ok) return { url, output: () => log, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  await stop();
+  throw new Error(`The app did not start at ${url}:\n${log.slice(-4000)}`);
+}
