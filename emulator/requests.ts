@@ -1,0 +1,44 @@
+/** Log of every `/v1` API request and output download, in arrival order (for ordering assertions). */
+
+export interface RequestLogEntry {
+  seq: number;
+  /** Emulator time (ms) the request arrived. */
+  at: number;
+  method: string;
+  path: string;
+  /** `null` while the request is still being answered. */
+  status: number | null;
+  predictionId?: string;
+}
+
+export class RequestLog {
+  private entries: RequestLogEntry[] = [];
+  private nextSeq = 1;
+
+  start(method: string, path: string, at: number): RequestLogEntry {
+    const entry: RequestLogEntry = { seq: this.nextSeq++, at, method, path, status: null };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  /** `path` is a regular expression (falls back to a substring match if it isn't a valid one). */
+  list(filter: { predictionId?: string | undefined; path?: string | undefined } = {}): RequestLogEntry[] {
+    let pathTest: (path: string) => boolean = () => true;
+    if (filter.path) {
+      const wanted = filter.path;
+      try {
+        const pattern = new RegExp(wanted);
+        pathTest = (path) => pattern.test(path);
+      } catch {
+        pathTest = (path) => path.includes(wanted);
+      }
+    }
+    return this.entries.filter(
+      (entry) => (filter.predictionId ? entry.predictionId === filter.predictionId : true) && pathTest(entry.path),
+    );
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}
