@@ -1,0 +1,39 @@
+import { Navigate, useLocation } from "@solidjs/router";
+import { Match, Switch, type JSX } from "solid-js";
+import { errorMessage } from "../lib/api";
+import { useSession } from "./session";
+
+/**
+ * Renders its children for a signed-in person. Signed out (or the session expired: any 401), it
+ * goes to the sign-in page with `?next=` set to where the person was, so they come back after.
+ */
+export function RequireAuth(props: { children: JSX.Element; fallback: JSX.Element }): JSX.Element {
+  const session = useSession();
+  const location = useLocation();
+
+  const signInHref = () => {
+    if (session.signedOutOnPurpose()) return "/sign-in";
+    const here = `${location.pathname}${location.search}`;
+    return here === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(here)}`;
+  };
+
+  return (
+    <Switch>
+      <Match when={session.user.state === "errored"}>
+        <div class="page page--narrow">
+          <div class="notice notice--error" role="alert">
+            <p>{errorMessage(session.user.error)}</p>
+            <button type="button" class="button" onClick={() => session.retry()}>
+              Try again
+            </button>
+          </div>
+        </div>
+      </Match>
+      <Match when={session.user.latest}>{props.children}</Match>
+      <Match when={session.user.state === "ready" && session.user() === null}>
+        <Navigate href={signInHref()} />
+      </Match>
+      <Match when={true}>{props.fallback}</Match>
+    </Switch>
+  );
+}

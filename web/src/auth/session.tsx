@@ -1,0 +1,101 @@
+/**
+ * The signed-in person, app-wide: `useSession()` gives the current user resource (from
+ * `GET /api/me`; `null` when signed out), and sign in / sign up / sign out actions that keep it in
+ * step. A 401 from any authenticated call marks the session as gone, which sends the person to the
+ * sign-in page (see `RequireAuth`) and back afterwards.
+ */
+import {
+  createContext,
+  createResource,
+  createSignal,
+  onCleanup,
+  useContext,
+  type Accessor,
+  type JSX,
+  type Resource,
+} from "solid-js";
+import { z } from "zod";
+import { userSchema, type Credentials, type User } from "../../../worker/contract/api";
+import { api, ApiError, onUnauthorized } from "../lib/api";
+
+const authResponseSchema = z.object({ user: userSchema });
+
+type SessionContextValue = {
+  /** `undefined` while loading, `null` when signed out. */
+  user: Resource<User | null>;
+  /** True after an explicit sign out (no "return to" page on the sign-in screen then). */
+  signedOutOnPurpose: Accessor<boolean>;
+  signIn: (credentials: Credentials) => Promise<User>;
+  signUp: (credentials: Credentials) => Promise<User>;
+  signOut: () => Promise<void>;
+  retry: () => void;
+};
+
+const SessionContext = createContext<SessionContextValue>();
+
+async function fetchMe(): Promise<User | null> {
+  try {
+    return await api.get("/api/me", userSchema, { expectUnauthorized: true });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
+  const [user, { mutate, refetch }] = createResource(fetchMe);
+  const [signedOutOnPurpose, setSignedOutOnPurpose] = createSignal(false);
+
+  onCleanup(
+    onUnauthorized(() => {
+      setSignedOutOnPurpose(false);
+      mutate(null);
+    }),
+  );
+
+  const accept = (next: User): User => {
+    setSignedOutOnPurpose(false);
+    mutate(next);
+    return next;
+  };
+
+  const value: SessionContextValue = {
+    user,
+    signedOutOnPurpose,
+    async signIn(credentials) {
+      const body = await api.post("/api/auth/login", credentials, authResponseSchema, { expectUnauthorized: true });
+      return accept(body.user);
+    },
+    async signUp(credentials) {
+      const body = await api.post("/api/auth/signup", credentials, authResponseSchema, { expectUnauthorized: true });
+      return accept(body.user);
+    },
+    async signOut() {
+      try {
+        await api.call("POST", "/api/auth/logout", undefined, { expectUnauthorized: true });
+      } catch (error) {
+        // Already signed out on the server: fine. Anything else: the cookie may still be valid.
+        if (!(error instanceof ApiError && error.status === 401)) throw error;
+      }
+      setSignedOutOnPurpose(true);
+      mutate(null);
+    },
+    retry: () => void refetch(),
+  };
+
+  return <SessionContext.Provider value={value}>{props.children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionContextValue {
+  const context = useContext(SessionContext);
+  if (!context) throw new Error("useSession() must be used inside <SessionProvider>");
+  return context;
+}
+
+/** Only same-origin paths are followed after sign in (no `//evil.example`). */
+export function safeNext(value: string | string[] | undefined): string {
+  const next = Array.isArray(value) ? value[0] : value;
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  if (next.startsWith("/sign-in") || next.startsWith("/sign-up")) return "/";
+  return next;
+}

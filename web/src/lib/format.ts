@@ -1,0 +1,55 @@
+import { createRoot, createSignal, type Accessor } from "solid-js";
+
+/** A clock that ticks every 30 s, so relative times ("2 min ago") stay fresh without per-item timers. */
+export const now: Accessor<number> = createRoot(() => {
+  const [time, setTime] = createSignal(Date.now());
+  setInterval(() => setTime(Date.now()), 30_000);
+  return time;
+});
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** "just now", "5 min. ago", "yesterday", or a date for anything older than a week. */
+export function formatRelative(iso: string, reference: number = now()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return "";
+  const seconds = Math.round((time - reference) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return "just now";
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), "minute");
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), "hour");
+  if (abs < 7 * 86_400) return relative.format(Math.round(seconds / 86_400), "day");
+  return absolute.format(time);
+}
+
+export function formatAbsolute(iso: string): string {
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? "" : absolute.format(time);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${seconds} s`;
+}
+
+const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
+export const formatCost = (cost: number): string => usd.format(cost);
+
+/** `black-forest-labs/flux-schnell` → `flux-schnell`. */
+export const modelName = (id: string): string => id.slice(id.indexOf("/") + 1) || id;
+
+export const plural = (count: number, one: string, many = `${one}s`): string =>
+  `${count} ${count === 1 ? one : many}`;
+
+/** A session title from the first prompt: its first line, cut at a word boundary. */
+export function titleFromPrompt(prompt: string, max = 60): string {
+  const line = prompt.trim().split(/\r?\n/, 1)[0]?.replace(/\s+/g, " ") ?? "";
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,.;:!?-]+$/, "")}…`;
+}

@@ -1,0 +1,186 @@
+/**
+ * One open session, kept current over its live WebSocket.
+ *
+ * The page loads `GET /api/sessions/:id` first (so a missing session is a plain 404 page), then hands
+ * the result here. From then on the socket is the source of truth:
+ * - `snapshot` (on every connect and reconnect) replaces the state, reconciled by id so unchanged
+ *   cards keep their DOM;
+ * - `generation.updated` inserts or replaces one generation;
+ * - `generation.progress` moves one progress bar;
+ * - `session.updated` replaces the session fields.
+ * Terminal status changes are announced to screen readers.
+ */
+import { onCleanup } from "solid-js";
+import { createStore, produce, reconcile } from "solid-js/store";
+import {
+  isTerminalStatus,
+  sessionDetailSchema,
+  type Generation,
+  type GenerationStatus,
+  type Session,
+  type SessionDetail,
+} from "../../../worker/contract/api";
+import type { LiveServerMessage } from "../../../worker/contract/live";
+import { announce } from "../app/announcer";
+import { api, ApiError } from "../lib/api";
+import { openLiveSocket, type LiveConnectionState } from "../lib/live";
+
+export type LiveSessionState = {
+  session: Session;
+  generations: Generation[];
+  connection: LiveConnectionState;
+  /** The session was deleted (or is no longer ours) while open. */
+  gone: boolean;
+  /** The last `error` message the server sent over the socket. */
+  serverError: string | null;
+};
+
+export type LiveSession = {
+  state: LiveSessionState;
+  /** Adds a generation this tab just created, unless the socket already delivered it. */
+  insert: (generation: Generation) => void;
+  /** Applies an authoritative copy (e.g. the answer of cancel). */
+  replace: (generation: Generation) => void;
+  retryConnection: () => void;
+};
+
+export function announceStatus(generation: Generation): void {
+  switch (generation.status) {
+    case "succeeded":
+      announce("Generation succeeded");
+      break;
+    case "failed":
+      announce(`Generation failed: ${generation.error ?? "no reason given"}`);
+      break;
+    case "canceled":
+      announce("Generation canceled");
+      break;
+    case "timed_out":
+      announce(`Generation timed out${generation.error ? `: ${generation.error}` : ""}`);
+      break;
+    default:
+      break;
+  }
+}
+
+const byCreatedAt = (a: Generation, b: Generation) => a.createdAt.localeCompare(b.createdAt);
+
+/**
+ * Generations this tab created and whose outcome hasn't been announced yet. A fast model can finish
+ * before the session page has loaded (so no status change is ever seen live); the person still
+ * hears how the generation they asked for ended.
+ */
+const awaitingOutcome = new Set<string>();
+
+export function watchGeneration(id: string): void {
+  awaitingOutcome.add(id);
+}
+
+function splitDetail(detail: SessionDetail): { session: Session; generations: Generation[] } {
+  const { generations, ...session } = detail;
+  return { session, generations };
+}
+
+export function createLiveSession(initial: SessionDetail): LiveSession {
+  const start = splitDetail(initial);
+  const [state, setState] = createStore<LiveSessionState>({
+    session: start.session,
+    generations: [...start.generations].sort(byCreatedAt),
+    connection: "connecting",
+    gone: false,
+    serverError: null,
+  });
+  const sessionId = start.session.id;
+
+  const announceIfChanged = (previous: GenerationStatus | undefined, next: Generation) => {
+    if (!isTerminalStatus(next.status)) return;
+    const changed = previous !== undefined && previous !== next.status;
+    if (changed || awaitingOutcome.has(next.id)) {
+      awaitingOutcome.delete(next.id);
+      announceStatus(next);
+    }
+  };
+  for (const generation of start.generations) announceIfChanged(undefined, generation);
+
+  const upsert = (generation: Generation, mode: "replace" | "insert") => {
+    const index = state.generations.findIndex((g) => g.id === generation.id);
+    if (index === -1) {
+      announceIfChanged(undefined, generation);
+      setState(
+        "generations",
+        produce((list) => {
+          list.push(generation);
+          const last = list[list.length - 2];
+          if (last && byCreatedAt(last, generation) > 0) list.sort(byCreatedAt);
+        }),
+      );
+      return;
+    }
+    if (mode === "insert") return;
+    const previous = state.generations[index]?.status;
+    setState("generations", index, reconcile(generation));
+    announceIfChanged(previous, generation);
+  };
+
+  const onMessage = (message: LiveServerMessage) => {
+    switch (message.type) {
+      case "snapshot": {
+        const before = new Map(state.generations.map((g) => [g.id, g.status] as const));
+        setState("session", reconcile(message.session));
+        setState("generations", reconcile([...message.generations].sort(byCreatedAt), { key: "id" }));
+        setState("serverError", null);
+        for (const generation of message.generations) announceIfChanged(before.get(generation.id), generation);
+        break;
+      }
+      case "generation.updated":
+        if (message.generation.sessionId === sessionId) upsert(message.generation, "replace");
+        break;
+      case "generation.progress":
+        setState(
+          "generations",
+          (g) => g.id === message.generationId && !isTerminalStatus(g.status),
+          "progress",
+          message.progress,
+        );
+        break;
+      case "session.updated":
+        setState("session", reconcile(message.session));
+        break;
+      case "error":
+        console.warn("Live session error:", message.detail);
+        setState("serverError", message.detail);
+        break;
+      case "pong":
+        break;
+    }
+  };
+
+  const socket = openLiveSocket({
+    path: `/api/sessions/${encodeURIComponent(sessionId)}/live`,
+    onMessage,
+    onStateChange: (connection) => setState("connection", connection),
+    // Before reconnecting, make sure the session still exists and we're still signed in: a socket
+    // refused with 401/404 looks like any other dropped connection from the browser's side.
+    canReconnect: async () => {
+      try {
+        await api.get(`/api/sessions/${encodeURIComponent(sessionId)}`, sessionDetailSchema);
+        return true;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          setState("gone", true);
+          return false;
+        }
+        // 401 sends the person to sign in (the api client's hook); anything else: keep trying.
+        return !(error instanceof ApiError && error.status === 401);
+      }
+    },
+  });
+  onCleanup(() => socket.close());
+
+  return {
+    state,
+    insert: (generation) => upsert(generation, "insert"),
+    replace: (generation) => upsert(generation, "replace"),
+    retryConnection: () => socket.retryNow(),
+  };
+}

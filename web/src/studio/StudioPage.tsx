@@ -1,0 +1,129 @@
+import { A, useNavigate } from "@solidjs/router";
+import { createResource, For, Show, type JSX } from "solid-js";
+import {
+  generationSchema,
+  pageSchema,
+  sessionSchema,
+  type CreateGenerationRequest,
+} from "../../../worker/contract/api";
+import { announce } from "../app/announcer";
+import { usePageTitle } from "../app/title";
+import { api, withQuery } from "../lib/api";
+import { formatRelative, plural, titleFromPrompt } from "../lib/format";
+import { watchGeneration } from "../sessions/liveSession";
+import { SessionThumb } from "../sessions/SessionThumb";
+import { createComposer } from "./composer";
+import { PromptComposer, SUBMIT_SHORTCUT } from "./PromptComposer";
+
+const SUGGESTIONS = [
+  "A lighthouse on a basalt cliff at dusk, volumetric fog, 35mm film",
+  "Isometric cutaway of a cosy bookshop, soft morning light",
+  "Macro photo of a dew-covered fern unfurling, shallow depth of field",
+];
+
+const recentSchema = pageSchema(sessionSchema);
+
+/** The landing page: one prompt box. Submitting starts a session and its first generation. */
+export function StudioPage(): JSX.Element {
+  usePageTitle(() => "Studio");
+  const navigate = useNavigate();
+  const composer = createComposer();
+  const [recent] = createResource(() =>
+    api.get(withQuery("/api/sessions", { limit: 4, sort: "updated", order: "desc" }), recentSchema).then((page) => page.items),
+  );
+
+  // If the session was created but its first generation was refused (a field error), the next
+  // attempt reuses that session instead of leaving an empty one behind for every try.
+  let pendingSession: { id: string; title: string } | undefined;
+
+  const start = async (request: CreateGenerationRequest) => {
+    const title = titleFromPrompt(request.prompt);
+    if (!pendingSession) {
+      const session = await api.post("/api/sessions", { title, model: request.model }, sessionSchema);
+      pendingSession = { id: session.id, title };
+    } else if (pendingSession.title !== title) {
+      await api.patch(`/api/sessions/${encodeURIComponent(pendingSession.id)}`, { title }, sessionSchema).catch(() => undefined);
+      pendingSession.title = title;
+    }
+    const sessionId = pendingSession.id;
+    const generation = await api.post(`/api/sessions/${encodeURIComponent(sessionId)}/generations`, request, generationSchema);
+    watchGeneration(generation.id);
+    pendingSession = undefined;
+    announce("Generation queued");
+    navigate(`/sessions/${encodeURIComponent(sessionId)}`);
+  };
+
+  return (
+    <main id="main" class="page studio" tabindex="-1">
+      <section class="studio__hero" aria-labelledby="studio-heading">
+        <h1 id="studio-heading" class="studio__heading">
+          What will you make?
+        </h1>
+        <p class="studio__lead">
+          Describe an image
+          <span class="keyboard-only">
+            {" "}
+            and press <kbd>{SUBMIT_SHORTCUT}</kbd>
+          </span>
+          . Every result is kept in a session you can come back to.
+        </p>
+        <PromptComposer
+          composer={composer}
+          variant="hero"
+          id="studio"
+          autofocus
+          placeholder="A quiet harbour at first light, pastel sky, long exposure…"
+          onSubmit={start}
+        />
+        <Show when={!composer.fields.prompt}>
+          <div class="suggestions">
+            <span class="suggestions__label" id="suggestions-label">
+              Try
+            </span>
+            <ul class="suggestions__list" aria-labelledby="suggestions-label">
+              <For each={SUGGESTIONS}>
+                {(text) => (
+                  <li>
+                    <button type="button" class="chip" onClick={() => composer.set("prompt", text)}>
+                      {text}
+                    </button>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </div>
+        </Show>
+      </section>
+
+      <Show when={(recent.state === "ready" || recent.state === "refreshing") && recent.latest.length > 0}>
+        <section class="recent" aria-labelledby="recent-heading">
+          <div class="section-head">
+            <h2 id="recent-heading" class="section-head__title">
+              Recent sessions
+            </h2>
+            <A class="link-quiet" href="/sessions">
+              See all
+            </A>
+          </div>
+          <ul class="recent__list">
+            <For each={recent.latest}>
+              {(session) => (
+                <li>
+                  <A class="recent__item" href={`/sessions/${encodeURIComponent(session.id)}`}>
+                    <SessionThumb url={session.thumbnailUrl} size={56} />
+                    <span class="recent__text">
+                      <span class="recent__title">{session.title || "Untitled session"}</span>
+                      <span class="recent__meta">
+                        {plural(session.generationCount, "generation")} · {formatRelative(session.lastActivityAt)}
+                      </span>
+                    </span>
+                  </A>
+                </li>
+              )}
+            </For>
+          </ul>
+        </section>
+      </Show>
+    </main>
+  );
+}
