@@ -6,6 +6,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     test: {
+      // Logs of passing tests are noise; a failing test shows its own.
+      silent: "passed-only" as const,
       projects: [
         {
           // Worker tests run inside workerd against the real local D1, R2, Durable Objects and Queues,

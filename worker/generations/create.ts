@@ -74,3 +74,16 @@ export async function findOwnedGeneration(db: Database, userId: string, generati
   if (!row) throw new ProblemError(404, "No such generation.");
   return row;
 }
+
+/** A retry is a new generation with exactly the same settings, lineage and inputs. */
+export function retryRequestOf(original: GenerationRow): CreateGenerationRequest {
+  return {
+    model: original.model,
+    prompt: original.prompt,
+    ...(original.negativePrompt ? { negativePrompt: original.negativePrompt } : {}),
+    params: original.params,
+    ...(original.parentGenerationId ? { parentGenerationId: original.parentGenerationId } : {}),
+    ...(original.sourceAssetId ? { sourceAssetId: original.sourceAssetId } : {}),
+    ...(original.maskAssetId ? { maskAssetId: original.maskAssetId } : {}),
+  };
+}

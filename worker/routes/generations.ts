@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { createGenerationSchema } from "../contract/api";
-import { createGeneration, findOwnedGeneration } from "../generations/create";
+import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
 import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
@@ -30,4 +30,12 @@ export const generationRoutes = new Hono<AppEnv>()
     const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
     const generation = await c.env.SESSION_ROOM.getByName(row.sessionId).cancel(row.id);
     return c.json(generation);
+  })
+  .post("/:id/retry", async (c) => {
+    const db = c.get("db");
+    const userId = c.get("user").id;
+    const original = await findOwnedGeneration(db, userId, c.req.param("id"));
+    const session = await findOwnedSession(db, userId, original.sessionId);
+    const generation = await createGeneration(c.env, db, session, retryRequestOf(original));
+    return c.json(generation, 202);
   });

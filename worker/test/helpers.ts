@@ -111,7 +111,7 @@ export type RecordedWebhook = {
   status: string;
 };
 
-export type RecordedRequest = { seq: number; at: string; method: string; path: string; status: number; predictionId?: string };
+export type RecordedRequest = { seq: number; at: number; method: string; path: string; status: number; predictionId?: string };
 
 async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${env.EMULATOR_URL}/__control${path}`, {
@@ -124,7 +124,7 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const emulator = {
-  advance: (ms: number) => control<{ now: string }>("POST", "/clock/advance", { ms }),
+  advance: (ms: number) => control<{ now: number }>("POST", "/clock/advance", { ms }),
   webhooks: async (predictionId: string) =>
     (await control<{ items: RecordedWebhook[] }>("GET", `/webhooks?predictionId=${encodeURIComponent(predictionId)}`)).items,
   requests: async (query = "") => (await control<{ items: RecordedRequest[] }>("GET", `/requests${query}`)).items,

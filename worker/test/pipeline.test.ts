@@ -303,3 +303,37 @@ describe("isolation between users", () => {
     expect(await env.BUCKET.head(`outputs/${owner.id}/${created.id}/0`)).not.toBeNull();
   });
 });
+
+describe("cancel and retry", () => {
+  it("cancels a running generation at Replicate and retries it as a new generation with the same settings", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-dev",
+      prompt: `second thoughts ${uniqueTag()}`,
+      params: { seed: 7, guidance: 3.5 },
+    });
+    const running = await submitted(user, created);
+
+    const canceled = await api(user, "POST", `/api/generations/${created.id}/cancel`);
+    expect(canceled.status).toBe(200);
+    expect(await canceled.json<Generation>()).toMatchObject({ id: created.id, status: "canceled" });
+    const calls = await emulator.requests(`?predictionId=${running.predictionId}`);
+    expect(calls.some((call) => call.method === "POST" && call.path === `/v1/predictions/${running.predictionId}/cancel`)).toBe(true);
+    // Canceling again is harmless, and a late success cannot revive it.
+    expect((await (await api(user, "POST", `/api/generations/${created.id}/cancel`)).json<Generation>()).status).toBe("canceled");
+
+    const retried = await api(user, "POST", `/api/generations/${created.id}/retry`);
+    expect(retried.status).toBe(202);
+    const copy = await retried.json<Generation>();
+    expect(copy).toMatchObject({ status: "queued", model: "black-forest-labs/flux-dev", prompt: created.prompt, params: { seed: 7, guidance: 3.5 } });
+    expect(copy.id).not.toBe(created.id);
+    const copyRunning = await submitted(user, copy);
+    for (const webhook of await terminalWebhooks(copyRunning.predictionId)) await deliver(webhook);
+    await waitForGeneration(user, copy.id, (g) => g.status === "succeeded");
+    expect((await getGeneration(user, created.id)).status).toBe("canceled");
+
+    const other = await signUp("other");
+    await expectProblem(await api(other, "POST", `/api/generations/${created.id}/retry`), 404);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * What happens when things go wrong: Replicate throttling, failing downloads, lost webhooks, hostile
+ * output URLs.
+ */
+import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CompletionMessage } from "../completions/messages";
+import worker from "../index";
+import {
+  createGeneration,
+  createSession,
+  emulator,
+  getGeneration,
+  signUp,
+  terminalWebhooks,
+  uniqueTag,
+  waitFor,
+  waitForGeneration,
+  type TestUser,
+} from "./helpers";
+
+async function runBatch(queue: string, messages: CompletionMessage[], attempts = 1): Promise<{ retried: number; acked: number }> {
+  const batch = createMessageBatch(queue, messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })));
+  const ctx = createExecutionContext();
+  await worker.queue!(batch, env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return { retried: result.retryMessages.length, acked: result.explicitAcks.length };
+}
+
+async function finishedAtReplicate(user: TestUser, prompt: string) {
+  const session = await createSession(user);
+  const created = await createGeneration(user, session.id, { prompt });
+  const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+  const webhooks = await terminalWebhooks(running.predictionId!);
+  const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<string, unknown>;
+  return { session, generation: running, terminal };
+}
+
+const message = (prediction: unknown): CompletionMessage => ({ type: "prediction", source: "webhook", prediction, receivedAt: Date.now() });
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("Replicate throttling on create", () => {
+  it("waits and retries a 429 within one submission", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    await emulator.addFault({ match: { promptIncludes: tag }, times: 2, effect: { type: "http", status: 429 } });
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `throttled ${tag}` });
+    const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+    expect(running.status).not.toBe("failed");
+  });
+
+  it("fails the generation with a clear message when Replicate keeps refusing, and the queue moves on", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    await emulator.addFault({ match: { promptIncludes: tag }, effect: { type: "http", status: 429, retryAfter: 1 } });
+    const session = await createSession(user);
+    const doomed = await createGeneration(user, session.id, { prompt: `always throttled ${tag}` });
+    const room = env.SESSION_ROOM.getByName(session.id);
+    // Skip the backoff between submission attempts: make the job due and let the alarm fire.
+    const failed = await waitFor(
+      async () => {
+        const current = await getGeneration(user, doomed.id);
+        if (current.status === "failed") return current;
+        await runInDurableObject(room, async (_instance, state) => {
+          state.storage.sql.exec("UPDATE jobs SET due_at = 0");
+          await state.storage.setAlarm(Date.now());
+        });
+        return null;
+      },
+      { timeoutMs: 50_000, intervalMs: 500, what: "the generation to fail" },
+    );
+    expect(failed.error).toMatch(/did not accept the prediction after 5 attempts/);
+    expect(failed.error).toMatch(/throttled/i);
+    expect(failed.predictionId).toBeNull();
+
+    const next = await createGeneration(user, session.id, { prompt: `after the storm ${uniqueTag()}` });
+    await waitForGeneration(user, next.id, (g) => g.predictionId !== null);
+  }, 60_000);
+});
+
+describe("storing outputs", () => {
+  it("retries a failing download, then the dead-letter queue fails the generation with the reason", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    await emulator.addFault({ match: { promptIncludes: tag }, effect: { type: "download", mode: "error", status: 503 } });
+    const { generation, terminal } = await finishedAtReplicate(user, `unreachable outputs ${tag}`);
+
+    const first = await runBatch("image-studio-completions", [message(terminal)]);
+    expect(first.retried).toBe(1);
+    const pending = await getGeneration(user, generation.id);
+    expect(pending.status).not.toBe("succeeded");
+    expect(pending.outputs).toEqual([]);
+
+    await runBatch("image-studio-completions-dlq", [message(terminal)], 7);
+    const failed = await getGeneration(user, generation.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/Could not keep the outputs after several attempts: .*HTTP 503/);
+  });
+
+  it("stores a truncated download only once it arrives whole", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    await emulator.addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "truncate" } });
+    const { generation, terminal } = await finishedAtReplicate(user, `truncated ${tag}`);
+    expect((await runBatch("image-studio-completions", [message(terminal)])).retried).toBe(1);
+    expect((await env.BUCKET.list({ prefix: `outputs/${user.id}/${generation.id}/` })).objects).toHaveLength(0);
+    await runBatch("image-studio-completions", [message(terminal)], 2);
+    const done = await getGeneration(user, generation.id);
+    expect(done.status).toBe("succeeded");
+    const original = new Uint8Array(await (await fetch((terminal.output as string[])[0]!)).arrayBuffer());
+    expect(done.outputs[0]!.sizeBytes).toBe(original.length);
+  });
+
+  it("never fetches an output from a host outside REPLICATE_OUTPUT_HOSTS", async () => {
+    const user = await signUp();
+    const { generation, terminal } = await finishedAtReplicate(user, `hostile ${uniqueTag()}`);
+    const spy = vi.spyOn(globalThis, "fetch");
+    const hostile = ["https://evil.example/out-0.png", "https://replicate.delivery.evil.example/x.png", "http://169.254.169.254/latest", "https://user@replicate.delivery/x.png"];
+    for (const url of hostile) {
+      await runBatch("image-studio-completions", [message({ ...terminal, output: [url] })]);
+    }
+    const fetched = spy.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input));
+    expect(fetched.filter((url) => hostile.includes(url))).toEqual([]);
+    const failed = await getGeneration(user, generation.id);
+    expect(failed).toMatchObject({ status: "failed", outputs: [] });
+    expect(failed.error).toMatch(/host that is not allowed/);
+  });
+
+  it("acknowledges a completion for a prediction that is not ours and stores nothing", async () => {
+    const stranger = { id: `notours${uniqueTag()}`, status: "succeeded", output: ["https://replicate.delivery/x/out-0.png"] };
+    const spy = vi.spyOn(globalThis, "fetch");
+    const result = await runBatch("image-studio-completions", [message(stranger)]);
+    expect(result).toMatchObject({ retried: 0, acked: 1 });
+    expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe("the cron sweep", () => {
+  it("completes generations stuck without webhooks by nudging their session", async () => {
+    const user = await signUp();
+    const { session, generation } = await finishedAtReplicate(user, `stuck ${uniqueTag()}`);
+    await env.DB.prepare("UPDATE generations SET submitted_at = ? WHERE id = ?").bind(Date.now() - 10 * 60_000, generation.id).run();
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await runDurableObjectAlarm(env.SESSION_ROOM.getByName(session.id));
+    const done = await waitForGeneration(user, generation.id, (g) => g.status === "succeeded");
+    expect(done.outputs).toHaveLength(1);
+
+    // Running it again changes nothing.
+    await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+    expect(await getGeneration(user, generation.id)).toEqual(done);
+  });
+});
