@@ -84,11 +84,23 @@ export const createGenerationSchema = z.object({
   negativePrompt: z.string().trim().max(4000).optional(),
   params: generationParamsSchema.optional(),
   parentGenerationId: z.string().min(1).max(64).optional(),
+  /**
+   * Which output of the parent to start from (default 0). Lets a child be queued while its parent is
+   * still running, before the output has an asset id.
+   */
+  sourceOutputIndex: z.number().int().min(0).max(15).optional(),
   sourceAssetId: z.string().min(1).max(64).optional(),
   maskAssetId: z.string().min(1).max(64).optional(),
   referenceImageIds: z.array(z.string().min(1).max(64)).max(8).optional(),
 });
 export type CreateGenerationRequest = z.infer<typeof createGenerationSchema>;
+
+export const retryGenerationSchema = z.object({
+  /** Regenerate with a fresh random seed instead of repeating the same one. */
+  newSeed: z.boolean().optional(),
+});
+
+export const uploadRoleSchema = z.enum(["input", "mask"]);
 
 export const listSessionsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(24),
@@ -122,6 +134,34 @@ export const assetSchema = z.object({
 });
 export type Asset = z.infer<typeof assetSchema>;
 
+export const referenceSchema = z.object({
+  id: z.string(),
+  sha256: z.string(),
+  originalName: z.string(),
+  mimeType: z.string(),
+  sizeBytes: z.number(),
+  width: z.number().nullable(),
+  height: z.number().nullable(),
+  url: z.string(),
+  thumbnailUrl: z.string(),
+  createdAt: z.string(),
+  usageCount: z.number(),
+  lastUsedAt: z.string().nullable(),
+  /**
+   * The state of its copy on Replicate's Files API: `fresh` (reused as is), `will_refresh` (older than
+   * 20 hours or expired: uploaded again, silently, on the next use).
+   */
+  replicateStatus: z.enum(["fresh", "will_refresh"]),
+});
+export type Reference = z.infer<typeof referenceSchema>;
+
+export const referenceUploadResultSchema = z.object({
+  items: z.array(referenceSchema.extend({ deduplicated: z.boolean() })),
+  /** Files that were refused, each with its own reason; the others are stored regardless. */
+  errors: z.array(z.object({ index: z.number(), fileName: z.string(), status: z.number(), detail: z.string() })),
+});
+export type ReferenceUploadResult = z.infer<typeof referenceUploadResultSchema>;
+
 export const generationSchema = z.object({
   id: z.string(),
   sessionId: z.string(),
@@ -141,6 +181,9 @@ export const generationSchema = z.object({
   cost: z.number().nullable(),
   outputs: z.array(assetSchema),
   inputs: z.array(assetSchema),
+  /** Which output of the parent this generation started from, when it has a parent. */
+  sourceOutputIndex: z.number().nullable(),
+  references: z.array(referenceSchema),
 });
 export type Generation = z.infer<typeof generationSchema>;
 

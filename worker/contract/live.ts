@@ -17,6 +17,7 @@ export const liveServerMessageSchema = z.discriminatedUnion("type", [
     generationId: z.string(),
     progress: z.number().min(0).max(1),
   }),
+  z.object({ type: z.literal("generation.deleted"), generationId: z.string() }),
   z.object({ type: z.literal("session.updated"), session: sessionSchema }),
   z.object({ type: z.literal("pong") }),
   z.object({ type: z.literal("error"), detail: z.string() }),

@@ -2,7 +2,7 @@
  * D1 schema. Every user-owned row carries `userId` so each query can be scoped to its owner.
  * Times are stored as integer milliseconds since the epoch.
  */
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AssetRole, GenerationParams, GenerationStatus } from "../contract/api";
 
 const createdAt = () =>
@@ -87,6 +87,8 @@ export const generations = sqliteTable(
     prompt: text("prompt").notNull(),
     negativePrompt: text("negative_prompt"),
     params: text("params", { mode: "json" }).$type<GenerationParams>().notNull(),
+    /** Which of the parent's outputs to start from; resolved to `sourceAssetId` once it exists. */
+    sourceOutputIndex: integer("source_output_index"),
     sourceAssetId: text("source_asset_id"),
     maskAssetId: text("mask_asset_id"),
     predictionId: text("prediction_id").unique(),
@@ -135,7 +137,75 @@ export const assets = sqliteTable(
   ],
 );
 
+/**
+ * Reference images: kept forever, unique per user by the SHA-256 of the bytes we keep. Deleting one
+ * only hides it; generations that used it keep their history.
+ */
+export const references = sqliteTable(
+  "references",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sha256: text("sha256").notNull(),
+    r2Key: text("r2_key").notNull(),
+    originalName: text("original_name").notNull(),
+    mimeType: text("mime_type").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    usageCount: integer("usage_count").notNull().default(0),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("references_user_sha_idx").on(t.userId, t.sha256),
+    index("references_user_created_idx").on(t.userId, t.createdAt),
+    index("references_last_used_idx").on(t.lastUsedAt),
+  ],
+);
+
+export const generationReferences = sqliteTable(
+  "generation_references",
+  {
+    generationId: text("generation_id")
+      .notNull()
+      .references(() => generations.id, { onDelete: "cascade" }),
+    referenceId: text("reference_id")
+      .notNull()
+      .references(() => references.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.generationId, t.referenceId] }), index("generation_references_reference_idx").on(t.referenceId)],
+);
+
+/**
+ * Copies of our files on Replicate's Files API, which deletes them after 24 hours. One row per
+ * upload; the newest one for a (user, sha256) is reused while it is younger than 20 hours.
+ */
+export const replicateUploads = sqliteTable(
+  "replicate_uploads",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sha256: text("sha256").notNull(),
+    replicateFileId: text("replicate_file_id").notNull(),
+    url: text("url").notNull(),
+    md5: text("md5"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>(),
+    uploadedAt: integer("uploaded_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("replicate_uploads_user_sha_idx").on(t.userId, t.sha256, t.uploadedAt), index("replicate_uploads_expires_idx").on(t.expiresAt)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type ImageSessionRow = typeof imageSessions.$inferSelect;
 export type GenerationRow = typeof generations.$inferSelect;
 export type AssetRow = typeof assets.$inferSelect;
+export type ReferenceRow = typeof references.$inferSelect;
+export type ReplicateUploadRow = typeof replicateUploads.$inferSelect;

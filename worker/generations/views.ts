@@ -2,9 +2,19 @@
  * How stored rows are presented through the API and the live channel.
  */
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Asset, Generation, Session } from "../contract/api";
+import type { Asset, Generation, Reference, Session } from "../contract/api";
 import type { Database } from "../db/client";
-import { assets, generations, imageSessions, type AssetRow, type GenerationRow, type ImageSessionRow } from "../db/schema";
+import {
+  assets,
+  generationReferences,
+  generations,
+  imageSessions,
+  references,
+  type AssetRow,
+  type GenerationRow,
+  type ImageSessionRow,
+} from "../db/schema";
+import { referenceViews } from "../references/views";
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
@@ -25,7 +35,7 @@ export function toAssetView(row: AssetRow): Asset {
   };
 }
 
-export function toGenerationView(row: GenerationRow, outputs: AssetRow[], inputs: AssetRow[]): Generation {
+export function toGenerationView(row: GenerationRow, outputs: AssetRow[], inputs: AssetRow[], referenceList: Reference[] = []): Generation {
   return {
     id: row.id,
     sessionId: row.sessionId,
@@ -45,6 +55,8 @@ export function toGenerationView(row: GenerationRow, outputs: AssetRow[], inputs
     cost: row.cost,
     outputs: outputs.map(toAssetView),
     inputs: inputs.map(toAssetView),
+    sourceOutputIndex: row.parentGenerationId ? (row.sourceOutputIndex ?? 0) : null,
+    references: referenceList,
   };
 }
 
@@ -74,11 +86,20 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
   const inputIds = rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id);
   const inputRows = inputIds.length ? await db.select().from(assets).where(inArray(assets.id, inputIds)) : [];
   const inputsById = new Map(inputRows.map((row) => [row.id, row]));
+  const links = await db
+    .select({ generationId: generationReferences.generationId, reference: references })
+    .from(generationReferences)
+    .innerJoin(references, eq(references.id, generationReferences.referenceId))
+    .where(inArray(generationReferences.generationId, rows.map((row) => row.id)))
+    .orderBy(asc(generationReferences.position));
+  const referenceList = await referenceViews(db, links.map((link) => link.reference));
+  const referencesById = new Map(referenceList.map((reference) => [reference.id, reference]));
   return rows.map((row) =>
     toGenerationView(
       row,
       outputRows.filter((output) => output.generationId === row.id),
       [row.sourceAssetId, row.maskAssetId].flatMap((id) => (id && inputsById.has(id) ? [inputsById.get(id)!] : [])),
+      links.filter((link) => link.generationId === row.id).map((link) => referencesById.get(link.reference.id)!),
     ),
   );
 }

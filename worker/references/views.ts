@@ -1,0 +1,54 @@
+/**
+ * How reference images are presented, including whether their Replicate copy can be reused.
+ */
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Reference } from "../contract/api";
+import type { Database } from "../db/client";
+import { replicateUploads, type ReferenceRow, type ReplicateUploadRow } from "../db/schema";
+
+/** A Replicate upload is reused while younger than this; Replicate deletes files after 24 hours. */
+export const UPLOAD_REUSE_MS = 20 * 60 * 60 * 1000;
+
+export const isUploadFresh = (upload: Pick<ReplicateUploadRow, "uploadedAt" | "expiresAt">, now = Date.now()): boolean =>
+  now - upload.uploadedAt.getTime() < UPLOAD_REUSE_MS && upload.expiresAt.getTime() > now;
+
+export function toReferenceView(row: ReferenceRow, latestUpload: ReplicateUploadRow | undefined): Reference {
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    originalName: row.originalName,
+    mimeType: row.mimeType,
+    sizeBytes: row.sizeBytes,
+    width: row.width,
+    height: row.height,
+    url: `/api/references/${row.id}/content`,
+    thumbnailUrl: `/api/references/${row.id}/thumbnail`,
+    createdAt: row.createdAt.toISOString(),
+    usageCount: row.usageCount,
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+    replicateStatus: latestUpload && isUploadFresh(latestUpload) ? "fresh" : "will_refresh",
+  };
+}
+
+/** Reference views with the state of their newest Replicate upload. */
+export async function referenceViews(db: Database, rows: ReferenceRow[]): Promise<Reference[]> {
+  if (rows.length === 0) return [];
+  const userIds = [...new Set(rows.map((row) => row.userId))];
+  const uploads = await db
+    .select()
+    .from(replicateUploads)
+    .where(and(inArray(replicateUploads.userId, userIds), inArray(replicateUploads.sha256, rows.map((row) => row.sha256))))
+    .orderBy(desc(replicateUploads.uploadedAt));
+  const latest = new Map<string, ReplicateUploadRow>();
+  for (const upload of uploads) {
+    const key = `${upload.userId}:${upload.sha256}`;
+    if (!latest.has(key)) latest.set(key, upload);
+  }
+  return rows.map((row) => toReferenceView(row, latest.get(`${row.userId}:${row.sha256}`)));
+}
+
+export const latestUploadQuery = (db: Database, userId: string, sha256: string) =>
+  db.query.replicateUploads.findFirst({
+    where: and(eq(replicateUploads.userId, userId), eq(replicateUploads.sha256, sha256)),
+    orderBy: desc(replicateUploads.uploadedAt),
+  });
