@@ -15,6 +15,7 @@ import { generationRoutes, sessionGenerationRoutes } from "./routes/generations"
 import { healthRoutes } from "./routes/health";
 import { liveRoutes } from "./routes/live";
 import { modelRoutes } from "./routes/models";
+import { referenceRoutes } from "./routes/references";
 import { sessionRoutes } from "./routes/sessions";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -35,6 +36,7 @@ app
   .route("/sessions", sessionRoutes)
   .route("/generations", generationRoutes)
   .route("/assets", assetRoutes)
+  .route("/references", referenceRoutes)
   .route("/webhooks", webhookRoutes);
 
 app.notFound(() => problemResponse(new ProblemError(404, "No such endpoint.")));

@@ -1,12 +1,15 @@
 /**
- * Cron jobs. The sweep is the last-resort poll: generations submitted long ago that are still not
+ * Cron jobs: refreshing Replicate copies of references in use, and the sweep, the last-resort poll: generations submitted long ago that are still not
  * terminal (every webhook lost, and the Durable Object's alarm somehow not firing) get their
  * session's room nudged to ask Replicate directly.
  */
 import { and, inArray, lt } from "drizzle-orm";
 import { createDb } from "./db/client";
 import { generations } from "./db/schema";
+import { readConfig } from "./lib/config";
 import { log } from "./lib/logger";
+import { refreshActiveReferences } from "./references/refresh";
+import { ReplicateGateway } from "./replicate/gateway";
 
 export const STUCK_AFTER_MS = 2 * 60_000;
 const SWEEP_LIMIT = 500;
@@ -26,4 +29,5 @@ export async function sweepStuckGenerations(env: Env, now: number = Date.now()):
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
   log.info("cron.start", { cron: controller.cron });
   await sweepStuckGenerations(env, controller.scheduledTime);
+  await refreshActiveReferences(createDb(env.DB), env.BUCKET, new ReplicateGateway(readConfig(env)), controller.scheduledTime);
 }

@@ -16,11 +16,14 @@ import {
   completeGeneration,
   loadGeneration,
   markSubmitted,
+  refreshSessionStats,
   type TerminalUpdate,
 } from "../generations/lifecycle";
+import { deleteGenerationData } from "../generations/deletion";
 import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
 import { readConfig, type AppConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
+import { recordReferenceUse, resolveInputFiles } from "../generations/inputs";
 import { buildModelInput, costOf, findModel } from "../replicate/catalog";
 import { GatewayError, ReplicateGateway } from "../replicate/gateway";
 import {
@@ -85,7 +88,7 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private get concurrency(): number {
-    const configured = Number((this.env as { SESSION_CONCURRENCY?: unknown }).SESSION_CONCURRENCY);
+    const configured = Number(this.env.SESSION_CONCURRENCY);
     return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_SESSION_CONCURRENCY;
   }
 
@@ -181,6 +184,24 @@ export class SessionRoom extends DurableObject<Env> {
       await this.finish(generationId, { status: "canceled", error: null, startedAt: null, completedAt: new Date(), cost: null });
     }
     return generationView(this.db, generationId);
+  }
+
+  /** Deletes a generation: canceled at Replicate if still running, outputs removed everywhere. */
+  async deleteGeneration(generationId: string): Promise<void> {
+    const job = this.job(generationId);
+    if (job?.prediction_id) {
+      await this.gateway()
+        .cancelPrediction(job.prediction_id)
+        .catch((error: unknown) => log.warn("replicate.cancel_failed", { generationId, error: errorMessage(error) }));
+    }
+    this.removeJob(generationId);
+    const generation = await loadGeneration(this.db, generationId);
+    await deleteGenerationData(this.db, this.env.BUCKET, generationId);
+    if (generation) await refreshSessionStats(this.db, generation.sessionId);
+    this.broadcast({ type: "generation.deleted", generationId });
+    await this.broadcastSession();
+    // Children waiting on it can now go ahead (and learn their source is gone).
+    await this.scheduleAlarm(Date.now());
   }
 
   /** Polls every in-flight prediction now (the cron sweep's nudge for stuck generations). */
@@ -353,15 +374,18 @@ export class SessionRoom extends DurableObject<Env> {
       await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
       return;
     }
-    const input = buildModelInput(model, { prompt: generation.prompt, negativePrompt: generation.negativePrompt ?? undefined, params: generation.params });
     const webhook = this.config.publicUrl ? `${this.config.publicUrl}/api/webhooks/replicate` : undefined;
     try {
-      const prediction = await this.gateway().createPrediction({
+      const gateway = this.gateway();
+      const files = await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation);
+      const input = buildModelInput(model, { prompt: generation.prompt, negativePrompt: generation.negativePrompt ?? undefined, params: generation.params }, files);
+      const prediction = await gateway.createPrediction({
         model: model.id,
         ...(model.version ? { version: model.version } : {}),
         input,
         ...(webhook ? { webhook } : {}),
       });
+      await recordReferenceUse(this.db, generation.id);
       const now = Date.now();
       this.ctx.storage.sql.exec(
         "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",

@@ -18,6 +18,8 @@ type InputNames = {
   numOutputs?: string;
   image?: string;
   mask?: string;
+  /** Where reference images go: one URL, or a list of up to `max`. */
+  references?: { name: string; max: number; list: boolean };
 };
 
 type Pricing =
@@ -63,9 +65,9 @@ export const MODELS: readonly CatalogModel[] = [
   {
     id: "black-forest-labs/flux-1.1-pro",
     kind: "image",
-    description: "FLUX1.1 [pro]: excellent prompt following at any size.",
-    capabilities: { textToImage: true, imageToImage: false, mask: false, references: false },
-    inputs: { width: "width", height: "height", seed: "seed" },
+    description: "FLUX1.1 [pro]: excellent prompt following at any size, guided by a reference image.",
+    capabilities: { textToImage: true, imageToImage: false, mask: false, references: true },
+    inputs: { width: "width", height: "height", seed: "seed", references: { name: "image_prompt", max: 1, list: false } },
     defaultParams: { aspect_ratio: "custom" },
     pricing: { per: "output", usd: 0.04 },
   },
@@ -103,8 +105,8 @@ export const MODELS: readonly CatalogModel[] = [
     id: "minimax/video-01",
     kind: "video",
     description: "MiniMax Video-01: a short video from a prompt and a first frame.",
-    capabilities: { textToImage: true, imageToImage: true, mask: false, references: false },
-    inputs: { image: "first_frame_image" },
+    capabilities: { textToImage: true, imageToImage: true, mask: false, references: true },
+    inputs: { image: "first_frame_image", references: { name: "subject_reference", max: 1, list: false } },
     // Replicate publishes no per-video price for it; an estimate until one is published.
     pricing: { per: "output", usd: 0.5 },
   },
@@ -132,7 +134,7 @@ function nearestAspectRatio(width: number, height: number, choices: readonly str
   return best;
 }
 
-export type ModelInputFiles = { image?: string; mask?: string };
+export type ModelInputFiles = { image?: string; mask?: string; references?: string[] };
 
 /** The `input` object of the Replicate prediction for a generation request. */
 export function buildModelInput(
@@ -160,6 +162,9 @@ export function buildModelInput(
   set(names.numOutputs, params.numOutputs);
   set(names.image, files.image);
   set(names.mask, files.mask);
+  if (names.references && files.references?.length) {
+    set(names.references.name, names.references.list ? files.references.slice(0, names.references.max) : files.references[0]);
+  }
   // Model-specific inputs (anything outside our standard set) go through under their own names.
   for (const [key, value] of Object.entries(params)) {
     if (!STANDARD_PARAMS.has(key)) set(key, value);

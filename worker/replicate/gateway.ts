@@ -7,6 +7,7 @@
  * spent, replays the last answer instead of calling again, so a struggling Replicate is not hammered.
  */
 import Replicate, { type ApiError } from "replicate";
+import { z } from "zod";
 import type { AppConfig } from "../lib/config";
 import { predictionSchema, type Prediction } from "./prediction";
 
@@ -103,6 +104,21 @@ function parsePrediction(value: unknown): Prediction {
   return parsed.data;
 }
 
+const replicateFileSchema = z.looseObject({
+  id: z.string().min(1),
+  expires_at: z.string().nullish(),
+  created_at: z.string().nullish(),
+  checksums: z.looseObject({ sha256: z.string().optional(), md5: z.string().optional() }).nullish(),
+  urls: z.looseObject({ get: z.string().min(1) }),
+});
+export type ReplicateFile = z.infer<typeof replicateFileSchema>;
+
+function parseFile(value: unknown): ReplicateFile {
+  const parsed = replicateFileSchema.safeParse(value);
+  if (!parsed.success) throw new GatewayError("invalid_response", "Replicate answered with something that is not a file");
+  return parsed.data;
+}
+
 export type CreatePredictionRequest = {
   model: string;
   version?: string;
@@ -153,6 +169,19 @@ export class ReplicateGateway {
 
   cancelPrediction(id: string): Promise<Prediction> {
     return this.call(async (client) => parsePrediction(await client.predictions.cancel(id)));
+  }
+
+  /** Uploads a file to Replicate's Files API (kept there for 24 hours). */
+  uploadFile(bytes: Uint8Array, options: { fileName: string; contentType: string; metadata: Record<string, unknown> }): Promise<ReplicateFile> {
+    return this.call(async (client) => {
+      const file = await client.files.create(new File([bytes], options.fileName, { type: options.contentType }), options.metadata);
+      return parseFile(file);
+    });
+  }
+
+  /** The file's record, or a `not_found` GatewayError once Replicate has deleted it. */
+  getFile(id: string): Promise<ReplicateFile> {
+    return this.call(async (client) => parseFile(await client.files.get(id)));
   }
 
   /** REPLICATE_WEBHOOK_SECRET, or the account's default secret fetched once and cached. */

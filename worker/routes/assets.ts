@@ -3,9 +3,14 @@ import { and, eq } from "drizzle-orm";
 import { assets, type AssetRow } from "../db/schema";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
-import { notFound } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 import { extensionFor } from "../storage/media-type";
-import { serveObject } from "../storage/objects";
+import { putObject, serveObject } from "../storage/objects";
+import { blobKey, cleanUploadedImage, MAX_UPLOAD_BYTES } from "../storage/uploads";
+import { readMultipart } from "../http/multipart";
+import { uploadRoleSchema } from "../contract/api";
+import { toAssetView } from "../generations/views";
+import { newId } from "../lib/ids";
 import { ensureThumbnail } from "../storage/thumbnails";
 
 async function findOwnedAsset(c: Context<AppEnv>): Promise<AssetRow> {
@@ -18,6 +23,33 @@ async function findOwnedAsset(c: Context<AppEnv>): Promise<AssetRow> {
 
 export const assetRoutes = new Hono<AppEnv>()
   .use(requireUser)
+  .post("/", async (c) => {
+    const form = await readMultipart(c.req.raw, MAX_UPLOAD_BYTES);
+    const role = uploadRoleSchema.safeParse(form.get("role") ?? "input");
+    if (!role.success) throw new ProblemError(400, "role must be input or mask.", { errors: [{ path: "role", message: "Use input or mask" }] });
+    const file = form.get("file");
+    if (!(file instanceof File)) throw new ProblemError(400, "Attach the image as the multipart field `file`.", { errors: [{ path: "file", message: "Required" }] });
+    const image = await cleanUploadedImage(c.env.IMAGES, file);
+    const userId = c.get("user").id;
+    const r2Key = blobKey(userId, image.sha256);
+    await putObject(c.env.BUCKET, r2Key, image.bytes, image);
+    const [row] = await c
+      .get("db")
+      .insert(assets)
+      .values({
+        id: newId("ast"),
+        userId,
+        role: role.data,
+        r2Key,
+        mimeType: image.mimeType,
+        sizeBytes: image.bytes.length,
+        width: image.width,
+        height: image.height,
+        sha256: image.sha256,
+      })
+      .returning();
+    return c.json(toAssetView(row!), 201);
+  })
   .get("/:id", async (c) => {
     const asset = await findOwnedAsset(c);
     const response = await serveObject(c.env.BUCKET, asset.r2Key, c.req.raw, {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { createGenerationSchema } from "../contract/api";
+import { createGenerationSchema, retryGenerationSchema } from "../contract/api";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
 import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
@@ -31,11 +31,16 @@ export const generationRoutes = new Hono<AppEnv>()
     const generation = await c.env.SESSION_ROOM.getByName(row.sessionId).cancel(row.id);
     return c.json(generation);
   })
-  .post("/:id/retry", async (c) => {
+  .delete("/:id", async (c) => {
+    const row = await findOwnedGeneration(c.get("db"), c.get("user").id, c.req.param("id"));
+    await c.env.SESSION_ROOM.getByName(row.sessionId).deleteGeneration(row.id);
+    return c.body(null, 204);
+  })
+  .post("/:id/retry", validate("json", retryGenerationSchema.optional()), async (c) => {
     const db = c.get("db");
     const userId = c.get("user").id;
     const original = await findOwnedGeneration(db, userId, c.req.param("id"));
     const session = await findOwnedSession(db, userId, original.sessionId);
-    const generation = await createGeneration(c.env, db, session, retryRequestOf(original));
+    const generation = await createGeneration(c.env, db, session, await retryRequestOf(db, original, c.req.valid("json") ?? {}));
     return c.json(generation, 202);
   });

@@ -151,3 +151,30 @@ export const terminalWebhooks = (predictionId: string) =>
     const webhooks = await emulator.webhooks(predictionId);
     return webhooks.some((webhook) => ["succeeded", "failed", "canceled"].includes(webhook.status)) ? webhooks : null;
   }, { what: `terminal webhook of ${predictionId}` });
+
+/** A multipart upload as `user`: each file under `field`, plus plain fields. */
+export function upload(
+  user: TestUser,
+  path: string,
+  files: { name: string; bytes: Uint8Array; type?: string }[],
+  fields: Record<string, string> = {},
+  field = "file",
+): Promise<Response> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  for (const file of files) form.append(field, new File([file.bytes], file.name, { type: file.type ?? "application/octet-stream" }));
+  return SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
+}
+
+/** Runs a generation to success by replaying its webhooks; returns it as stored. */
+export async function completeGeneration(user: TestUser, generationId: string): Promise<Generation> {
+  const running = await waitForGeneration(user, generationId, (g) => g.predictionId !== null, "submission to Replicate");
+  for (const webhook of await terminalWebhooks(running.predictionId!)) await deliver(webhook);
+  return waitForGeneration(user, generationId, (g) => isTerminal(g), "a terminal status");
+}
+
+/** The input the emulator received for a prediction (from its recorded terminal webhook). */
+export async function predictionInput(predictionId: string): Promise<Record<string, unknown>> {
+  const webhooks = await terminalWebhooks(predictionId);
+  return (JSON.parse(webhooks.at(-1)!.body) as { input: Record<string, unknown> }).input;
+}

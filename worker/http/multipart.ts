@@ -1,0 +1,48 @@
+/**
+ * Reading multipart bodies with a size bound checked before the body is buffered, so an oversize
+ * upload is refused with 413 instead of filling memory.
+ */
+import { ProblemError } from "../lib/problem";
+
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export async function readMultipart(request: Request, maxPayloadBytes: number, files = 1): Promise<FormData> {
+  const limit = maxPayloadBytes * files + MULTIPART_OVERHEAD;
+  const type = request.headers.get("Content-Type") ?? "";
+  if (!type.toLowerCase().startsWith("multipart/form-data")) {
+    throw new ProblemError(415, "Send the file as multipart/form-data.");
+  }
+  const declared = Number(request.headers.get("Content-Length") ?? NaN);
+  if (declared > limit) throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, { errors: [{ path: "file", message: "Too large" }] });
+  // Without a Content-Length (chunked), count the bytes as they arrive.
+  const body = await readBounded(request, limit);
+  try {
+    return await new Response(body, { headers: { "Content-Type": type } }).formData();
+  } catch {
+    throw new ProblemError(400, "The multipart body could not be read.");
+  }
+}
+
+async function readBounded(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, { errors: [{ path: "file", message: "Too large" }] });
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
