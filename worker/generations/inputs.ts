@@ -8,11 +8,7 @@ import { assets, generationReferences, generations, references, type AssetRow, t
 import type { ModelInputFiles } from "../replicate/catalog";
 import { replicateUrlFor } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
-
-/** A problem with the inputs themselves: retrying will not help. */
-export class InputUnavailableError extends Error {
-  override name = "InputUnavailableError";
-}
+import { InputUnavailableError } from "./input-error";
 
 /** The parent's output this generation starts from, recorded as its source once it exists. */
 async function resolveSource(db: Database, generation: GenerationRow): Promise<AssetRow | undefined> {

@@ -8,6 +8,7 @@ import type { Database } from "../db/client";
 import { replicateUploads } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
+import { InputUnavailableError } from "../generations/input-error";
 import { isUploadFresh, latestUploadQuery } from "../references/views";
 import { extensionFor } from "../storage/media-type";
 import { GatewayError, type ReplicateGateway } from "./gateway";
@@ -32,7 +33,7 @@ export async function replicateUrlFor(db: Database, bucket: R2Bucket, gateway: R
 
 export async function uploadToReplicate(db: Database, bucket: R2Bucket, gateway: ReplicateGateway, file: StoredFile): Promise<string> {
   const object = await bucket.get(file.r2Key);
-  if (!object) throw new Error(`The stored file ${file.r2Key} is missing`);
+  if (!object) throw new InputUnavailableError(`The stored file ${file.r2Key} is missing, so it cannot be sent to Replicate.`);
   const bytes = new Uint8Array(await object.arrayBuffer());
   const metadata = { purpose: file.purpose, sha256: file.sha256 };
   const uploaded = await gateway.uploadFile(bytes, {
