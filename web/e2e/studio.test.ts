@@ -1,8 +1,16 @@
 /**
  * A person in a phone-sized browser: signs up, types a prompt, generates with Ctrl+Enter, watches
  * the generation arrive live and sees the image, served from our own storage.
+ *
+ * Then iterates: picks one image of a batch and iterates from it, attaches reference photos (one
+ * refused, one a duplicate), paints a mask, deletes a generation whose child then shows "source
+ * deleted", and manages the References page (infinite scroll, delete).
+ *
+ * One file, one stack: every stack builds the web app into the same `web/dist`, which a second
+ * stack starting in parallel would rebuild under the first one's feet.
  */
-import { chromium, type Browser, type Page } from "playwright-core";
+import { deflateSync } from "node:zlib";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "./stack";
 
@@ -57,4 +65,214 @@ describe("generating an image in the browser", () => {
     await page.screenshot({ path: "docs/screenshots/studio-sessions.png" });
     await context.close();
   }, 120_000);
+});
+
+// ---- A real PNG, different for every seed (references are deduplicated by SHA-256) -------------
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes: Buffer): number => {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+};
+const pngChunk = (type: string, data: Buffer): Buffer => {
+  const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+  const out = Buffer.alloc(4 + body.length + 4);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 4 + body.length);
+  return out;
+};
+function png(seed: number, size = 64): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0);
+  header.writeUInt32BE(size, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = Buffer.alloc(size * (1 + size * 3));
+  for (let y = 0; y < size; y++) {
+    const row = y * (1 + size * 3);
+    for (let x = 0; x < size; x++) rows.set([(x * 4 + seed * 37) & 255, (y * 4 + seed * 11) & 255, (seed * 53) & 255], row + 1 + x * 3);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    pngChunk("IDAT", deflateSync(rows)),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+// ---- Helpers ------------------------------------------------------------------------------------
+
+const TERMINAL = ["succeeded", "failed", "canceled", "timed_out"];
+
+/** At least `count` generations, all finished. */
+async function settled(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    ([n, terminal]) => {
+      const cards = [...document.querySelectorAll<HTMLElement>('[data-testid="generation"]')];
+      return cards.length >= n && cards.every((card) => terminal.includes(card.dataset.status ?? ""));
+    },
+    [count, TERMINAL] as const,
+    { timeout: 60_000 },
+  );
+}
+
+async function submit(page: Page, prompt: string): Promise<void> {
+  const before = await page.locator('[data-testid="lineage-node"]').count();
+  await page.getByLabel("Prompt").fill(prompt);
+  await page.getByLabel("Prompt").press("Control+Enter");
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="lineage-node"]').length > n, before, { timeout: 15_000 });
+  await page.waitForFunction(() => document.querySelector("form.composer")?.getAttribute("aria-busy") !== "true");
+}
+
+type GenerationJson = {
+  id: string;
+  parentGenerationId: string | null;
+  sourceOutputIndex: number | null;
+  inputs: { role: string }[];
+  references: { id: string }[];
+};
+
+async function selectedGeneration(page: Page): Promise<GenerationJson> {
+  const id = await page.locator('[data-testid="lineage-node"][data-selected="true"]').getAttribute("data-generation-id");
+  const response = await page.request.get(`${stack.url}/api/generations/${id}`);
+  expect(response.status()).toBe(200);
+  return (await response.json()) as GenerationJson;
+}
+
+describe("iterating in the browser", () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
+    page = await context.newPage();
+    await signUp(page);
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it("iterates from one image of a batch, shown in the viewer, rail and lineage", async () => {
+    await page.getByLabel("Prompt").fill("a red fox in fresh snow");
+    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.waitForURL(/\/sessions\/ses_/);
+    await page.locator('[data-testid="viewer"] img[data-testid="viewer-image"]').waitFor({ timeout: 60_000 });
+
+    await page.getByRole("button", { name: "New from text" }).click();
+    await page.getByRole("button", { name: "More options" }).click();
+    await page.getByLabel("Number of outputs").selectOption("2");
+    await page.getByRole("button", { name: "More options" }).click();
+    await submit(page, "a watercolor map of an island");
+    await settled(page, 2);
+    await expect.poll(() => page.locator('[data-testid="history-item"]').count()).toBe(3);
+    const batchId = await page.locator('[data-testid="generation"]').nth(1).getAttribute("data-generation-id");
+
+    // The second image of the batch, on its own.
+    await page.locator('[data-testid="history-item"]').nth(2).click();
+    await expect.poll(() => page.locator(".viewer__bar").textContent()).toContain("batch image 2 of 2");
+    await page.getByRole("button", { name: "Iterate from this image" }).click();
+    await submit(page, "the island at sunset");
+    await settled(page, 3);
+
+    const child = await selectedGeneration(page);
+    expect(child.parentGenerationId).toBe(batchId);
+    expect(child.sourceOutputIndex).toBe(1);
+    expect(await page.locator('[data-testid="lineage-node"][data-selected="true"]').textContent()).toContain("from image 2");
+    expect(await page.locator('[data-testid="viewer-image"]').getAttribute("src")).toMatch(/^\/api\/assets\/ast_/);
+  });
+
+  it("attaches reference images: one refused, one deduplicated, the rest sent", async () => {
+    await page.getByRole("button", { name: "New from text" }).click();
+    await page.getByRole("button", { name: "More options" }).click();
+    await page.getByLabel("Number of outputs").selectOption("1");
+    await page.getByRole("button", { name: "More options" }).click();
+    const photo = png(1);
+    await page.getByLabel("Add reference images").setInputFiles([
+      { name: "fox.png", mimeType: "image/png", buffer: photo },
+      { name: "fox-again.png", mimeType: "image/png", buffer: photo },
+      { name: "notes.png", mimeType: "image/png", buffer: Buffer.from("not an image") },
+    ]);
+    const tray = page.locator('[data-testid="reference-tray"]');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll<HTMLElement>('[data-testid="reference-chip"]')].every((chip) => chip.dataset.status !== "uploading"),
+    );
+    await expect.poll(() => tray.locator('[data-testid="reference-chip"][data-status="ready"]').count()).toBe(1);
+    const refused = tray.locator('[data-testid="reference-chip"][data-status="failed"]');
+    expect(await refused.count()).toBe(1);
+    expect(await refused.textContent()).toContain("notes.png");
+    expect(await tray.locator('[data-testid="reference-chip"][data-status="ready"]').textContent()).toMatch(/fresh|will refresh on use/);
+
+    await refused.getByRole("button", { name: /^Remove/ }).click();
+    await submit(page, "a fox portrait after the reference");
+    await settled(page, 4);
+    const made = await selectedGeneration(page);
+    expect(made.references).toHaveLength(1);
+
+    // "Use this batch" brings the references back after they're cleared.
+    await tray.locator('[data-testid="reference-chip"]').first().getByRole("button", { name: /^Remove/ }).click();
+    expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(0);
+    await page.getByRole("button", { name: "Use this batch" }).click();
+    expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(1);
+    expect(await page.getByLabel("Prompt").inputValue()).toBe("a fox portrait after the reference");
+    await tray.locator('[data-testid="reference-chip"]').first().getByRole("button", { name: /^Remove/ }).click();
+  });
+
+  it("paints a mask on the selected image and sends it with the next generation", async () => {
+    await page.locator('[data-testid="history-item"]').first().click();
+    await page.getByRole("button", { name: "Iterate from this image" }).click();
+    // The model picked for iterating takes no mask: the form says so and offers one that does.
+    await page.getByRole("button", { name: /^Switch to/ }).click();
+    await page.getByRole("button", { name: "Draw a mask" }).click();
+    const canvas = page.locator('[data-testid="mask-canvas"]');
+    await canvas.waitFor();
+    await expect.poll(() => canvas.evaluate((element) => (element as HTMLCanvasElement).width)).toBeGreaterThan(0);
+    const box = await canvas.boundingBox();
+    if (!box) throw new Error("no canvas box");
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.3 + i * 0.04));
+    await page.mouse.up();
+    await page.getByRole("button", { name: "Use mask" }).click();
+    await page.locator('[data-testid="mask-chip"]').waitFor({ timeout: 15_000 });
+
+    await submit(page, "the fox wearing a tiny scarf");
+    await settled(page, 5);
+    const masked = await selectedGeneration(page);
+    expect(masked.parentGenerationId).not.toBeNull();
+    expect(masked.inputs.some((asset) => asset.role === "mask")).toBe(true);
+  });
+
+  it("deletes a generation after confirming; its child becomes a root marked source deleted", async () => {
+    await page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).count()).toBe(0);
+    expect(await page.locator('[data-testid="lineage-node"]').filter({ hasText: "the island at sunset" }).textContent()).toContain("source deleted");
+  });
+
+  it("lists references newest first with infinite scroll, and deletes one", async () => {
+    for (let seed = 10; seed < 42; seed++) {
+      const response = await page.request.post(`${stack.url}/api/references`, {
+        multipart: { file: { name: `ref-${seed}.png`, mimeType: "image/png", buffer: png(seed) } },
+      });
+      expect(response.status()).toBe(201);
+    }
+    await page.goto(`${stack.url}/references`);
+    const rows = page.locator('[data-testid="reference-row"]');
+    await rows.first().waitFor();
+    expect(await rows.first().textContent()).toContain("ref-41.png");
+    await rows.last().scrollIntoViewIfNeeded();
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(33);
+
+    await rows.first().getByRole("button", { name: /^Delete/ }).click();
+    await rows.first().getByRole("button", { name: "Delete", exact: true }).click();
+    await expect.poll(() => rows.count()).toBe(32);
+    expect(await rows.first().textContent()).toContain("ref-40.png");
+  });
 });

@@ -3,6 +3,7 @@ import type { JSX } from "solid-js";
 import { SignInPage, SignUpPage } from "../auth/AuthPage";
 import { SessionProvider } from "../auth/session";
 import { SessionPage } from "../sessions/SessionPage";
+import { ReferencesPage } from "../references/ReferencesPage";
 import { SessionsPage } from "../sessions/SessionsPage";
 import { StudioPage } from "../studio/StudioPage";
 import { LiveAnnouncer } from "./announcer";
@@ -27,7 +28,8 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /sign-in, /sign-up      public
  *   /                       Studio (new session from a prompt)
  *   /sessions               sessions list
- *   /sessions/:id           one session, live
+ *   /sessions/:id           one session, live (`?g=&o=` the selected image)
+ *   /references             reference images
  */
 export function App(): JSX.Element {
   return (
@@ -38,6 +40,7 @@ export function App(): JSX.Element {
         <Route path="/" component={StudioPage} />
         <Route path="/sessions" component={SessionsPage} />
         <Route path="/sessions/:id" component={SessionPage} />
+        <Route path="/references" component={ReferencesPage} />
         <Route path="*404" component={NotFoundPage} />
       </Route>
     </Router>

@@ -3,7 +3,7 @@ import { createSignal, Show, type JSX } from "solid-js";
 import { RequireAuth } from "../auth/RequireAuth";
 import { useSession } from "../auth/session";
 import { errorMessage } from "../lib/api";
-import { Logo, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
+import { Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**
  * The signed-in frame: a top bar (brand, navigation on wide screens, account) and, on narrow
@@ -31,6 +31,10 @@ function NavLinks(props: { class: string }): JSX.Element {
       <A href="/sessions" class={props.class} activeClass="is-active">
         <StackIcon />
         <span>Sessions</span>
+      </A>
+      <A href="/references" class={props.class} activeClass="is-active">
+        <PaperclipIcon />
+        <span>References</span>
       </A>
     </>
   );

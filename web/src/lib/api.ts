@@ -108,6 +108,11 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** For transports other than `fetch` (the XHR uploads): an authenticated call answered 401. */
+export function notifyUnauthorized(): void {
+  for (const listener of unauthorizedListeners) listener();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------------------------
@@ -165,11 +170,33 @@ async function send(method: Method, path: string, body: unknown, options: Reques
 }
 
 async function problemFrom(response: Response): Promise<ApiError> {
-  const retryAfterHeader = response.headers.get("Retry-After");
-  const retryAfter = parseRetryAfter(retryAfterHeader);
   const contentType = response.headers.get("Content-Type") ?? "";
-  if (contentType.includes("json")) {
-    const raw: unknown = await response.json().catch(() => undefined);
+  const body = contentType.includes("json") ? await response.text().catch(() => "") : "";
+  return problemFromParts({
+    status: response.status,
+    statusText: response.statusText,
+    contentType,
+    body,
+    retryAfter: response.headers.get("Retry-After"),
+  });
+}
+
+/** An `ApiError` from the pieces of a failed answer, whatever transport carried it. */
+export function problemFromParts(parts: {
+  status: number;
+  statusText: string;
+  contentType: string;
+  body: string;
+  retryAfter: string | null;
+}): ApiError {
+  const retryAfter = parseRetryAfter(parts.retryAfter);
+  if (parts.contentType.includes("json") && parts.body) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(parts.body);
+    } catch {
+      raw = undefined;
+    }
     const parsed = problemSchema.safeParse(raw);
     if (parsed.success) {
       return new ApiError({ kind: "http", ...parsed.data, retryAfter });
@@ -177,9 +204,9 @@ async function problemFrom(response: Response): Promise<ApiError> {
   }
   return new ApiError({
     kind: "http",
-    status: response.status,
-    title: response.statusText || `HTTP ${response.status}`,
-    detail: fallbackDetail(response.status),
+    status: parts.status,
+    title: parts.statusText || `HTTP ${parts.status}`,
+    detail: fallbackDetail(parts.status),
     retryAfter,
   });
 }
@@ -202,6 +229,8 @@ function fallbackDetail(status: number): string {
       return "Not found.";
     case 413:
       return "That's too large.";
+    case 415:
+      return "That kind of file isn't supported.";
     case 429:
       return "Too many requests.";
     default:

@@ -7,6 +7,7 @@
  *   cards keep their DOM;
  * - `generation.updated` inserts or replaces one generation;
  * - `generation.progress` moves one progress bar;
+ * - `generation.deleted` removes one (late updates for it are ignored);
  * - `session.updated` replaces the session fields.
  * Terminal status changes are announced to screen readers.
  */
@@ -41,6 +42,8 @@ export type LiveSession = {
   insert: (generation: Generation) => void;
   /** Applies an authoritative copy (e.g. the answer of cancel). */
   replace: (generation: Generation) => void;
+  /** Removes a deleted generation; `false` if it was already gone. */
+  remove: (generationId: string) => boolean;
   retryConnection: () => void;
 };
 
@@ -102,7 +105,19 @@ export function createLiveSession(initial: SessionDetail): LiveSession {
   };
   for (const generation of start.generations) announceIfChanged(undefined, generation);
 
+  /** Deleted here or elsewhere: a late `generation.updated` must not bring it back. */
+  const deleted = new Set<string>();
+
+  const remove = (generationId: string): boolean => {
+    deleted.add(generationId);
+    awaitingOutcome.delete(generationId);
+    if (!state.generations.some((g) => g.id === generationId)) return false;
+    setState("generations", (list) => list.filter((g) => g.id !== generationId));
+    return true;
+  };
+
   const upsert = (generation: Generation, mode: "replace" | "insert") => {
+    if (deleted.has(generation.id)) return;
     const index = state.generations.findIndex((g) => g.id === generation.id);
     if (index === -1) {
       announceIfChanged(undefined, generation);
@@ -143,6 +158,9 @@ export function createLiveSession(initial: SessionDetail): LiveSession {
           message.progress,
         );
         break;
+      case "generation.deleted":
+        if (remove(message.generationId)) announce("A generation was deleted");
+        break;
       case "session.updated":
         setState("session", reconcile(message.session));
         break;
@@ -181,6 +199,7 @@ export function createLiveSession(initial: SessionDetail): LiveSession {
     state,
     insert: (generation) => upsert(generation, "insert"),
     replace: (generation) => upsert(generation, "replace"),
+    remove,
     retryConnection: () => socket.retryNow(),
   };
 }

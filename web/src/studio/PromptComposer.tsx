@@ -1,12 +1,11 @@
 import { createSignal, For, onMount, Show, type JSX } from "solid-js";
 import type { CreateGenerationRequest } from "../../../worker/contract/api";
 import { ApiError, errorMessage } from "../lib/api";
-import { modelName } from "../lib/format";
+import { ReferenceTrayView } from "../references/ReferenceTray";
 import { describedBy, FieldError, FormError } from "../ui/fields";
-import { ArrowUpIcon, SlidersIcon } from "../ui/icons";
+import { ArrowUpIcon, CloseIcon, SlidersIcon } from "../ui/icons";
 import {
   FIELD_PATHS,
-  rememberedModel,
   rememberModel,
   SIZE_PRESETS,
   type Composer,
@@ -14,17 +13,19 @@ import {
   type FieldPath,
   type SizePresetId,
 } from "./composer";
-import { useModels } from "./models";
+import { modelLabel } from "./models";
 
 export type PromptComposerProps = {
   composer: Composer;
-  /** `hero`: the landing page's big centred box. `dock`: the compact box at the bottom of a session. */
+  /** `hero`: the landing page's big centred box. `dock`: the compact box of a session. */
   variant: "hero" | "dock";
   /** Prefix of element ids, unique per page. */
   id: string;
-  /** Preferred model when the person hasn't picked one (e.g. the session's model). */
-  preferredModel?: string | null | undefined;
   placeholder?: string;
+  /** Above the prompt: where the next image starts from (the session's source controls). */
+  header?: JSX.Element;
+  /** A reason the form can't be sent right now (e.g. the selected image failed); shown on submit. */
+  blocked?: string | undefined;
   autofocus?: boolean;
   /** Does the work; throw an `ApiError` to have its field errors shown in place. */
   onSubmit: (request: CreateGenerationRequest) => Promise<void>;
@@ -34,7 +35,6 @@ const isApple = typeof navigator !== "undefined" && /Mac|iPhone|iPad|iPod/.test(
 export const SUBMIT_SHORTCUT = isApple ? "⌘ Enter" : "Ctrl Enter";
 
 export function PromptComposer(props: PromptComposerProps): JSX.Element {
-  const models = useModels();
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [formError, setFormError] = createSignal<string>();
   const [pending, setPending] = createSignal(false);
@@ -42,20 +42,21 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
   const fields = () => props.composer.fields;
   const id = (name: string) => `${props.id}-${name}`;
 
-  const defaultModel = (): string => {
-    const list = models();
-    const preferred = props.preferredModel;
-    if (preferred) return preferred;
-    const remembered = rememberedModel();
-    if (remembered && list.some((m) => m.id === remembered)) return remembered;
-    return list[0]?.id ?? "black-forest-labs/flux-schnell";
-  };
-  const selectedModel = () => fields().model || defaultModel();
+  const selectedModel = () => props.composer.selectedModel();
   const modelOptions = () => {
-    const list = models().map((m) => ({ id: m.id, description: m.description }));
+    const list = props.composer.modelChoices();
     const current = selectedModel();
-    return list.some((m) => m.id === current) ? list : [{ id: current, description: "" }, ...list];
+    return list.some((m) => m.id === current)
+      ? list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description }))
+      : [{ id: current, label: current, description: "" }, ...list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description }))];
   };
+  /** Said only when references are attached and the model that will run ignores them. */
+  const referenceHint = () => {
+    const model = props.composer.selectedSummary();
+    if (!model || model.capabilities.references || props.composer.references.items.length === 0) return undefined;
+    return `Not used by ${modelLabel(model)}`;
+  };
+  const carried = () => Object.entries(props.composer.carried()).filter(([, value]) => value !== null && value !== undefined);
 
   const clearError = (path: FieldPath) => {
     if (errors()[path]) setErrors((prev) => ({ ...prev, [path]: undefined }));
@@ -65,7 +66,9 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
   const sizeError = () => (customSize() ? undefined : (errors()["params.width"] ?? errors()["params.height"]));
   const hasOptionError = () => {
     const e = errors();
-    return Boolean(e.negativePrompt || e["params.width"] || e["params.height"] || e["params.seed"] || e["params.numOutputs"]);
+    return Boolean(
+      e.negativePrompt || e["params.width"] || e["params.height"] || e["params.seed"] || e["params.numOutputs"] || e["params.strength"],
+    );
   };
 
   const focusFirstError = (found: FieldErrors) => {
@@ -77,6 +80,7 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
       ["params.height", customSize() ? "height" : "size"],
       ["params.seed", "seed"],
       ["params.numOutputs", "count"],
+      ["params.strength", "strength"],
     ];
     const first = order.find(([path]) => found[path]);
     if (!first) return;
@@ -95,7 +99,15 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     event.preventDefault();
     if (pending()) return;
     setFormError(undefined);
-    const result = props.composer.toRequest(selectedModel());
+    if (props.blocked) {
+      setFormError(props.blocked);
+      return;
+    }
+    if (props.composer.references.uploading()) {
+      setFormError("Wait for the reference images to finish uploading.");
+      return;
+    }
+    const result = props.composer.toRequest();
     if (!result.ok) {
       setErrors(result.errors);
       focusFirstError(result.errors);
@@ -105,7 +117,8 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     setPending(true);
     try {
       await props.onSubmit(result.request);
-      rememberModel(result.request.model);
+      // Remember a model the person picked, not one chosen for them because of a source or a mask.
+      if (!props.composer.modelNote()) rememberModel(result.request.model);
     } catch (error) {
       if (error instanceof ApiError) {
         const found: FieldErrors = {};
@@ -116,7 +129,8 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
         setErrors(found);
         const rest = error.unmatchedErrors(FIELD_PATHS);
         if (Object.keys(found).length === 0 || rest.length > 0) {
-          setFormError(rest.length > 0 ? rest.map((r) => r.message).join(" ") : error.userMessage);
+          const messages = rest.map((r) => r.message).filter((m) => !error.userMessage.includes(m));
+          setFormError([error.userMessage, ...messages].join(" "));
         }
         focusFirstError(found);
       } else {
@@ -146,6 +160,7 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     >
       <FormError message={formError()} />
       <div class="composer__box" classList={{ "has-error": Boolean(errors().prompt) }}>
+        {props.header}
         <label class="visually-hidden" for={id("prompt")}>
           Prompt
         </label>
@@ -168,6 +183,12 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
         />
         <FieldError id={id("prompt-error")} message={errors().prompt} />
 
+        <ReferenceTrayView
+          tray={props.composer.references}
+          id={props.id}
+          hint={referenceHint()}
+        />
+
         <div class="composer__bar">
           <div class="composer__model">
             <label class="composer__model-label" for={id("model")}>
@@ -182,12 +203,12 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
                 clearError("model");
               }}
               aria-invalid={errors().model ? "true" : undefined}
-              aria-describedby={describedBy(errors().model && id("model-error"))}
+              aria-describedby={describedBy(errors().model && id("model-error"), props.composer.modelNote() && id("model-note"))}
             >
               <For each={modelOptions()}>
                 {(model) => (
                   <option value={model.id} title={model.description || model.id} selected={model.id === selectedModel()}>
-                    {modelName(model.id)}
+                    {model.label}
                   </option>
                 )}
               </For>
@@ -217,6 +238,13 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
           </button>
         </div>
         <FieldError id={id("model-error")} message={errors().model} />
+        <Show when={props.composer.modelNote()}>
+          {(note) => (
+            <p class="composer__note" id={id("model-note")}>
+              {note()}
+            </p>
+          )}
+        </Show>
 
         <div class="composer__options" id={id("options")} hidden={!moreOpen()}>
           <div class="field field--wide">
@@ -373,6 +401,58 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
             </select>
             <FieldError id={id("count-error")} message={errors()["params.numOutputs"]} />
           </div>
+
+          <Show when={props.composer.needs().source}>
+            <div class="field">
+              <label class="field__label" for={id("strength")}>
+                Strength
+              </label>
+              <input
+                id={id("strength")}
+                class="input"
+                type="number"
+                inputmode="decimal"
+                min={0}
+                max={1}
+                step={0.05}
+                placeholder="Model default"
+                value={fields().strength}
+                onInput={(e) => {
+                  props.composer.set("strength", e.currentTarget.value);
+                  clearError("params.strength");
+                }}
+                aria-invalid={errors()["params.strength"] ? "true" : undefined}
+                aria-describedby={describedBy(id("strength-hint"), errors()["params.strength"] && id("strength-error"))}
+              />
+              <p class="field__hint" id={id("strength-hint")}>
+                0 keeps the source image, 1 ignores it.
+              </p>
+              <FieldError id={id("strength-error")} message={errors()["params.strength"]} />
+            </div>
+          </Show>
+
+          <Show when={carried().length > 0}>
+            <div class="field field--wide">
+              <span class="field__label" id={id("carried-label")}>
+                Also sent, from the loaded settings
+              </span>
+              <div class="carried" role="group" aria-labelledby={id("carried-label")}>
+                <ul class="carried__list">
+                  <For each={carried()}>
+                    {([key, value]) => (
+                      <li class="carried__item">
+                        {key} <span class="carried__value">{String(value)}</span>
+                      </li>
+                    )}
+                  </For>
+                </ul>
+                <button type="button" class="button button--ghost button--small" onClick={() => props.composer.clearCarried()}>
+                  <CloseIcon />
+                  Clear these
+                </button>
+              </div>
+            </div>
+          </Show>
         </div>
       </div>
     </form>

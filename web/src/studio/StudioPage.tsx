@@ -12,8 +12,11 @@ import { api, withQuery } from "../lib/api";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
 import { watchGeneration } from "../sessions/liveSession";
 import { SessionThumb } from "../sessions/SessionThumb";
+import { FileButton } from "../ui/FileButton";
+import { CameraIcon, CloseIcon, UploadIcon } from "../ui/icons";
 import { createComposer } from "./composer";
 import { PromptComposer, SUBMIT_SHORTCUT } from "./PromptComposer";
+import { createSourceUpload, type SourceUpload } from "./sourceUpload";
 
 const SUGGESTIONS = [
   "A lighthouse on a basalt cliff at dusk, volumetric fog, 35mm film",
@@ -27,7 +30,13 @@ const recentSchema = pageSchema(sessionSchema);
 export function StudioPage(): JSX.Element {
   usePageTitle(() => "Studio");
   const navigate = useNavigate();
-  const composer = createComposer();
+  const upload = createSourceUpload();
+  const composer = createComposer({ needs: () => ({ source: upload.state.status !== "idle", mask: false }) });
+  const blocked = () => {
+    if (upload.state.status === "uploading") return "Wait for your image to finish uploading.";
+    if (upload.state.status === "failed") return "Your image wasn't uploaded. Pick it again, or remove it.";
+    return undefined;
+  };
   const [recent] = createResource(() =>
     api.get(withQuery("/api/sessions", { limit: 4, sort: "updated", order: "desc" }), recentSchema).then((page) => page.items),
   );
@@ -46,7 +55,9 @@ export function StudioPage(): JSX.Element {
       pendingSession.title = title;
     }
     const sessionId = pendingSession.id;
-    const generation = await api.post(`/api/sessions/${encodeURIComponent(sessionId)}/generations`, request, generationSchema);
+    const source = upload.state.asset;
+    const body: CreateGenerationRequest = source ? { ...request, sourceAssetId: source.id } : request;
+    const generation = await api.post(`/api/sessions/${encodeURIComponent(sessionId)}/generations`, body, generationSchema);
     watchGeneration(generation.id);
     pendingSession = undefined;
     announce("Generation queued");
@@ -73,6 +84,8 @@ export function StudioPage(): JSX.Element {
           id="studio"
           autofocus
           placeholder="A quiet harbour at first light, pastel sky, long exposure…"
+          blocked={blocked()}
+          header={<StartFromImage upload={upload} />}
           onSubmit={start}
         />
         <Show when={!composer.fields.prompt}>
@@ -125,5 +138,53 @@ export function StudioPage(): JSX.Element {
         </section>
       </Show>
     </main>
+  );
+}
+
+/** "Start from an image" on the landing page: the first generation of the session starts from it. */
+function StartFromImage(props: { upload: SourceUpload }): JSX.Element {
+  const state = () => props.upload.state;
+  const pick = (files: File[]) => {
+    const file = files[0];
+    if (file) props.upload.upload(file);
+  };
+  return (
+    <div class="studio-source">
+      <Show
+        when={state().status !== "idle"}
+        fallback={
+          <span class="studio-source__buttons">
+            <FileButton label="Start from an image" text="Start from an image" icon={<UploadIcon />} accept="image/*" onFiles={pick} />
+            <FileButton
+              label="Camera: start from a photo"
+              text="Camera"
+              icon={<CameraIcon />}
+              accept="image/*"
+              capture="environment"
+              onFiles={pick}
+            />
+          </span>
+        }
+      >
+        <div class="source__chip" classList={{ "is-failed": state().status === "failed" }} data-testid="source-chip">
+          <span class="source__thumb">
+            <Show when={state().previewUrl}>{(url) => <img src={url()} alt="" width={40} height={40} />}</Show>
+          </span>
+          <span class="source__text">
+            <span class="source__title">Starting from your image</span>
+            <span class="source__sub" classList={{ "source__sub--error": state().status === "failed" }}>
+              {state().status === "uploading"
+                ? `Uploading ${Math.round(state().progress * 100)}%`
+                : state().status === "failed"
+                  ? state().error
+                  : state().name}
+            </span>
+          </span>
+          <button type="button" class="icon-button" aria-label="Remove the uploaded image" onClick={() => props.upload.clear()}>
+            <CloseIcon />
+          </button>
+        </div>
+      </Show>
+    </div>
   );
 }

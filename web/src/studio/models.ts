@@ -1,6 +1,7 @@
 import { createResource, type InitializedResource } from "solid-js";
 import { modelSummarySchema, pageSchema, type ModelSummary } from "../../../worker/contract/api";
 import { api } from "../lib/api";
+import { modelName } from "../lib/format";
 
 export const DEFAULT_MODEL_ID = "black-forest-labs/flux-schnell";
 
@@ -17,14 +18,11 @@ const modelsResponseSchema = pageSchema(modelSummarySchema).partial({ nextCursor
 
 let cached: Promise<ModelSummary[]> | undefined;
 
-/** The catalog's text-to-image models, fetched once per page load; never empty. */
+/** The whole catalog (image and video models), fetched once per page load; never empty. */
 function loadModels(): Promise<ModelSummary[]> {
   cached ??= api
     .get("/api/models", modelsResponseSchema)
-    .then((body) => {
-      const usable = body.items.filter((m) => m.kind === "image" && m.capabilities.textToImage);
-      return usable.length > 0 ? usable : FALLBACK_MODELS;
-    })
+    .then((body) => (body.items.length > 0 ? body.items : FALLBACK_MODELS))
     .catch((error: unknown) => {
       cached = undefined; // Try again next time a form mounts.
       console.warn("Models unavailable, using the default model", error);
@@ -37,3 +35,21 @@ export function useModels(): InitializedResource<ModelSummary[]> {
   const [models] = createResource(loadModels, { initialValue: FALLBACK_MODELS });
   return models;
 }
+
+/** What the next generation asks of its model. */
+export type ModelNeeds = { source: boolean; mask: boolean; references: boolean };
+
+export const NO_NEEDS: ModelNeeds = { source: false, mask: false, references: false };
+
+/** Why `model` can't serve `needs`, as the end of a sentence ("can't start from an image"), or null. */
+export function unmetNeed(model: ModelSummary, needs: ModelNeeds): string | null {
+  const c = model.capabilities;
+  if (needs.source && !c.imageToImage) return "can't start from an image";
+  if (!needs.source && !c.textToImage) return "needs an image to start from";
+  if (needs.mask && !c.mask) return "takes no mask";
+  if (needs.references && !c.references) return "takes no reference images";
+  return null;
+}
+
+export const modelLabel = (model: ModelSummary): string =>
+  model.kind === "video" ? `${modelName(model.id)} (video)` : modelName(model.id);

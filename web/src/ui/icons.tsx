@@ -94,3 +94,129 @@ export const RetryIcon = (props: IconProps) => (
     <path d="M4 20v-4.5h4.5" />
   </Svg>
 );
+
+export const ChevronRightIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M9 6l6 6-6 6" />
+  </Svg>
+);
+
+export const PlusIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M12 5v14M5 12h14" />
+  </Svg>
+);
+
+export const CloseIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M6 6l12 12M18 6L6 18" />
+  </Svg>
+);
+
+export const CameraIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M4 8.5A2.5 2.5 0 0 1 6.5 6h1.8l1.4-2h4.6l1.4 2h1.8A2.5 2.5 0 0 1 20 8.5v9a2.5 2.5 0 0 1-2.5 2.5h-11A2.5 2.5 0 0 1 4 17.5z" />
+    <circle cx="12" cy="13" r="3.5" />
+  </Svg>
+);
+
+export const UploadIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M12 15V4" />
+    <path d="M7 9l5-5 5 5" />
+    <path d="M4 15v3.5A1.5 1.5 0 0 0 5.5 20h13a1.5 1.5 0 0 0 1.5-1.5V15" />
+  </Svg>
+);
+
+export const TrashIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M4 7h16" />
+    <path d="M9 7V4.5h6V7" />
+    <path d="M6 7l1 12.5A1.5 1.5 0 0 0 8.5 21h7a1.5 1.5 0 0 0 1.5-1.5L18 7" />
+  </Svg>
+);
+
+export const StopIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <circle cx="12" cy="12" r="8.5" />
+    <rect x="9" y="9" width="6" height="6" rx="1" />
+  </Svg>
+);
+
+export const DiceIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <rect x="4" y="4" width="16" height="16" rx="3" />
+    <circle cx="9" cy="9" r="1" fill="currentColor" />
+    <circle cx="15" cy="15" r="1" fill="currentColor" />
+    <circle cx="15" cy="9" r="1" fill="currentColor" />
+    <circle cx="9" cy="15" r="1" fill="currentColor" />
+  </Svg>
+);
+
+export const CopyIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <rect x="8" y="8" width="12" height="12" rx="2.5" />
+    <path d="M16 8V6.5A2.5 2.5 0 0 0 13.5 4h-7A2.5 2.5 0 0 0 4 6.5v7A2.5 2.5 0 0 0 6.5 16H8" />
+  </Svg>
+);
+
+export const BrushIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M19.5 4.5l-8.8 8.8" />
+    <path d="M10.7 13.3a3 3 0 0 0-4.2 0C5 14.8 6 18 4 19.5c3 .8 6.3.3 7.7-1.2a3 3 0 0 0-1-5z" />
+  </Svg>
+);
+
+export const EraserIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M8.5 20H20" />
+    <path d="M4.7 15.3l9.6-9.6a2 2 0 0 1 2.8 0l2.2 2.2a2 2 0 0 1 0 2.8L12 18l-2 2H8.5l-3.8-3.8a.6.6 0 0 1 0-.9z" />
+    <path d="M9 11l6 6" />
+  </Svg>
+);
+
+export const UndoIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M9 14L4 9l5-5" />
+    <path d="M4 9h10.5a5.5 5.5 0 0 1 0 11H11" />
+  </Svg>
+);
+
+export const InvertIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <circle cx="12" cy="12" r="8.5" />
+    <path d="M12 3.5v17a8.5 8.5 0 0 0 0-17z" fill="currentColor" />
+  </Svg>
+);
+
+export const MaskIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <rect x="3" y="4" width="18" height="16" rx="2.5" />
+    <path d="M8 15c1.5-4 6.5-4 8 0" stroke-dasharray="2 2" />
+    <circle cx="12" cy="11" r="3" />
+  </Svg>
+);
+
+export const BranchIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <circle cx="6" cy="5" r="2" />
+    <circle cx="6" cy="19" r="2" />
+    <circle cx="18" cy="8" r="2" />
+    <path d="M6 7v10" />
+    <path d="M18 10c0 4-6 3-11.2 7.5" />
+  </Svg>
+);
+
+export const PaperclipIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M20 11.5l-7.8 7.8a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4L15 7" />
+  </Svg>
+);
+
+export const DownloadIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M12 4v11" />
+    <path d="M7 10l5 5 5-5" />
+    <path d="M4 19.5h16" />
+  </Svg>
+);
