@@ -26,6 +26,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return emulator.app.fetch(request, "outgoing" in env && env.outgoing instanceof ServerResponse ? { outgoing: env.outgoing } : undefined);
   });
   const server = createServer(listener);
+  // Clients (workerd, Node's fetch) keep idle connections for reuse; closing them sooner than the
+  // client expects races its next request into "connection lost". Outlive them instead.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {

@@ -3,7 +3,7 @@
  */
 import { app } from "./app";
 import { consumeCompletions } from "./completions/consumer";
-import { runScheduled } from "./cron";
+import { runScheduled } from "./cron/index";
 
 export { SessionRoom } from "./durable-objects/session-room";
 

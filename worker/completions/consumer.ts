@@ -4,6 +4,7 @@
  * applies the state exactly once. Failures retry with backoff; what still fails lands in the
  * dead-letter queue, whose consumer records the reason on the generation.
  */
+import { isTerminalStatus } from "../contract/api";
 import { createDb, type Database } from "../db/client";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
 import { OutputDownloadError, storeOutputs } from "../generations/outputs";
@@ -32,9 +33,14 @@ async function processMessage(env: Env, db: Database, config: AppConfig, body: u
     log.info("completion.unknown_prediction", { predictionId: prediction.data.id });
     return;
   }
+  // A generation that finished otherwise (failed, canceled) never takes outputs afterwards.
+  if (isTerminalStatus(generation.status) && generation.status !== "succeeded") return;
   if (prediction.data.status === "succeeded") {
+    // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
     await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction.data), config.outputHosts);
   }
+  // Nothing can change a generation that has finished: spare the room the call.
+  if (isTerminalStatus(generation.status)) return;
   await sessionRoom(env, generation.sessionId).applyPrediction(generation.id, prediction.data);
 }
 
@@ -45,27 +51,32 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     await consumeDeadLetters(batch, env, db);
     return;
   }
-  for (const message of batch.messages) {
-    try {
-      await processMessage(env, db, config, message.body);
+  // Messages are independent (every step is idempotent and the room serialises transitions), so a
+  // batch is processed concurrently.
+  await Promise.all(batch.messages.map((message) => handleMessage(env, db, config, message)));
+}
+
+async function handleMessage(env: Env, db: Database, config: AppConfig, message: Message<unknown>): Promise<void> {
+  try {
+    await processMessage(env, db, config, message.body);
+    message.ack();
+    log.info("completion.processed", { attempts: message.attempts });
+  } catch (error) {
+    const reason = errorMessage(error);
+    const prediction = predictionSchema.safeParse(completionMessageSchema.safeParse(message.body).data?.prediction);
+    const generation = prediction.success ? await findGenerationByPrediction(db, prediction.data.id) : undefined;
+    log.warn("completion.failed", {
+      predictionId: prediction.success ? prediction.data.id : undefined,
+      generationId: generation?.id,
+      attempts: message.attempts,
+      error: reason,
+    });
+    if (generation) await recordPipelineError(db, generation.id, reason);
+    if (error instanceof OutputDownloadError && error.permanent && generation) {
+      await sessionRoom(env, generation.sessionId).failGeneration(generation.id, `Could not keep the output: ${reason}`);
       message.ack();
-    } catch (error) {
-      const reason = errorMessage(error);
-      const prediction = predictionSchema.safeParse(completionMessageSchema.safeParse(message.body).data?.prediction);
-      const generation = prediction.success ? await findGenerationByPrediction(db, prediction.data.id) : undefined;
-      log.warn("completion.failed", {
-        predictionId: prediction.success ? prediction.data.id : undefined,
-        generationId: generation?.id,
-        attempts: message.attempts,
-        error: reason,
-      });
-      if (generation) await recordPipelineError(db, generation.id, reason);
-      if (error instanceof OutputDownloadError && error.permanent && generation) {
-        await sessionRoom(env, generation.sessionId).failGeneration(generation.id, `Could not keep the output: ${reason}`);
-        message.ack();
-      } else {
-        message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-      }
+    } else {
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
 }

@@ -203,6 +203,32 @@ export const replicateUploads = sqliteTable(
   (t) => [index("replicate_uploads_user_sha_idx").on(t.userId, t.sha256, t.uploadedAt), index("replicate_uploads_expires_idx").on(t.expiresAt)],
 );
 
+/** Fixed-window counters for throttling sign-ins, sign-ups and other abuse-prone actions. */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull(),
+});
+
+/**
+ * Webhook deliveries already queued, by their `webhook-id`. Replicate repeats a delivery with the same
+ * id; a repeat is acknowledged without queueing the work again.
+ */
+export const webhookReceipts = sqliteTable(
+  "webhook_receipts",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("webhook_receipts_received_idx").on(t.receivedAt)],
+);
+
+/** Small pieces of state the cron jobs carry between runs (e.g. where a bucket scan stopped). */
+export const maintenanceState = sqliteTable("maintenance_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
 export type UserRow = typeof users.$inferSelect;
 export type ImageSessionRow = typeof imageSessions.$inferSelect;
 export type GenerationRow = typeof generations.$inferSelect;

@@ -45,6 +45,8 @@ const POLL_WITHOUT_WEBHOOK_MS = 1_500;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
+const MESSAGE_WINDOW_MS = 10_000;
+const MAX_MESSAGES_PER_WINDOW = 20;
 /** Waiting jobs whose parent (if any) is no longer in this queue. */
 const READY_TO_SUBMIT = "state = 'waiting' AND (wait_for IS NULL OR wait_for NOT IN (SELECT generation_id FROM jobs))";
 
@@ -60,7 +62,7 @@ type JobRow = {
   submitted_at: number | null;
 };
 
-type SocketAttachment = { userId: string; sessionId: string };
+type SocketAttachment = { userId: string; sessionId: string; windowStart: number; messages: number };
 
 export class SessionRoom extends DurableObject<Env> {
   private readonly db: Database;
@@ -235,7 +237,7 @@ export class SessionRoom extends DurableObject<Env> {
     this.rememberSession(sessionId);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [userId]);
-    server.serializeAttachment({ userId, sessionId } satisfies SocketAttachment);
+    server.serializeAttachment({ userId, sessionId, windowStart: Date.now(), messages: 0 } satisfies SocketAttachment);
     const [session, generations] = await Promise.all([sessionView(this.db, sessionId), sessionGenerationViews(this.db, sessionId)]);
     if (session) server.send(JSON.stringify({ type: "snapshot", session, generations } satisfies LiveServerMessage));
     return new Response(null, { status: 101, webSocket: client });
@@ -253,12 +255,26 @@ export class SessionRoom extends DurableObject<Env> {
     } catch {
       parsed = null;
     }
+    if (!this.withinMessageRate(socket)) {
+      socket.close(1008, "Too many messages");
+      return;
+    }
     const result = liveClientMessageSchema.safeParse(parsed);
     if (!result.success) {
       socket.send(JSON.stringify({ type: "error", detail: "Unknown message" } satisfies LiveServerMessage));
       return;
     }
     if (result.data.type === "ping") socket.send(JSON.stringify({ type: "pong" } satisfies LiveServerMessage));
+  }
+
+  /** Per-connection message budget (pings answered by the runtime do not count). */
+  private withinMessageRate(socket: WebSocket): boolean {
+    const attachment = socket.deserializeAttachment() as SocketAttachment;
+    const now = Date.now();
+    const fresh = now - attachment.windowStart >= MESSAGE_WINDOW_MS;
+    const next = { ...attachment, windowStart: fresh ? now : attachment.windowStart, messages: fresh ? 1 : attachment.messages + 1 };
+    socket.serializeAttachment(next);
+    return next.messages <= MAX_MESSAGES_PER_WINDOW;
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
@@ -417,7 +433,12 @@ export class SessionRoom extends DurableObject<Env> {
 
   /** The safety net for lost webhooks: ask Replicate directly. */
   private async poll(job: JobRow): Promise<void> {
-    if (!job.prediction_id) return;
+    const generation = await loadGeneration(this.db, job.generation_id);
+    if (!job.prediction_id || !generation || isTerminalStatus(generation.status)) {
+      // Finished (or gone) by another path: nothing left to watch.
+      this.removeJob(job.generation_id);
+      return;
+    }
     let prediction: Prediction;
     try {
       prediction = await this.gateway().getPrediction(job.prediction_id);

@@ -71,9 +71,10 @@ export async function storeOutputs(
   for (const [index, url] of urls.entries()) {
     const existing = await db.query.assets.findFirst({
       where: and(eq(assets.generationId, generation.id), eq(assets.outputIndex, index)),
-      columns: { id: true },
+      columns: { id: true, r2Key: true },
     });
-    if (existing) continue;
+    // Recorded and present: done. Recorded but the object is missing: fetch it again.
+    if (existing && (await bucket.head(existing.r2Key))) continue;
     const bytes = await downloadOutput(url, allowedHosts);
     const media = sniffMedia(bytes);
     if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", true);

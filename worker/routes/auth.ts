@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { and, eq } from "drizzle-orm";
 import { createAuthSession, createApiToken, deleteAuthSession } from "../accounts/credentials";
+import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import { credentialsSchema, createTokenSchema } from "../contract/api";
 import { apiTokens, users } from "../db/schema";
@@ -15,6 +16,8 @@ export const authRoutes = new Hono<AppEnv>()
     assertSameOrigin(c);
     const { email, password } = c.req.valid("json");
     const db = c.get("db");
+    const ip = clientIp(c.req.raw.headers);
+    if (ip) await consumeRateLimit(db, LIMITS.signupPerIp, ip);
     const existing = await db.query.users.findFirst({ where: eq(users.email, email), columns: { id: true } });
     if (existing) throw new ProblemError(409, "An account with this email already exists.", { errors: [{ path: "email", message: "Already registered" }] });
     const user = { id: newId("usr"), email };
@@ -29,6 +32,9 @@ export const authRoutes = new Hono<AppEnv>()
     assertSameOrigin(c);
     const { email, password } = c.req.valid("json");
     const db = c.get("db");
+    const ip = clientIp(c.req.raw.headers);
+    if (ip) await consumeRateLimit(db, LIMITS.loginPerIp, ip);
+    await consumeRateLimit(db, LIMITS.loginPerAccount, email);
     const pepper = c.get("config").passwordPepper;
     const user = await db.query.users.findFirst({ where: eq(users.email, email) });
     // Verify against a dummy hash when the account is unknown, so timing does not reveal accounts.

@@ -1,0 +1,39 @@
+/**
+ * Fixed-window rate limits kept in D1: one upsert per attempt, atomic, so concurrent requests all
+ * count. Used to throttle sign-in and sign-up per account and per client IP.
+ */
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { ProblemError } from "../lib/problem";
+
+export type Limit = { name: string; max: number; windowSeconds: number };
+
+export const LIMITS = {
+  loginPerAccount: { name: "login:account", max: 10, windowSeconds: 15 * 60 },
+  loginPerIp: { name: "login:ip", max: 30, windowSeconds: 15 * 60 },
+  signupPerIp: { name: "signup:ip", max: 10, windowSeconds: 60 * 60 },
+} satisfies Record<string, Limit>;
+
+/** Counts one attempt against `limit` for `subject`; throws 429 with Retry-After once over it. */
+export async function consumeRateLimit(db: Database, limit: Limit, subject: string, now = Date.now()): Promise<void> {
+  const windowMs = limit.windowSeconds * 1000;
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  const key = `${limit.name}:${subject}`;
+  const [row] = await db.all<{ count: number }>(sql`
+    INSERT INTO rate_limits (key, window_start, count) VALUES (${key}, ${windowStart}, 1)
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
+      window_start = excluded.window_start
+    RETURNING count`);
+  if ((row?.count ?? 0) > limit.max) {
+    throw new ProblemError(429, "Too many attempts. Wait a little and try again.", { retryAfterSeconds: (windowStart + windowMs - now) / 1000 });
+  }
+}
+
+/** The client's address as Cloudflare reports it; absent when not behind Cloudflare (local runs). */
+export const clientIp = (headers: Headers): string | null => headers.get("CF-Connecting-IP");
+
+/** Drops counters whose window has long passed (run by the retention job). */
+export async function pruneRateLimits(db: Database, now = Date.now()): Promise<void> {
+  await db.run(sql`DELETE FROM rate_limits WHERE window_start < ${now - 24 * 60 * 60 * 1000}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * Retention: failed generations older than 30 days are removed (their children keep their lineage),
+ * and R2 objects no row points to — left by a crash between an R2 write and its D1 commit, or by an
+ * interrupted delete — are cleaned, a bounded page of the bucket per run.
+ */
+import { and, eq, inArray, lt } from "drizzle-orm";
+import { pruneRateLimits } from "../accounts/rate-limit";
+import type { Database } from "../db/client";
+import { assets, generations, maintenanceState, references, webhookReceipts } from "../db/schema";
+import { refreshSessionStats } from "../generations/lifecycle";
+import { log } from "../lib/logger";
+
+export const FAILED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** Objects younger than this may belong to a write whose D1 commit is still on its way. */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+const PAGE_SIZE = 500;
+/** Replicate retries a webhook for about a minute; a week of receipts is plenty. */
+const RECEIPT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const CURSOR_KEY = "retention.bucketCursor";
+
+export async function removeOldFailedGenerations(db: Database, now: number): Promise<number> {
+  const old = await db
+    .select({ id: generations.id, sessionId: generations.sessionId })
+    .from(generations)
+    .where(and(inArray(generations.status, ["failed", "timed_out", "canceled"]), lt(generations.createdAt, new Date(now - FAILED_RETENTION_MS))))
+    .limit(200);
+  if (old.length === 0) return 0;
+  // Failed and canceled generations can still own outputs (a canceled run may have produced some).
+  const owned = await db.select({ id: assets.id }).from(assets).where(inArray(assets.generationId, old.map((g) => g.id)));
+  if (owned.length) await db.update(assets).set({ generationId: null }).where(inArray(assets.id, owned.map((a) => a.id)));
+  await db.delete(generations).where(inArray(generations.id, old.map((g) => g.id)));
+  for (const sessionId of new Set(old.map((g) => g.sessionId))) await refreshSessionStats(db, sessionId);
+  return old.length;
+}
+
+/** The key an object belongs to: thumbnails belong to their original. */
+const ownerKey = (key: string): string => (key.startsWith("thumbnails/") ? key.slice("thumbnails/".length) : key);
+
+export async function removeOrphanedObjects(db: Database, bucket: R2Bucket, now: number): Promise<{ scanned: number; removed: number }> {
+  const saved = await db.query.maintenanceState.findFirst({ where: eq(maintenanceState.key, CURSOR_KEY) });
+  const listing = await bucket.list({ limit: PAGE_SIZE, ...(saved ? { cursor: saved.value } : {}) });
+  const candidates = listing.objects.filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS).map((object) => object.key);
+  const owners = [...new Set(candidates.map(ownerKey))];
+  const referenced = new Set<string>();
+  for (let i = 0; i < owners.length; i += 50) {
+    const slice = owners.slice(i, i + 50);
+    const rows = await db
+      .select({ key: assets.r2Key })
+      .from(assets)
+      .where(inArray(assets.r2Key, slice))
+      .union(db.select({ key: references.r2Key }).from(references).where(inArray(references.r2Key, slice)));
+    for (const row of rows) referenced.add(row.key);
+  }
+  const orphans = candidates.filter((key) => !referenced.has(ownerKey(key)));
+  if (orphans.length) await bucket.delete(orphans);
+  const next = listing.truncated ? listing.cursor : null;
+  if (next) {
+    await db.insert(maintenanceState).values({ key: CURSOR_KEY, value: next }).onConflictDoUpdate({ target: maintenanceState.key, set: { value: next } });
+  } else {
+    await db.delete(maintenanceState).where(eq(maintenanceState.key, CURSOR_KEY));
+  }
+  return { scanned: listing.objects.length, removed: orphans.length };
+}
+
+export async function runRetention(db: Database, bucket: R2Bucket, now: number): Promise<void> {
+  const failed = await removeOldFailedGenerations(db, now);
+  const objects = await removeOrphanedObjects(db, bucket, now);
+  await pruneRateLimits(db, now);
+  await db.delete(webhookReceipts).where(lt(webhookReceipts.receivedAt, new Date(now - RECEIPT_RETENTION_MS)));
+  log.info("cron.retention", { failedGenerationsRemoved: failed, ...objects });
+}
+
