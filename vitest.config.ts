@@ -36,7 +36,7 @@ export default defineConfig(async () => {
             include: ["worker/test/**/*.test.ts"],
             globalSetup: ["worker/test/global-setup.ts"],
             setupFiles: ["worker/test/setup.ts"],
-            testTimeout: 30_000,
+            testTimeout: 120_000,
           },
         },
         {

@@ -7,7 +7,7 @@ import { and, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { references } from "../db/schema";
 import { log } from "../lib/logger";
-import { forgetExpiredUploads, uploadToReplicate } from "../replicate/files";
+import { forgetExpiredUploads, referenceFile, uploadToReplicate } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
 import { latestUploadQuery } from "../references/views";
 
@@ -34,14 +34,7 @@ export async function refreshActiveReferences(
     const latest = await latestUploadQuery(db, reference.userId, reference.sha256);
     if (latest && latest.expiresAt.getTime() > now + REFRESH_WHEN_EXPIRING_WITHIN_MS) continue;
     try {
-      await uploadToReplicate(db, bucket, gateway, {
-        userId: reference.userId,
-        sha256: reference.sha256,
-        r2Key: reference.r2Key,
-        mimeType: reference.mimeType,
-        name: reference.originalName,
-        purpose: "reference",
-      });
+      await uploadToReplicate(db, bucket, gateway, referenceFile(reference));
       refreshed++;
     } catch (error) {
       failed++;

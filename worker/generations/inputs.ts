@@ -6,7 +6,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, generationReferences, generations, references, type AssetRow, type GenerationRow } from "../db/schema";
 import type { ModelInputFiles } from "../replicate/catalog";
-import { replicateUrlFor } from "../replicate/files";
+import { referenceFile, replicateUrlFor } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
 import { InputUnavailableError } from "./input-error";
 
@@ -56,18 +56,7 @@ export async function resolveInputFiles(db: Database, bucket: R2Bucket, gateway:
     .orderBy(generationReferences.position);
   if (linked.length) {
     files.references = [];
-    for (const { reference } of linked) {
-      files.references.push(
-        await replicateUrlFor(db, bucket, gateway, {
-          userId: reference.userId,
-          sha256: reference.sha256,
-          r2Key: reference.r2Key,
-          mimeType: reference.mimeType,
-          name: reference.originalName,
-          purpose: "reference",
-        }),
-      );
-    }
+    for (const { reference } of linked) files.references.push(await replicateUrlFor(db, bucket, gateway, referenceFile(reference)));
   }
   return files;
 }

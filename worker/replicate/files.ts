@@ -5,7 +5,7 @@
  */
 import { lt } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { replicateUploads } from "../db/schema";
+import { replicateUploads, type ReferenceRow } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
 import { InputUnavailableError } from "../generations/input-error";
@@ -14,6 +14,16 @@ import { extensionFor } from "../storage/media-type";
 import { GatewayError, type ReplicateGateway } from "./gateway";
 
 export type StoredFile = { userId: string; sha256: string; r2Key: string; mimeType: string; name?: string; purpose: string };
+
+/** A reference image, as a file to send to Replicate. */
+export const referenceFile = (reference: ReferenceRow): StoredFile => ({
+  userId: reference.userId,
+  sha256: reference.sha256,
+  r2Key: reference.r2Key,
+  mimeType: reference.mimeType,
+  name: reference.originalName,
+  purpose: "reference",
+});
 
 const FILE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 

@@ -119,3 +119,30 @@ describe("API tokens", () => {
     expect(row).not.toBeNull();
   });
 });
+
+describe("throttling", () => {
+  it("answers 429 with Retry-After after 10 sign-in attempts on one account, even with the right password", async () => {
+    const user = await signUp();
+    for (let i = 0; i < 10; i++) await expectProblem(await post("/api/auth/login", { email: user.email, password: "wrong password!" }), 401);
+    const throttled = await post("/api/auth/login", { email: user.email, password: "correct horse battery" });
+    await expectProblem(throttled, 429);
+    expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(0);
+    const row = await env.DB.prepare("SELECT count FROM rate_limits WHERE key = ?").bind(`login:account:${user.email}`).first<{ count: number }>();
+    expect(row?.count).toBe(11);
+  });
+
+  it("limits sign-ups and sign-ins per client IP", async () => {
+    const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await post("/api/auth/signup", { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }, { "CF-Connecting-IP": ip });
+      statuses.push(response.status);
+    }
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(201));
+    expect(statuses[10]).toBe(429);
+    const created = await env.DB.prepare("SELECT count(*) AS n FROM rate_limits WHERE key = ?").bind(`signup:ip:${ip}`).first<{ n: number }>();
+    expect(created?.n).toBe(1);
+    // Another address is not affected.
+    expect((await post("/api/auth/signup", { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }, { "CF-Connecting-IP": "198.51.100.7" })).status).toBe(201);
+  });
+});

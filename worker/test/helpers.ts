@@ -75,7 +75,7 @@ export async function getGeneration(user: TestUser, id: string): Promise<Generat
 
 export async function waitFor<T>(
   probe: () => Promise<T | null | undefined | false>,
-  { timeoutMs = 20_000, intervalMs = 50, what = "condition" } = {},
+  { timeoutMs = 60_000, intervalMs = 50, what = "condition" } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -50,3 +50,36 @@ describe("webhook signature verification", () => {
     expect((await verifyWebhook(VECTOR.secret, headers({ signature: mac }), VECTOR.body, at)).ok).toBe(false);
   });
 });
+
+describe("webhook signature properties", () => {
+  it("rejects any single-byte change to the body, id, timestamp or signature", async () => {
+    const { default: fc } = await import("fast-check");
+    const secret = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5";
+    const now = 1_800_000_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 200 }),
+        fc.constantFrom("body", "id", "timestamp", "signature"),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        async (body, part, position, delta) => {
+          const id = "msg_property";
+          const timestamp = String(now);
+          const signature = `v1,${await signWebhook(secret, id, timestamp, body)}`;
+          const original = { body, id, timestamp, signature };
+          const bytes = new TextEncoder().encode(original[part as keyof typeof original]);
+          const index = position % bytes.length;
+          // Stay within printable ASCII for header parts, so the change is a real, transmittable byte.
+          const changed = new Uint8Array(bytes);
+          changed[index] = part === "body" ? (bytes[index]! + delta) % 256 : 33 + ((bytes[index]! - 33 + (delta % 93) + 93) % 94);
+          if (changed[index] === bytes[index]) return;
+          const mutated = { ...original, [part]: new TextDecoder().decode(changed) };
+          if (mutated[part as keyof typeof mutated] === original[part as keyof typeof original]) return;
+          const verdict = await verifyWebhook(secret, { id: mutated.id, timestamp: mutated.timestamp, signature: mutated.signature }, mutated.body, now);
+          expect(verdict.ok).toBe(false);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});

