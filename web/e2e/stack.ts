@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type Stack = { url: string; output: () => string; stop: () => Promise<void> };
+export type Stack = { url: string; emulatorUrl: string; output: () => string; stop: () => Promise<void> };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,7 +50,7 @@ export async function startStack(timeoutMs = 150_000): Promise<Stack> {
     if (child.exitCode !== null) break;
     try {
       const response = await fetch(`${url}/api/health`);
-      if (response.ok) return { url, output: () => log, stop };
+      if (response.ok) return { url, emulatorUrl: `http://127.0.0.1:${emulatorPort}`, output: () => log, stop };
     } catch {
       // Not listening yet.
     }

@@ -15,6 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "./stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Screenshots of each step, to look at; `SCREENSHOT_DIR=docs/screenshots` refreshes the ones in the docs. */
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? ".e2e/screenshots";
+
+const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage });
 let stack: Stack;
 let browser: Browser;
 
@@ -45,7 +49,7 @@ describe("generating an image in the browser", () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
     const page = await context.newPage();
     await signUp(page);
-    await page.screenshot({ path: "docs/screenshots/studio-landing.png" });
+    await shot(page, "studio-landing");
 
     await page.getByLabel("Prompt").fill("a lighthouse on a cliff at dawn, volumetric light");
     await page.getByLabel("Prompt").press("Control+Enter");
@@ -58,11 +62,11 @@ describe("generating an image in the browser", () => {
     await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
     expect(await image.getAttribute("src")).toMatch(/^\/api\/assets\/ast_/);
     await expect.poll(() => page.locator('[aria-live="polite"]').first().textContent()).toMatch(/succeeded/i);
-    await page.screenshot({ path: "docs/screenshots/studio-session.png", fullPage: true });
+    await shot(page, "studio-session", true);
 
     await page.goto(`${stack.url}/sessions`);
     await expect.poll(() => page.getByText("a lighthouse on a cliff at dawn").count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    await page.screenshot({ path: "docs/screenshots/studio-sessions.png" });
+    await shot(page, "studio-sessions");
     await context.close();
   }, 120_000);
 });
@@ -185,6 +189,7 @@ describe("iterating in the browser", () => {
     expect(child.sourceOutputIndex).toBe(1);
     expect(await page.locator('[data-testid="lineage-node"][data-selected="true"]').textContent()).toContain("from image 2");
     expect(await page.locator('[data-testid="viewer-image"]').getAttribute("src")).toMatch(/^\/api\/assets\/ast_/);
+    await shot(page, "iterate-lineage", true);
   });
 
   it("attaches reference images: one refused, one deduplicated, the rest sent", async () => {
@@ -213,6 +218,7 @@ describe("iterating in the browser", () => {
     await settled(page, 4);
     const made = await selectedGeneration(page);
     expect(made.references).toHaveLength(1);
+    await shot(page, "references-tray", true);
 
     // "Use this batch" brings the references back after they're cleared.
     await tray.locator('[data-testid="reference-chip"]').first().getByRole("button", { name: /^Remove/ }).click();
@@ -238,6 +244,7 @@ describe("iterating in the browser", () => {
     await page.mouse.down();
     for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.3 + i * 0.04));
     await page.mouse.up();
+    await shot(page, "mask-editor");
     await page.getByRole("button", { name: "Use mask" }).click();
     await page.locator('[data-testid="mask-chip"]').waitFor({ timeout: 15_000 });
 
@@ -254,6 +261,7 @@ describe("iterating in the browser", () => {
     await page.getByRole("button", { name: "Delete" }).click();
     await expect.poll(() => page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).count()).toBe(0);
     expect(await page.locator('[data-testid="lineage-node"]').filter({ hasText: "the island at sunset" }).textContent()).toContain("source deleted");
+    await shot(page, "source-deleted", true);
   });
 
   it("lists references newest first with infinite scroll, and deletes one", async () => {
@@ -274,5 +282,6 @@ describe("iterating in the browser", () => {
     await rows.first().getByRole("button", { name: "Delete", exact: true }).click();
     await expect.poll(() => rows.count()).toBe(32);
     expect(await rows.first().textContent()).toContain("ref-40.png");
+    await shot(page, "references-page");
   });
 });
