@@ -19,7 +19,7 @@ import {
 import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
-import { findModel, type CatalogModel } from "../replicate/catalog";
+import { findModel, reservedInputNames, type CatalogModel } from "../replicate/catalog";
 import { UNTITLED, titleFromPrompt } from "../sessions/queries";
 import { refreshSessionStats } from "./lifecycle";
 import { generationView } from "./views";
@@ -114,6 +114,11 @@ async function findReferences(db: Database, userId: string, ids: string[]): Prom
 }
 
 function assertModelAccepts(model: CatalogModel, request: CreateGenerationRequest, uses: { hasSource: boolean; hasMask: boolean; references: number }): void {
+  const reserved = reservedInputNames(model);
+  const smuggled = Object.keys(request.params ?? {}).find((key) => reserved.has(key));
+  if (smuggled) {
+    throw invalid(`params.${smuggled}`, "Set by the studio", `${smuggled} comes from prompt, negativePrompt, sourceAssetId, maskAssetId or referenceImageIds, not from params.`);
+  }
   if (uses.hasSource && !model.capabilities.imageToImage) {
     throw invalid("model", "Cannot start from an image", `${model.id} makes images from text only; pick a model that can iterate from an image.`);
   }

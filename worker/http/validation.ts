@@ -13,11 +13,30 @@ export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[]
   }));
 }
 
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * JSON can carry strings that are not Unicode text (`"\ud800"`). D1 would store their bytes as
+ * invalid UTF-8 and hand back U+FFFD in their place, so they are refused, keys included.
+ */
+function refuseUnpairedSurrogates(value: unknown, ctx: z.core.$RefinementCtx<unknown>, path: PropertyKey[] = []): void {
+  if (typeof value === "string") {
+    if (UNPAIRED_SURROGATE.test(value)) ctx.addIssue({ code: "custom", path, message: "Not valid Unicode text (an unpaired surrogate)", input: value });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseUnpairedSurrogates(item, ctx, [...path, index]));
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      refuseUnpairedSurrogates(key, ctx, [...path, key]);
+      refuseUnpairedSurrogates(item, ctx, [...path, key]);
+    }
+  }
+}
+
 export const validate = <Target extends keyof ValidationTargets, Schema extends z.ZodType>(
   target: Target,
   schema: Schema,
 ) =>
-  zValidator(target, schema, (result) => {
+  zValidator(target, schema.superRefine((value, ctx) => refuseUnpairedSurrogates(value, ctx)), (result) => {
     if (!result.success) {
       const errors = toFieldErrors(result.error.issues);
       throw new ProblemError(400, `Invalid ${target === "json" ? "request body" : target}: ${errors[0]?.path} ${errors[0]?.message}`, {

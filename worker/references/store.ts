@@ -14,11 +14,16 @@ import { referenceViews } from "./views";
 
 export const MAX_FILES_PER_UPLOAD = 10;
 
-/** A file name safe to show and to send on: no path, no control characters, bounded length. */
+/**
+ * A file name safe to show and to send on: no path, no control characters, no bidirectional
+ * overrides (which make `photo\u202Egnp.exe` display as `photoexe.png`), bounded length without
+ * splitting a character in two.
+ */
 export function cleanFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f"<>]/g, "").trim().slice(0, 200);
+  let clean = base.replace(/[\u0000-\u001f\u007f"<>\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim().slice(0, 200);
+  if (/[\uD800-\uDBFF]$/.test(clean)) clean = clean.slice(0, -1);
   return clean || "image";
 }
 

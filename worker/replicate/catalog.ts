@@ -118,6 +118,16 @@ export const findModel = (id: string): CatalogModel | undefined => MODELS.find((
 
 const STANDARD_PARAMS = new Set(["width", "height", "steps", "guidance", "strength", "scheduler", "seed", "numOutputs"]);
 
+/**
+ * Model inputs the studio fills itself from checked fields (the prompt, and the images it uploaded
+ * from the caller's own assets and references): never taken from `params`, or a caller could run
+ * a prompt other than the one stored, or point the model at any file URL, another user's included.
+ */
+export function reservedInputNames(model: CatalogModel): ReadonlySet<string> {
+  const { negativePrompt, image, mask, references } = model.inputs;
+  return new Set(["prompt", negativePrompt, image, mask, references?.name].filter((name): name is string => !!name));
+}
+
 function nearestAspectRatio(width: number, height: number, choices: readonly string[]): string {
   const target = Math.log(width / height);
   let best = choices[0] ?? "1:1";
@@ -166,8 +176,9 @@ export function buildModelInput(
     set(names.references.name, names.references.list ? files.references.slice(0, names.references.max) : files.references[0]);
   }
   // Model-specific inputs (anything outside our standard set) go through under their own names.
+  const reserved = reservedInputNames(model);
   for (const [key, value] of Object.entries(params)) {
-    if (!STANDARD_PARAMS.has(key)) set(key, value);
+    if (!STANDARD_PARAMS.has(key) && !reserved.has(key)) set(key, value);
   }
   return input;
 }

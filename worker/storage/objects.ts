@@ -3,6 +3,8 @@
  * cache lifetimes. Keys are deterministic so a repeated write (a redelivered completion) lands on
  * the same object instead of creating a new one.
  */
+import { ProblemError, problemResponse } from "../lib/problem";
+
 export const outputKey = (userId: string, generationId: string, index: number): string =>
   `outputs/${userId}/${generationId}/${index}`;
 
@@ -67,8 +69,10 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
   if (!head) return new Response(null, { status: 404 });
   const range = parseRange(request.headers.get("Range"), head.size);
   if (range === "invalid") {
-    headers.set("Content-Range", `bytes */${head.size}`);
-    return new Response(null, { status: 416, headers });
+    // Like every refusal, problem+json; Content-Range tells the client the real size.
+    const refusal = problemResponse(new ProblemError(416, `The requested range is not within the ${head.size} bytes of this file.`));
+    refusal.headers.set("Content-Range", `bytes */${head.size}`);
+    return refusal;
   }
   const object = await bucket.get(key, range ? { range } : {});
   if (!object) return new Response(null, { status: 404 });
