@@ -237,7 +237,13 @@ describe("the live session channel", () => {
 
     const created = await createGeneration(user, session.id, { model: "black-forest-labs/flux-dev", prompt: `live ${uniqueTag()}` });
     const running = await submitted(user, created);
-    for (const webhook of await terminalWebhooks(running.predictionId)) await deliver(webhook);
+    const webhooks = await terminalWebhooks(running.predictionId);
+    // Progress first, applied before the terminal event (the queue may otherwise reorder them, and
+    // a progress event after the terminal one is rightly ignored).
+    const progressEvents = webhooks.filter((webhook) => webhook.status === "processing");
+    for (const webhook of progressEvents) await deliver(webhook);
+    await waitForGeneration(user, created.id, (g) => g.status === "running" && g.progress > 0);
+    for (const webhook of webhooks.filter((webhook) => webhook.status !== "processing")) await deliver(webhook);
     await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
 
     for (const tab of tabs) {
