@@ -53,16 +53,8 @@ export interface DeliveryAttempt {
 }
 
 /** A recorded delivery, as listed by `GET /__control/webhooks`. */
-export interface WebhookDelivery {
+export interface WebhookDelivery extends Omit<WebhookMessage, "terminal"> {
   seq: number;
-  predictionId: string;
-  event: WebhookEvent;
-  url: string;
-  webhookId: string;
-  eventAt: number;
-  headers: WebhookHeaders;
-  body: string;
-  status: string;
   attempts: DeliveryAttempt[];
   delivered: boolean;
   dropped: boolean;
