@@ -3,6 +3,7 @@
  * into problem+json.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { createDb } from "./db/client";
 import type { AppEnv } from "./http/types";
@@ -26,6 +27,17 @@ app.use(async (c, next) => {
   c.set("config", readConfig(c.env));
   await next();
 });
+
+/** JSON bodies are small; uploads and webhooks bound their own (larger) bodies as they read them. */
+const MAX_JSON_BODY_BYTES = 64 * 1024;
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new ProblemError(413, `The request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KB.`);
+  },
+});
+const OWN_BODY_LIMITS = new Set(["/api/assets", "/api/references", "/api/webhooks/replicate"]);
+app.use(async (c, next) => (OWN_BODY_LIMITS.has(c.req.path) ? next() : jsonBodyLimit(c, next)));
 
 app
   .route("/", authRoutes)

@@ -36,12 +36,13 @@ describe("POST /api/webhooks/replicate", () => {
     const terminal = webhooks.find((webhook) => webhook.status === "succeeded")!;
     const now = Math.floor(Date.now() / 1000);
 
+    // The exact ±300/±301 s boundary is tested on the verifier itself; here the margin absorbs a slow run.
     const tampered = terminal.body.replace('"succeeded"', '"failed"');
     const attempts = [
       post(tampered, terminal.headers),
       post(terminal.body, { ...terminal.headers, "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }),
-      post(terminal.body, await signed(terminal.body, now - 301)),
-      post(terminal.body, await signed(terminal.body, now + 301)),
+      post(terminal.body, await signed(terminal.body, now - 400)),
+      post(terminal.body, await signed(terminal.body, now + 400)),
       post(terminal.body, {}),
       post(terminal.body, { "webhook-id": "msg_1", "webhook-timestamp": String(now) }),
     ];
