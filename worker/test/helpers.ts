@@ -5,7 +5,8 @@
 import { env, SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Generation, Problem } from "../contract/api";
-import { TEST_PUBLIC_URL } from "./constants";
+import { signWebhook } from "../replicate/webhook-signature";
+import { TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET } from "./constants";
 
 export const ORIGIN = TEST_PUBLIC_URL;
 
@@ -177,4 +178,20 @@ export async function completeGeneration(user: TestUser, generationId: string): 
 export async function predictionInput(predictionId: string): Promise<Record<string, unknown>> {
   const webhooks = await terminalWebhooks(predictionId);
   return (JSON.parse(webhooks.at(-1)!.body) as { input: Record<string, unknown> }).input;
+}
+
+/** Delivers a prediction body signed now with the test secret, under a fresh webhook-id. */
+export async function deliverSigned(body: string): Promise<Response> {
+  const id = `msg_${crypto.randomUUID()}`;
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": timestamp,
+      "webhook-signature": `v1,${await signWebhook(TEST_WEBHOOK_SECRET, id, timestamp, body)}`,
+    },
+    body,
+  });
 }

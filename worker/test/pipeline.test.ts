@@ -14,6 +14,7 @@ import {
   createGeneration,
   createSession,
   deliver,
+  deliverSigned,
   emulator,
   expectProblem,
   getGeneration,
@@ -238,12 +239,16 @@ describe("the live session channel", () => {
     const created = await createGeneration(user, session.id, { model: "black-forest-labs/flux-dev", prompt: `live ${uniqueTag()}` });
     const running = await submitted(user, created);
     const webhooks = await terminalWebhooks(running.predictionId);
-    // Progress first, applied before the terminal event (the queue may otherwise reorder them, and
-    // a progress event after the terminal one is rightly ignored).
-    const progressEvents = webhooks.filter((webhook) => webhook.status === "processing");
-    for (const webhook of progressEvents) await deliver(webhook);
-    await waitForGeneration(user, created.id, (g) => g.status === "running" && g.progress > 0);
-    for (const webhook of webhooks.filter((webhook) => webhook.status !== "processing")) await deliver(webhook);
+    // A progress event halfway through, applied before the terminal one (a loaded emulator may
+    // emit few log events, and the queue may reorder them; a late one is rightly ignored).
+    const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<string, unknown>;
+    const midway = (percent: number, step: number) =>
+      JSON.stringify({ ...terminal, status: "processing", output: null, completed_at: null, metrics: {}, logs: `Using seed: 7\n ${percent}%|███       | ${step}/28 [00:01<00:01, 9.61it/s]` });
+    expect((await deliverSigned(midway(25, 7))).status).toBe(200);
+    await waitForGeneration(user, created.id, (g) => g.status === "running" && g.progress === 0.25);
+    expect((await deliverSigned(midway(50, 14))).status).toBe(200);
+    await waitForGeneration(user, created.id, (g) => g.progress === 0.5);
+    for (const webhook of webhooks) await deliver(webhook);
     await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
 
     for (const tab of tabs) {
