@@ -148,6 +148,35 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     }
   };
 
+  /** The width or height input of a custom size, with its field error. */
+  const dimensionField = (name: "width" | "height", label: string) => {
+    const errorKey = `params.${name}` as const;
+    return (
+      <div class="field">
+        <label class="field__label" for={id(name)}>
+          {label}
+        </label>
+        <input
+          id={id(name)}
+          class="input"
+          type="number"
+          inputmode="numeric"
+          min={64}
+          max={2048}
+          step={8}
+          value={fields()[name]}
+          onInput={(e) => {
+            props.composer.set(name, e.currentTarget.value);
+            clearError(errorKey);
+          }}
+          aria-invalid={errors()[errorKey] ? "true" : undefined}
+          aria-describedby={describedBy(errors()[errorKey] && id(`${name}-error`))}
+        />
+        <FieldError id={id(`${name}-error`)} message={errors()[errorKey]} />
+      </div>
+    );
+  };
+
   return (
     <form
       ref={form}
@@ -302,50 +331,8 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
 
           <Show when={customSize()}>
             <div class="field-pair">
-              <div class="field">
-                <label class="field__label" for={id("width")}>
-                  Width
-                </label>
-                <input
-                  id={id("width")}
-                  class="input"
-                  type="number"
-                  inputmode="numeric"
-                  min={64}
-                  max={2048}
-                  step={8}
-                  value={fields().width}
-                  onInput={(e) => {
-                    props.composer.set("width", e.currentTarget.value);
-                    clearError("params.width");
-                  }}
-                  aria-invalid={errors()["params.width"] ? "true" : undefined}
-                  aria-describedby={describedBy(errors()["params.width"] && id("width-error"))}
-                />
-                <FieldError id={id("width-error")} message={errors()["params.width"]} />
-              </div>
-              <div class="field">
-                <label class="field__label" for={id("height")}>
-                  Height
-                </label>
-                <input
-                  id={id("height")}
-                  class="input"
-                  type="number"
-                  inputmode="numeric"
-                  min={64}
-                  max={2048}
-                  step={8}
-                  value={fields().height}
-                  onInput={(e) => {
-                    props.composer.set("height", e.currentTarget.value);
-                    clearError("params.height");
-                  }}
-                  aria-invalid={errors()["params.height"] ? "true" : undefined}
-                  aria-describedby={describedBy(errors()["params.height"] && id("height-error"))}
-                />
-                <FieldError id={id("height-error")} message={errors()["params.height"]} />
-              </div>
+              {dimensionField("width", "Width")}
+              {dimensionField("height", "Height")}
             </div>
           </Show>
 
