@@ -20,6 +20,15 @@ const PREDICTIONS = arg("predictions", 100);
 const sign = (secret: string, id: string, timestamp: string, body: string) =>
   `v1,${createHmac("sha256", Buffer.from(secret.replace(/^whsec_/, ""), "base64")).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 
+/** Messages the consumer has acknowledged so far, from its one log line per batch. */
+const acknowledgedIn = (output: string): number => {
+  let total = 0;
+  for (const match of output.matchAll(/"event":"completion\.batch","messages":(\d+),"repeats":\d+,"retried":(\d+)/g)) {
+    total += Number(match[1]) - Number(match[2]);
+  }
+  return total;
+};
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -65,7 +74,7 @@ async function main(): Promise<void> {
       const { items } = await json<{ items: { body: string }[] }>(await fetch(`${stack.emulatorUrl}/__control/webhooks?predictionId=${generation.predictionId}`));
       bodies.push(...items.map((item) => item.body));
     }
-    const processedBefore = (stack.output().match(/completion\.processed/g) ?? []).length;
+    const processedBefore = acknowledgedIn(stack.output());
 
     // Open-loop load: a request every 1/RATE s, whatever the answers.
     const latencies: number[] = [];
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
     const drainStart = performance.now();
     let processed = 0;
     while (performance.now() - drainStart < 600_000) {
-      processed = (stack.output().match(/completion\.processed/g) ?? []).length - processedBefore;
+      processed = acknowledgedIn(stack.output()) - processedBefore;
       if (processed >= accepted) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

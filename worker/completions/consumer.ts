@@ -3,89 +3,175 @@
  * Terminal successes have their outputs downloaded into R2 first; then the session's Durable Object
  * applies the state exactly once. Failures retry with backoff; what still fails lands in the
  * dead-letter queue, whose consumer records the reason on the generation.
+ *
+ * A batch costs a fixed handful of D1 statements, not a few per message: the webhook-ids already
+ * processed, the generations and their recorded outputs are each read once for the whole batch.
  */
+import { inArray } from "drizzle-orm";
 import { isTerminalStatus } from "../contract/api";
-import { createDb, type Database } from "../db/client";
+import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
+import { generations, webhookReceipts, type GenerationRow } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
-import { OutputDownloadError, storeOutputs } from "../generations/outputs";
+import { findRecordedOutputs, OutputDownloadError, storeOutputs, type RecordedOutputs } from "../generations/outputs";
+import { chunks } from "../lib/chunks";
 import { readConfig, type AppConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
-import { outputUrls, predictionSchema } from "../replicate/prediction";
-import { completionMessageSchema } from "./messages";
+import { outputUrls, predictionSchema, type Prediction } from "../replicate/prediction";
+import { completionMessageSchema, type CompletionMessage } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "image-studio-completions-dlq";
 
 /** Backoff for redelivery: 2 s, 4 s, 8 s … capped at 5 minutes. */
 export const retryDelaySeconds = (attempts: number): number => Math.min(300, 2 ** Math.max(1, attempts));
 
+/** How many predictions of one batch are worked on at once (each may hold a downloaded output in memory). */
+const PREDICTIONS_IN_PARALLEL = 8;
+
 const sessionRoom = (env: Env, sessionId: string) => env.SESSION_ROOM.getByName(sessionId);
 
-async function processMessage(env: Env, db: Database, config: AppConfig, body: unknown): Promise<void> {
-  const message = completionMessageSchema.safeParse(body);
-  const prediction = message.success ? predictionSchema.safeParse(message.data.prediction) : null;
-  if (!message.success || !prediction?.success) {
-    log.warn("completion.malformed_message");
-    return;
-  }
-  const generation = await findGenerationByPrediction(db, prediction.data.id);
-  if (!generation) {
-    // Not ours (or a prediction we abandoned, e.g. a duplicate create): nothing to do.
-    log.info("completion.unknown_prediction", { predictionId: prediction.data.id });
-    return;
-  }
-  // A generation that finished otherwise (failed, canceled) never takes outputs afterwards.
-  if (isTerminalStatus(generation.status) && generation.status !== "succeeded") return;
-  if (prediction.data.status === "succeeded") {
-    // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
-    await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction.data), config.outputHosts);
-  }
-  // Nothing can change a generation that has finished: spare the room the call.
-  if (isTerminalStatus(generation.status)) return;
-  await sessionRoom(env, generation.sessionId).applyPrediction(generation.id, prediction.data);
+type Delivery = { message: Message<unknown>; completion: CompletionMessage; prediction: Prediction };
+
+/** What the batch already knows, read once for all its messages. */
+type BatchContext = { env: Env; db: Database; config: AppConfig; generations: Map<string, GenerationRow>; recorded: RecordedOutputs };
+
+function parseDelivery(message: Message<unknown>): Delivery | null {
+  const completion = completionMessageSchema.safeParse(message.body);
+  if (!completion.success) return null;
+  const prediction = predictionSchema.safeParse(completion.data.prediction);
+  return prediction.success ? { message, completion: completion.data, prediction: prediction.data } : null;
 }
 
 export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = createDb(env.DB);
-  const config = readConfig(env);
   if (batch.queue === DEAD_LETTER_QUEUE) {
     await consumeDeadLetters(batch, env, db);
     return;
   }
-  // Messages are independent (every step is idempotent and the room serialises transitions), so a
-  // batch is processed concurrently.
-  await Promise.all(batch.messages.map((message) => handleMessage(env, db, config, message)));
+  const deliveries: Delivery[] = [];
+  for (const message of batch.messages) {
+    const delivery = parseDelivery(message);
+    if (delivery) deliveries.push(delivery);
+    else {
+      log.warn("completion.malformed_message");
+      message.ack();
+    }
+  }
+
+  // Replicate repeats a webhook under the same webhook-id until it gets a 2xx: one already
+  // processed is acknowledged again and nothing more.
+  const processed = await findProcessedWebhooks(db, deliveries.map((delivery) => delivery.completion.webhookId));
+  const fresh: Delivery[] = [];
+  for (const delivery of deliveries) {
+    if (processed.has(delivery.completion.webhookId ?? "")) delivery.message.ack();
+    else fresh.push(delivery);
+  }
+
+  // The same state of the same prediction several times in one batch has one effect: the latest
+  // copy (freshest logs) stands for all of them.
+  const byState = new Map<string, Delivery[]>();
+  for (const delivery of fresh) {
+    const key = `${delivery.prediction.id} ${delivery.prediction.status}`;
+    byState.set(key, [...(byState.get(key) ?? []), delivery]);
+  }
+  const groups = [...byState.values()];
+
+  const found = await findGenerationsByPrediction(db, [...new Set(fresh.map((delivery) => delivery.prediction.id))]);
+  const withOutputs = groups.flatMap((group) => (group[0]!.prediction.status === "succeeded" ? (found.get(group[0]!.prediction.id)?.id ?? []) : []));
+  const context: BatchContext = { env, db, config: readConfig(env), generations: found, recorded: await findRecordedOutputs(db, withOutputs) };
+
+  const acknowledged: Delivery[] = [];
+  for (const slice of chunks(groups, PREDICTIONS_IN_PARALLEL)) {
+    for (const done of await Promise.all(slice.map((group) => settleState(context, group)))) acknowledged.push(...done);
+  }
+  await recordProcessedWebhooks(db, acknowledged.map((delivery) => delivery.completion.webhookId));
+  log.info("completion.batch", {
+    messages: batch.messages.length,
+    repeats: deliveries.length - fresh.length,
+    retried: fresh.length - acknowledged.length,
+  });
 }
 
-async function handleMessage(env: Env, db: Database, config: AppConfig, message: Message<unknown>): Promise<void> {
+/** Applies one prediction state; returns the deliveries acknowledged (all of them, unless it is retried). */
+async function settleState(context: BatchContext, group: Delivery[]): Promise<Delivery[]> {
+  const latest = group.reduce((a, b) => (b.completion.receivedAt > a.completion.receivedAt ? b : a));
+  const copies = group.filter((delivery) => delivery !== latest);
+  for (const copy of copies) copy.message.ack();
+  const generation = context.generations.get(latest.prediction.id);
   try {
-    await processMessage(env, db, config, message.body);
-    message.ack();
-    log.info("completion.processed", { attempts: message.attempts });
+    await applyPrediction(context, latest.prediction, generation);
+    latest.message.ack();
+    return group;
   } catch (error) {
     const reason = errorMessage(error);
-    const prediction = predictionSchema.safeParse(completionMessageSchema.safeParse(message.body).data?.prediction);
-    const generation = prediction.success ? await findGenerationByPrediction(db, prediction.data.id) : undefined;
-    log.warn("completion.failed", {
-      predictionId: prediction.success ? prediction.data.id : undefined,
-      generationId: generation?.id,
-      attempts: message.attempts,
-      error: reason,
-    });
-    if (generation) await recordPipelineError(db, generation.id, reason);
+    log.warn("completion.failed", { predictionId: latest.prediction.id, generationId: generation?.id, attempts: latest.message.attempts, error: reason });
+    if (generation) await recordPipelineError(context.db, generation.id, reason);
     if (error instanceof OutputDownloadError && error.permanent && generation) {
-      await sessionRoom(env, generation.sessionId).failGeneration(generation.id, `Could not keep the output: ${reason}`);
-      message.ack();
-    } else {
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      await sessionRoom(context.env, generation.sessionId).failGeneration(generation.id, `Could not keep the output: ${reason}`);
+      latest.message.ack();
+      return group;
     }
+    latest.message.retry({ delaySeconds: retryDelaySeconds(latest.message.attempts) });
+    return copies;
+  }
+}
+
+async function applyPrediction(context: BatchContext, prediction: Prediction, generation: GenerationRow | undefined): Promise<void> {
+  if (!generation) {
+    // Not ours (or a prediction we abandoned, e.g. a duplicate create): nothing to do.
+    log.info("completion.unknown_prediction", { predictionId: prediction.id });
+    return;
+  }
+  // A generation that finished otherwise (failed, canceled) never takes outputs afterwards.
+  if (isTerminalStatus(generation.status) && generation.status !== "succeeded") return;
+  if (prediction.status === "succeeded") {
+    // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
+    const { env, db, config, recorded } = context;
+    await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction), config.outputHosts, recorded.get(generation.id));
+  }
+  // Nothing can change a generation that has finished: spare the room the call.
+  if (isTerminalStatus(generation.status)) return;
+  await sessionRoom(context.env, generation.sessionId).applyPrediction(generation.id, prediction);
+}
+
+async function findGenerationsByPrediction(db: Database, predictionIds: readonly string[]): Promise<Map<string, GenerationRow>> {
+  const found = new Map<string, GenerationRow>();
+  for (const ids of chunks(predictionIds, D1_MAX_BOUND_PARAMETERS)) {
+    for (const row of await db.select().from(generations).where(inArray(generations.predictionId, ids))) {
+      if (row.predictionId) found.set(row.predictionId, row);
+    }
+  }
+  return found;
+}
+
+async function findProcessedWebhooks(db: Database, webhookIds: readonly (string | undefined)[]): Promise<Set<string>> {
+  const ids = [...new Set(webhookIds.filter((id): id is string => id !== undefined))];
+  const processed = new Set<string>();
+  for (const slice of chunks(ids, D1_MAX_BOUND_PARAMETERS)) {
+    for (const row of await db.select({ id: webhookReceipts.id }).from(webhookReceipts).where(inArray(webhookReceipts.id, slice))) {
+      processed.add(row.id);
+    }
+  }
+  return processed;
+}
+
+/** Written after the effect: a crash in between only lets a repeat through, which changes nothing. */
+async function recordProcessedWebhooks(db: Database, webhookIds: readonly (string | undefined)[]): Promise<void> {
+  const ids = [...new Set(webhookIds.filter((id): id is string => id !== undefined))];
+  const receivedAt = new Date();
+  // Two parameters per row.
+  for (const slice of chunks(ids, D1_MAX_BOUND_PARAMETERS / 2)) {
+    await db
+      .insert(webhookReceipts)
+      .values(slice.map((id) => ({ id, receivedAt })))
+      .onConflictDoNothing();
   }
 }
 
 /** Messages that failed every retry: the generation fails with the last reason recorded. */
 async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, db: Database): Promise<void> {
   for (const message of batch.messages) {
-    const prediction = predictionSchema.safeParse(completionMessageSchema.safeParse(message.body).data?.prediction);
-    const generation = prediction.success ? await findGenerationByPrediction(db, prediction.data.id) : undefined;
+    const prediction = parseDelivery(message)?.prediction;
+    const generation = prediction ? await findGenerationByPrediction(db, prediction.id) : undefined;
     if (generation) {
       const reason = generation.pipelineError ?? "the completion could not be processed";
       log.error("completion.dead_lettered", { generationId: generation.id, predictionId: generation.predictionId ?? undefined, error: reason });

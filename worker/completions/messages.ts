@@ -7,5 +7,7 @@ export const completionMessageSchema = z.object({
   /** The prediction as Replicate sent it; validated again by the consumer. */
   prediction: z.unknown(),
   receivedAt: z.number(),
+  /** The delivery's `webhook-id`: a repeat of one already processed is only acknowledged. */
+  webhookId: z.string().optional(),
 });
 export type CompletionMessage = z.infer<typeof completionMessageSchema>;

@@ -5,9 +5,10 @@
  */
 import { and, eq, inArray, lt } from "drizzle-orm";
 import { pruneRateLimits } from "../accounts/rate-limit";
-import type { Database } from "../db/client";
+import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, generations, maintenanceState, references, webhookReceipts } from "../db/schema";
 import { refreshSessionStats } from "../generations/lifecycle";
+import { chunks } from "../lib/chunks";
 import { log } from "../lib/logger";
 
 export const FAILED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -23,12 +24,13 @@ export async function removeOldFailedGenerations(db: Database, now: number): Pro
     .select({ id: generations.id, sessionId: generations.sessionId })
     .from(generations)
     .where(and(inArray(generations.status, ["failed", "timed_out", "canceled"]), lt(generations.createdAt, new Date(now - FAILED_RETENTION_MS))))
-    .limit(200);
+    // Each statement below binds one parameter per generation, plus a few of its own.
+    .limit(D1_MAX_BOUND_PARAMETERS - 10);
   if (old.length === 0) return 0;
+  const oldIds = old.map((g) => g.id);
   // Failed and canceled generations can still own outputs (a canceled run may have produced some).
-  const owned = await db.select({ id: assets.id }).from(assets).where(inArray(assets.generationId, old.map((g) => g.id)));
-  if (owned.length) await db.update(assets).set({ generationId: null }).where(inArray(assets.id, owned.map((a) => a.id)));
-  await db.delete(generations).where(inArray(generations.id, old.map((g) => g.id)));
+  await db.update(assets).set({ generationId: null }).where(inArray(assets.generationId, oldIds));
+  await db.delete(generations).where(inArray(generations.id, oldIds));
   for (const sessionId of new Set(old.map((g) => g.sessionId))) await refreshSessionStats(db, sessionId);
   return old.length;
 }
@@ -42,8 +44,8 @@ export async function removeOrphanedObjects(db: Database, bucket: R2Bucket, now:
   const candidates = listing.objects.filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS).map((object) => object.key);
   const owners = [...new Set(candidates.map(ownerKey))];
   const referenced = new Set<string>();
-  for (let i = 0; i < owners.length; i += 50) {
-    const slice = owners.slice(i, i + 50);
+  // Both halves of the union bind the slice: keep it under half of D1's parameter limit.
+  for (const slice of chunks(owners, D1_MAX_BOUND_PARAMETERS / 2)) {
     const rows = await db
       .select({ key: assets.r2Key })
       .from(assets)

@@ -4,3 +4,7 @@ import * as schema from "./schema";
 export type Database = ReturnType<typeof createDb>;
 
 export const createDb = (d1: D1Database) => drizzle(d1, { schema });
+
+/** D1 refuses a statement with more bound parameters than this. */
+export const D1_MAX_BOUND_PARAMETERS = 100;
+

@@ -34,6 +34,7 @@ import {
   parseTime,
   predictSeconds,
   progressOf,
+  queuedPrediction,
   type Prediction,
 } from "../replicate/prediction";
 
@@ -450,7 +451,7 @@ export class SessionRoom extends DurableObject<Env> {
     if (isTerminalPrediction(prediction)) {
       // Outputs are stored by the consumer, the same path a webhook takes. Look again later in
       // case that message is lost too; repeating it is harmless.
-      await this.env.COMPLETIONS.send({ type: "prediction", source: "poll", prediction, receivedAt: Date.now() } satisfies CompletionMessage);
+      await this.env.COMPLETIONS.send({ type: "prediction", source: "poll", prediction: queuedPrediction(prediction), receivedAt: Date.now() } satisfies CompletionMessage);
       this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + 60_000, job.generation_id);
       return;
     }

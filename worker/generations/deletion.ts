@@ -1,10 +1,14 @@
 /**
  * Deleting a session: its queue in the Durable Object, its bytes in R2, then its rows in D1.
  */
-import { and, eq } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { and, eq, inArray } from "drizzle-orm";
+import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, generations, imageSessions, type ImageSessionRow } from "../db/schema";
+import { chunks } from "../lib/chunks";
 import { thumbnailKey } from "../storage/objects";
+
+/** R2 deletes at most this many keys in one call. */
+const R2_MAX_KEYS_PER_DELETE = 1000;
 
 export async function deleteSessionEverywhere(env: Env, db: Database, session: ImageSessionRow): Promise<void> {
   await env.SESSION_ROOM.getByName(session.id).destroy();
@@ -14,8 +18,10 @@ export async function deleteSessionEverywhere(env: Env, db: Database, session: I
     .innerJoin(generations, eq(generations.id, assets.generationId))
     .where(eq(generations.sessionId, session.id));
   const keys = outputs.flatMap((asset) => [asset.r2Key, thumbnailKey(asset.r2Key)]);
-  for (let i = 0; i < keys.length; i += 1000) await env.BUCKET.delete(keys.slice(i, i + 1000));
-  for (const asset of outputs) await db.delete(assets).where(eq(assets.id, asset.id));
+  for (const slice of chunks(keys, R2_MAX_KEYS_PER_DELETE)) await env.BUCKET.delete(slice);
+  for (const slice of chunks(outputs, D1_MAX_BOUND_PARAMETERS)) {
+    await db.delete(assets).where(inArray(assets.id, slice.map((asset) => asset.id)));
+  }
   await db.delete(imageSessions).where(eq(imageSessions.id, session.id));
 }
 

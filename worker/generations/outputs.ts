@@ -3,9 +3,10 @@
  * redirect) before its URL expires, checked, written to R2 under a deterministic key and recorded as
  * an asset. Safe to repeat: an output already recorded is skipped, a rewrite lands on the same key.
  */
-import { and, eq } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { and, eq, inArray } from "drizzle-orm";
+import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, type GenerationRow } from "../db/schema";
+import { chunks } from "../lib/chunks";
 import { newId, sha256Hex } from "../lib/ids";
 import { isAllowedOutputUrl } from "../replicate/output-hosts";
 import { sniffMedia } from "../storage/media-type";
@@ -60,21 +61,43 @@ export async function downloadOutput(url: string, allowedHosts: readonly string[
   return bytes;
 }
 
-/** Downloads and records every output not yet stored. Returns how many outputs the generation has. */
+/** Output index → R2 key of each output already recorded, per generation. */
+export type RecordedOutputs = Map<string, Map<number, string>>;
+
+/** The outputs already recorded for these generations, in one query per 90 generations. */
+export async function findRecordedOutputs(db: Database, generationIds: readonly string[]): Promise<RecordedOutputs> {
+  const recorded: RecordedOutputs = new Map();
+  for (const ids of chunks(generationIds, D1_MAX_BOUND_PARAMETERS - 10)) {
+    const rows = await db
+      .select({ generationId: assets.generationId, outputIndex: assets.outputIndex, r2Key: assets.r2Key })
+      .from(assets)
+      .where(and(inArray(assets.generationId, ids), eq(assets.role, "output")));
+    for (const row of rows) {
+      if (row.generationId === null || row.outputIndex === null) continue;
+      const byIndex = recorded.get(row.generationId) ?? new Map<number, string>();
+      byIndex.set(row.outputIndex, row.r2Key);
+      recorded.set(row.generationId, byIndex);
+    }
+  }
+  return recorded;
+}
+
+/**
+ * Downloads and records every output not yet stored (`recorded`: what D1 already holds for this
+ * generation). Returns how many outputs the generation has.
+ */
 export async function storeOutputs(
   db: Database,
   bucket: R2Bucket,
   generation: GenerationRow,
   urls: readonly string[],
   allowedHosts: readonly string[],
+  recorded: ReadonlyMap<number, string> = new Map(),
 ): Promise<number> {
   for (const [index, url] of urls.entries()) {
-    const existing = await db.query.assets.findFirst({
-      where: and(eq(assets.generationId, generation.id), eq(assets.outputIndex, index)),
-      columns: { id: true, r2Key: true },
-    });
+    const recordedKey = recorded.get(index);
     // Recorded and present: done. Recorded but the object is missing: fetch it again.
-    if (existing && (await bucket.head(existing.r2Key))) continue;
+    if (recordedKey && (await bucket.head(recordedKey))) continue;
     const bytes = await downloadOutput(url, allowedHosts);
     const media = sniffMedia(bytes);
     if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", true);

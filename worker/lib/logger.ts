@@ -15,9 +15,7 @@ function write(level: Level, event: string, fields: LogFields): void {
   const line = JSON.stringify({ level, event, ...fields, time: new Date().toISOString() }, (_key, value: unknown) =>
     value instanceof Error ? { name: value.name, message: value.message } : value,
   );
-  if (level === "error") console.error(line);
-  else if (level === "warn") console.warn(line);
-  else console.log(line);
+  console[level](line);
 }
 
 export const log = {

@@ -19,6 +19,29 @@ export const predictionSchema = z.looseObject({
 });
 export type Prediction = z.infer<typeof predictionSchema>;
 
+/** Of the logs only the end matters (the latest progress bar); of an error, its opening. */
+const QUEUED_LOG_TAIL_CHARS = 8 * 1024;
+const QUEUED_ERROR_CHARS = 8 * 1024;
+
+/**
+ * The part of a prediction the completion pipeline reads, small enough for a queue message (128 KB):
+ * inputs (which may hold data URIs) stay behind, logs keep their tail and an error its opening.
+ */
+export function queuedPrediction(prediction: Prediction): Prediction {
+  const error = errorMessageOf(prediction);
+  return {
+    id: prediction.id,
+    status: prediction.status,
+    output: prediction.output,
+    logs: prediction.logs?.slice(-QUEUED_LOG_TAIL_CHARS),
+    error: error?.slice(0, QUEUED_ERROR_CHARS) ?? null,
+    metrics: prediction.metrics,
+    created_at: prediction.created_at,
+    started_at: prediction.started_at,
+    completed_at: prediction.completed_at,
+  };
+}
+
 export function generationStatusOf(prediction: Prediction): GenerationStatus {
   switch (prediction.status) {
     case "starting":

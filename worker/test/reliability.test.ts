@@ -137,6 +137,62 @@ describe("storing outputs", () => {
   });
 });
 
+describe("repeated completions", () => {
+  const queue = "image-studio-completions";
+  const outputUrl = (terminal: Record<string, unknown>) => (terminal.output as string[])[0]!;
+  const fetchesOf = (spy: { mock: { calls: unknown[][] } }, url: string) =>
+    spy.mock.calls.filter(([input]) => String(input instanceof Request ? input.url : input) === url).length;
+
+  it("acknowledges a webhook-id already processed and does nothing more; a new one does the work", async () => {
+    const user = await signUp();
+    const { generation, terminal } = await finishedAtReplicate(user, `repeat ${uniqueTag()}`);
+    const webhookId = `msg_${crypto.randomUUID()}`;
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
+    expect((await getGeneration(user, generation.id)).status).toBe("succeeded");
+    const receipts = await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all();
+    expect(receipts.results).toHaveLength(1);
+
+    // Lose the object, so that only real work could bring it back.
+    const key = `outputs/${user.id}/${generation.id}/0`;
+    await env.BUCKET.delete(key);
+    const spy = vi.spyOn(globalThis, "fetch");
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
+    expect(fetchesOf(spy, outputUrl(terminal))).toBe(0);
+    expect(await env.BUCKET.head(key)).toBeNull();
+
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}` }])).toEqual({ acked: 1, retried: 0 });
+    expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
+    expect(await env.BUCKET.head(key)).not.toBeNull();
+  });
+
+  it("gives copies of one state in one batch a single download, and acknowledges them all", async () => {
+    const user = await signUp();
+    const { generation, terminal } = await finishedAtReplicate(user, `copies ${uniqueTag()}`);
+    const spy = vi.spyOn(globalThis, "fetch");
+    const copies = Array.from({ length: 10 }, (_, i) => ({ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}`, receivedAt: Date.now() + i }));
+    expect(await runBatch(queue, copies)).toEqual({ acked: 10, retried: 0 });
+    expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
+    const done = await getGeneration(user, generation.id);
+    expect(done.status).toBe("succeeded");
+    expect(done.outputs).toHaveLength(1);
+    const ids = copies.map((copy) => copy.webhookId);
+    const receipts = await env.DB.prepare(`SELECT id FROM webhook_receipts WHERE id IN (${ids.map(() => "?").join(",")})`).bind(...ids).all();
+    expect(receipts.results).toHaveLength(10);
+  });
+
+  it("retries a failing state without recording it, so a repeat of its webhook-id is still worked on", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    await emulator.addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "error", status: 503 } });
+    const { generation, terminal } = await finishedAtReplicate(user, `retry then repeat ${tag}`);
+    const webhookId = `msg_${crypto.randomUUID()}`;
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 0, retried: 1 });
+    expect((await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all()).results).toHaveLength(0);
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId }], 2)).toEqual({ acked: 1, retried: 0 });
+    expect((await getGeneration(user, generation.id)).status).toBe("succeeded");
+  });
+});
+
 describe("the cron sweep", () => {
   it("completes generations stuck without webhooks by nudging their session", async () => {
     const user = await signUp();

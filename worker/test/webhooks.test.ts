@@ -6,6 +6,7 @@ import {
   createGeneration,
   createSession,
   deliver,
+  deliverSigned,
   expectProblem,
   getGeneration,
   ORIGIN,
@@ -70,5 +71,23 @@ describe("POST /api/webhooks/replicate", () => {
     const [start] = await terminalWebhooks(running.predictionId!);
     const responses = await Promise.all(Array.from({ length: 5 }, () => deliver(start!)));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it("accepts a prediction larger than a queue message (long logs, data-URI inputs) and completes it", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `long logs ${uniqueTag()}` });
+    const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+    const terminal = (await terminalWebhooks(running.predictionId!)).find((webhook) => webhook.status === "succeeded")!;
+    const prediction = JSON.parse(terminal.body) as Record<string, unknown>;
+    const body = JSON.stringify({
+      ...prediction,
+      logs: `${"step\n".repeat(60_000)}100%|██████████| 4/4 [00:01<00:00,  3.2it/s]\n`,
+      input: { ...(prediction.input as object), image: `data:image/png;base64,${"A".repeat(200_000)}` },
+    });
+    expect(body.length).toBeGreaterThan(500_000);
+    expect((await deliverSigned(body)).status).toBe(200);
+    const done = await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
+    expect(done.outputs).toHaveLength(1);
   });
 });
