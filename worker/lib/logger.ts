@@ -2,7 +2,16 @@
  * The one logger: one JSON line per event, with the ids that let an operator follow a generation
  * across the Worker, the queue consumer and the session's Durable Object.
  */
-type Level = "debug" | "info" | "warn" | "error";
+import { env } from "cloudflare:workers";
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+type Level = (typeof LEVELS)[number];
+
+/**
+ * Lines below LOG_LEVEL (default `info`) are not written: per-request events are `debug`, because at
+ * webhook rates a line per request costs more than it tells.
+ */
+const threshold = LEVELS.indexOf(LEVELS.find((level) => level === env.LOG_LEVEL?.trim().toLowerCase()) ?? "info");
 export type LogFields = {
   userId?: string;
   sessionId?: string;
@@ -12,6 +21,7 @@ export type LogFields = {
 };
 
 function write(level: Level, event: string, fields: LogFields): void {
+  if (LEVELS.indexOf(level) < threshold) return;
   const line = JSON.stringify({ level, event, ...fields, time: new Date().toISOString() }, (_key, value: unknown) =>
     value instanceof Error ? { name: value.name, message: value.message } : value,
   );

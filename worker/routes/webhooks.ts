@@ -43,6 +43,6 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
   // free of database round trips: it only verifies and hands over.
   const webhookId = c.req.header("webhook-id")!;
   await c.env.COMPLETIONS.send({ type: "prediction", source: "webhook", prediction: queuedPrediction(prediction.data), receivedAt: Date.now(), webhookId } satisfies CompletionMessage);
-  log.info("webhook.accepted", { predictionId: prediction.data.id, status: prediction.data.status, webhookId });
+  log.debug("webhook.accepted", { predictionId: prediction.data.id, status: prediction.data.status, webhookId });
   return c.json({ ok: true });
 });
