@@ -179,7 +179,8 @@ export class WebhookDispatcher {
         redirect: "manual",
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
-      await response.body?.cancel();
+      // Read the (small) answer to the end: cancelling it mid-way resets the connection under the sender.
+      await response.arrayBuffer();
       attempt.status = response.status;
       if (response.status >= 200 && response.status < 300) record.delivered = true;
     } catch (error) {

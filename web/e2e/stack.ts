@@ -10,20 +10,29 @@ import { join } from "node:path";
 
 export type Stack = { url: string; emulatorUrl: string; output: () => string; stop: () => Promise<void> };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
+/**
+ * A free port below Linux's ephemeral range (32768+): the app binds it only after migrations and a
+ * web build, and a port from that range could meanwhile be taken by any outgoing connection.
+ */
+async function freePort(taken: ReadonlySet<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!taken.has(port) && (await canListen(port))) return port;
+  }
+}
+
 export async function startStack(timeoutMs = 150_000): Promise<Stack> {
-  const [port, emulatorPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const ports = new Set<number>();
+  for (let i = 0; i < 3; i++) ports.add(await freePort(ports));
+  const [port, emulatorPort, inspectorPort] = [...ports] as [number, number, number];
   const stateDir = mkdtempSync(join(tmpdir(), "studio-e2e-"));
   const url = `http://127.0.0.1:${port}`;
   let log = "";
