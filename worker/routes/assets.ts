@@ -57,7 +57,7 @@ export const assetRoutes = new Hono<AppEnv>()
       mimeType: asset.mimeType,
       fileName: `${asset.id}.${extensionFor(asset.mimeType)}`,
     });
-    if (response.status === 404) throw notFound("asset");
+    if (!response) throw notFound("asset");
     return response;
   })
   .get("/:id/thumbnail", async (c) => {
@@ -66,6 +66,6 @@ export const assetRoutes = new Hono<AppEnv>()
     // Videos and anything the Images binding cannot read are served as they are.
     const source = thumbnail ?? { key: asset.r2Key, mimeType: asset.mimeType, etag: asset.sha256 };
     const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, { etag: `thumb-${source.etag}`, mimeType: source.mimeType });
-    if (response.status === 404) throw notFound("asset");
+    if (!response) throw notFound("asset");
     return response;
   });

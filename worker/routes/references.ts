@@ -70,7 +70,7 @@ export const referenceRoutes = new Hono<AppEnv>()
     const reference = await findOwnedReference(c.get("db"), c.get("user").id, c.req.param("id"));
     if (!reference) throw notFound("reference");
     const response = await serveObject(c.env.BUCKET, reference.r2Key, c.req.raw, { etag: reference.sha256, mimeType: reference.mimeType });
-    if (response.status === 404) throw notFound("reference");
+    if (!response) throw notFound("reference");
     return response;
   })
   .get("/:id/thumbnail", async (c) => {
@@ -78,5 +78,7 @@ export const referenceRoutes = new Hono<AppEnv>()
     if (!reference) throw notFound("reference");
     const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, reference);
     const source = thumbnail ?? { key: reference.r2Key, mimeType: reference.mimeType, etag: reference.sha256 };
-    return serveObject(c.env.BUCKET, source.key, c.req.raw, { etag: `thumb-${source.etag}`, mimeType: source.mimeType });
+    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, { etag: `thumb-${source.etag}`, mimeType: source.mimeType });
+    if (!response) throw notFound("reference");
+    return response;
   });

@@ -46,8 +46,9 @@ function parseRange(header: string | null, size: number): { offset: number; leng
 /**
  * Our URLs never change what they point at, so responses are cacheable for a year (privately: they
  * are per-user). User content is served with nosniff and a sandboxing CSP so it can never run as a page.
+ * Null when the object is missing, for the caller to answer with its own 404.
  */
-export async function serveObject(bucket: R2Bucket, key: string, request: Request, options: ServeOptions): Promise<Response> {
+export async function serveObject(bucket: R2Bucket, key: string, request: Request, options: ServeOptions): Promise<Response | null> {
   const etag = `"${options.etag}"`;
   const headers = new Headers({
     "Content-Type": options.mimeType,
@@ -66,8 +67,11 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
   }
 
   const head = await bucket.head(key);
-  if (!head) return new Response(null, { status: 404 });
-  const range = parseRange(request.headers.get("Range"), head.size);
+  if (!head) return null;
+  // A range is only for the version the client already holds part of (If-Range with our ETag; we
+  // send no Last-Modified, so an If-Range date never matches): otherwise the whole object.
+  const ifRange = request.headers.get("If-Range");
+  const range = ifRange === null || ifRange === etag ? parseRange(request.headers.get("Range"), head.size) : null;
   if (range === "invalid") {
     // Like every refusal, problem+json; Content-Range tells the client the real size.
     const refusal = problemResponse(new ProblemError(416, `The requested range is not within the ${head.size} bytes of this file.`));
@@ -75,7 +79,7 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
     return refusal;
   }
   const object = await bucket.get(key, range ? { range } : {});
-  if (!object) return new Response(null, { status: 404 });
+  if (!object) return null;
   if (range) {
     headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${head.size}`);
     headers.set("Content-Length", String(range.length));

@@ -131,6 +131,20 @@ describe("uploading references", () => {
   });
 });
 
+describe("serving references", () => {
+  it("answers a problem+json 404 for a reference whose stored bytes are gone", async () => {
+    const user = await signUp();
+    const [reference] = (await uploadReferences(user, [{ name: "gone.png", bytes: await distinctPng(77) }])).items;
+    expect((await api(user, "GET", reference!.thumbnailUrl)).status).toBe(200);
+    const row = await env.DB.prepare("SELECT r2_key FROM \"references\" WHERE id = ?").bind(reference!.id).first<{ r2_key: string }>();
+    await env.BUCKET.delete([row!.r2_key, `thumbnails/${row!.r2_key}`]);
+
+    const content = await expectProblem(await api(user, "GET", reference!.url), 404);
+    const thumbnail = await expectProblem(await api(user, "GET", reference!.thumbnailUrl), 404);
+    expect(thumbnail.detail).toBe(content.detail);
+  });
+});
+
 describe("references on Replicate", () => {
   it("uploads a reference through the Files API and puts its URL in the model input", async () => {
     const user = await signUp();
