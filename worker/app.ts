@@ -30,6 +30,7 @@ app.use(async (c, next) => {
 
 /** JSON bodies are small; uploads and webhooks bound their own (larger) bodies as they read them. */
 const MAX_JSON_BODY_BYTES = 64 * 1024;
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,
   onError: () => {
@@ -37,7 +38,19 @@ const jsonBodyLimit = bodyLimit({
   },
 });
 const OWN_BODY_LIMITS = new Set(["/api/assets", "/api/references", "/api/webhooks/replicate"]);
-app.use(async (c, next) => (OWN_BODY_LIMITS.has(c.req.path) ? next() : jsonBodyLimit(c, next)));
+app.use(async (c, next) => {
+  if (OWN_BODY_LIMITS.has(c.req.path)) return next();
+  // Every other body is JSON. The validators read only JSON and would take anything else for an
+  // empty object, silently dropping what was sent: refuse it instead.
+  const hasBody = Number(c.req.header("Content-Length") ?? 0) > 0 || c.req.header("Transfer-Encoding") !== undefined;
+  const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim() ?? "";
+  if (hasBody && !JSON_MEDIA_TYPE.test(mediaType)) {
+    throw new ProblemError(415, "The request body must be JSON.", {
+      errors: [{ path: "Content-Type", message: `Expected application/json, got ${mediaType || "none"}` }],
+    });
+  }
+  return jsonBodyLimit(c, next);
+});
 
 app
   .route("/", authRoutes)
