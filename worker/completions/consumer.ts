@@ -126,7 +126,7 @@ async function applyPrediction(context: BatchContext, prediction: Prediction, ge
   if (prediction.status === "succeeded") {
     // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
     const { env, db, config, recorded } = context;
-    await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction), config.outputHosts, recorded.get(generation.id));
+    await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction), config.outputHosts, recorded.get(generation.id) ?? new Map());
   }
   // Nothing can change a generation that has finished: spare the room the call.
   if (isTerminalStatus(generation.status)) return;

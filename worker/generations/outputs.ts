@@ -92,7 +92,7 @@ export async function storeOutputs(
   generation: GenerationRow,
   urls: readonly string[],
   allowedHosts: readonly string[],
-  recorded: ReadonlyMap<number, string> = new Map(),
+  recorded: ReadonlyMap<number, string>,
 ): Promise<number> {
   for (const [index, url] of urls.entries()) {
     const recordedKey = recorded.get(index);
