@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import sharp, { type Sharp } from "sharp";
+import { seededRandom } from "./seeded-random";
 
 export type OutputFormat = "webp" | "png" | "jpg";
 
@@ -48,17 +49,6 @@ type Rgb = readonly [number, number, number];
 /** Thrown when input bytes are not an image sharp can read. */
 export class ImageDecodeError extends Error {
   override name = "ImageDecodeError";
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function hashBytes(text: string): Buffer {
@@ -107,7 +97,7 @@ function paletteOf(prompt: string): Palette {
 
 function rngFor(request: RenderRequest, salt: string): () => number {
   const digest = hashBytes(`${salt}:${request.prompt}:${request.seed}:${request.index}:${request.variation}`);
-  return mulberry32(digest.readUInt32BE(0));
+  return seededRandom(digest.readUInt32BE(0));
 }
 
 const f2 = (n: number): string => n.toFixed(2);

@@ -1,8 +1,8 @@
 import "./references.css";
 import { For, Match, Show, Switch, type JSX } from "solid-js";
 import type { Reference } from "../../../worker/contract/api";
-import { FileButton } from "../ui/FileButton";
-import { CameraIcon, CloseIcon, ImageIcon, PlusIcon } from "../ui/icons";
+import { CloseIcon, ImageIcon } from "../ui/icons";
+import { ReferencePickers } from "./ReferencePickers";
 import { MAX_REFERENCES, type ReferenceTray, type TrayItem } from "./tray";
 
 export const REPLICATE_STATUS_LABEL: Record<Reference["replicateStatus"], string> = {
@@ -28,24 +28,7 @@ export function ReferenceTrayView(props: { tray: ReferenceTray; id: string; hint
           </span>
         </Show>
         <span class="reftray__add">
-          <FileButton
-            label="Add reference images"
-            text="Add"
-            icon={<PlusIcon />}
-            accept="image/*"
-            multiple
-            disabled={full()}
-            onFiles={(files) => props.tray.add(files)}
-          />
-          <FileButton
-            label="Camera: take a reference photo"
-            text="Camera"
-            icon={<CameraIcon />}
-            accept="image/*"
-            capture="environment"
-            disabled={full()}
-            onFiles={(files) => props.tray.add(files)}
-          />
+          <ReferencePickers disabled={full()} onFiles={(files) => props.tray.add(files)} />
         </span>
         <Show when={props.hint}>{(hint) => <span class="reftray__hint">{hint()}</span>}</Show>
       </div>

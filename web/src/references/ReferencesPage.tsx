@@ -7,8 +7,8 @@ import { usePageTitle } from "../app/title";
 import { api, errorMessage, withQuery } from "../lib/api";
 import { formatAbsolute, formatBytes, formatRelative, plural } from "../lib/format";
 import { ConfirmButton } from "../ui/ConfirmButton";
-import { FileButton } from "../ui/FileButton";
-import { CameraIcon, CloseIcon, PaperclipIcon, PlusIcon, TrashIcon } from "../ui/icons";
+import { CloseIcon, PaperclipIcon, TrashIcon } from "../ui/icons";
+import { ReferencePickers } from "./ReferencePickers";
 import { REPLICATE_STATUS_LABEL } from "./ReferenceTray";
 import { createReferenceTray } from "./tray";
 
@@ -98,24 +98,7 @@ export function ReferencesPage(): JSX.Element {
       <header class="page-head">
         <h1 class="page-head__title">References</h1>
         <span class="page-head__actions">
-          <FileButton
-            label="Add reference images"
-            text="Add"
-            icon={<PlusIcon />}
-            accept="image/*"
-            multiple
-            class="button--primary"
-            onFiles={(files) => uploads.add(files)}
-          />
-          <FileButton
-            label="Camera: take a reference photo"
-            text="Camera"
-            icon={<CameraIcon />}
-            accept="image/*"
-            capture="environment"
-            class=""
-            onFiles={(files) => uploads.add(files)}
-          />
+          <ReferencePickers classes={{ add: "button--primary", camera: "" }} onFiles={(files) => uploads.add(files)} />
         </span>
       </header>
       <p class="page-lead">

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import worker from "../../index";
 import type { SessionDetail } from "../../contract/api";
 import { api, deliver, getGeneration, ORIGIN, signUp, uniqueTag, waitForGeneration, type RecordedWebhook } from "../helpers";
-import { prng, shuffle, inBatches, allRows, finishedAtReplicate, sourceSha } from "./support";
+import { seededRandom } from "../../../emulator/seeded-random";
+import { shuffle, inBatches, allRows, finishedAtReplicate, sourceSha } from "./support";
 
 describe("the completion pipeline under duplicated, shuffled and late webhooks", () => {
   it("gives 50 identical deliveries at once one effect", async () => {
@@ -29,7 +30,7 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
   it("turns 1,000 shuffled, duplicated and late deliveries for 100 predictions into exactly 100 stored results", async () => {
     const user = await signUp();
     const { generations, webhooks } = await finishedAtReplicate(user, 100, `chaos ${uniqueTag()}`);
-    const random = prng(20261121);
+    const random = seededRandom(20261121);
     const deliveries: RecordedWebhook[] = [];
     for (const generation of generations) {
       const events = webhooks.get(generation.id)!;

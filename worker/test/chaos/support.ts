@@ -7,18 +7,6 @@ import type { Generation } from "../../contract/api";
 import { sha256Hex } from "../../lib/ids";
 import { createGeneration, createSession, getGeneration, terminalWebhooks, waitFor, type RecordedWebhook, type TestUser } from "../helpers";
 
-/** A small seeded PRNG, so a failing shuffle can be reproduced. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i--) {
