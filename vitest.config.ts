@@ -45,7 +45,13 @@ export default defineConfig(async () => {
         },
         {
           // Headless Chromium against the app started exactly as `npm run dev` starts it.
-          test: { name: "browser", environment: "node", include: ["web/e2e/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 200_000 },
+          test: {
+            name: "browser",
+            environment: "node",
+            include: ["web/e2e/**/*.test.ts"],
+            testTimeout: 180_000,
+            hookTimeout: 200_000,
+          },
         },
       ],
     },

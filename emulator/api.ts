@@ -58,7 +58,8 @@ async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown }
   }
 }
 
-const invalidJson = (): Response => problemResponse(400, { title: "Invalid JSON", detail: "The request body is not valid JSON.", status: 400 });
+const invalidJson = (): Response =>
+  problemResponse(400, { title: "Invalid JSON", detail: "The request body is not valid JSON.", status: 400 });
 
 export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
   const { state, clock, baseUrl } = ctx;
@@ -70,12 +71,18 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     if (existing?.[1]) {
       const record = state.predictions.get(existing[1]);
       const prompt = record?.input.prompt;
-      return { path, predictionId: existing[1], prompt: typeof prompt === "string" ? prompt : undefined, model: record?.model.id };
+      return {
+        path,
+        predictionId: existing[1],
+        prompt: typeof prompt === "string" ? prompt : undefined,
+        model: record?.model.id,
+      };
     }
     const modelPath = /^\/v1\/models\/([^/]+)\/([^/]+)/.exec(path);
     let model = modelPath ? `${modelPath[1]}/${modelPath[2]}` : undefined;
     let prompt: string | undefined;
-    const isCreate = c.req.method === "POST" && (path === "/v1/predictions" || /^\/v1\/models\/[^/]+\/[^/]+\/predictions$/.test(path));
+    const isCreate =
+      c.req.method === "POST" && (path === "/v1/predictions" || /^\/v1\/models\/[^/]+\/[^/]+\/predictions$/.test(path));
     if (isCreate) {
       const parsed = await readJson(c);
       if (parsed.ok && isRecord(parsed.body)) {
@@ -96,16 +103,29 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     const authorization = c.req.header("authorization") ?? "";
     const token = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!authorization.trim()) {
-      return finish(problemResponse(401, { title: "Unauthenticated", detail: "You did not pass an authentication token", status: 401 }));
+      return finish(
+        problemResponse(401, {
+          title: "Unauthenticated",
+          detail: "You did not pass an authentication token",
+          status: 401,
+        }),
+      );
     }
     if (!token || !ctx.acceptToken(token)) {
-      return finish(problemResponse(401, { title: "Unauthenticated", detail: "You did not pass a valid authentication token", status: 401 }));
+      return finish(
+        problemResponse(401, {
+          title: "Unauthenticated",
+          detail: "You did not pass a valid authentication token",
+          status: 401,
+        }),
+      );
     }
     const subject = await faultSubjectOf(c);
     if (subject.predictionId) entry.predictionId = subject.predictionId;
     const fault = state.faults.take("http", subject);
     if (fault) {
-      const headers: Record<string, string> = fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
+      const headers: Record<string, string> =
+        fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
       const body =
         fault.status === 429
           ? { detail: "Request was throttled. Expected available in 1 second." }
@@ -138,18 +158,28 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     const input = body.input;
     if (!isRecord(input)) {
       const given = input === null ? "null" : Array.isArray(input) ? "array" : typeof input;
-      return problemResponse(422, validationProblem([{ type: "invalid_type", field: "input", description: `Invalid type. Expected: object, given: ${given}` }]));
+      return problemResponse(
+        422,
+        validationProblem([
+          { type: "invalid_type", field: "input", description: `Invalid type. Expected: object, given: ${given}` },
+        ]),
+      );
     }
     let webhook: string | undefined;
     if (body.webhook !== undefined && body.webhook !== null) {
-      if (typeof body.webhook === "string" && /^https?:\/\//.test(body.webhook) && URL.canParse(body.webhook)) webhook = body.webhook;
+      if (typeof body.webhook === "string" && /^https?:\/\//.test(body.webhook) && URL.canParse(body.webhook))
+        webhook = body.webhook;
       else errors.push({ type: "format", field: "webhook", description: "Does not match format 'uri'" });
     }
     let webhookEventsFilter: WebhookEvent[] | undefined;
     if (body.webhook_events_filter !== undefined && body.webhook_events_filter !== null) {
       const filter = body.webhook_events_filter;
       if (!Array.isArray(filter)) {
-        errors.push({ type: "invalid_type", field: "webhook_events_filter", description: "Invalid type. Expected: array, given: " + typeof filter });
+        errors.push({
+          type: "invalid_type",
+          field: "webhook_events_filter",
+          description: "Invalid type. Expected: array, given: " + typeof filter,
+        });
       } else {
         const allowed: readonly unknown[] = WEBHOOK_EVENTS;
         filter.forEach((event, index) => {
@@ -169,7 +199,11 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     if (cancelAfter !== undefined) {
       cancelAfterMs = parseCancelAfter(cancelAfter);
       if (cancelAfterMs === undefined || cancelAfterMs < 5000) {
-        return problemResponse(400, { title: "Invalid Cancel-After header", detail: "Cancel-After must be a duration of at least 5 seconds, e.g. 30s, 5m, 1h30m.", status: 400 });
+        return problemResponse(400, {
+          title: "Invalid Cancel-After header",
+          detail: "Cancel-After must be a duration of at least 5 seconds, e.g. 30s, 5m, 1h30m.",
+          status: 400,
+        });
       }
     }
     errors.push(...validateInput(input, openApiSchemaOf(model)));
@@ -201,16 +235,35 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     if (!parsed.ok) return invalidJson();
     const body = parsed.body;
     if (!isRecord(body)) {
-      return problemResponse(422, validationProblem([{ type: "invalid_type", field: "(root)", description: "Invalid type. Expected: object, given: " + typeof body }]));
+      return problemResponse(
+        422,
+        validationProblem([
+          {
+            type: "invalid_type",
+            field: "(root)",
+            description: "Invalid type. Expected: object, given: " + typeof body,
+          },
+        ]),
+      );
     }
     const errors: InvalidField[] = [];
-    if (body.version === undefined) errors.push({ type: "required", field: "(root)", description: "version is required" });
+    if (body.version === undefined)
+      errors.push({ type: "required", field: "(root)", description: "version is required" });
     if (body.input === undefined) errors.push({ type: "required", field: "(root)", description: "input is required" });
     for (const key of Object.keys(body)) {
-      if (!CREATE_BODY_KEYS.has(key)) errors.push({ type: "additional_property_not_allowed", field: "(root)", description: `Additional property ${key} is not allowed` });
+      if (!CREATE_BODY_KEYS.has(key))
+        errors.push({
+          type: "additional_property_not_allowed",
+          field: "(root)",
+          description: `Additional property ${key} is not allowed`,
+        });
     }
     if (body.version !== undefined && typeof body.version !== "string") {
-      errors.push({ type: "invalid_type", field: "version", description: `Invalid type. Expected: string, given: ${typeof body.version}` });
+      errors.push({
+        type: "invalid_type",
+        field: "version",
+        description: `Invalid type. Expected: string, given: ${typeof body.version}`,
+      });
     }
     if (errors.length > 0) return problemResponse(422, validationProblem(errors));
     const resolved = typeof body.version === "string" ? resolveVersion(body.version) : undefined;
@@ -226,12 +279,26 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     if (!parsed.ok) return invalidJson();
     const body = parsed.body;
     if (!isRecord(body)) {
-      return problemResponse(422, validationProblem([{ type: "invalid_type", field: "(root)", description: "Invalid type. Expected: object, given: " + typeof body }]));
+      return problemResponse(
+        422,
+        validationProblem([
+          {
+            type: "invalid_type",
+            field: "(root)",
+            description: "Invalid type. Expected: object, given: " + typeof body,
+          },
+        ]),
+      );
     }
     const errors: InvalidField[] = [];
     if (body.input === undefined) errors.push({ type: "required", field: "(root)", description: "input is required" });
     for (const key of Object.keys(body)) {
-      if (!MODEL_CREATE_BODY_KEYS.has(key)) errors.push({ type: "additional_property_not_allowed", field: "(root)", description: `Additional property ${key} is not allowed` });
+      if (!MODEL_CREATE_BODY_KEYS.has(key))
+        errors.push({
+          type: "additional_property_not_allowed",
+          field: "(root)",
+          description: `Additional property ${key} is not allowed`,
+        });
     }
     if (errors.length > 0) return problemResponse(422, validationProblem(errors));
     return createPrediction(c, model, "hidden", body);
@@ -246,13 +313,18 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       .list()
       .filter((record) => (Number.isNaN(afterMs) ? true : record.createdAt > afterMs))
       .filter((record) => (Number.isNaN(beforeMs) ? true : record.createdAt < beforeMs));
-    const { next, previous, page } = paginate(records, (record) => record.id, c.req.query("cursor"), (cursor) => {
-      const url = new URL(`${baseUrl}/v1/predictions`);
-      url.searchParams.set("cursor", cursor);
-      if (after) url.searchParams.set("created_after", after);
-      if (before) url.searchParams.set("created_before", before);
-      return url.toString();
-    });
+    const { next, previous, page } = paginate(
+      records,
+      (record) => record.id,
+      c.req.query("cursor"),
+      (cursor) => {
+        const url = new URL(`${baseUrl}/v1/predictions`);
+        url.searchParams.set("cursor", cursor);
+        if (after) url.searchParams.set("created_after", after);
+        if (before) url.searchParams.set("created_before", before);
+        return url.toString();
+      },
+    );
     const now = clock.now();
     const results = await Promise.all(page.map((record) => state.predictions.jsonAt(record, now)));
     return c.json({ next, previous, results });
@@ -310,7 +382,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       }
     }
     const needle = query.toLowerCase();
-    const results = CATALOG.filter((model) => `${model.id} ${model.description}`.toLowerCase().includes(needle)).map(modelJson);
+    const results = CATALOG.filter((model) => `${model.id} ${model.description}`.toLowerCase().includes(needle)).map(
+      modelJson,
+    );
     return c.json({ next: null, previous: null, results });
   });
 
@@ -341,7 +415,11 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
   app.post("/v1/files", async (c) => {
     const contentType = c.req.header("content-type") ?? "";
     if (!contentType.toLowerCase().startsWith("multipart/form-data")) {
-      return problemResponse(400, { title: "Bad request", detail: "Expected a multipart/form-data body with a `content` part.", status: 400 });
+      return problemResponse(400, {
+        title: "Bad request",
+        detail: "Expected a multipart/form-data body with a `content` part.",
+        status: 400,
+      });
     }
     let form: FormData;
     try {
@@ -351,7 +429,10 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     }
     const content = form.get("content");
     if (!(content instanceof Blob)) {
-      return problemResponse(422, validationProblem([{ type: "required", field: "(root)", description: "content is required" }]));
+      return problemResponse(
+        422,
+        validationProblem([{ type: "required", field: "(root)", description: "content is required" }]),
+      );
     }
     if (content.size > MAX_FILE_BYTES) return problemResponse(413, { detail: "Files must be less than 100MB in size" });
     let metadata: Record<string, unknown> = {};
@@ -363,7 +444,12 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
         if (!isRecord(parsed)) throw new Error("not an object");
         metadata = parsed;
       } catch {
-        return problemResponse(422, validationProblem([{ type: "invalid_type", field: "metadata", description: "Invalid type. Expected: object" }]));
+        return problemResponse(
+          422,
+          validationProblem([
+            { type: "invalid_type", field: "metadata", description: "Invalid type. Expected: object" },
+          ]),
+        );
       }
     }
     const typeField = form.get("type");
@@ -371,12 +457,22 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     const partName = content instanceof File ? content.name : "";
     const name = typeof filenameField === "string" && filenameField ? filenameField : partName || "file";
     const type = typeof typeField === "string" && typeField ? typeField : content.type || "application/octet-stream";
-    const stored = state.files.create({ bytes: new Uint8Array(await content.arrayBuffer()), name, contentType: type, metadata });
+    const stored = state.files.create({
+      bytes: new Uint8Array(await content.arrayBuffer()),
+      name,
+      contentType: type,
+      metadata,
+    });
     return c.json(state.files.toJson(stored), 201);
   });
 
   app.get("/v1/files", (c) => {
-    const { next, previous, page } = paginate(state.files.list(), (file) => file.id, c.req.query("cursor"), (cursor) => `${baseUrl}/v1/files?cursor=${encodeURIComponent(cursor)}`);
+    const { next, previous, page } = paginate(
+      state.files.list(),
+      (file) => file.id,
+      c.req.query("cursor"),
+      (cursor) => `${baseUrl}/v1/files?cursor=${encodeURIComponent(cursor)}`,
+    );
     return c.json({ next, previous, results: page.map((file) => state.files.toJson(file)) });
   });
 
@@ -388,7 +484,10 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
   app.get("/v1/files/:id/download", (c) => {
     const file = state.files.get(c.req.param("id"));
     if (!file) return fileNotFound();
-    return c.body(new Uint8Array(file.bytes), 200, { "content-type": file.contentType, "content-length": String(file.bytes.byteLength) });
+    return c.body(new Uint8Array(file.bytes), 200, {
+      "content-type": file.contentType,
+      "content-length": String(file.bytes.byteLength),
+    });
   });
 
   app.delete("/v1/files/:id", (c) => (state.files.delete(c.req.param("id")) ? c.body(null, 204) : fileNotFound()));
@@ -397,7 +496,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
 
   app.get("/v1/webhooks/default/secret", (c) => c.json({ key: ctx.webhookSecret }));
 
-  app.get("/v1/account", (c) => c.json({ type: "user", username: "emulator", name: "Replicate Emulator", github_url: null }));
+  app.get("/v1/account", (c) =>
+    c.json({ type: "user", username: "emulator", name: "Replicate Emulator", github_url: null }),
+  );
 
   app.all("/v1/*", () => notFound());
 }

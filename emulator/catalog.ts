@@ -82,7 +82,8 @@ const prompt = (required: boolean, description = "Prompt for generated image"): 
 const seed: FieldSpec = { kind: "integer", description: "Random seed. Set for reproducible generation" };
 const outputQuality: FieldSpec = {
   kind: "integer",
-  description: "Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs",
+  description:
+    "Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs",
   default: 80,
   minimum: 0,
   maximum: 100,
@@ -93,15 +94,29 @@ const fluxOutputFormat: FieldSpec = {
   values: ["webp", "jpg", "png"],
   default: "webp",
 };
-const numOutputs: FieldSpec = { kind: "integer", description: "Number of outputs to generate", default: 1, minimum: 1, maximum: 4 };
+const numOutputs: FieldSpec = {
+  kind: "integer",
+  description: "Number of outputs to generate",
+  default: 1,
+  minimum: 1,
+  maximum: 4,
+};
 const megapixels: FieldSpec = {
   kind: "enum",
   description: "Approximate number of megapixels for generated image",
   values: ["1", "0.25"],
   default: "1",
 };
-const disableSafetyChecker: FieldSpec = { kind: "boolean", description: "Disable safety checker for generated images.", default: false };
-const goFast: FieldSpec = { kind: "boolean", description: "Run faster predictions with model optimized for speed (currently fp8 quantized)", default: true };
+const disableSafetyChecker: FieldSpec = {
+  kind: "boolean",
+  description: "Disable safety checker for generated images.",
+  default: false,
+};
+const goFast: FieldSpec = {
+  kind: "boolean",
+  description: "Run faster predictions with model optimized for speed (currently fp8 quantized)",
+  default: true,
+};
 
 export const SDXL_VERSION = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";
 export const SDXL_OLDER_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b";
@@ -120,11 +135,17 @@ export const CATALOG: readonly CatalogModel[] = [
     createdAt: "2024-07-30T00:00:00.000Z",
     inputs: {
       prompt: prompt(true),
-      aspect_ratio: { kind: "enum", description: "Aspect ratio for the generated image", values: FLUX_ASPECT_RATIOS, default: "1:1" },
+      aspect_ratio: {
+        kind: "enum",
+        description: "Aspect ratio for the generated image",
+        values: FLUX_ASPECT_RATIOS,
+        default: "1:1",
+      },
       num_outputs: numOutputs,
       num_inference_steps: {
         kind: "integer",
-        description: "Number of denoising steps. 4 is recommended, and lower number of steps produce lower quality outputs, faster.",
+        description:
+          "Number of denoising steps. 4 is recommended, and lower number of steps produce lower quality outputs, faster.",
         default: 4,
         minimum: 1,
         maximum: 4,
@@ -143,7 +164,8 @@ export const CATALOG: readonly CatalogModel[] = [
     owner: "black-forest-labs",
     name: "flux-dev",
     id: "black-forest-labs/flux-dev",
-    description: "A 12 billion parameter rectified flow transformer capable of generating images from text descriptions",
+    description:
+      "A 12 billion parameter rectified flow transformer capable of generating images from text descriptions",
     official: true,
     kind: "image",
     versionId: "a34dd8f82c8e2ade2dc61392c62e28f634d1bc3685b32fcc86de52c4df3c0668",
@@ -154,11 +176,15 @@ export const CATALOG: readonly CatalogModel[] = [
       prompt: prompt(true),
       aspect_ratio: {
         kind: "enum",
-        description: "Aspect ratio for the generated image. Ignored when an input image is given (the output takes its aspect ratio)",
+        description:
+          "Aspect ratio for the generated image. Ignored when an input image is given (the output takes its aspect ratio)",
         values: FLUX_ASPECT_RATIOS,
         default: "1:1",
       },
-      image: { kind: "uri", description: "Input image for image to image mode. The aspect ratio of your output will match this image" },
+      image: {
+        kind: "uri",
+        description: "Input image for image to image mode. The aspect ratio of your output will match this image",
+      },
       prompt_strength: {
         kind: "number",
         description: "Prompt strength when using img2img. 1.0 corresponds to full destruction of information in image",
@@ -183,13 +209,20 @@ export const CATALOG: readonly CatalogModel[] = [
       megapixels,
     },
     output: "array",
-    behaviour: { setupMs: 200, stepMs: 75, stepsInput: "num_inference_steps", imageInput: "image", defaultFormat: "webp" },
+    behaviour: {
+      setupMs: 200,
+      stepMs: 75,
+      stepsInput: "num_inference_steps",
+      imageInput: "image",
+      defaultFormat: "webp",
+    },
   },
   {
     owner: "black-forest-labs",
     name: "flux-1.1-pro",
     id: "black-forest-labs/flux-1.1-pro",
-    description: "Faster, better FLUX Pro. Text-to-image model with excellent image quality, prompt adherence, and output diversity.",
+    description:
+      "Faster, better FLUX Pro. Text-to-image model with excellent image quality, prompt adherence, and output diversity.",
     official: true,
     kind: "image",
     versionId: "9fa964779e77fc49784a19e76b45b58c37bc59c874eca4b242bf610bd46c6454",
@@ -198,18 +231,44 @@ export const CATALOG: readonly CatalogModel[] = [
     createdAt: "2024-10-01T00:00:00.000Z",
     inputs: {
       prompt: prompt(true, "Text prompt for image generation"),
-      image_prompt: { kind: "uri", description: "Image to use with Flux Redux. This is used together with the text prompt to guide the generation towards the composition of the image_prompt." },
+      image_prompt: {
+        kind: "uri",
+        description:
+          "Image to use with Flux Redux. This is used together with the text prompt to guide the generation towards the composition of the image_prompt.",
+      },
       aspect_ratio: {
         kind: "enum",
         description: "Aspect ratio for the generated image",
         values: ["custom", "1:1", "16:9", "3:2", "2:3", "4:5", "5:4", "9:16", "3:4", "4:3"],
         default: "1:1",
       },
-      width: { kind: "integer", description: "Width of the generated image in text-to-image mode. Only used when aspect_ratio=custom. Must be a multiple of 32 (if it's not, it will be rounded to nearest multiple of 32).", minimum: 256, maximum: 1440 },
-      height: { kind: "integer", description: "Height of the generated image in text-to-image mode. Only used when aspect_ratio=custom. Must be a multiple of 32 (if it's not, it will be rounded to nearest multiple of 32).", minimum: 256, maximum: 1440 },
-      safety_tolerance: { kind: "integer", description: "Safety tolerance, 1 is most strict and 6 is most permissive", default: 2, minimum: 1, maximum: 6 },
+      width: {
+        kind: "integer",
+        description:
+          "Width of the generated image in text-to-image mode. Only used when aspect_ratio=custom. Must be a multiple of 32 (if it's not, it will be rounded to nearest multiple of 32).",
+        minimum: 256,
+        maximum: 1440,
+      },
+      height: {
+        kind: "integer",
+        description:
+          "Height of the generated image in text-to-image mode. Only used when aspect_ratio=custom. Must be a multiple of 32 (if it's not, it will be rounded to nearest multiple of 32).",
+        minimum: 256,
+        maximum: 1440,
+      },
+      safety_tolerance: {
+        kind: "integer",
+        description: "Safety tolerance, 1 is most strict and 6 is most permissive",
+        default: 2,
+        minimum: 1,
+        maximum: 6,
+      },
       seed,
-      prompt_upsampling: { kind: "boolean", description: "Automatically modify the prompt for more creative generation", default: false },
+      prompt_upsampling: {
+        kind: "boolean",
+        description: "Automatically modify the prompt for more creative generation",
+        default: false,
+      },
       output_format: fluxOutputFormat,
       output_quality: outputQuality,
     },
@@ -220,7 +279,8 @@ export const CATALOG: readonly CatalogModel[] = [
     owner: "black-forest-labs",
     name: "flux-kontext-pro",
     id: "black-forest-labs/flux-kontext-pro",
-    description: "A state-of-the-art text-based image editing model that delivers high-quality outputs with excellent prompt following and consistent results",
+    description:
+      "A state-of-the-art text-based image editing model that delivers high-quality outputs with excellent prompt following and consistent results",
     official: true,
     kind: "image",
     versionId: "bc63ed5a0274ebc1007eda47f8294a59cb3f7f678bc371a98f49ed77acba2d66",
@@ -228,17 +288,48 @@ export const CATALOG: readonly CatalogModel[] = [
     versionCreatedAt: "2025-05-29T12:00:00.000Z",
     createdAt: "2025-05-29T00:00:00.000Z",
     inputs: {
-      prompt: prompt(true, "Text description of what you want to generate, or the instruction on how to edit the given image."),
+      prompt: prompt(
+        true,
+        "Text description of what you want to generate, or the instruction on how to edit the given image.",
+      ),
       input_image: { kind: "uri", description: "Image to use as reference. Must be jpeg, png, gif, or webp." },
       aspect_ratio: {
         kind: "enum",
-        description: "Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.",
-        values: ["match_input_image", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9", "9:21", "2:1", "1:2"],
+        description:
+          "Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.",
+        values: [
+          "match_input_image",
+          "1:1",
+          "16:9",
+          "9:16",
+          "4:3",
+          "3:4",
+          "3:2",
+          "2:3",
+          "4:5",
+          "5:4",
+          "21:9",
+          "9:21",
+          "2:1",
+          "1:2",
+        ],
         default: "match_input_image",
       },
       seed,
-      output_format: { kind: "enum", description: "Output format for the generated image", values: ["jpg", "png"], default: "png" },
-      safety_tolerance: { kind: "integer", description: "Safety tolerance, 0 is most strict and 6 is most permissive. 2 is currently the maximum allowed when input images are used.", default: 2, minimum: 0, maximum: 6 },
+      output_format: {
+        kind: "enum",
+        description: "Output format for the generated image",
+        values: ["jpg", "png"],
+        default: "png",
+      },
+      safety_tolerance: {
+        kind: "integer",
+        description:
+          "Safety tolerance, 0 is most strict and 6 is most permissive. 2 is currently the maximum allowed when input images are used.",
+        default: 2,
+        minimum: 0,
+        maximum: 6,
+      },
       prompt_upsampling: { kind: "boolean", description: "Automatic prompt improvement", default: false },
     },
     output: "single",
@@ -259,7 +350,10 @@ export const CATALOG: readonly CatalogModel[] = [
       prompt: { kind: "string", description: "Input prompt", default: "An astronaut riding a rainbow unicorn" },
       negative_prompt: { kind: "string", description: "Input Negative Prompt", default: "" },
       image: { kind: "uri", description: "Input image for img2img or inpaint mode" },
-      mask: { kind: "uri", description: "Input mask for inpaint mode. Black areas will be preserved, white areas will be inpainted." },
+      mask: {
+        kind: "uri",
+        description: "Input mask for inpaint mode. Black areas will be preserved, white areas will be inpainted.",
+      },
       width: { kind: "integer", description: "Width of output image", default: 1024 },
       height: { kind: "integer", description: "Height of output image", default: 1024 },
       num_outputs: numOutputs,
@@ -269,11 +363,24 @@ export const CATALOG: readonly CatalogModel[] = [
         values: ["DDIM", "DPMSolverMultistep", "HeunDiscrete", "KarrasDPM", "K_EULER_ANCESTRAL", "K_EULER", "PNDM"],
         default: "K_EULER",
       },
-      num_inference_steps: { kind: "integer", description: "Number of denoising steps", default: 50, minimum: 1, maximum: 500 },
-      guidance_scale: { kind: "number", description: "Scale for classifier-free guidance", default: 7.5, minimum: 1, maximum: 50 },
+      num_inference_steps: {
+        kind: "integer",
+        description: "Number of denoising steps",
+        default: 50,
+        minimum: 1,
+        maximum: 500,
+      },
+      guidance_scale: {
+        kind: "number",
+        description: "Scale for classifier-free guidance",
+        default: 7.5,
+        minimum: 1,
+        maximum: 50,
+      },
       prompt_strength: {
         kind: "number",
-        description: "Prompt strength when using img2img / inpaint. 1.0 corresponds to full destruction of information in image",
+        description:
+          "Prompt strength when using img2img / inpaint. 1.0 corresponds to full destruction of information in image",
         default: 0.8,
         minimum: 0,
         maximum: 1,
@@ -285,15 +392,48 @@ export const CATALOG: readonly CatalogModel[] = [
         values: ["no_refiner", "expert_ensemble_refiner", "base_image_refiner"],
         default: "no_refiner",
       },
-      high_noise_frac: { kind: "number", description: "For expert_ensemble_refiner, the fraction of noise to use", default: 0.8, minimum: 0, maximum: 1 },
-      refine_steps: { kind: "integer", description: "For base_image_refiner, the number of steps to refine, defaults to num_inference_steps" },
-      apply_watermark: { kind: "boolean", description: "Applies a watermark to enable determining if an image is generated in downstream applications.", default: true },
-      lora_scale: { kind: "number", description: "LoRA additive scale. Only applicable on trained models.", default: 0.6, minimum: 0, maximum: 1 },
-      replicate_weights: { kind: "string", description: "Replicate LoRA weights to use. Leave blank to use the default weights." },
-      disable_safety_checker: { kind: "boolean", description: "Disable safety checker for generated images.", default: false },
+      high_noise_frac: {
+        kind: "number",
+        description: "For expert_ensemble_refiner, the fraction of noise to use",
+        default: 0.8,
+        minimum: 0,
+        maximum: 1,
+      },
+      refine_steps: {
+        kind: "integer",
+        description: "For base_image_refiner, the number of steps to refine, defaults to num_inference_steps",
+      },
+      apply_watermark: {
+        kind: "boolean",
+        description: "Applies a watermark to enable determining if an image is generated in downstream applications.",
+        default: true,
+      },
+      lora_scale: {
+        kind: "number",
+        description: "LoRA additive scale. Only applicable on trained models.",
+        default: 0.6,
+        minimum: 0,
+        maximum: 1,
+      },
+      replicate_weights: {
+        kind: "string",
+        description: "Replicate LoRA weights to use. Leave blank to use the default weights.",
+      },
+      disable_safety_checker: {
+        kind: "boolean",
+        description: "Disable safety checker for generated images.",
+        default: false,
+      },
     },
     output: "array",
-    behaviour: { setupMs: 300, stepMs: 40, stepsInput: "num_inference_steps", imageInput: "image", maskInput: "mask", defaultFormat: "png" },
+    behaviour: {
+      setupMs: 300,
+      stepMs: 40,
+      stepsInput: "num_inference_steps",
+      imageInput: "image",
+      maskInput: "mask",
+      defaultFormat: "png",
+    },
   },
   {
     owner: "minimax",
@@ -309,12 +449,26 @@ export const CATALOG: readonly CatalogModel[] = [
     inputs: {
       prompt: { kind: "string", description: "Text prompt for generation" },
       prompt_optimizer: { kind: "boolean", description: "Use prompt optimizer", default: true },
-      first_frame_image: { kind: "uri", description: "First frame image for video generation. The output video will have the same aspect ratio as this image." },
-      subject_reference: { kind: "uri", description: "An optional character reference image to use as the subject in the generated video" },
+      first_frame_image: {
+        kind: "uri",
+        description:
+          "First frame image for video generation. The output video will have the same aspect ratio as this image.",
+      },
+      subject_reference: {
+        kind: "uri",
+        description: "An optional character reference image to use as the subject in the generated video",
+      },
     },
     output: "single",
     // The emulator's "video" is an animated WebP (see images.ts): no MP4 encoder is available here.
-    behaviour: { setupMs: 500, stepMs: 100, fixedSteps: 50, imageInput: "first_frame_image", guideImageInput: "subject_reference", defaultFormat: "webp" },
+    behaviour: {
+      setupMs: 500,
+      stepMs: 100,
+      fixedSteps: 50,
+      imageInput: "first_frame_image",
+      guideImageInput: "subject_reference",
+      defaultFormat: "webp",
+    },
   },
 ];
 
@@ -457,7 +611,9 @@ export function openApiSchemaOf(model: CatalogModel): JsonSchema {
         HTTPValidationError: {
           type: "object",
           title: "HTTPValidationError",
-          properties: { detail: { type: "array", items: { $ref: "#/components/schemas/ValidationError" }, title: "Detail" } },
+          properties: {
+            detail: { type: "array", items: { $ref: "#/components/schemas/ValidationError" }, title: "Detail" },
+          },
         },
       },
     },

@@ -89,7 +89,9 @@ export function registerControlRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): 
     return c.json({ cleared });
   });
 
-  app.delete("/__control/faults/:id", (c) => (state.faults.remove(c.req.param("id")) ? c.body(null, 204) : c.json({ detail: "No such fault" }, 404)));
+  app.delete("/__control/faults/:id", (c) =>
+    state.faults.remove(c.req.param("id")) ? c.body(null, 204) : c.json({ detail: "No such fault" }, 404),
+  );
 
   app.post("/__control/reset", (c) => {
     ctx.reset();

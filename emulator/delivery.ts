@@ -23,7 +23,11 @@ function chunksOf(bytes: Uint8Array, count: number): Uint8Array[] {
  * connection is then cut: through Node's response when available (closing the socket once the data
  * is flushed), else by erroring the stream.
  */
-function streamOf(chunks: readonly Uint8Array[], pauseMs: number, cutAfter?: { outgoing: ServerResponse | undefined }): ReadableStream<Uint8Array> {
+function streamOf(
+  chunks: readonly Uint8Array[],
+  pauseMs: number,
+  cutAfter?: { outgoing: ServerResponse | undefined },
+): ReadableStream<Uint8Array> {
   let index = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -42,7 +46,8 @@ function streamOf(chunks: readonly Uint8Array[], pauseMs: number, cutAfter?: { o
         controller.error(new Error("emulated truncated download"));
         return;
       }
-      for (let spins = 0; spins < 100 && socket.writableLength > 0; spins++) await new Promise((resolve) => setImmediate(resolve));
+      for (let spins = 0; spins < 100 && socket.writableLength > 0; spins++)
+        await new Promise((resolve) => setImmediate(resolve));
       socket.destroy();
     },
   });
@@ -62,12 +67,22 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext):
     if (record) entry.predictionId = record.id;
     const name = /^out-(\d+)\.([a-z0-9]+)$/.exec(c.req.param("file"));
     const found = name && record ? await state.predictions.outputFile(token, Number(name[1])) : undefined;
-    if (!found || !name || found.planned.format !== name[2]) return finish(new Response(NOT_FOUND_BODY, { status: 404, headers: { "content-type": "text/plain" } }));
+    if (!found || !name || found.planned.format !== name[2])
+      return finish(new Response(NOT_FOUND_BODY, { status: 404, headers: { "content-type": "text/plain" } }));
 
     const prompt = found.record.input.prompt;
-    const fault = state.faults.take("download", { prompt: typeof prompt === "string" ? prompt : undefined, model: found.record.model.id, path: c.req.path });
+    const fault = state.faults.take("download", {
+      prompt: typeof prompt === "string" ? prompt : undefined,
+      model: found.record.model.id,
+      path: c.req.path,
+    });
     if (fault?.mode === "error") {
-      return finish(new Response("Internal Server Error", { status: fault.status ?? 500, headers: { "content-type": "text/plain" } }));
+      return finish(
+        new Response("Internal Server Error", {
+          status: fault.status ?? 500,
+          headers: { "content-type": "text/plain" },
+        }),
+      );
     }
 
     const { bytes, etag } = found.file;
@@ -84,18 +99,32 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext):
       case "truncate": {
         // Advertise the full length, send half, then abort the connection.
         const half = body.subarray(0, Math.floor(body.byteLength / 2));
-        return finish(new Response(streamOf([half], 0, { outgoing: c.env?.outgoing }), { status: 200, headers: { ...headers, "content-length": String(body.byteLength) } }));
+        return finish(
+          new Response(streamOf([half], 0, { outgoing: c.env?.outgoing }), {
+            status: 200,
+            headers: { ...headers, "content-length": String(body.byteLength) },
+          }),
+        );
       }
       case "slow": {
         const chunks = chunksOf(body, 8);
         const pauseMs = (fault.delayMs ?? 2000) / chunks.length;
-        return finish(new Response(streamOf(chunks, pauseMs), { status: 200, headers: { ...headers, "content-length": String(body.byteLength) } }));
+        return finish(
+          new Response(streamOf(chunks, pauseMs), {
+            status: 200,
+            headers: { ...headers, "content-length": String(body.byteLength) },
+          }),
+        );
       }
       case "chunked":
         // No Content-Length: the server falls back to Transfer-Encoding: chunked.
-        return finish(new Response(streamOf(chunksOf(body, 4), fault.delayMs ? fault.delayMs / 4 : 0), { status: 200, headers }));
+        return finish(
+          new Response(streamOf(chunksOf(body, 4), fault.delayMs ? fault.delayMs / 4 : 0), { status: 200, headers }),
+        );
       default:
-        return finish(new Response(body, { status: 200, headers: { ...headers, "content-length": String(body.byteLength) } }));
+        return finish(
+          new Response(body, { status: 200, headers: { ...headers, "content-length": String(body.byteLength) } }),
+        );
     }
   });
 }

@@ -63,7 +63,19 @@ async function main(): Promise<void> {
   await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], quiet);
   await run("node_modules/.bin/vite", ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"]);
 
-  const args = ["dev", "--ip", host, "--port", String(port), "--persist-to", stateDir, "--inspector-port", inspectorPort, "--test-scheduled", "--show-interactive-dev-session=false"];
+  const args = [
+    "dev",
+    "--ip",
+    host,
+    "--port",
+    String(port),
+    "--persist-to",
+    stateDir,
+    "--inspector-port",
+    inspectorPort,
+    "--test-scheduled",
+    "--show-interactive-dev-session=false",
+  ];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   console.log(`Image Studio at http://${host}:${port}`);
   try {

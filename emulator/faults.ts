@@ -83,7 +83,14 @@ export class FaultStore {
   add(input: FaultRuleInput): FaultRule {
     const match = input.match ?? {};
     const pathPattern = match.path === undefined ? undefined : new RegExp(match.path);
-    const rule = { id: `fault_${this.nextId++}`, match, effect: input.effect, remaining: input.times ?? null, hits: 0, pathPattern };
+    const rule = {
+      id: `fault_${this.nextId++}`,
+      match,
+      effect: input.effect,
+      remaining: input.times ?? null,
+      hits: 0,
+      pathPattern,
+    };
     this.rules.push(rule);
     return this.publicView(rule);
   }

@@ -78,7 +78,13 @@ function hslToRgb(hue: number, saturation: number, lightness: number): Rgb {
 }
 
 function hex([r, g, b]: Rgb): string {
-  return `#${[r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, "0")).join("")}`;
+  return `#${[r, g, b]
+    .map((v) =>
+      Math.max(0, Math.min(255, Math.round(v)))
+        .toString(16)
+        .padStart(2, "0"),
+    )
+    .join("")}`;
 }
 
 interface Palette {
@@ -102,7 +108,13 @@ function rngFor(request: RenderRequest, salt: string): () => number {
 
 const f2 = (n: number): string => n.toFixed(2);
 
-function shapesSvg(request: RenderRequest, palette: Palette, rng: () => number, count: number, opacityScale: number): string {
+function shapesSvg(
+  request: RenderRequest,
+  palette: Palette,
+  rng: () => number,
+  count: number,
+  opacityScale: number,
+): string {
   const { width: w, height: h } = request;
   const unit = Math.min(w, h);
   const parts: string[] = [];
@@ -117,8 +129,11 @@ function shapesSvg(request: RenderRequest, palette: Palette, rng: () => number, 
     const style = `fill="${fill}" fill-opacity="${opacity}"`;
     if (kind === 0) parts.push(`<circle cx="${f2(cx)}" cy="${f2(cy)}" r="${f2(size)}" ${style}/>`);
     else if (kind === 1) {
-      parts.push(`<rect x="${f2(cx - size)}" y="${f2(cy - size * 0.6)}" width="${f2(size * 2)}" height="${f2(size * 1.2)}" rx="${f2(size * 0.15)}" ${style}/>`);
-    } else if (kind === 2) parts.push(`<ellipse cx="${f2(cx)}" cy="${f2(cy)}" rx="${f2(size * 1.4)}" ry="${f2(size * 0.6)}" ${style}/>`);
+      parts.push(
+        `<rect x="${f2(cx - size)}" y="${f2(cy - size * 0.6)}" width="${f2(size * 2)}" height="${f2(size * 1.2)}" rx="${f2(size * 0.15)}" ${style}/>`,
+      );
+    } else if (kind === 2)
+      parts.push(`<ellipse cx="${f2(cx)}" cy="${f2(cy)}" rx="${f2(size * 1.4)}" ry="${f2(size * 0.6)}" ${style}/>`);
     else {
       const points = [0, 1, 2]
         .map((k) => {
@@ -136,7 +151,12 @@ function sceneSvg(request: RenderRequest, guide: Rgb | undefined): string {
   const palette = paletteOf(request.prompt);
   const rng = rngFor(request, "scene");
   const angle = rng() * 2 * Math.PI;
-  const [x1, y1, x2, y2] = [0.5 - Math.cos(angle) / 2, 0.5 - Math.sin(angle) / 2, 0.5 + Math.cos(angle) / 2, 0.5 + Math.sin(angle) / 2];
+  const [x1, y1, x2, y2] = [
+    0.5 - Math.cos(angle) / 2,
+    0.5 - Math.sin(angle) / 2,
+    0.5 + Math.cos(angle) / 2,
+    0.5 + Math.sin(angle) / 2,
+  ];
   const from = guide ?? hslToRgb(palette.baseHue + (rng() - 0.5) * 30, 0.6, 0.25 + rng() * 0.2);
   const to = hslToRgb(palette.accentHue + (rng() - 0.5) * 30, 0.65, 0.55 + rng() * 0.2);
   const shapes = shapesSvg(request, palette, rng, 4 + Math.floor(rng() * 5), 1);
@@ -162,7 +182,12 @@ interface Raw {
 }
 
 async function toRgb(image: Sharp): Promise<Raw> {
-  const { data, info } = await image.flatten({ background: "#ffffff" }).toColourspace("srgb").removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await image
+    .flatten({ background: "#ffffff" })
+    .toColourspace("srgb")
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new ImageDecodeError(`unexpected channel count ${info.channels}`);
   return { data, width: info.width, height: info.height };
 }
@@ -202,7 +227,9 @@ function tint(raw: Raw, colour: Rgb, amount: number): Raw {
 }
 
 async function composite(raw: Raw, svg: string): Promise<Raw> {
-  const image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 3 } }).composite([{ input: Buffer.from(svg) }]);
+  const image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: 3 } }).composite([
+    { input: Buffer.from(svg) },
+  ]);
   return toRgb(sharp(await image.png({ compressionLevel: 0 }).toBuffer()));
 }
 
@@ -256,8 +283,12 @@ async function renderAnimation(request: RenderRequest, frameCount: number): Prom
   const { width, height } = request;
   const first = request.source
     ? await sourceAt(request.source, width, height)
-    : await toRgb(sharp(Buffer.from(sceneSvg(request, request.guide ? await averageColour(request.guide) : undefined))));
-  const firstPng = await sharp(first.data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    : await toRgb(
+        sharp(Buffer.from(sceneSvg(request, request.guide ? await averageColour(request.guide) : undefined))),
+      );
+  const firstPng = await sharp(first.data, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
   const palette = paletteOf(request.prompt);
   const rng = rngFor(request, "motion");
   const startY = height * (0.25 + rng() * 0.5);
@@ -270,13 +301,23 @@ async function renderAnimation(request: RenderRequest, frameCount: number): Prom
     const cropW = Math.max(1, Math.round(width / zoom));
     const cropH = Math.max(1, Math.round(height / zoom));
     const zoomed = await sharp(firstPng)
-      .extract({ left: Math.floor((width - cropW) / 2), top: Math.floor((height - cropH) / 2), width: cropW, height: cropH })
+      .extract({
+        left: Math.floor((width - cropW) / 2),
+        top: Math.floor((height - cropH) / 2),
+        width: cropW,
+        height: cropH,
+      })
       .resize(width, height, { fit: "fill" })
       .toBuffer();
     const ball =
       `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
       `<circle cx="${f2(t * width)}" cy="${f2(startY)}" r="${f2(radius)}" fill="${hex(hslToRgb(palette.accentHue, 0.8, 0.55))}" fill-opacity="${f2(0.8 * t)}"/></svg>`;
-    frames.push(await sharp(zoomed).composite([{ input: Buffer.from(ball) }]).png({ compressionLevel: 0 }).toBuffer());
+    frames.push(
+      await sharp(zoomed)
+        .composite([{ input: Buffer.from(ball) }])
+        .png({ compressionLevel: 0 })
+        .toBuffer(),
+    );
   }
   const quality = Math.max(1, Math.min(100, Math.round(request.quality)));
   return sharp(frames, { join: { animated: true } })

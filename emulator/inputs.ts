@@ -75,7 +75,8 @@ export async function readInputFile(value: string, sources: InputSources): Promi
   } catch {
     throw new InputError("not a URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InputError(`unsupported URL scheme ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new InputError(`unsupported URL scheme ${url.protocol}`);
   if (isOwnUrl(url, new URL(sources.baseUrl))) return readOwn(url, sources);
   return fetchRemote(url);
 }

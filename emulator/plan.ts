@@ -103,7 +103,8 @@ export function tqdmLine(current: number, total: number, stepMs: number): string
 }
 
 function preambleOf(model: CatalogModel, input: Record<string, unknown>): string[] {
-  const hasImage = model.behaviour.imageInput !== undefined && stringInput(input, model.behaviour.imageInput) !== undefined;
+  const hasImage =
+    model.behaviour.imageInput !== undefined && stringInput(input, model.behaviour.imageInput) !== undefined;
   switch (model.id) {
     case "stability-ai/sdxl": {
       const hasMask = stringInput(input, "mask") !== undefined;
@@ -111,7 +112,10 @@ function preambleOf(model: CatalogModel, input: Record<string, unknown>): string
       return [`Prompt: ${String(inputOrDefault(model, input, "prompt") ?? "")}`, mode];
     }
     case "minimax/video-01":
-      return [inputOrDefault(model, input, "prompt_optimizer") === true ? "Optimizing prompt" : "Using prompt as given", "Generating video"];
+      return [
+        inputOrDefault(model, input, "prompt_optimizer") === true ? "Optimizing prompt" : "Using prompt as given",
+        "Generating video",
+      ];
     case "black-forest-labs/flux-schnell":
     case "black-forest-labs/flux-dev":
       return [
@@ -124,14 +128,21 @@ function preambleOf(model: CatalogModel, input: Record<string, unknown>): string
 }
 
 /** The success timeline, from creation to `succeeded`. */
-export function planTimeline(model: CatalogModel, input: Record<string, unknown>, seed: number, createdAt: number): Timeline {
+export function planTimeline(
+  model: CatalogModel,
+  input: Record<string, unknown>,
+  seed: number,
+  createdAt: number,
+): Timeline {
   const startAt = createdAt + QUEUE_MS;
   const outputCount = outputCountOf(model, input);
   // Batched outputs cost a bit more per step, not N times more.
   const stepMs = Math.round(model.behaviour.stepMs * (1 + 0.3 * (outputCount - 1)));
   const logLines: LogLine[] = [{ at: startAt, text: `Using seed: ${seed}` }];
   const preamble = preambleOf(model, input);
-  preamble.forEach((text, i) => logLines.push({ at: startAt + Math.round((model.behaviour.setupMs * (i + 1)) / (preamble.length + 1)), text }));
+  preamble.forEach((text, i) =>
+    logLines.push({ at: startAt + Math.round((model.behaviour.setupMs * (i + 1)) / (preamble.length + 1)), text }),
+  );
 
   const steps = stepsOf(model, input);
   const bars: number[] = [];
@@ -192,13 +203,17 @@ export function outputSizeOf(
   source: { width: number; height: number } | undefined,
   scale: number,
 ): { width: number; height: number } {
-  const aspectSize = (ratio: unknown): readonly [number, number] => ASPECT_SIZES[typeof ratio === "string" ? ratio : "1:1"] ?? [1024, 1024];
+  const aspectSize = (ratio: unknown): readonly [number, number] =>
+    ASPECT_SIZES[typeof ratio === "string" ? ratio : "1:1"] ?? [1024, 1024];
   switch (model.id) {
     case "stability-ai/sdxl": {
       if (source) {
         const limit = Math.max(64, Math.round(2048 * scale));
         const factor = Math.min(1, limit / Math.max(source.width, source.height));
-        return { width: Math.max(1, Math.round(source.width * factor)), height: Math.max(1, Math.round(source.height * factor)) };
+        return {
+          width: Math.max(1, Math.round(source.width * factor)),
+          height: Math.max(1, Math.round(source.height * factor)),
+        };
       }
       const width = numberInput(input, "width", 1024);
       const height = numberInput(input, "height", 1024);
@@ -213,7 +228,10 @@ export function outputSizeOf(
     case "black-forest-labs/flux-1.1-pro": {
       const ratio = inputOrDefault(model, input, "aspect_ratio");
       if (ratio === "custom") {
-        return scaled([roundTo(numberInput(input, "width", 1024), 32), roundTo(numberInput(input, "height", 1024), 32)], scale);
+        return scaled(
+          [roundTo(numberInput(input, "width", 1024), 32), roundTo(numberInput(input, "height", 1024), 32)],
+          scale,
+        );
       }
       return scaled(aspectSize(ratio), scale);
     }
@@ -227,7 +245,9 @@ export function outputSizeOf(
     default: {
       // FLUX schnell / dev: a megapixel (or a quarter of one); img2img takes the source's aspect.
       const quarter = inputOrDefault(model, input, "megapixels") === "0.25";
-      const nominal = source ? matchAspect(source, quarter ? 512 * 512 : 1024 * 1024) : aspectSize(inputOrDefault(model, input, "aspect_ratio"));
+      const nominal = source
+        ? matchAspect(source, quarter ? 512 * 512 : 1024 * 1024)
+        : aspectSize(inputOrDefault(model, input, "aspect_ratio"));
       const [width, height] = quarter && !source ? [nominal[0] / 2, nominal[1] / 2] : nominal;
       return scaled([width, height], scale);
     }

@@ -87,14 +87,24 @@ function promptOf(record: PredictionRecord): string | undefined {
 }
 
 function tracebackLines(error: string): string[] {
-  return ["Traceback (most recent call last):", '  File "/src/predict.py", line 212, in predict', "    output = self.pipe(**kwargs)", `RuntimeError: ${error}`];
+  return [
+    "Traceback (most recent call last):",
+    '  File "/src/predict.py", line 212, in predict',
+    "    output = self.pipe(**kwargs)",
+    `RuntimeError: ${error}`,
+  ];
 }
 
 /** How (and when) the prediction ends, given what is known now. */
 function endingOf(record: PredictionRecord): Ending {
   const { timeline } = record;
   let ending: Ending = record.plannedFailure
-    ? { at: record.plannedFailure.at, status: "failed", error: record.plannedFailure.error, logLines: tracebackLines(record.plannedFailure.error) }
+    ? {
+        at: record.plannedFailure.at,
+        status: "failed",
+        error: record.plannedFailure.error,
+        logLines: tracebackLines(record.plannedFailure.error),
+      }
     : { at: timeline.completeAt, status: "succeeded", error: null, logLines: [] };
   const prep = record.prepOutcome;
   if (prep && !prep.ok && timeline.startAt + INPUT_FAILURE_MS < ending.at) {
@@ -105,7 +115,12 @@ function endingOf(record: PredictionRecord): Ending {
   }
   if (record.deadlineAt !== undefined && record.deadlineAt < ending.at) {
     // A deadline hit while queued aborts; while running it cancels (§1.6).
-    ending = { at: record.deadlineAt, status: record.deadlineAt <= timeline.startAt ? "aborted" : "canceled", error: null, logLines: [] };
+    ending = {
+      at: record.deadlineAt,
+      status: record.deadlineAt <= timeline.startAt ? "aborted" : "canceled",
+      error: null,
+      logLines: [],
+    };
   }
   return ending;
 }
@@ -143,7 +158,9 @@ export function predictionJsonAt(record: PredictionRecord, time: number, baseUrl
 
   let output: unknown = null;
   if (!dataRemoved && (status === "succeeded" || status === "processing")) {
-    const urls = readyOutputs(record.timeline.outputs, visibleUntil).map((planned) => outputUrl(baseUrl, record, planned));
+    const urls = readyOutputs(record.timeline.outputs, visibleUntil).map((planned) =>
+      outputUrl(baseUrl, record, planned),
+    );
     if (urls.length > 0) output = record.model.output === "array" ? urls : urls[0];
   }
 
@@ -151,7 +168,8 @@ export function predictionJsonAt(record: PredictionRecord, time: number, baseUrl
   if (ended) {
     metrics = everStarted ? { predict_time: round3((ending.at - startAt) / 1000) } : {};
     metrics.total_time = round3((ending.at - record.createdAt) / 1000);
-    if (status === "succeeded" && record.model.official && record.model.kind === "image") metrics.image_count = record.timeline.outputs.length;
+    if (status === "succeeded" && record.model.official && record.model.kind === "image")
+      metrics.image_count = record.timeline.outputs.length;
   }
 
   const getUrl = `${baseUrl}/v1/predictions/${record.id}`;
@@ -207,7 +225,11 @@ export function webhookScheduleOf(record: PredictionRecord): ScheduledEvent[] {
       const logCount = countAtOrBefore(logLines, due);
       const outputCount = readyOutputs(outputs, due).length;
       const event: WebhookEvent | undefined =
-        outputCount > sentOutputs && filter.has("output") ? "output" : logCount > sentLogs && filter.has("logs") ? "logs" : undefined;
+        outputCount > sentOutputs && filter.has("output")
+          ? "output"
+          : logCount > sentLogs && filter.has("logs")
+            ? "logs"
+            : undefined;
       if (event) {
         events.push({ at: due, event });
         lastSent = due;
@@ -256,7 +278,11 @@ export class PredictionService {
     const { model, input } = params;
     const seed = typeof input.seed === "number" && Number.isInteger(input.seed) ? input.seed : randomInt(0, 65536);
     const timeline = planTimeline(model, input, seed, createdAt);
-    const fail = faults.take("fail", { prompt: typeof input.prompt === "string" ? input.prompt : undefined, model: model.id, path: params.createPath });
+    const fail = faults.take("fail", {
+      prompt: typeof input.prompt === "string" ? input.prompt : undefined,
+      model: model.id,
+      path: params.createPath,
+    });
     const record: PredictionRecord = {
       id: newId(),
       model,
@@ -269,7 +295,9 @@ export class PredictionService {
       seed,
       token: newDeliveryToken(),
       // A planned failure strikes halfway through the run.
-      plannedFailure: fail ? { at: timeline.startAt + Math.round((timeline.completeAt - timeline.startAt) / 2), error: fail.error } : undefined,
+      plannedFailure: fail
+        ? { at: timeline.startAt + Math.round((timeline.completeAt - timeline.startAt) / 2), error: fail.error }
+        : undefined,
       deadlineAt: params.cancelAfterMs !== undefined ? createdAt + params.cancelAfterMs : undefined,
       canceledAt: undefined,
       // Placeholder: replaced just below, since prepare() needs the record itself.
@@ -339,7 +367,9 @@ export class PredictionService {
     for (;;) {
       const now = clock.now();
       const json = await this.jsonAt(record, now);
-      const outputsReady = json.status === "processing" && readyOutputs(record.timeline.outputs, now).length === record.timeline.outputs.length;
+      const outputsReady =
+        json.status === "processing" &&
+        readyOutputs(record.timeline.outputs, now).length === record.timeline.outputs.length;
       if (TERMINAL.has(json.status) || outputsReady) return json;
       if (clock.now() >= emulatorDeadline || Date.now() >= realDeadline) return json;
       await sleep(10);
@@ -350,7 +380,10 @@ export class PredictionService {
    * An output file that is currently downloadable (exists, prediction not failed/canceled, data not
    * removed), with the record it belongs to.
    */
-  async outputFile(token: string, index: number): Promise<{ record: PredictionRecord; planned: PlannedOutput; file: RenderedOutput } | undefined> {
+  async outputFile(
+    token: string,
+    index: number,
+  ): Promise<{ record: PredictionRecord; planned: PlannedOutput; file: RenderedOutput } | undefined> {
     const record = this.byToken.get(token);
     if (!record) return undefined;
     const now = this.options.clock.now();
@@ -458,7 +491,9 @@ export class PredictionService {
         return await readInputFile(value, sources);
       } catch (error) {
         const reason = error instanceof InputError ? error.message : String(error);
-        throw new InputError(`Failed to download input ${field}: ${value.startsWith("data:") ? "data URL" : value}: ${reason}`);
+        throw new InputError(
+          `Failed to download input ${field}: ${value.startsWith("data:") ? "data URL" : value}: ${reason}`,
+        );
       }
     };
     try {
@@ -502,7 +537,8 @@ export class PredictionService {
       }
       return { ok: true, outputs };
     } catch (error) {
-      if (error instanceof InputError || error instanceof ImageDecodeError || error instanceof PlanError) return { ok: false, error: error.message };
+      if (error instanceof InputError || error instanceof ImageDecodeError || error instanceof PlanError)
+        return { ok: false, error: error.message };
       return { ok: false, error: `Internal error: ${error instanceof Error ? error.message : String(error)}` };
     }
   }

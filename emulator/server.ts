@@ -23,7 +23,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let emulator: Emulator | undefined;
   const listener = getRequestListener((request, env) => {
     if (!emulator) return new Response("starting", { status: 503 });
-    return emulator.app.fetch(request, "outgoing" in env && env.outgoing instanceof ServerResponse ? { outgoing: env.outgoing } : undefined);
+    return emulator.app.fetch(
+      request,
+      "outgoing" in env && env.outgoing instanceof ServerResponse ? { outgoing: env.outgoing } : undefined,
+    );
   });
   const server = createServer(listener);
   // Clients (workerd, Node's fetch) keep idle connections for reuse; closing them sooner than the

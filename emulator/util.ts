@@ -37,7 +37,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** RFC 7807 problem response, as Replicate sends them (`application/problem+json`). */
-export function problemResponse(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+export function problemResponse(
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/problem+json", ...headers },

@@ -60,7 +60,14 @@ function isUri(value: string): boolean {
   }
 }
 
-function validateValue(value: unknown, rawSchema: Schema, root: Schema, field: string, name: string, errors: InvalidField[]): void {
+function validateValue(
+  value: unknown,
+  rawSchema: Schema,
+  root: Schema,
+  field: string,
+  name: string,
+  errors: InvalidField[],
+): void {
   const schema = effectiveSchema(rawSchema, root);
   const given = jsonTypeOf(value);
   if (typeof schema.type === "string") {
@@ -72,7 +79,11 @@ function validateValue(value: unknown, rawSchema: Schema, root: Schema, field: s
     }
   }
   if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => allowed === value)) {
-    errors.push({ type: "enum", field, description: `${name} must be one of the following: ${formatAllowed(schema.enum)}` });
+    errors.push({
+      type: "enum",
+      field,
+      description: `${name} must be one of the following: ${formatAllowed(schema.enum)}`,
+    });
   }
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) {

@@ -62,7 +62,16 @@ export interface WebhookDelivery extends Omit<WebhookMessage, "terminal"> {
 
 export function signMessage(
   secret: string,
-  fields: { predictionId: string; event: WebhookEvent; url: string; webhookId: string; eventAt: number; body: string; status: string; terminal: boolean },
+  fields: {
+    predictionId: string;
+    event: WebhookEvent;
+    url: string;
+    webhookId: string;
+    eventAt: number;
+    body: string;
+    status: string;
+    terminal: boolean;
+  },
 ): WebhookMessage {
   const timestamp = String(Math.floor(fields.eventAt / 1000));
   return {

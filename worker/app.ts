@@ -73,5 +73,7 @@ app.onError((error, c) => {
     return problemResponse(new ProblemError(error.status, error.message || "The request could not be processed."));
   }
   log.error("request.failed", { method: c.req.method, path: c.req.path, error });
-  return problemResponse(new ProblemError(500, "Something went wrong on our side. Nothing you sent was lost; try again."));
+  return problemResponse(
+    new ProblemError(500, "Something went wrong on our side. Nothing you sent was lost; try again."),
+  );
 });

@@ -20,13 +20,21 @@ describe("auth", () => {
   it("401 without a token", async () => {
     const response = await fetch(`${harness.url}/v1/predictions`);
     expect(response.status).toBe(401);
-    expect(await problem(response)).toEqual({ title: "Unauthenticated", detail: "You did not pass an authentication token", status: 401 });
+    expect(await problem(response)).toEqual({
+      title: "Unauthenticated",
+      detail: "You did not pass an authentication token",
+      status: 401,
+    });
   });
 
   it("401 with a token acceptToken rejects", async () => {
     const response = await harness.api("/v1/predictions", { headers: { authorization: "Bearer nope" } });
     expect(response.status).toBe(401);
-    expect(await problem(response)).toEqual({ title: "Unauthenticated", detail: "You did not pass a valid authentication token", status: 401 });
+    expect(await problem(response)).toEqual({
+      title: "Unauthenticated",
+      detail: "You did not pass a valid authentication token",
+      status: 401,
+    });
   });
 
   it("accepts the legacy `Token` scheme too", async () => {
@@ -54,13 +62,19 @@ describe("input validation (422 before anything is created)", () => {
 
   it("checks enums through allOf/$ref, types and minimums", async () => {
     const response = await harness.api("/v1/models/black-forest-labs/flux-kontext-pro/predictions", {
-      body: { input: { prompt: "x", output_format: "webp", seed: "abc", safety_tolerance: -1, input_image: "not a url" } },
+      body: {
+        input: { prompt: "x", output_format: "webp", seed: "abc", safety_tolerance: -1, input_image: "not a url" },
+      },
     });
     expect(response.status).toBe(422);
     const body = await problem(response);
     expect(body).toMatchObject({
       invalid_fields: expect.arrayContaining([
-        { type: "enum", field: "input.output_format", description: 'output_format must be one of the following: "jpg", "png"' },
+        {
+          type: "enum",
+          field: "input.output_format",
+          description: 'output_format must be one of the following: "jpg", "png"',
+        },
         { type: "invalid_type", field: "input.seed", description: "Invalid type. Expected: integer, given: string" },
         { type: "number_gte", field: "input.safety_tolerance", description: "Must be greater than or equal to 0" },
         { type: "format", field: "input.input_image", description: "Does not match format 'uri'" },
@@ -70,7 +84,11 @@ describe("input validation (422 before anything is created)", () => {
 
   it("rejects integers given as fractions and unknown webhook events", async () => {
     const response = await harness.api(SCHNELL, {
-      body: { input: { prompt: "x", num_outputs: 1.5 }, webhook: "https://example.com/h", webhook_events_filter: ["completed", "done"] },
+      body: {
+        input: { prompt: "x", num_outputs: 1.5 },
+        webhook: "https://example.com/h",
+        webhook_events_filter: ["completed", "done"],
+      },
     });
     expect(response.status).toBe(422);
     const body = await problem(response);
@@ -83,12 +101,18 @@ describe("input validation (422 before anything is created)", () => {
   });
 
   it("POST /v1/predictions is additionalProperties:false and needs a version", async () => {
-    const response = await harness.api("/v1/predictions", { body: { model: "black-forest-labs/flux-schnell", input: { prompt: "x" } } });
+    const response = await harness.api("/v1/predictions", {
+      body: { model: "black-forest-labs/flux-schnell", input: { prompt: "x" } },
+    });
     expect(response.status).toBe(422);
     expect(await problem(response)).toMatchObject({
       invalid_fields: [
         { type: "required", field: "(root)", description: "version is required" },
-        { type: "additional_property_not_allowed", field: "(root)", description: "Additional property model is not allowed" },
+        {
+          type: "additional_property_not_allowed",
+          field: "(root)",
+          description: "Additional property model is not allowed",
+        },
       ],
     });
   });
@@ -106,7 +130,10 @@ describe("input validation (422 before anything is created)", () => {
   });
 
   it("accepts official models by name on POST /v1/predictions", async () => {
-    const created = await harness.create("/v1/predictions", { version: "black-forest-labs/flux-schnell", input: { prompt: "x" } });
+    const created = await harness.create("/v1/predictions", {
+      version: "black-forest-labs/flux-schnell",
+      input: { prompt: "x" },
+    });
     expect(created.version).toBe("hidden");
     expect(created.model).toBe("black-forest-labs/flux-schnell");
   });
@@ -140,7 +167,12 @@ describe("models and schemas", () => {
       const response = await harness.api(`/v1/models/${model.id}`);
       expect(response.status).toBe(200);
       const body = (await response.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ owner: model.owner, name: model.name, is_official: model.official, latest_version: { id: model.versionId } });
+      expect(body).toMatchObject({
+        owner: model.owner,
+        name: model.name,
+        is_official: model.official,
+        latest_version: { id: model.versionId },
+      });
     }
   });
 
@@ -152,16 +184,27 @@ describe("models and schemas", () => {
     const input = schemas.Input as { required: string[]; properties: Record<string, Record<string, unknown>> };
     expect(input.required).toEqual(["prompt"]);
     expect(input.properties.prompt).toMatchObject({ type: "string", "x-order": 0 });
-    expect(input.properties.aspect_ratio).toMatchObject({ allOf: [{ $ref: "#/components/schemas/aspect_ratio" }], default: "1:1", "x-order": 1 });
-    expect(schemas.aspect_ratio).toMatchObject({ type: "string", enum: expect.arrayContaining(["1:1", "16:9", "9:21"]) });
+    expect(input.properties.aspect_ratio).toMatchObject({
+      allOf: [{ $ref: "#/components/schemas/aspect_ratio" }],
+      default: "1:1",
+      "x-order": 1,
+    });
+    expect(schemas.aspect_ratio).toMatchObject({
+      type: "string",
+      enum: expect.arrayContaining(["1:1", "16:9", "9:21"]),
+    });
     expect(input.properties.num_inference_steps).toMatchObject({ type: "integer", minimum: 1, maximum: 4, default: 4 });
     expect(schemas.Output).toEqual({ type: "array", items: { type: "string", format: "uri" }, title: "Output" });
     const dev = (await harness.api("/v1/models/black-forest-labs/flux-dev").then((r) => r.json())) as typeof body;
-    expect(dev.latest_version.openapi_schema.components.schemas.Input).toMatchObject({ properties: { image: { type: "string", format: "uri" } } });
+    expect(dev.latest_version.openapi_schema.components.schemas.Input).toMatchObject({
+      properties: { image: { type: "string", format: "uri" } },
+    });
   });
 
   it("lists SDXL versions; official models have none to list", async () => {
-    const versions = (await harness.api("/v1/models/stability-ai/sdxl/versions").then((r) => r.json())) as { results: Array<{ id: string }> };
+    const versions = (await harness.api("/v1/models/stability-ai/sdxl/versions").then((r) => r.json())) as {
+      results: Array<{ id: string }>;
+    };
     expect(versions.results[0]?.id).toBe(SDXL_VERSION);
     expect(versions.results).toHaveLength(2);
     expect((await harness.api("/v1/models/black-forest-labs/flux-dev/versions")).status).toBe(404);
@@ -170,7 +213,11 @@ describe("models and schemas", () => {
 
   it("QUERY /v1/models searches, with quoted or plain bodies", async () => {
     for (const body of ['"video"', "video"]) {
-      const response = await fetch(`${harness.url}/v1/models`, { method: "QUERY", headers: { authorization: "Bearer r8_x", "content-type": "text/plain" }, body });
+      const response = await fetch(`${harness.url}/v1/models`, {
+        method: "QUERY",
+        headers: { authorization: "Bearer r8_x", "content-type": "text/plain" },
+        body,
+      });
       expect(response.status).toBe(200);
       const json = (await response.json()) as { results: Array<{ name: string }> };
       expect(json.results.map((model) => model.name)).toEqual(["video-01"]);
@@ -185,10 +232,23 @@ describe("files API multipart variants", () => {
     form.append("type", "image/png");
     form.append("filename", "picture.png");
     form.append("metadata", JSON.stringify({ owner: "me" }));
-    const response = await fetch(`${harness.url}/v1/files`, { method: "POST", headers: { authorization: "Bearer r8_x" }, body: form });
+    const response = await fetch(`${harness.url}/v1/files`, {
+      method: "POST",
+      headers: { authorization: "Bearer r8_x" },
+      body: form,
+    });
     expect(response.status).toBe(201);
-    expect(await response.json()).toMatchObject({ name: "picture.png", content_type: "image/png", size: 3, metadata: { owner: "me" } });
-    const missing = await fetch(`${harness.url}/v1/files`, { method: "POST", headers: { authorization: "Bearer r8_x" }, body: new FormData() });
+    expect(await response.json()).toMatchObject({
+      name: "picture.png",
+      content_type: "image/png",
+      size: 3,
+      metadata: { owner: "me" },
+    });
+    const missing = await fetch(`${harness.url}/v1/files`, {
+      method: "POST",
+      headers: { authorization: "Bearer r8_x" },
+      body: new FormData(),
+    });
     expect(missing.status).toBeGreaterThanOrEqual(400);
   });
 });

@@ -4,7 +4,16 @@ import Replicate, { parseProgressFromLogs, type Prediction } from "replicate";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WEBHOOK_SECRET } from "../webhooks";
-import { isPrediction, outputUrls, SDXL, startHarness, TOKEN, type Harness, type PredictionBody, verifyWebhook } from "./helpers";
+import {
+  isPrediction,
+  outputUrls,
+  SDXL,
+  startHarness,
+  TOKEN,
+  type Harness,
+  type PredictionBody,
+  verifyWebhook,
+} from "./helpers";
 
 function asBody(prediction: Prediction): PredictionBody {
   if (!isPrediction(prediction)) throw new Error("not a prediction");
@@ -93,7 +102,9 @@ describe("prediction lifecycle through the replicate client", () => {
     const fast = await startHarness({ speed: 40 });
     try {
       const client = new Replicate({ auth: TOKEN, baseUrl: `${fast.url}/v1` });
-      const output: unknown = await client.run("black-forest-labs/flux-1.1-pro", { input: { prompt: "a red bicycle", seed: 5 } });
+      const output: unknown = await client.run("black-forest-labs/flux-1.1-pro", {
+        input: { prompt: "a red bicycle", seed: 5 },
+      });
       // The client wraps only `https:`/`data:` strings in FileOutput; the emulator serves plain http.
       expect(output).toBeTypeOf("string");
       const url = String(output);
@@ -134,7 +145,9 @@ describe("prediction lifecycle through the replicate client", () => {
 describe("files API through the replicate client", () => {
   it("uploads with metadata, lists, expires after 24 hours", async () => {
     const bytes = Buffer.from("hello emulator");
-    const file = await replicate.files.create(new File([bytes], "hello.txt", { type: "text/plain" }), { purpose: "test" });
+    const file = await replicate.files.create(new File([bytes], "hello.txt", { type: "text/plain" }), {
+      purpose: "test",
+    });
     expect(file).toMatchObject({
       name: "hello.txt",
       content_type: "text/plain",
@@ -158,7 +171,9 @@ describe("files API through the replicate client", () => {
   });
 
   it("deletes with 204, uploads Buffers, and uses an uploaded file as a model input", async () => {
-    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+      .png()
+      .toBuffer();
     const file = await replicate.files.create(png);
     expect(file.content_type).toBe("application/octet-stream");
     const prediction = await replicate.predictions.create({
@@ -191,7 +206,14 @@ describe("webhooks recorded for replay", () => {
     expect(prediction.webhook_events_filter).toEqual(["start", "output", "logs", "completed"]);
     await harness.advance(10_000);
     const { items } = await harness.control<{
-      items: Array<{ event: string; body: string; headers: Record<string, string>; status: string; attempts: unknown[]; delivered: boolean }>;
+      items: Array<{
+        event: string;
+        body: string;
+        headers: Record<string, string>;
+        status: string;
+        attempts: unknown[];
+        delivered: boolean;
+      }>;
     }>(`/__control/webhooks?predictionId=${prediction.id}`);
     expect(items[0]?.event).toBe("start");
     expect(items.at(-1)?.event).toBe("completed");

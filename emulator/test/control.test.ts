@@ -21,14 +21,18 @@ interface LogItem {
   predictionId?: string;
 }
 
-const requestLog = async (query = ""): Promise<LogItem[]> => (await harness.control<{ items: LogItem[] }>(`/__control/requests${query}`)).items;
+const requestLog = async (query = ""): Promise<LogItem[]> =>
+  (await harness.control<{ items: LogItem[] }>(`/__control/requests${query}`)).items;
 
 describe("clock", () => {
   it("reports and advances emulator time", async () => {
     const { now } = await harness.control<{ now: number; speed: number }>("/__control/clock");
     const advanced = await harness.control<{ now: number }>("/__control/clock/advance", { body: { ms: 1_500 } });
     expect(advanced.now).toBe(now + 1_500);
-    const bad = await fetch(`${harness.url}/__control/clock/advance`, { method: "POST", body: JSON.stringify({ ms: -1 }) });
+    const bad = await fetch(`${harness.url}/__control/clock/advance`, {
+      method: "POST",
+      body: JSON.stringify({ ms: -1 }),
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -44,12 +48,16 @@ describe("clock", () => {
 
 describe("request log", () => {
   it("records API calls and downloads in order, filterable by prediction and path", async () => {
-    const parent = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", { input: { prompt: "parent" } });
+    const parent = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+      input: { prompt: "parent" },
+    });
     await harness.advance(5_000);
     const done = await harness.get(parent.id);
     const [url] = outputUrls(done);
     await download(url ?? "");
-    const child = await harness.create("/v1/models/black-forest-labs/flux-kontext-pro/predictions", { input: { prompt: "child", input_image: url } });
+    const child = await harness.create("/v1/models/black-forest-labs/flux-kontext-pro/predictions", {
+      input: { prompt: "child", input_image: url },
+    });
 
     const forParent = await requestLog(`?predictionId=${parent.id}`);
     expect(forParent.map((item) => [item.method, item.status])).toEqual([
@@ -67,7 +75,9 @@ describe("request log", () => {
 
 describe("data retention", () => {
   it("removes outputs an hour after completion: 404 downloads, data_removed, output null", async () => {
-    const created = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", { input: { prompt: "ephemeral" } });
+    const created = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+      input: { prompt: "ephemeral" },
+    });
     await harness.advance(5_000);
     const done = await harness.get(created.id);
     const [url] = outputUrls(done);
@@ -100,13 +110,22 @@ describe("pagination", () => {
     const fresh = await startHarness();
     try {
       const ids: string[] = [];
-      for (let i = 0; i < 105; i++) ids.push((await fresh.create("/v1/predictions", { version: "black-forest-labs/flux-schnell", input: { prompt: `p${i}` } })).id);
+      for (let i = 0; i < 105; i++)
+        ids.push(
+          (
+            await fresh.create("/v1/predictions", {
+              version: "black-forest-labs/flux-schnell",
+              input: { prompt: `p${i}` },
+            })
+          ).id,
+        );
       const replicate = new Replicate({ auth: TOKEN, baseUrl: `${fresh.url}/v1` });
       const first = await replicate.predictions.list();
       expect(first.results).toHaveLength(100);
       expect(first.next).toMatch(new RegExp(`^${fresh.url}/v1/predictions\\?cursor=`));
       const seen: string[] = [];
-      for await (const page of replicate.paginate(() => replicate.predictions.list())) seen.push(...page.map((p: Prediction) => p.id));
+      for await (const page of replicate.paginate(() => replicate.predictions.list()))
+        seen.push(...page.map((p: Prediction) => p.id));
       expect(seen).toEqual([...ids].reverse());
     } finally {
       await fresh.close();
@@ -119,13 +138,19 @@ describe("reset", () => {
     const fresh = await startHarness();
     try {
       const { now: start } = await fresh.control<{ now: number }>("/__control/clock");
-      const created = await fresh.create("/v1/models/black-forest-labs/flux-schnell/predictions", { input: { prompt: "x" } });
-      await fresh.control("/__control/faults", { body: { effect: { type: "http", status: 500 }, match: { path: "^/never$" } } });
+      const created = await fresh.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+        input: { prompt: "x" },
+      });
+      await fresh.control("/__control/faults", {
+        body: { effect: { type: "http", status: 500 }, match: { path: "^/never$" } },
+      });
       await fresh.advance(10_000);
       await fresh.control("/__control/reset", { body: {} });
       expect((await fresh.api(`/v1/predictions/${created.id}`)).status).toBe(404);
       expect((await fresh.control<{ items: unknown[] }>("/__control/faults")).items).toEqual([]);
-      expect((await fresh.control<{ items: LogItem[] }>("/__control/requests")).items.map((item) => item.path)).toEqual([`/v1/predictions/${created.id}`]);
+      expect((await fresh.control<{ items: LogItem[] }>("/__control/requests")).items.map((item) => item.path)).toEqual(
+        [`/v1/predictions/${created.id}`],
+      );
       expect((await fresh.control<{ now: number }>("/__control/clock")).now).toBe(start);
     } finally {
       await fresh.close();
@@ -145,7 +170,9 @@ describe("in-process and background ticking", () => {
       expect(response.status).toBe(201);
       const { id } = (await response.json()) as { id: string };
       await emulator.advance(5_000);
-      const done = (await (await emulator.app.request(`/v1/predictions/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as {
+      const done = (await (
+        await emulator.app.request(`/v1/predictions/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json()) as {
         output: string[];
       };
       expect(done.output[0]).toMatch(/^http:\/\/emulator\.test\/delivery\/xezq\//);

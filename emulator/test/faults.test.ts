@@ -77,9 +77,14 @@ describe("http faults", () => {
     const tag = uniqueTag("burst");
     await addFault({ match: { promptIncludes: tag }, times: 3, effect: { type: "http", status: 429 } });
     const replicate = new Replicate({ auth: TOKEN, baseUrl: `${harness.url}/v1` });
-    const created = await replicate.predictions.create({ model: "black-forest-labs/flux-schnell", input: { prompt: tag } });
+    const created = await replicate.predictions.create({
+      model: "black-forest-labs/flux-schnell",
+      input: { prompt: tag },
+    });
     expect(created.status).toBe("starting");
-    const log = await harness.control<{ items: Array<{ status: number; predictionId?: string }> }>(`/__control/requests?path=${encodeURIComponent("flux-schnell/predictions$")}`);
+    const log = await harness.control<{ items: Array<{ status: number; predictionId?: string }> }>(
+      `/__control/requests?path=${encodeURIComponent("flux-schnell/predictions$")}`,
+    );
     expect(log.items.slice(-4).map((item) => item.status)).toEqual([429, 429, 429, 201]);
     expect(log.items.at(-1)?.predictionId).toBe(created.id);
   });
@@ -87,7 +92,11 @@ describe("http faults", () => {
   it("5xx on a prediction's GET, matched by path regex or by its prompt", async () => {
     const tag = uniqueTag("flaky-get");
     const created = await harness.create(SCHNELL, { input: { prompt: tag } });
-    await addFault({ match: { path: `^/v1/predictions/${created.id}$` }, times: 1, effect: { type: "http", status: 503 } });
+    await addFault({
+      match: { path: `^/v1/predictions/${created.id}$` },
+      times: 1,
+      effect: { type: "http", status: 503 },
+    });
     await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "http", status: 502 } });
     expect((await harness.api(`/v1/predictions/${created.id}`)).status).toBe(503);
     const second = await harness.api(`/v1/predictions/${created.id}`);
@@ -115,7 +124,10 @@ describe("http faults", () => {
 describe("prediction failure", () => {
   it("fails matching predictions with the error in `error` and the logs", async () => {
     const tag = uniqueTag("boom");
-    await addFault({ match: { promptIncludes: tag }, effect: { type: "fail", error: "CUDA error: device-side assert triggered" } });
+    await addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "fail", error: "CUDA error: device-side assert triggered" },
+    });
     const failed = await finished(`paint ${tag}`, { webhook: `${hookUrl}?${tag}` });
     expect(failed).toMatchObject({ status: "failed", error: "CUDA error: device-side assert triggered", output: null });
     expect(failed.logs).toContain("CUDA error: device-side assert triggered");
@@ -129,18 +141,26 @@ describe("prediction failure", () => {
 describe("webhook faults", () => {
   it("drop: recorded as dropped, never sent", async () => {
     const tag = uniqueTag("drop");
-    await addFault({ match: { promptIncludes: tag }, effect: { type: "webhook", mode: "drop", events: ["completed"] } });
+    await addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "webhook", mode: "drop", events: ["completed"] },
+    });
     const prediction = await finished(tag, { webhook: `${hookUrl}?${tag}` });
     const items = await deliveries(prediction.id);
     const completed = items.find((item) => item.event === "completed");
     expect(completed).toMatchObject({ dropped: true, delivered: false, attempts: [] });
-    expect(items.filter((item) => item.event !== "completed").every((item) => item.delivered && !item.dropped)).toBe(true);
+    expect(items.filter((item) => item.event !== "completed").every((item) => item.delivered && !item.dropped)).toBe(
+      true,
+    );
     expect(receivedIds.filter((item) => item.path.endsWith(tag) && item.status === "succeeded")).toEqual([]);
   });
 
   it("duplicate: N copies with the same webhook-id", async () => {
     const tag = uniqueTag("dup");
-    await addFault({ match: { promptIncludes: tag }, effect: { type: "webhook", mode: "duplicate", events: ["completed"], copies: 3 } });
+    await addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "webhook", mode: "duplicate", events: ["completed"], copies: 3 },
+    });
     const prediction = await finished(tag, { webhook: `${hookUrl}?${tag}` });
     const completed = (await deliveries(prediction.id)).filter((item) => item.event === "completed");
     expect(completed).toHaveLength(3);
@@ -152,7 +172,10 @@ describe("webhook faults", () => {
 
   it("delay: the start webhook arrives after later events", async () => {
     const tag = uniqueTag("delay");
-    await addFault({ match: { promptIncludes: tag }, effect: { type: "webhook", mode: "delay", events: ["start"], delayMs: 5_000 } });
+    await addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "webhook", mode: "delay", events: ["start"], delayMs: 5_000 },
+    });
     const created = await harness.create(SCHNELL, { input: { prompt: tag }, webhook: `${hookUrl}?${tag}` });
     await harness.advance(3_000);
     expect((await deliveries(created.id)).map((item) => item.event)).not.toContain("start");
@@ -188,7 +211,11 @@ describe("download faults", () => {
 
   it("error: answers the configured status, then recovers", async () => {
     const tag = uniqueTag("dl-error");
-    await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "error", status: 502 } });
+    await addFault({
+      match: { promptIncludes: tag },
+      times: 1,
+      effect: { type: "download", mode: "error", status: 502 },
+    });
     const url = await outputOf(tag);
     expect((await fetch(url)).status).toBe(502);
     expect((await fetch(url)).status).toBe(200);
@@ -209,7 +236,11 @@ describe("download faults", () => {
     const tag = uniqueTag("dl-slow");
     const url = await outputOf(tag);
     const full = await download(url);
-    await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "slow", delayMs: 100 } });
+    await addFault({
+      match: { promptIncludes: tag },
+      times: 1,
+      effect: { type: "download", mode: "slow", delayMs: 100 },
+    });
     const slow = await fetch(url);
     expect(slow.headers.get("content-length")).toBe(String(full.length));
     expect(Buffer.from(await slow.arrayBuffer()).equals(full)).toBe(true);

@@ -53,7 +53,8 @@ export async function startHarness(options: StartEmulatorOptions = {}): Promise<
     running,
     url,
     api,
-    create: async (path, body, headers) => asPrediction(await api(path, { body, ...(headers ? { headers } : {}) }), 201),
+    create: async (path, body, headers) =>
+      asPrediction(await api(path, { body, ...(headers ? { headers } : {}) }), 201),
     get: async (id) => asPrediction(await api(`/v1/predictions/${id}`), 200),
     advance: (ms) => running.emulator.advance(ms),
     control: async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {

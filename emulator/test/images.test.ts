@@ -35,16 +35,24 @@ async function meanColour(bytes: Buffer): Promise<[number, number, number]> {
   return [channels[0]?.mean ?? 0, channels[1]?.mean ?? 0, channels[2]?.mean ?? 0];
 }
 
-const distance = (a: readonly number[], b: readonly number[]): number => Math.hypot(...a.map((value, i) => value - (b[i] ?? 0)));
+const distance = (a: readonly number[], b: readonly number[]): number =>
+  Math.hypot(...a.map((value, i) => value - (b[i] ?? 0)));
 
 function dataUrl(bytes: Buffer, type = "image/png"): string {
   return `data:${type};base64,${bytes.toString("base64")}`;
 }
 
 /** A recognisable picture: a solid background with a contrasting block. */
-async function testPicture(width: number, height: number, background: { r: number; g: number; b: number }): Promise<Buffer> {
+async function testPicture(
+  width: number,
+  height: number,
+  background: { r: number; g: number; b: number },
+): Promise<Buffer> {
   const block = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect x="${width / 8}" y="${height / 8}" width="${width / 3}" height="${height / 3}" fill="#f0f0f0"/></svg>`;
-  return sharp({ create: { width, height, channels: 3, background } }).composite([{ input: Buffer.from(block) }]).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background } })
+    .composite([{ input: Buffer.from(block) }])
+    .png()
+    .toBuffer();
 }
 
 describe("text-to-image", () => {
@@ -62,7 +70,10 @@ describe("text-to-image", () => {
       const meta = await sharp(bytes).metadata();
       expect([model, meta.format, meta.width, meta.height]).toEqual([model, format, width, height]);
     }
-    const sdxl = await only("/v1/predictions", { version: SDXL, input: { prompt: "a lighthouse", width: 768, height: 512 } });
+    const sdxl = await only("/v1/predictions", {
+      version: SDXL,
+      input: { prompt: "a lighthouse", width: 768, height: 512 },
+    });
     const meta = await sharp(sdxl).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(["png", 192, 128]);
   });
@@ -72,12 +83,16 @@ describe("text-to-image", () => {
     const a = await only(official("black-forest-labs/flux-schnell"), { input });
     const b = await only(official("black-forest-labs/flux-schnell"), { input });
     const otherSeed = await only(official("black-forest-labs/flux-schnell"), { input: { ...input, seed: 43 } });
-    const otherPrompt = await only(official("black-forest-labs/flux-schnell"), { input: { ...input, prompt: "a blue whale" } });
+    const otherPrompt = await only(official("black-forest-labs/flux-schnell"), {
+      input: { ...input, prompt: "a blue whale" },
+    });
     expect(a.equals(b)).toBe(true);
     expect(a.equals(otherSeed)).toBe(false);
     expect(a.equals(otherPrompt)).toBe(false);
     // Multiple outputs of one prediction differ from each other.
-    const { files } = await runToEnd(official("black-forest-labs/flux-schnell"), { input: { ...input, num_outputs: 2 } });
+    const { files } = await runToEnd(official("black-forest-labs/flux-schnell"), {
+      input: { ...input, num_outputs: 2 },
+    });
     expect(files).toHaveLength(2);
     expect(files[0]?.equals(a)).toBe(true);
     expect(files[0]?.equals(files[1] ?? Buffer.alloc(0))).toBe(false);
@@ -102,7 +117,9 @@ describe("image-to-image", () => {
     const meta = await sharp(fromRed).metadata();
     expect(Math.abs((meta.width ?? 0) / (meta.height ?? 1) - 4 / 3)).toBeLessThan(0.03);
 
-    const [redMean, blueMean, textMean, redOut, blueOut] = await Promise.all([red, blue, textOnly, fromRed, fromBlue].map(meanColour));
+    const [redMean, blueMean, textMean, redOut, blueOut] = await Promise.all(
+      [red, blue, textOnly, fromRed, fromBlue].map(meanColour),
+    );
     expect(distance(redOut!, redMean!)).toBeLessThan(distance(textMean!, redMean!));
     expect(distance(redOut!, redMean!)).toBeLessThan(distance(redOut!, blueMean!));
     expect(distance(blueOut!, blueMean!)).toBeLessThan(distance(blueOut!, redMean!));
@@ -115,7 +132,10 @@ describe("image-to-image", () => {
     const height = 120;
     const source = await testPicture(width, height, { r: 40, g: 160, b: 60 });
     const half = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect x="${width / 2}" y="0" width="${width / 2}" height="${height}" fill="#fff"/></svg>`;
-    const mask = await sharp({ create: { width, height, channels: 3, background: "#000000" } }).composite([{ input: Buffer.from(half) }]).png().toBuffer();
+    const mask = await sharp({ create: { width, height, channels: 3, background: "#000000" } })
+      .composite([{ input: Buffer.from(half) }])
+      .png()
+      .toBuffer();
     const output = await only("/v1/predictions", {
       version: SDXL,
       input: { prompt: "purple flowers", seed: 3, image: dataUrl(source), mask: dataUrl(mask), prompt_strength: 0.9 },
@@ -128,7 +148,8 @@ describe("image-to-image", () => {
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const i = (y * width + x) * 3;
-        const same = out.data[i] === src.data[i] && out.data[i + 1] === src.data[i + 1] && out.data[i + 2] === src.data[i + 2];
+        const same =
+          out.data[i] === src.data[i] && out.data[i + 1] === src.data[i + 1] && out.data[i + 2] === src.data[i + 2];
         if (x < width / 2 && !same) keptDiffers++;
         if (x >= width / 2 && !same) paintedDiffers++;
       }
@@ -150,16 +171,24 @@ describe("image-to-image", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const fromHttp = await only(official("black-forest-labs/flux-kontext-pro"), { input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/picture.png` } });
+      const fromHttp = await only(official("black-forest-labs/flux-kontext-pro"), {
+        input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/picture.png` },
+      });
       const meta = await sharp(fromHttp).metadata();
       expect(Math.abs((meta.width ?? 0) / (meta.height ?? 1) - 2)).toBeLessThan(0.05);
 
       // An earlier output used directly as the next input (iteration).
-      const first = await runToEnd(official("black-forest-labs/flux-kontext-pro"), { input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/picture.png` } });
-      const next = await only(official("black-forest-labs/flux-kontext-pro"), { input: { prompt: "edit again", input_image: outputUrls(first.prediction)[0] } });
+      const first = await runToEnd(official("black-forest-labs/flux-kontext-pro"), {
+        input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/picture.png` },
+      });
+      const next = await only(official("black-forest-labs/flux-kontext-pro"), {
+        input: { prompt: "edit again", input_image: outputUrls(first.prediction)[0] },
+      });
       expect((await sharp(next).metadata()).width).toBe(meta.width);
 
-      const missing = await runToEnd(official("black-forest-labs/flux-kontext-pro"), { input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/missing.png` } });
+      const missing = await runToEnd(official("black-forest-labs/flux-kontext-pro"), {
+        input: { prompt: "edit", input_image: `http://127.0.0.1:${port}/missing.png` },
+      });
       expect(missing.prediction.status).toBe("failed");
       expect(missing.prediction.error).toMatch(/input_image.*404/);
     } finally {
@@ -180,7 +209,9 @@ describe("image-to-image", () => {
 describe("image-to-video", () => {
   it("produces an animated WebP whose first frame is the first_frame_image", async () => {
     const first = await testPicture(256, 144, { r: 20, g: 120, b: 200 });
-    const video = await only(official("minimax/video-01"), { input: { prompt: "a slow zoom", first_frame_image: dataUrl(first) } });
+    const video = await only(official("minimax/video-01"), {
+      input: { prompt: "a slow zoom", first_frame_image: dataUrl(first) },
+    });
     const meta = await sharp(video, { animated: true }).metadata();
     expect(meta.format).toBe("webp");
     expect(meta.pages).toBeGreaterThan(1);

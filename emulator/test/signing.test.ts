@@ -4,7 +4,12 @@ import { DEFAULT_WEBHOOK_SECRET, signMessage, signWebhook } from "../webhooks";
 
 describe("webhook signing (Standard Webhooks, replicate-api.md §3.2)", () => {
   it("reproduces the published known-answer vector", () => {
-    const signature = signWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
+    const signature = signWebhook(
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(signature).toBe("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   });
 
@@ -26,6 +31,8 @@ describe("webhook signing (Standard Webhooks, replicate-api.md §3.2)", () => {
     });
     expect(message.headers["webhook-timestamp"]).toBe("1700000000");
     expect(await verifyWebhook({ ...message.headers }, message.body, DEFAULT_WEBHOOK_SECRET)).toBe(true);
-    expect(await verifyWebhook({ ...message.headers }, message.body.replace("succeeded", "failed"), DEFAULT_WEBHOOK_SECRET)).toBe(false);
+    expect(
+      await verifyWebhook({ ...message.headers }, message.body.replace("succeeded", "failed"), DEFAULT_WEBHOOK_SECRET),
+    ).toBe(false);
   });
 });

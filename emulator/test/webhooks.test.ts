@@ -87,7 +87,9 @@ describe("webhook delivery", () => {
     expect(events.at(-1)).toBe("completed");
     expect(events).toContain("logs");
     expect(events).toContain("output");
-    expect(items.every((item) => item.delivered && item.attempts.length === 1 && item.attempts[0]?.status === 204)).toBe(true);
+    expect(
+      items.every((item) => item.delivered && item.attempts.length === 1 && item.attempts[0]?.status === 204),
+    ).toBe(true);
 
     const got = receivedFor(path);
     expect(got.map((item) => item.body)).toEqual(items.map((item) => item.body));

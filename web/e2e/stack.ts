@@ -37,7 +37,14 @@ export async function startStack(timeoutMs = 150_000): Promise<Stack> {
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
-    env: { ...process.env, PORT: String(port), EMULATOR_PORT: String(emulatorPort), INSPECTOR_PORT: String(inspectorPort), STUDIO_STATE_DIR: stateDir, CI: "true" },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      EMULATOR_PORT: String(emulatorPort),
+      INSPECTOR_PORT: String(inspectorPort),
+      STUDIO_STATE_DIR: stateDir,
+      CI: "true",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -18,7 +18,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots of each step, to look at; `SCREENSHOT_DIR=docs/screenshots` refreshes the ones in the docs. */
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? ".e2e/screenshots";
 
-const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage });
+const shot = (page: Page, name: string, fullPage = false) =>
+  page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage });
 let stack: Stack;
 let browser: Browser;
 
@@ -26,7 +27,16 @@ beforeAll(async () => {
   stack = await startStack();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 180_000);
 
@@ -37,7 +47,11 @@ afterAll(async () => {
 
 async function signUp(page: Page): Promise<void> {
   await page.goto(stack.url);
-  await page.getByRole("link", { name: /create an account|sign up/i }).first().click().catch(() => undefined);
+  await page
+    .getByRole("link", { name: /create an account|sign up/i })
+    .first()
+    .click()
+    .catch(() => undefined);
   await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign up" }).click();
@@ -59,13 +73,17 @@ describe("generating an image in the browser", () => {
     await card.locator('[data-testid="output-image"]').first().waitFor({ timeout: 60_000 });
     expect(await card.getAttribute("data-status")).toBe("succeeded");
     const image = card.locator('[data-testid="output-image"]').first();
-    await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth), { timeout: 15_000 })
+      .toBeGreaterThan(0);
     expect(await image.getAttribute("src")).toMatch(/^\/api\/assets\/ast_/);
     await expect.poll(() => page.locator('[aria-live="polite"]').first().textContent()).toMatch(/succeeded/i);
     await shot(page, "studio-session", true);
 
     await page.goto(`${stack.url}/sessions`);
-    await expect.poll(() => page.getByText("a lighthouse on a cliff at dawn").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByText("a lighthouse on a cliff at dawn").count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     await shot(page, "studio-sessions");
     await context.close();
   }, 120_000);
@@ -99,7 +117,8 @@ function png(seed: number, size = 64): Buffer {
   const rows = Buffer.alloc(size * (1 + size * 3));
   for (let y = 0; y < size; y++) {
     const row = y * (1 + size * 3);
-    for (let x = 0; x < size; x++) rows.set([(x * 4 + seed * 37) & 255, (y * 4 + seed * 11) & 255, (seed * 53) & 255], row + 1 + x * 3);
+    for (let x = 0; x < size; x++)
+      rows.set([(x * 4 + seed * 37) & 255, (y * 4 + seed * 11) & 255, (seed * 53) & 255], row + 1 + x * 3);
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
@@ -129,7 +148,9 @@ async function submit(page: Page, prompt: string): Promise<void> {
   const before = await page.locator('[data-testid="lineage-node"]').count();
   await page.getByLabel("Prompt").fill(prompt);
   await page.getByLabel("Prompt").press("Control+Enter");
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="lineage-node"]').length > n, before, { timeout: 15_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="lineage-node"]').length > n, before, {
+    timeout: 15_000,
+  });
   await page.waitForFunction(() => document.querySelector("form.composer")?.getAttribute("aria-busy") !== "true");
 }
 
@@ -142,7 +163,9 @@ type GenerationJson = {
 };
 
 async function selectedGeneration(page: Page): Promise<GenerationJson> {
-  const id = await page.locator('[data-testid="lineage-node"][data-selected="true"]').getAttribute("data-generation-id");
+  const id = await page
+    .locator('[data-testid="lineage-node"][data-selected="true"]')
+    .getAttribute("data-generation-id");
   const response = await page.request.get(`${stack.url}/api/generations/${id}`);
   expect(response.status()).toBe(200);
   return (await response.json()) as GenerationJson;
@@ -187,7 +210,9 @@ describe("iterating in the browser", () => {
     const child = await selectedGeneration(page);
     expect(child.parentGenerationId).toBe(batchId);
     expect(child.sourceOutputIndex).toBe(1);
-    expect(await page.locator('[data-testid="lineage-node"][data-selected="true"]').textContent()).toContain("from image 2");
+    expect(await page.locator('[data-testid="lineage-node"][data-selected="true"]').textContent()).toContain(
+      "from image 2",
+    );
     expect(await page.locator('[data-testid="viewer-image"]').getAttribute("src")).toMatch(/^\/api\/assets\/ast_/);
     await shot(page, "iterate-lineage", true);
   });
@@ -205,13 +230,17 @@ describe("iterating in the browser", () => {
     ]);
     const tray = page.locator('[data-testid="reference-tray"]');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll<HTMLElement>('[data-testid="reference-chip"]')].every((chip) => chip.dataset.status !== "uploading"),
+      [...document.querySelectorAll<HTMLElement>('[data-testid="reference-chip"]')].every(
+        (chip) => chip.dataset.status !== "uploading",
+      ),
     );
     await expect.poll(() => tray.locator('[data-testid="reference-chip"][data-status="ready"]').count()).toBe(1);
     const refused = tray.locator('[data-testid="reference-chip"][data-status="failed"]');
     expect(await refused.count()).toBe(1);
     expect(await refused.textContent()).toContain("notes.png");
-    expect(await tray.locator('[data-testid="reference-chip"][data-status="ready"]').textContent()).toMatch(/fresh|will refresh on use/);
+    expect(await tray.locator('[data-testid="reference-chip"][data-status="ready"]').textContent()).toMatch(
+      /fresh|will refresh on use/,
+    );
 
     await refused.getByRole("button", { name: /^Remove/ }).click();
     await submit(page, "a fox portrait after the reference");
@@ -221,12 +250,20 @@ describe("iterating in the browser", () => {
     await shot(page, "references-tray", true);
 
     // "Use this batch" brings the references back after they're cleared.
-    await tray.locator('[data-testid="reference-chip"]').first().getByRole("button", { name: /^Remove/ }).click();
+    await tray
+      .locator('[data-testid="reference-chip"]')
+      .first()
+      .getByRole("button", { name: /^Remove/ })
+      .click();
     expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(0);
     await page.getByRole("button", { name: "Use this batch" }).click();
     expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(1);
     expect(await page.getByLabel("Prompt").inputValue()).toBe("a fox portrait after the reference");
-    await tray.locator('[data-testid="reference-chip"]').first().getByRole("button", { name: /^Remove/ }).click();
+    await tray
+      .locator('[data-testid="reference-chip"]')
+      .first()
+      .getByRole("button", { name: /^Remove/ })
+      .click();
   });
 
   it("paints a mask on the selected image and sends it with the next generation", async () => {
@@ -242,7 +279,8 @@ describe("iterating in the browser", () => {
     if (!box) throw new Error("no canvas box");
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
     await page.mouse.down();
-    for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.3 + i * 0.04));
+    for (let i = 1; i <= 10; i++)
+      await page.mouse.move(box.x + box.width * (0.3 + i * 0.04), box.y + box.height * (0.3 + i * 0.04));
     await page.mouse.up();
     await shot(page, "mask-editor");
     await page.getByRole("button", { name: "Use mask" }).click();
@@ -259,8 +297,12 @@ describe("iterating in the browser", () => {
     await page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).click();
     await page.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("button", { name: "Delete" }).click();
-    await expect.poll(() => page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).count()).toBe(0);
-    expect(await page.locator('[data-testid="lineage-node"]').filter({ hasText: "the island at sunset" }).textContent()).toContain("source deleted");
+    await expect
+      .poll(() => page.locator('[data-testid="lineage-node"]').filter({ hasText: "watercolor map" }).count())
+      .toBe(0);
+    expect(
+      await page.locator('[data-testid="lineage-node"]').filter({ hasText: "the island at sunset" }).textContent(),
+    ).toContain("source deleted");
     await shot(page, "source-deleted", true);
   });
 
@@ -278,7 +320,10 @@ describe("iterating in the browser", () => {
     await rows.last().scrollIntoViewIfNeeded();
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(33);
 
-    await rows.first().getByRole("button", { name: /^Delete/ }).click();
+    await rows
+      .first()
+      .getByRole("button", { name: /^Delete/ })
+      .click();
     await rows.first().getByRole("button", { name: "Delete", exact: true }).click();
     await expect.poll(() => rows.count()).toBe(32);
     expect(await rows.first().textContent()).toContain("ref-40.png");

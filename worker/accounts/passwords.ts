@@ -11,13 +11,22 @@ const encoder = new TextEncoder();
 
 async function pepper(password: string, pepperSecret: string): Promise<Uint8Array> {
   if (!pepperSecret) return encoder.encode(password);
-  const key = await crypto.subtle.importKey("raw", encoder.encode(pepperSecret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(pepperSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(password)));
 }
 
-async function derive(password: string, salt: Uint8Array, iterations: number, pepperSecret: string): Promise<Uint8Array> {
+async function derive(
+  password: string,
+  salt: Uint8Array,
+  iterations: number,
+  pepperSecret: string,
+): Promise<Uint8Array> {
   const material = await crypto.subtle.importKey("raw", await pepper(password, pepperSecret), "PBKDF2", false, [
     "deriveBits",
   ]);

@@ -26,7 +26,9 @@ export async function consumeRateLimit(db: Database, limit: Limit, subject: stri
       window_start = excluded.window_start
     RETURNING count`);
   if ((row?.count ?? 0) > limit.max) {
-    throw new ProblemError(429, "Too many attempts. Wait a little and try again.", { retryAfterSeconds: (windowStart + windowMs - now) / 1000 });
+    throw new ProblemError(429, "Too many attempts. Wait a little and try again.", {
+      retryAfterSeconds: (windowStart + windowMs - now) / 1000,
+    });
   }
 }
 

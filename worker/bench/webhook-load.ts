@@ -24,7 +24,9 @@ const PREDICTIONS = arg("predictions", 100);
 const VIA_PROXY = process.argv.includes("--via") && process.argv[process.argv.indexOf("--via") + 1] === "proxy";
 
 const sign = (secret: string, id: string, timestamp: string, body: string) =>
-  `v1,${createHmac("sha256", Buffer.from(secret.replace(/^whsec_/, ""), "base64")).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
+  `v1,${createHmac("sha256", Buffer.from(secret.replace(/^whsec_/, ""), "base64"))
+    .update(`${id}.${timestamp}.${body}`)
+    .digest("base64")}`;
 
 /**
  * Deliveries the consumer has acknowledged so far, from its one log line per batch. (The local D1
@@ -48,12 +50,17 @@ const acknowledgedIn = (output: string): number => {
 async function workerSocket(stack: Stack): Promise<string> {
   const publicPort = new URL(stack.url).port;
   const listening = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" });
-  const ports = [...listening.matchAll(/127\.0\.0\.1:(\d+)\s.*"workerd"/g)].map((match) => match[1]!).filter((port) => port !== publicPort);
+  const ports = [...listening.matchAll(/127\.0\.0\.1:(\d+)\s.*"workerd"/g)]
+    .map((match) => match[1]!)
+    .filter((port) => port !== publicPort);
   for (const port of ports) {
     try {
       const response = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(5_000) });
       // This stack's Worker, not another one on the machine: it names this stack's emulator.
-      if (response.ok && ((await response.json()) as { replicateBaseUrl?: unknown }).replicateBaseUrl === `${stack.emulatorUrl}/v1`) {
+      if (
+        response.ok &&
+        ((await response.json()) as { replicateBaseUrl?: unknown }).replicateBaseUrl === `${stack.emulatorUrl}/v1`
+      ) {
         return `http://127.0.0.1:${port}`;
       }
     } catch {
@@ -88,28 +95,43 @@ async function main(): Promise<void> {
   const stack = await startStack();
   try {
     const email = `bench-${Date.now()}@example.com`;
-    const signup = await fetch(`${stack.url}/api/auth/signup`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password: "benchmark password" }) });
+    const signup = await fetch(`${stack.url}/api/auth/signup`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email, password: "benchmark password" }),
+    });
     const cookie = (signup.headers.get("set-cookie") ?? "").split(";")[0]!;
     const { token } = await json<{ token: string }>(
-      await fetch(`${stack.url}/api/tokens`, { method: "POST", headers: { "Content-Type": "application/json", Cookie: cookie }, body: JSON.stringify({ name: "bench" }) }),
+      await fetch(`${stack.url}/api/tokens`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Cookie: cookie },
+        body: JSON.stringify({ name: "bench" }),
+      }),
     );
     const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
 
     // 100 real predictions, completed by the emulator's own webhooks.
     const sessionIds: string[] = [];
     for (let s = 0; s < PREDICTIONS / 4; s++) {
-      const session = await json<{ id: string }>(await fetch(`${stack.url}/api/sessions`, { method: "POST", headers: auth, body: "{}" }));
+      const session = await json<{ id: string }>(
+        await fetch(`${stack.url}/api/sessions`, { method: "POST", headers: auth, body: "{}" }),
+      );
       sessionIds.push(session.id);
       for (let g = 0; g < 4; g++) {
         await json<{ id: string }>(
-          await fetch(`${stack.url}/api/sessions/${session.id}/generations`, { method: "POST", headers: auth, body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `bench ${s}.${g}` }) }),
+          await fetch(`${stack.url}/api/sessions/${session.id}/generations`, {
+            method: "POST",
+            headers: auth,
+            body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `bench ${s}.${g}` }),
+          }),
         );
       }
     }
     type Generation = { id: string; status: string; predictionId: string; outputs: { id: string }[] };
     const generationsNow = async (): Promise<Generation[]> => {
       const all: Generation[] = [];
-      for (const id of sessionIds) all.push(...(await read<{ generations: Generation[] }>(`${stack.url}/api/sessions/${id}`, auth)).generations);
+      for (const id of sessionIds)
+        all.push(...(await read<{ generations: Generation[] }>(`${stack.url}/api/sessions/${id}`, auth)).generations);
       return all;
     };
     for (;;) {
@@ -118,10 +140,14 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     const before = await generationsNow();
-    const { key: secret } = await read<{ key: string }>(`${stack.emulatorUrl}/v1/webhooks/default/secret`, { Authorization: "Bearer r8_local_emulator" });
+    const { key: secret } = await read<{ key: string }>(`${stack.emulatorUrl}/v1/webhooks/default/secret`, {
+      Authorization: "Bearer r8_local_emulator",
+    });
     const bodies: string[] = [];
     for (const generation of before) {
-      const { items } = await read<{ items: { body: string }[] }>(`${stack.emulatorUrl}/__control/webhooks?predictionId=${generation.predictionId}`);
+      const { items } = await read<{ items: { body: string }[] }>(
+        `${stack.emulatorUrl}/__control/webhooks?predictionId=${generation.predictionId}`,
+      );
       bodies.push(...items.map((item) => item.body));
     }
 
@@ -146,13 +172,19 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const request = fetch(`${target}/api/webhooks/replicate`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": sign(secret, id, timestamp, body) },
+        headers: {
+          "Content-Type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": timestamp,
+          "webhook-signature": sign(secret, id, timestamp, body),
+        },
         body,
       })
         .then(async (response) => {
           const text = await response.text();
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-          if (response.status !== 200 && !failures.has(response.status)) failures.set(response.status, text.slice(0, 300));
+          if (response.status !== 200 && !failures.has(response.status))
+            failures.set(response.status, text.slice(0, 300));
         })
         .catch((error: unknown) => {
           statuses.set(0, (statuses.get(0) ?? 0) + 1);
@@ -168,7 +200,9 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
     const loadSeconds = (performance.now() - started) / 1000;
     const accepted = statuses.get(200) ?? 0;
-    console.error(`Load done: ${sent} sent in ${loadSeconds.toFixed(1)} s, answers ${JSON.stringify(Object.fromEntries(statuses))}; draining…`);
+    console.error(
+      `Load done: ${sent} sent in ${loadSeconds.toFixed(1)} s, answers ${JSON.stringify(Object.fromEntries(statuses))}; draining…`,
+    );
 
     // Drain: every accepted delivery is one queue message, processed once.
     const drainStart = performance.now();
@@ -182,7 +216,8 @@ async function main(): Promise<void> {
     const after = await generationsNow();
     const fingerprint = (g: Generation) => `${g.status} ${g.outputs.map((o) => o.id).join()}`;
     const beforeById = new Map(before.map((g) => [g.id, fingerprint(g)]));
-    const changed = after.filter((g) => beforeById.get(g.id) !== fingerprint(g)).length + Math.abs(after.length - before.length);
+    const changed =
+      after.filter((g) => beforeById.get(g.id) !== fingerprint(g)).length + Math.abs(after.length - before.length);
 
     const report = {
       target: VIA_PROXY ? "wrangler dev's proxy" : "the Worker's own socket",
@@ -192,8 +227,18 @@ async function main(): Promise<void> {
       achievedRate: Math.round(sent / loadSeconds),
       statuses: Object.fromEntries(statuses),
       firstFailures: Object.fromEntries(failures),
-      latencyMs: { p50: Math.round(percentile(latencies, 50)), p95: Math.round(percentile(latencies, 95)), p99: Math.round(percentile(latencies, 99)), max: Math.round(Math.max(...latencies)) },
-      queue: { accepted, processed, lost: Math.max(0, accepted - processed), drainSecondsAfterLoad: Math.round(drainSeconds) },
+      latencyMs: {
+        p50: Math.round(percentile(latencies, 50)),
+        p95: Math.round(percentile(latencies, 95)),
+        p99: Math.round(percentile(latencies, 99)),
+        max: Math.round(Math.max(...latencies)),
+      },
+      queue: {
+        accepted,
+        processed,
+        lost: Math.max(0, accepted - processed),
+        drainSecondsAfterLoad: Math.round(drainSeconds),
+      },
       duplicateEffects: changed,
     };
     console.log(JSON.stringify(report, null, 2));

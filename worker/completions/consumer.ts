@@ -32,7 +32,13 @@ const sessionRoom = (env: Env, sessionId: string) => env.SESSION_ROOM.getByName(
 type Delivery = { message: Message<unknown>; completion: CompletionMessage; prediction: Prediction };
 
 /** What the batch already knows, read once for all its messages. */
-type BatchContext = { env: Env; db: Database; config: AppConfig; generations: Map<string, GenerationRow>; recorded: RecordedOutputs };
+type BatchContext = {
+  env: Env;
+  db: Database;
+  config: AppConfig;
+  generations: Map<string, GenerationRow>;
+  recorded: RecordedOutputs;
+};
 
 function parseDelivery(message: Message<unknown>): Delivery | null {
   const completion = completionMessageSchema.safeParse(message.body);
@@ -59,7 +65,10 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
 
   // Replicate repeats a webhook under the same webhook-id until it gets a 2xx: one already
   // processed is acknowledged again and nothing more.
-  const processed = await findProcessedWebhooks(db, deliveries.map((delivery) => delivery.completion.webhookId));
+  const processed = await findProcessedWebhooks(
+    db,
+    deliveries.map((delivery) => delivery.completion.webhookId),
+  );
   const fresh: Delivery[] = [];
   for (const delivery of deliveries) {
     if (processed.has(delivery.completion.webhookId ?? "")) delivery.message.ack();
@@ -76,14 +85,25 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
   const groups = [...byState.values()];
 
   const found = await findGenerationsByPrediction(db, [...new Set(fresh.map((delivery) => delivery.prediction.id))]);
-  const withOutputs = groups.flatMap((group) => (group[0]!.prediction.status === "succeeded" ? (found.get(group[0]!.prediction.id)?.id ?? []) : []));
-  const context: BatchContext = { env, db, config: readConfig(env), generations: found, recorded: await findRecordedOutputs(db, withOutputs) };
+  const withOutputs = groups.flatMap((group) =>
+    group[0]!.prediction.status === "succeeded" ? (found.get(group[0]!.prediction.id)?.id ?? []) : [],
+  );
+  const context: BatchContext = {
+    env,
+    db,
+    config: readConfig(env),
+    generations: found,
+    recorded: await findRecordedOutputs(db, withOutputs),
+  };
 
   const acknowledged: Delivery[] = [];
   for (const slice of chunks(groups, PREDICTIONS_IN_PARALLEL)) {
     for (const done of await Promise.all(slice.map((group) => settleState(context, group)))) acknowledged.push(...done);
   }
-  await recordProcessedWebhooks(db, acknowledged.map((delivery) => delivery.completion.webhookId));
+  await recordProcessedWebhooks(
+    db,
+    acknowledged.map((delivery) => delivery.completion.webhookId),
+  );
   log.info("completion.batch", {
     messages: batch.messages.length,
     repeats: deliveries.length - fresh.length,
@@ -103,10 +123,18 @@ async function settleState(context: BatchContext, group: Delivery[]): Promise<De
     return group;
   } catch (error) {
     const reason = errorMessage(error);
-    log.warn("completion.failed", { predictionId: latest.prediction.id, generationId: generation?.id, attempts: latest.message.attempts, error: reason });
+    log.warn("completion.failed", {
+      predictionId: latest.prediction.id,
+      generationId: generation?.id,
+      attempts: latest.message.attempts,
+      error: reason,
+    });
     if (generation) await recordPipelineError(context.db, generation.id, reason);
     if (error instanceof OutputDownloadError && error.permanent && generation) {
-      await sessionRoom(context.env, generation.sessionId).failGeneration(generation.id, `Could not keep the output: ${reason}`);
+      await sessionRoom(context.env, generation.sessionId).failGeneration(
+        generation.id,
+        `Could not keep the output: ${reason}`,
+      );
       latest.message.ack();
       return group;
     }
@@ -115,7 +143,11 @@ async function settleState(context: BatchContext, group: Delivery[]): Promise<De
   }
 }
 
-async function applyPrediction(context: BatchContext, prediction: Prediction, generation: GenerationRow | undefined): Promise<void> {
+async function applyPrediction(
+  context: BatchContext,
+  prediction: Prediction,
+  generation: GenerationRow | undefined,
+): Promise<void> {
   if (!generation) {
     // Not ours (or a prediction we abandoned, e.g. a duplicate create): nothing to do.
     log.info("completion.unknown_prediction", { predictionId: prediction.id });
@@ -126,14 +158,24 @@ async function applyPrediction(context: BatchContext, prediction: Prediction, ge
   if (prediction.status === "succeeded") {
     // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
     const { env, db, config, recorded } = context;
-    await storeOutputs(db, env.BUCKET, generation, outputUrls(prediction), config.outputHosts, recorded.get(generation.id) ?? new Map());
+    await storeOutputs(
+      db,
+      env.BUCKET,
+      generation,
+      outputUrls(prediction),
+      config.outputHosts,
+      recorded.get(generation.id) ?? new Map(),
+    );
   }
   // Nothing can change a generation that has finished: spare the room the call.
   if (isTerminalStatus(generation.status)) return;
   await sessionRoom(context.env, generation.sessionId).applyPrediction(generation.id, prediction);
 }
 
-async function findGenerationsByPrediction(db: Database, predictionIds: readonly string[]): Promise<Map<string, GenerationRow>> {
+async function findGenerationsByPrediction(
+  db: Database,
+  predictionIds: readonly string[],
+): Promise<Map<string, GenerationRow>> {
   const found = new Map<string, GenerationRow>();
   for (const ids of chunks(predictionIds, D1_MAX_BOUND_PARAMETERS)) {
     for (const row of await db.select().from(generations).where(inArray(generations.predictionId, ids))) {
@@ -147,7 +189,10 @@ async function findProcessedWebhooks(db: Database, webhookIds: readonly (string 
   const ids = [...new Set(webhookIds.filter((id): id is string => id !== undefined))];
   const processed = new Set<string>();
   for (const slice of chunks(ids, D1_MAX_BOUND_PARAMETERS)) {
-    for (const row of await db.select({ id: webhookReceipts.id }).from(webhookReceipts).where(inArray(webhookReceipts.id, slice))) {
+    for (const row of await db
+      .select({ id: webhookReceipts.id })
+      .from(webhookReceipts)
+      .where(inArray(webhookReceipts.id, slice))) {
       processed.add(row.id);
     }
   }
@@ -174,7 +219,11 @@ async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, db: Da
     const generation = prediction ? await findGenerationByPrediction(db, prediction.id) : undefined;
     if (generation) {
       const reason = generation.pipelineError ?? "the completion could not be processed";
-      log.error("completion.dead_lettered", { generationId: generation.id, predictionId: generation.predictionId ?? undefined, error: reason });
+      log.error("completion.dead_lettered", {
+        generationId: generation.id,
+        predictionId: generation.predictionId ?? undefined,
+        error: reason,
+      });
       await sessionRoom(env, generation.sessionId).failGeneration(
         generation.id,
         `Could not keep the outputs after several attempts: ${reason}`,

@@ -40,7 +40,11 @@ export type Problem = z.infer<typeof problemSchema>;
 // ---------------------------------------------------------------------------------------------
 
 export const credentialsSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid email address" })),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ message: "Enter a valid email address" })),
   password: z
     .string()
     .min(8, { message: "Use at least 8 characters" })
@@ -70,7 +74,12 @@ export const generationParamsSchema = z
     guidance: z.number().min(0).max(50).optional(),
     strength: z.number().min(0).max(1).optional(),
     scheduler: z.string().max(64).optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     numOutputs: z.number().int().min(1).max(4).optional(),
   })
   // Model-specific inputs (e.g. `aspect_ratio`, `output_format`) pass through and are checked

@@ -23,7 +23,12 @@ export async function removeOldFailedGenerations(db: Database, now: number): Pro
   const old = await db
     .select({ id: generations.id, sessionId: generations.sessionId })
     .from(generations)
-    .where(and(inArray(generations.status, ["failed", "timed_out", "canceled"]), lt(generations.createdAt, new Date(now - FAILED_RETENTION_MS))))
+    .where(
+      and(
+        inArray(generations.status, ["failed", "timed_out", "canceled"]),
+        lt(generations.createdAt, new Date(now - FAILED_RETENTION_MS)),
+      ),
+    )
     // Each statement below binds one parameter per generation, plus a few of its own.
     .limit(D1_MAX_BOUND_PARAMETERS - 10);
   if (old.length === 0) return 0;
@@ -38,10 +43,16 @@ export async function removeOldFailedGenerations(db: Database, now: number): Pro
 /** The key an object belongs to: thumbnails belong to their original. */
 const ownerKey = (key: string): string => (key.startsWith("thumbnails/") ? key.slice("thumbnails/".length) : key);
 
-export async function removeOrphanedObjects(db: Database, bucket: R2Bucket, now: number): Promise<{ scanned: number; removed: number }> {
+export async function removeOrphanedObjects(
+  db: Database,
+  bucket: R2Bucket,
+  now: number,
+): Promise<{ scanned: number; removed: number }> {
   const saved = await db.query.maintenanceState.findFirst({ where: eq(maintenanceState.key, CURSOR_KEY) });
   const listing = await bucket.list({ limit: PAGE_SIZE, ...(saved ? { cursor: saved.value } : {}) });
-  const candidates = listing.objects.filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS).map((object) => object.key);
+  const candidates = listing.objects
+    .filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS)
+    .map((object) => object.key);
   const owners = [...new Set(candidates.map(ownerKey))];
   const referenced = new Set<string>();
   // Both halves of the union bind the slice: keep it under half of D1's parameter limit.
@@ -57,7 +68,10 @@ export async function removeOrphanedObjects(db: Database, bucket: R2Bucket, now:
   if (orphans.length) await bucket.delete(orphans);
   const next = listing.truncated ? listing.cursor : null;
   if (next) {
-    await db.insert(maintenanceState).values({ key: CURSOR_KEY, value: next }).onConflictDoUpdate({ target: maintenanceState.key, set: { value: next } });
+    await db
+      .insert(maintenanceState)
+      .values({ key: CURSOR_KEY, value: next })
+      .onConflictDoUpdate({ target: maintenanceState.key, set: { value: next } });
   } else {
     await db.delete(maintenanceState).where(eq(maintenanceState.key, CURSOR_KEY));
   }
@@ -71,4 +85,3 @@ export async function runRetention(db: Database, bucket: R2Bucket, now: number):
   await db.delete(webhookReceipts).where(lt(webhookReceipts.receivedAt, new Date(now - RECEIPT_RETENTION_MS)));
   log.info("cron.retention", { failedGenerationsRemoved: failed, ...objects });
 }
-

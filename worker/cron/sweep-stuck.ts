@@ -15,7 +15,12 @@ export async function sweepStuckGenerations(db: Database, rooms: Env["SESSION_RO
   const stuck = await db
     .selectDistinct({ sessionId: generations.sessionId })
     .from(generations)
-    .where(and(inArray(generations.status, ["starting", "running"]), lt(generations.submittedAt, new Date(now - STUCK_AFTER_MS))))
+    .where(
+      and(
+        inArray(generations.status, ["starting", "running"]),
+        lt(generations.submittedAt, new Date(now - STUCK_AFTER_MS)),
+      ),
+    )
     .limit(SWEEP_LIMIT);
   for (const { sessionId } of stuck) await rooms.getByName(sessionId).sweep();
   if (stuck.length) log.info("cron.swept_stuck_sessions", { sessions: stuck.length });

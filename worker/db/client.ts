@@ -7,4 +7,3 @@ export const createDb = (d1: D1Database) => drizzle(d1, { schema });
 
 /** D1 refuses a statement with more bound parameters than this. */
 export const D1_MAX_BOUND_PARAMETERS = 100;
-

@@ -178,7 +178,10 @@ export const generationReferences = sqliteTable(
       .references(() => references.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.generationId, t.referenceId] }), index("generation_references_reference_idx").on(t.referenceId)],
+  (t) => [
+    primaryKey({ columns: [t.generationId, t.referenceId] }),
+    index("generation_references_reference_idx").on(t.referenceId),
+  ],
 );
 
 /**
@@ -200,7 +203,10 @@ export const replicateUploads = sqliteTable(
     uploadedAt: integer("uploaded_at", { mode: "timestamp_ms" }).notNull(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("replicate_uploads_user_sha_idx").on(t.userId, t.sha256, t.uploadedAt), index("replicate_uploads_expires_idx").on(t.expiresAt)],
+  (t) => [
+    index("replicate_uploads_user_sha_idx").on(t.userId, t.sha256, t.uploadedAt),
+    index("replicate_uploads_expires_idx").on(t.expiresAt),
+  ],
 );
 
 /** Fixed-window counters for throttling sign-ins, sign-ups and other abuse-prone actions. */

@@ -116,7 +116,10 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private sessionId(): string | null {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sessionId'").toArray()[0]?.value ?? null;
+    return (
+      this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sessionId'").toArray()[0]
+        ?.value ?? null
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -126,7 +129,7 @@ export class SessionRoom extends DurableObject<Env> {
   /** Adds a stored, queued generation to this session's queue. Idempotent. */
   async enqueue(sessionId: string, generationId: string, waitFor: string | null = null): Promise<void> {
     this.rememberSession(sessionId);
-    const seq = (this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n);
+    const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
     this.ctx.storage.sql.exec(
       "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at) VALUES (?, ?, 'waiting', ?, 0, ?)",
       generationId,
@@ -141,7 +144,10 @@ export class SessionRoom extends DurableObject<Env> {
   /** A prediction update, from the completion consumer (webhooks and polls both end up here). */
   async applyPrediction(generationId: string, prediction: Prediction): Promise<void> {
     if (isTerminalPrediction(prediction)) {
-      await this.finish(generationId, this.terminalUpdate(generationId, prediction, await loadGeneration(this.db, generationId)));
+      await this.finish(
+        generationId,
+        this.terminalUpdate(generationId, prediction, await loadGeneration(this.db, generationId)),
+      );
       return;
     }
     const status = generationStatusOf(prediction);
@@ -168,7 +174,13 @@ export class SessionRoom extends DurableObject<Env> {
 
   /** The outputs could not be stored, after every retry: the generation fails with the reason. */
   async failGeneration(generationId: string, message: string): Promise<void> {
-    await this.finish(generationId, { status: "failed", error: message, startedAt: null, completedAt: new Date(), cost: null });
+    await this.finish(generationId, {
+      status: "failed",
+      error: message,
+      startedAt: null,
+      completedAt: new Date(),
+      cost: null,
+    });
   }
 
   /** Cancels a queued generation (never submitted) or a running one (canceled at Replicate). */
@@ -179,12 +191,22 @@ export class SessionRoom extends DurableObject<Env> {
         await this.gateway().cancelPrediction(job.prediction_id);
       } catch (error) {
         // Already finished at Replicate, or unreachable: our record still stops here.
-        log.warn("replicate.cancel_failed", { generationId, predictionId: job.prediction_id, error: errorMessage(error) });
+        log.warn("replicate.cancel_failed", {
+          generationId,
+          predictionId: job.prediction_id,
+          error: errorMessage(error),
+        });
       }
     }
     const generation = await loadGeneration(this.db, generationId);
     if (generation && !isTerminalStatus(generation.status)) {
-      await this.finish(generationId, { status: "canceled", error: null, startedAt: null, completedAt: new Date(), cost: null });
+      await this.finish(generationId, {
+        status: "canceled",
+        error: null,
+        startedAt: null,
+        completedAt: new Date(),
+        cost: null,
+      });
     }
     return generationView(this.db, generationId);
   }
@@ -222,7 +244,11 @@ export class SessionRoom extends DurableObject<Env> {
 
   /** Generations this room is still responsible for (for tests and diagnostics). */
   async pendingJobs(): Promise<{ generationId: string; state: JobState; predictionId: string | null }[]> {
-    return this.jobs().map((job) => ({ generationId: job.generation_id, state: job.state, predictionId: job.prediction_id }));
+    return this.jobs().map((job) => ({
+      generationId: job.generation_id,
+      state: job.state,
+      predictionId: job.prediction_id,
+    }));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -239,7 +265,10 @@ export class SessionRoom extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [userId]);
     server.serializeAttachment({ userId, sessionId, windowStart: Date.now(), messages: 0 } satisfies SocketAttachment);
-    const [session, generations] = await Promise.all([sessionView(this.db, sessionId), sessionGenerationViews(this.db, sessionId)]);
+    const [session, generations] = await Promise.all([
+      sessionView(this.db, sessionId),
+      sessionGenerationViews(this.db, sessionId),
+    ]);
     if (session) server.send(JSON.stringify({ type: "snapshot", session, generations } satisfies LiveServerMessage));
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -273,7 +302,11 @@ export class SessionRoom extends DurableObject<Env> {
     const attachment = socket.deserializeAttachment() as SocketAttachment;
     const now = Date.now();
     const fresh = now - attachment.windowStart >= MESSAGE_WINDOW_MS;
-    const next = { ...attachment, windowStart: fresh ? now : attachment.windowStart, messages: fresh ? 1 : attachment.messages + 1 };
+    const next = {
+      ...attachment,
+      windowStart: fresh ? now : attachment.windowStart,
+      messages: fresh ? 1 : attachment.messages + 1,
+    };
     socket.serializeAttachment(next);
     return next.messages <= MAX_MESSAGES_PER_WINDOW;
   }
@@ -324,16 +357,24 @@ export class SessionRoom extends DurableObject<Env> {
     generation: Awaited<ReturnType<typeof loadGeneration>>,
   ): TerminalUpdate {
     const status = generationStatusOf(prediction);
-    const terminal = status === "succeeded" || status === "failed" || status === "canceled" || status === "timed_out" ? status : "failed";
+    const terminal =
+      status === "succeeded" || status === "failed" || status === "canceled" || status === "timed_out"
+        ? status
+        : "failed";
     const error =
       terminal === "failed"
         ? (errorMessageOf(prediction) ?? "The model failed without saying why.")
         : terminal === "timed_out"
           ? "Replicate stopped the prediction before it started (deadline reached)."
           : null;
-    const cost = terminal === "succeeded" || terminal === "canceled"
-      ? costOf(generation ? findModel(generation.model) : undefined, outputUrls(prediction).length, predictSeconds(prediction))
-      : null;
+    const cost =
+      terminal === "succeeded" || terminal === "canceled"
+        ? costOf(
+            generation ? findModel(generation.model) : undefined,
+            outputUrls(prediction).length,
+            predictSeconds(prediction),
+          )
+        : null;
     log.info("generation.terminal_event", { generationId, predictionId: prediction.id, status: terminal });
     return {
       status: terminal,
@@ -348,7 +389,11 @@ export class SessionRoom extends DurableObject<Env> {
     const changed = await completeGeneration(this.db, generationId, update);
     this.removeJob(generationId);
     if (changed) {
-      log.info("generation.completed", { generationId, sessionId: this.sessionId() ?? undefined, status: update.status });
+      log.info("generation.completed", {
+        generationId,
+        sessionId: this.sessionId() ?? undefined,
+        status: update.status,
+      });
       await this.broadcastGeneration(generationId);
       await this.broadcastSession();
     }
@@ -366,7 +411,9 @@ export class SessionRoom extends DurableObject<Env> {
   /** Submits waiting generations in arrival order while there are free slots. */
   private async submitReady(): Promise<void> {
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
-      const active = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'").one().n;
+      const active = this.ctx.storage.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'")
+        .one().n;
       if (active >= this.concurrency) return;
       const generation = await loadGeneration(this.db, job.generation_id);
       if (!generation || generation.status !== "queued") {
@@ -377,7 +424,10 @@ export class SessionRoom extends DurableObject<Env> {
         const parent = await loadGeneration(this.db, job.wait_for);
         if (parent && !isTerminalStatus(parent.status)) continue;
         if (parent && parent.status !== "succeeded") {
-          await this.failGeneration(job.generation_id, `Its source generation ${parent.status === "canceled" ? "was canceled" : "failed"}, so there is no image to start from.`);
+          await this.failGeneration(
+            job.generation_id,
+            `Its source generation ${parent.status === "canceled" ? "was canceled" : "failed"}, so there is no image to start from.`,
+          );
           continue;
         }
       }
@@ -385,7 +435,10 @@ export class SessionRoom extends DurableObject<Env> {
     }
   }
 
-  private async submit(job: JobRow, generation: NonNullable<Awaited<ReturnType<typeof loadGeneration>>>): Promise<void> {
+  private async submit(
+    job: JobRow,
+    generation: NonNullable<Awaited<ReturnType<typeof loadGeneration>>>,
+  ): Promise<void> {
     const model = findModel(generation.model);
     if (!model) {
       await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
@@ -395,7 +448,15 @@ export class SessionRoom extends DurableObject<Env> {
     try {
       const gateway = this.gateway();
       const files = await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation);
-      const input = buildModelInput(model, { prompt: generation.prompt, negativePrompt: generation.negativePrompt ?? undefined, params: generation.params }, files);
+      const input = buildModelInput(
+        model,
+        {
+          prompt: generation.prompt,
+          negativePrompt: generation.negativePrompt ?? undefined,
+          params: generation.params,
+        },
+        files,
+      );
       const prediction = await gateway.createPrediction({
         model: model.id,
         ...(model.version ? { version: model.version } : {}),
@@ -417,17 +478,29 @@ export class SessionRoom extends DurableObject<Env> {
     } catch (error) {
       const attempts = job.attempts + 1;
       const retryable = error instanceof GatewayError && error.retryable && attempts < MAX_SUBMIT_ATTEMPTS;
-      log.warn("generation.submit_failed", { generationId: generation.id, attempts, retryable, error: errorMessage(error) });
+      log.warn("generation.submit_failed", {
+        generationId: generation.id,
+        attempts,
+        retryable,
+        error: errorMessage(error),
+      });
       if (retryable) {
         const hinted = error instanceof GatewayError ? error.retryAfterMs : null;
         const delay = Math.max(hinted ?? 0, Math.min(60_000, 1_000 * 2 ** attempts));
-        this.ctx.storage.sql.exec("UPDATE jobs SET attempts = ?, due_at = ? WHERE generation_id = ?", attempts, Date.now() + delay, generation.id);
+        this.ctx.storage.sql.exec(
+          "UPDATE jobs SET attempts = ?, due_at = ? WHERE generation_id = ?",
+          attempts,
+          Date.now() + delay,
+          generation.id,
+        );
         return;
       }
       const reason = errorMessage(error);
       await this.failGeneration(
         generation.id,
-        attempts >= MAX_SUBMIT_ATTEMPTS ? `Replicate did not accept the prediction after ${attempts} attempts. ${reason}` : reason,
+        attempts >= MAX_SUBMIT_ATTEMPTS
+          ? `Replicate did not accept the prediction after ${attempts} attempts. ${reason}`
+          : reason,
       );
     }
   }
@@ -444,19 +517,38 @@ export class SessionRoom extends DurableObject<Env> {
     try {
       prediction = await this.gateway().getPrediction(job.prediction_id);
     } catch (error) {
-      log.warn("generation.poll_failed", { generationId: job.generation_id, predictionId: job.prediction_id, error: errorMessage(error) });
-      this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + this.pollInterval() * 2, job.generation_id);
+      log.warn("generation.poll_failed", {
+        generationId: job.generation_id,
+        predictionId: job.prediction_id,
+        error: errorMessage(error),
+      });
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+        Date.now() + this.pollInterval() * 2,
+        job.generation_id,
+      );
       return;
     }
     if (isTerminalPrediction(prediction)) {
       // Outputs are stored by the consumer, the same path a webhook takes. Look again later in
       // case that message is lost too; repeating it is harmless.
-      await this.env.COMPLETIONS.send({ type: "prediction", source: "poll", prediction: queuedPrediction(prediction), receivedAt: Date.now() } satisfies CompletionMessage);
-      this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + 60_000, job.generation_id);
+      await this.env.COMPLETIONS.send({
+        type: "prediction",
+        source: "poll",
+        prediction: queuedPrediction(prediction),
+        receivedAt: Date.now(),
+      } satisfies CompletionMessage);
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+        Date.now() + 60_000,
+        job.generation_id,
+      );
       return;
     }
     if (job.submitted_at && Date.now() - job.submitted_at > RUN_DEADLINE_MS) {
-      await this.gateway().cancelPrediction(job.prediction_id).catch(() => undefined);
+      await this.gateway()
+        .cancelPrediction(job.prediction_id)
+        .catch(() => undefined);
       await this.finish(job.generation_id, {
         status: "timed_out",
         error: "The prediction ran for more than 35 minutes and was stopped.",
@@ -467,7 +559,11 @@ export class SessionRoom extends DurableObject<Env> {
       return;
     }
     await this.applyPrediction(job.generation_id, prediction);
-    this.ctx.storage.sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + this.pollInterval(), job.generation_id);
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+      Date.now() + this.pollInterval(),
+      job.generation_id,
+    );
   }
 
   /**
@@ -477,7 +573,9 @@ export class SessionRoom extends DurableObject<Env> {
   private async scheduleAlarm(at?: number): Promise<void> {
     const sql = this.ctx.storage.sql;
     const active = sql.exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'").one().n;
-    const nextPoll = sql.exec<{ due: number | null }>("SELECT min(due_at) AS due FROM jobs WHERE state = 'active'").one().due;
+    const nextPoll = sql
+      .exec<{ due: number | null }>("SELECT min(due_at) AS due FROM jobs WHERE state = 'active'")
+      .one().due;
     const nextSubmit =
       active < this.concurrency
         ? sql.exec<{ due: number | null }>(`SELECT min(due_at) AS due FROM jobs WHERE ${READY_TO_SUBMIT}`).one().due
@@ -489,6 +587,7 @@ export class SessionRoom extends DurableObject<Env> {
       return;
     }
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || next < current || at === undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    if (current === null || next < current || at === undefined)
+      await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 }

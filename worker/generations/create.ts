@@ -36,11 +36,21 @@ export async function createGeneration(
       errors: [{ path: "model", message: "Unknown model; see GET /api/models" }],
     });
   }
-  const parent = request.parentGenerationId ? await findSessionGeneration(db, session, request.parentGenerationId) : undefined;
-  const source = request.sourceAssetId ? await findUsableAsset(db, session, request.sourceAssetId, ["input", "output"], "sourceAssetId") : undefined;
-  const mask = request.maskAssetId ? await findUsableAsset(db, session, request.maskAssetId, ["mask"], "maskAssetId") : undefined;
+  const parent = request.parentGenerationId
+    ? await findSessionGeneration(db, session, request.parentGenerationId)
+    : undefined;
+  const source = request.sourceAssetId
+    ? await findUsableAsset(db, session, request.sourceAssetId, ["input", "output"], "sourceAssetId")
+    : undefined;
+  const mask = request.maskAssetId
+    ? await findUsableAsset(db, session, request.maskAssetId, ["mask"], "maskAssetId")
+    : undefined;
   const referenceRows = await findReferences(db, session.userId, request.referenceImageIds ?? []);
-  assertModelAccepts(model, request, { hasSource: !!(parent || source), hasMask: !!mask, references: referenceRows.length });
+  assertModelAccepts(model, request, {
+    hasSource: !!(parent || source),
+    hasMask: !!mask,
+    references: referenceRows.length,
+  });
   const id = newId("gen");
   await db.insert(generations).values({
     id,
@@ -57,14 +67,18 @@ export async function createGeneration(
     maskAssetId: mask?.id ?? null,
   });
   if (referenceRows.length) {
-    await db.insert(generationReferences).values(referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })));
+    await db
+      .insert(generationReferences)
+      .values(referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })));
   }
   const now = new Date();
   await db
     .update(imageSessions)
     .set({
       model: model.id,
-      ...(session.title === UNTITLED && session.generationCount === 0 ? { title: titleFromPrompt(request.prompt) } : {}),
+      ...(session.title === UNTITLED && session.generationCount === 0
+        ? { title: titleFromPrompt(request.prompt) }
+        : {}),
       updatedAt: now,
     })
     .where(eq(imageSessions.id, session.id));
@@ -75,28 +89,66 @@ export async function createGeneration(
   return view!;
 }
 
-const invalid = (path: string, message: string, detail: string) => new ProblemError(400, detail, { errors: [{ path, message }] });
+const invalid = (path: string, message: string, detail: string) =>
+  new ProblemError(400, detail, { errors: [{ path, message }] });
 
-async function findSessionGeneration(db: Database, session: ImageSessionRow, generationId: string): Promise<GenerationRow> {
+async function findSessionGeneration(
+  db: Database,
+  session: ImageSessionRow,
+  generationId: string,
+): Promise<GenerationRow> {
   const parent = await db.query.generations.findFirst({
     where: and(eq(generations.id, generationId), eq(generations.sessionId, session.id)),
   });
-  if (!parent) throw invalid("parentGenerationId", "No such generation in this session", "The parent generation is not part of this session.");
+  if (!parent)
+    throw invalid(
+      "parentGenerationId",
+      "No such generation in this session",
+      "The parent generation is not part of this session.",
+    );
   if (parent.status === "failed" || parent.status === "canceled" || parent.status === "timed_out") {
-    throw invalid("parentGenerationId", `The parent ${parent.status === "canceled" ? "was canceled" : "failed"}`, "The parent generation has no output to start from.");
+    throw invalid(
+      "parentGenerationId",
+      `The parent ${parent.status === "canceled" ? "was canceled" : "failed"}`,
+      "The parent generation has no output to start from.",
+    );
   }
   return parent;
 }
 
 /** An uploaded input or mask of this user, or an output of a generation in this session. */
-async function findUsableAsset(db: Database, session: ImageSessionRow, assetId: string, roles: AssetRole[], field: string): Promise<AssetRow> {
-  const asset = await db.query.assets.findFirst({ where: and(eq(assets.id, assetId), eq(assets.userId, session.userId)) });
-  if (!asset || !roles.includes(asset.role)) throw invalid(field, `No such ${roles.join(" or ")} image`, `The ${field} does not name one of your ${roles.join(" or ")} images.`);
+async function findUsableAsset(
+  db: Database,
+  session: ImageSessionRow,
+  assetId: string,
+  roles: AssetRole[],
+  field: string,
+): Promise<AssetRow> {
+  const asset = await db.query.assets.findFirst({
+    where: and(eq(assets.id, assetId), eq(assets.userId, session.userId)),
+  });
+  if (!asset || !roles.includes(asset.role))
+    throw invalid(
+      field,
+      `No such ${roles.join(" or ")} image`,
+      `The ${field} does not name one of your ${roles.join(" or ")} images.`,
+    );
   if (asset.role === "output") {
-    const owner = asset.generationId ? await db.query.generations.findFirst({ where: eq(generations.id, asset.generationId), columns: { sessionId: true } }) : undefined;
-    if (owner?.sessionId !== session.id) throw invalid(field, "Not an output of this session", "Iterate from outputs of this session, or upload the image.");
+    const owner = asset.generationId
+      ? await db.query.generations.findFirst({
+          where: eq(generations.id, asset.generationId),
+          columns: { sessionId: true },
+        })
+      : undefined;
+    if (owner?.sessionId !== session.id)
+      throw invalid(
+        field,
+        "Not an output of this session",
+        "Iterate from outputs of this session, or upload the image.",
+      );
   }
-  if (!asset.mimeType.startsWith("image/")) throw invalid(field, "Not an image", "Only images can be the source of a generation.");
+  if (!asset.mimeType.startsWith("image/"))
+    throw invalid(field, "Not an image", "Only images can be the source of a generation.");
   return asset;
 }
 
@@ -109,27 +161,56 @@ async function findReferences(db: Database, userId: string, ids: string[]): Prom
     .where(and(inArray(references.id, unique), eq(references.userId, userId), isNull(references.deletedAt)));
   const byId = new Map(rows.map((row) => [row.id, row]));
   const missing = unique.findIndex((id) => !byId.has(id));
-  if (missing >= 0) throw invalid(`referenceImageIds.${ids.indexOf(unique[missing]!)}`, "No such reference image", "A reference image does not exist or was deleted.");
+  if (missing >= 0)
+    throw invalid(
+      `referenceImageIds.${ids.indexOf(unique[missing]!)}`,
+      "No such reference image",
+      "A reference image does not exist or was deleted.",
+    );
   return unique.map((id) => byId.get(id)!);
 }
 
-function assertModelAccepts(model: CatalogModel, request: CreateGenerationRequest, uses: { hasSource: boolean; hasMask: boolean; references: number }): void {
+function assertModelAccepts(
+  model: CatalogModel,
+  request: CreateGenerationRequest,
+  uses: { hasSource: boolean; hasMask: boolean; references: number },
+): void {
   const reserved = reservedInputNames(model);
   const smuggled = Object.keys(request.params ?? {}).find((key) => reserved.has(key));
   if (smuggled) {
-    throw invalid(`params.${smuggled}`, "Set by the studio", `${smuggled} comes from prompt, negativePrompt, sourceAssetId, maskAssetId or referenceImageIds, not from params.`);
+    throw invalid(
+      `params.${smuggled}`,
+      "Set by the studio",
+      `${smuggled} comes from prompt, negativePrompt, sourceAssetId, maskAssetId or referenceImageIds, not from params.`,
+    );
   }
   if (uses.hasSource && !model.capabilities.imageToImage) {
-    throw invalid("model", "Cannot start from an image", `${model.id} makes images from text only; pick a model that can iterate from an image.`);
+    throw invalid(
+      "model",
+      "Cannot start from an image",
+      `${model.id} makes images from text only; pick a model that can iterate from an image.`,
+    );
   }
   if (uses.hasMask && (!model.capabilities.mask || !uses.hasSource)) {
-    throw invalid("maskAssetId", model.capabilities.mask ? "A mask needs a source image" : "This model takes no mask", `Masks work with ${model.capabilities.mask ? "a source image" : "models that inpaint, such as stability-ai/sdxl"}.`);
+    throw invalid(
+      "maskAssetId",
+      model.capabilities.mask ? "A mask needs a source image" : "This model takes no mask",
+      `Masks work with ${model.capabilities.mask ? "a source image" : "models that inpaint, such as stability-ai/sdxl"}.`,
+    );
   }
   if (uses.references > 0 && !model.capabilities.references) {
-    throw invalid("referenceImageIds", "This model takes no reference images", `${model.id} does not use reference images.`);
+    throw invalid(
+      "referenceImageIds",
+      "This model takes no reference images",
+      `${model.id} does not use reference images.`,
+    );
   }
   if (uses.references > (model.inputs.references?.max ?? 0) && model.capabilities.references) {
-    throw invalid("referenceImageIds", `At most ${model.inputs.references?.max}`, `${model.id} takes at most ${model.inputs.references?.max} reference image(s).`);
+    throw invalid(
+      "referenceImageIds",
+      `At most ${model.inputs.references?.max}`,
+      `${model.id} takes at most ${model.inputs.references?.max} reference image(s).`,
+    );
   }
   if ((request.params?.numOutputs ?? 1) > 1 && !model.inputs.numOutputs) {
     throw invalid("params.numOutputs", "This model makes one output per run", `${model.id} makes one output per run.`);
@@ -148,20 +229,28 @@ export async function findOwnedGeneration(db: Database, userId: string, generati
  * A retry is a new generation with the same settings, lineage, inputs and references; regenerating
  * is the same with a fresh seed.
  */
-export async function retryRequestOf(db: Database, original: GenerationRow, options: { newSeed?: boolean } = {}): Promise<CreateGenerationRequest> {
+export async function retryRequestOf(
+  db: Database,
+  original: GenerationRow,
+  options: { newSeed?: boolean } = {},
+): Promise<CreateGenerationRequest> {
   const links = await db
     .select({ referenceId: generationReferences.referenceId })
     .from(generationReferences)
     .where(eq(generationReferences.generationId, original.id))
     .orderBy(asc(generationReferences.position));
-  const params = options.newSeed ? { ...original.params, seed: crypto.getRandomValues(new Uint32Array(1))[0]! } : original.params;
+  const params = options.newSeed
+    ? { ...original.params, seed: crypto.getRandomValues(new Uint32Array(1))[0]! }
+    : original.params;
   return {
     model: original.model,
     prompt: original.prompt,
     ...(original.negativePrompt ? { negativePrompt: original.negativePrompt } : {}),
     params,
     ...(links.length ? { referenceImageIds: links.map((link) => link.referenceId) } : {}),
-    ...(original.parentGenerationId ? { parentGenerationId: original.parentGenerationId, sourceOutputIndex: original.sourceOutputIndex ?? 0 } : {}),
+    ...(original.parentGenerationId
+      ? { parentGenerationId: original.parentGenerationId, sourceOutputIndex: original.sourceOutputIndex ?? 0 }
+      : {}),
     ...(original.sourceAssetId ? { sourceAssetId: original.sourceAssetId } : {}),
     ...(original.maskAssetId ? { maskAssetId: original.maskAssetId } : {}),
   };

@@ -20,7 +20,12 @@ export async function deleteSessionEverywhere(env: Env, db: Database, session: I
   const keys = outputs.flatMap((asset) => [asset.r2Key, thumbnailKey(asset.r2Key)]);
   for (const slice of chunks(keys, R2_MAX_KEYS_PER_DELETE)) await env.BUCKET.delete(slice);
   for (const slice of chunks(outputs, D1_MAX_BOUND_PARAMETERS)) {
-    await db.delete(assets).where(inArray(assets.id, slice.map((asset) => asset.id)));
+    await db.delete(assets).where(
+      inArray(
+        assets.id,
+        slice.map((asset) => asset.id),
+      ),
+    );
   }
   await db.delete(imageSessions).where(eq(imageSessions.id, session.id));
 }

@@ -20,7 +20,11 @@ async function resolveSource(db: Database, generation: GenerationRow): Promise<A
   if (!generation.parentGenerationId || generation.sourceOutputIndex === null) return undefined;
   const index = generation.sourceOutputIndex;
   const output = await db.query.assets.findFirst({
-    where: and(eq(assets.generationId, generation.parentGenerationId), eq(assets.role, "output"), eq(assets.outputIndex, index)),
+    where: and(
+      eq(assets.generationId, generation.parentGenerationId),
+      eq(assets.role, "output"),
+      eq(assets.outputIndex, index),
+    ),
   });
   if (!output) {
     throw new InputUnavailableError(
@@ -39,7 +43,12 @@ const fileOf = (asset: AssetRow, purpose: string) => ({
   purpose,
 });
 
-export async function resolveInputFiles(db: Database, bucket: R2Bucket, gateway: ReplicateGateway, generation: GenerationRow): Promise<ModelInputFiles> {
+export async function resolveInputFiles(
+  db: Database,
+  bucket: R2Bucket,
+  gateway: ReplicateGateway,
+  generation: GenerationRow,
+): Promise<ModelInputFiles> {
   const files: ModelInputFiles = {};
   const source = await resolveSource(db, generation);
   if (source) files.image = await replicateUrlFor(db, bucket, gateway, fileOf(source, "source"));
@@ -56,7 +65,8 @@ export async function resolveInputFiles(db: Database, bucket: R2Bucket, gateway:
     .orderBy(generationReferences.position);
   if (linked.length) {
     files.references = [];
-    for (const { reference } of linked) files.references.push(await replicateUrlFor(db, bucket, gateway, referenceFile(reference)));
+    for (const { reference } of linked)
+      files.references.push(await replicateUrlFor(db, bucket, gateway, referenceFile(reference)));
   }
   return files;
 }
@@ -66,5 +76,7 @@ export async function recordReferenceUse(db: Database, generationId: string): Pr
   await db
     .update(references)
     .set({ usageCount: sql`${references.usageCount} + 1`, lastUsedAt: new Date() })
-    .where(sql`${references.id} IN (SELECT ${generationReferences.referenceId} FROM ${generationReferences} WHERE ${generationReferences.generationId} = ${generationId})`);
+    .where(
+      sql`${references.id} IN (SELECT ${generationReferences.referenceId} FROM ${generationReferences} WHERE ${generationReferences.generationId} = ${generationId})`,
+    );
 }

@@ -56,7 +56,13 @@ export async function applyRunningUpdate(
       progress: progressAdvances ? update.progress! : current.progress,
       startedAt: current.startedAt ?? (status === "running" ? (update.startedAt ?? new Date()) : null),
     })
-    .where(and(eq(generations.id, generationId), eq(generations.status, current.status), eq(generations.progress, current.progress)))
+    .where(
+      and(
+        eq(generations.id, generationId),
+        eq(generations.status, current.status),
+        eq(generations.progress, current.progress),
+      ),
+    )
     .returning({ id: generations.id });
   return updated.length > 0;
 }
@@ -105,12 +111,20 @@ export async function refreshSessionStats(db: Database, sessionId: string): Prom
     .groupBy(generations.status);
   const total = byStatus.reduce((sum, row) => sum + row.n, 0);
   const succeeded = byStatus.find((row) => row.status === "succeeded")?.n ?? 0;
-  const failed = byStatus.filter((row) => row.status === "failed" || row.status === "timed_out").reduce((sum, row) => sum + row.n, 0);
+  const failed = byStatus
+    .filter((row) => row.status === "failed" || row.status === "timed_out")
+    .reduce((sum, row) => sum + row.n, 0);
   const [latestOutput] = await db
     .select({ id: assets.id })
     .from(assets)
     .innerJoin(generations, eq(generations.id, assets.generationId))
-    .where(and(eq(generations.sessionId, sessionId), eq(assets.role, "output"), inArray(assets.mimeType, ["image/png", "image/jpeg", "image/webp", "image/gif"])))
+    .where(
+      and(
+        eq(generations.sessionId, sessionId),
+        eq(assets.role, "output"),
+        inArray(assets.mimeType, ["image/png", "image/jpeg", "image/webp", "image/gif"]),
+      ),
+    )
     .orderBy(desc(assets.createdAt))
     .limit(1);
   const now = new Date();

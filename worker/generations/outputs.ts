@@ -28,13 +28,19 @@ export class OutputDownloadError extends Error {
 
 export async function downloadOutput(url: string, allowedHosts: readonly string[]): Promise<Uint8Array> {
   if (!isAllowedOutputUrl(url, allowedHosts)) {
-    throw new OutputDownloadError(`Refused to download an output from a host that is not allowed: ${new URL(url).host}`, true);
+    throw new OutputDownloadError(
+      `Refused to download an output from a host that is not allowed: ${new URL(url).host}`,
+      true,
+    );
   }
   let response: Response;
   try {
     response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
   } catch (error) {
-    throw new OutputDownloadError(`Downloading an output failed: ${error instanceof Error ? error.message : String(error)}`, false);
+    throw new OutputDownloadError(
+      `Downloading an output failed: ${error instanceof Error ? error.message : String(error)}`,
+      false,
+    );
   }
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel();
@@ -52,7 +58,10 @@ export async function downloadOutput(url: string, allowedHosts: readonly string[
   try {
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
-    throw new OutputDownloadError(`The output download broke off: ${error instanceof Error ? error.message : String(error)}`, false);
+    throw new OutputDownloadError(
+      `The output download broke off: ${error instanceof Error ? error.message : String(error)}`,
+      false,
+    );
   }
   if (Number.isFinite(declared) && bytes.length !== declared) {
     throw new OutputDownloadError(`The output download was truncated (${bytes.length} of ${declared} bytes)`, false);

@@ -35,7 +35,12 @@ export function toAssetView(row: AssetRow): Asset {
   };
 }
 
-export function toGenerationView(row: GenerationRow, outputs: AssetRow[], inputs: AssetRow[], referenceList: Reference[] = []): Generation {
+export function toGenerationView(
+  row: GenerationRow,
+  outputs: AssetRow[],
+  inputs: AssetRow[],
+  referenceList: Reference[] = [],
+): Generation {
   return {
     id: row.id,
     sessionId: row.sessionId,
@@ -81,7 +86,15 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
   const outputRows = await db
     .select()
     .from(assets)
-    .where(and(inArray(assets.generationId, rows.map((row) => row.id)), eq(assets.role, "output")))
+    .where(
+      and(
+        inArray(
+          assets.generationId,
+          rows.map((row) => row.id),
+        ),
+        eq(assets.role, "output"),
+      ),
+    )
     .orderBy(asc(assets.outputIndex));
   const inputIds = rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id);
   const inputRows = inputIds.length ? await db.select().from(assets).where(inArray(assets.id, inputIds)) : [];
@@ -90,9 +103,17 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
     .select({ generationId: generationReferences.generationId, reference: references })
     .from(generationReferences)
     .innerJoin(references, eq(references.id, generationReferences.referenceId))
-    .where(inArray(generationReferences.generationId, rows.map((row) => row.id)))
+    .where(
+      inArray(
+        generationReferences.generationId,
+        rows.map((row) => row.id),
+      ),
+    )
     .orderBy(asc(generationReferences.position));
-  const referenceList = await referenceViews(db, links.map((link) => link.reference));
+  const referenceList = await referenceViews(
+    db,
+    links.map((link) => link.reference),
+  );
   const referencesById = new Map(referenceList.map((reference) => [reference.id, reference]));
   return rows.map((row) =>
     toGenerationView(

@@ -13,7 +13,10 @@ export async function readMultipart(request: Request, maxPayloadBytes: number, f
     throw new ProblemError(415, "Send the file as multipart/form-data.");
   }
   const declared = Number(request.headers.get("Content-Length") ?? NaN);
-  if (declared > limit) throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, { errors: [{ path: "file", message: "Too large" }] });
+  if (declared > limit)
+    throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, {
+      errors: [{ path: "file", message: "Too large" }],
+    });
   // Without a Content-Length (chunked), count the bytes as they arrive.
   const body = await readBounded(request, limit);
   try {
@@ -34,7 +37,9 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array>
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel();
-      throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, { errors: [{ path: "file", message: "Too large" }] });
+      throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, {
+        errors: [{ path: "file", message: "Too large" }],
+      });
     }
     chunks.push(value);
   }

@@ -21,7 +21,8 @@ const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBF
  */
 function refuseUnpairedSurrogates(value: unknown, ctx: z.core.$RefinementCtx<unknown>, path: PropertyKey[] = []): void {
   if (typeof value === "string") {
-    if (UNPAIRED_SURROGATE.test(value)) ctx.addIssue({ code: "custom", path, message: "Not valid Unicode text (an unpaired surrogate)", input: value });
+    if (UNPAIRED_SURROGATE.test(value))
+      ctx.addIssue({ code: "custom", path, message: "Not valid Unicode text (an unpaired surrogate)", input: value });
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => refuseUnpairedSurrogates(item, ctx, [...path, index]));
   } else if (value !== null && typeof value === "object") {
@@ -36,11 +37,19 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
   target: Target,
   schema: Schema,
 ) =>
-  zValidator(target, schema.superRefine((value, ctx) => refuseUnpairedSurrogates(value, ctx)), (result) => {
-    if (!result.success) {
-      const errors = toFieldErrors(result.error.issues);
-      throw new ProblemError(400, `Invalid ${target === "json" ? "request body" : target}: ${errors[0]?.path} ${errors[0]?.message}`, {
-        errors,
-      });
-    }
-  });
+  zValidator(
+    target,
+    schema.superRefine((value, ctx) => refuseUnpairedSurrogates(value, ctx)),
+    (result) => {
+      if (!result.success) {
+        const errors = toFieldErrors(result.error.issues);
+        throw new ProblemError(
+          400,
+          `Invalid ${target === "json" ? "request body" : target}: ${errors[0]?.path} ${errors[0]?.message}`,
+          {
+            errors,
+          },
+        );
+      }
+    },
+  );

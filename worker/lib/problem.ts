@@ -35,8 +35,7 @@ export class ProblemError extends Error {
   }
 }
 
-export const notFound = (what = "resource"): ProblemError =>
-  new ProblemError(404, `No such ${what}.`);
+export const notFound = (what = "resource"): ProblemError => new ProblemError(404, `No such ${what}.`);
 
 export function problemBody(status: number, detail: string, errors?: FieldError[], title?: string): Problem {
   return {

@@ -22,16 +22,28 @@ export const MAX_FILES_PER_UPLOAD = 10;
 export function cleanFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
-  let clean = base.replace(/[\u0000-\u001f\u007f"<>\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").trim().slice(0, 200);
+  let clean = base
+    .replace(/[\u0000-\u001f\u007f"<>\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim()
+    .slice(0, 200);
   if (/[\uD800-\uDBFF]$/.test(clean)) clean = clean.slice(0, -1);
   return clean || "image";
 }
 
 export type StoredReference = { row: ReferenceRow; deduplicated: boolean };
 
-export async function storeReference(db: Database, bucket: R2Bucket, images: ImagesBinding, userId: string, file: File, field: string): Promise<StoredReference> {
+export async function storeReference(
+  db: Database,
+  bucket: R2Bucket,
+  images: ImagesBinding,
+  userId: string,
+  file: File,
+  field: string,
+): Promise<StoredReference> {
   const image = await cleanUploadedImage(images, file, field);
-  const existing = await db.query.references.findFirst({ where: and(eq(references.userId, userId), eq(references.sha256, image.sha256)) });
+  const existing = await db.query.references.findFirst({
+    where: and(eq(references.userId, userId), eq(references.sha256, image.sha256)),
+  });
   if (existing) return { row: await restore(db, existing), deduplicated: true };
 
   const r2Key = blobKey(userId, image.sha256);
@@ -53,7 +65,9 @@ export async function storeReference(db: Database, bucket: R2Bucket, images: Ima
     .returning();
   if (inserted[0]) return { row: inserted[0], deduplicated: false };
   // Someone stored the same bytes between our look-up and our insert: that one is the reference.
-  const winner = await db.query.references.findFirst({ where: and(eq(references.userId, userId), eq(references.sha256, image.sha256)) });
+  const winner = await db.query.references.findFirst({
+    where: and(eq(references.userId, userId), eq(references.sha256, image.sha256)),
+  });
   return { row: await restore(db, winner!), deduplicated: true };
 }
 
@@ -64,11 +78,18 @@ async function restore(db: Database, row: ReferenceRow): Promise<ReferenceRow> {
   return restored ?? row;
 }
 
-export async function listReferences(db: Database, userId: string, limit: number, cursor?: string): Promise<{ items: Reference[]; nextCursor: string | null }> {
+export async function listReferences(
+  db: Database,
+  userId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: Reference[]; nextCursor: string | null }> {
   const conditions = [eq(references.userId, userId), isNull(references.deletedAt)];
   if (cursor) {
     const [time, id] = decodeCursor(cursor);
-    conditions.push(sql`(${references.createdAt} < ${time} OR (${references.createdAt} = ${time} AND ${references.id} < ${id}))`);
+    conditions.push(
+      sql`(${references.createdAt} < ${time} OR (${references.createdAt} = ${time} AND ${references.id} < ${id}))`,
+    );
   }
   const rows = await db
     .select()
@@ -80,18 +101,24 @@ export async function listReferences(db: Database, userId: string, limit: number
   const last = page.at(-1);
   return {
     items: await referenceViews(db, page),
-    nextCursor: rows.length > limit && last ? toBase64Url(new TextEncoder().encode(JSON.stringify([last.createdAt.getTime(), last.id]))) : null,
+    nextCursor:
+      rows.length > limit && last
+        ? toBase64Url(new TextEncoder().encode(JSON.stringify([last.createdAt.getTime(), last.id])))
+        : null,
   };
 }
 
 function decodeCursor(cursor: string): [number, string] {
   try {
     const parsed: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    if (Array.isArray(parsed) && typeof parsed[0] === "number" && typeof parsed[1] === "string") return [parsed[0], parsed[1]];
+    if (Array.isArray(parsed) && typeof parsed[0] === "number" && typeof parsed[1] === "string")
+      return [parsed[0], parsed[1]];
   } catch {
     // Fall through.
   }
-  throw new ProblemError(400, "The cursor is not valid.", { errors: [{ path: "cursor", message: "Not a cursor from a previous page" }] });
+  throw new ProblemError(400, "The cursor is not valid.", {
+    errors: [{ path: "cursor", message: "Not a cursor from a previous page" }],
+  });
 }
 
 export const findOwnedReference = (db: Database, userId: string, id: string) =>

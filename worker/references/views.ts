@@ -9,8 +9,10 @@ import { replicateUploads, type ReferenceRow, type ReplicateUploadRow } from "..
 /** A Replicate upload is reused while younger than this; Replicate deletes files after 24 hours. */
 export const UPLOAD_REUSE_MS = 20 * 60 * 60 * 1000;
 
-export const isUploadFresh = (upload: Pick<ReplicateUploadRow, "uploadedAt" | "expiresAt">, now = Date.now()): boolean =>
-  now - upload.uploadedAt.getTime() < UPLOAD_REUSE_MS && upload.expiresAt.getTime() > now;
+export const isUploadFresh = (
+  upload: Pick<ReplicateUploadRow, "uploadedAt" | "expiresAt">,
+  now = Date.now(),
+): boolean => now - upload.uploadedAt.getTime() < UPLOAD_REUSE_MS && upload.expiresAt.getTime() > now;
 
 export function toReferenceView(row: ReferenceRow, latestUpload: ReplicateUploadRow | undefined): Reference {
   return {
@@ -37,7 +39,15 @@ export async function referenceViews(db: Database, rows: ReferenceRow[]): Promis
   const uploads = await db
     .select()
     .from(replicateUploads)
-    .where(and(inArray(replicateUploads.userId, userIds), inArray(replicateUploads.sha256, rows.map((row) => row.sha256))))
+    .where(
+      and(
+        inArray(replicateUploads.userId, userIds),
+        inArray(
+          replicateUploads.sha256,
+          rows.map((row) => row.sha256),
+        ),
+      ),
+    )
     .orderBy(desc(replicateUploads.uploadedAt));
   const latest = new Map<string, ReplicateUploadRow>();
   for (const upload of uploads) {

@@ -22,9 +22,7 @@ type InputNames = {
   references?: { name: string; max: number; list: boolean };
 };
 
-type Pricing =
-  | { per: "output"; usd: number }
-  | { per: "second"; usd: number };
+type Pricing = { per: "output"; usd: number } | { per: "second"; usd: number };
 
 export type CatalogModel = ModelSummary & {
   /** Community models run a pinned version; official models run by name. */
@@ -42,7 +40,12 @@ export const MODELS: readonly CatalogModel[] = [
     kind: "image",
     description: "FLUX.1 [schnell]: the fastest FLUX model, for drafts and quick ideas.",
     capabilities: { textToImage: true, imageToImage: false, mask: false, references: false },
-    inputs: { aspectRatio: { name: "aspect_ratio", choices: FLUX_ASPECT_RATIOS }, steps: "num_inference_steps", seed: "seed", numOutputs: "num_outputs" },
+    inputs: {
+      aspectRatio: { name: "aspect_ratio", choices: FLUX_ASPECT_RATIOS },
+      steps: "num_inference_steps",
+      seed: "seed",
+      numOutputs: "num_outputs",
+    },
     // $3 per 1,000 output images.
     pricing: { per: "output", usd: 0.003 },
   },
@@ -67,7 +70,12 @@ export const MODELS: readonly CatalogModel[] = [
     kind: "image",
     description: "FLUX1.1 [pro]: excellent prompt following at any size, guided by a reference image.",
     capabilities: { textToImage: true, imageToImage: false, mask: false, references: true },
-    inputs: { width: "width", height: "height", seed: "seed", references: { name: "image_prompt", max: 1, list: false } },
+    inputs: {
+      width: "width",
+      height: "height",
+      seed: "seed",
+      references: { name: "image_prompt", max: 1, list: false },
+    },
     defaultParams: { aspect_ratio: "custom" },
     pricing: { per: "output", usd: 0.04 },
   },
@@ -116,7 +124,16 @@ export const DEFAULT_MODEL_ID = "black-forest-labs/flux-schnell";
 
 export const findModel = (id: string): CatalogModel | undefined => MODELS.find((model) => model.id === id);
 
-const STANDARD_PARAMS = new Set(["width", "height", "steps", "guidance", "strength", "scheduler", "seed", "numOutputs"]);
+const STANDARD_PARAMS = new Set([
+  "width",
+  "height",
+  "steps",
+  "guidance",
+  "strength",
+  "scheduler",
+  "seed",
+  "numOutputs",
+]);
 
 /**
  * Model inputs the studio fills itself from checked fields (the prompt, and the images it uploaded
@@ -173,7 +190,10 @@ export function buildModelInput(
   set(names.image, files.image);
   set(names.mask, files.mask);
   if (names.references && files.references?.length) {
-    set(names.references.name, names.references.list ? files.references.slice(0, names.references.max) : files.references[0]);
+    set(
+      names.references.name,
+      names.references.list ? files.references.slice(0, names.references.max) : files.references[0],
+    );
   }
   // Model-specific inputs (anything outside our standard set) go through under their own names.
   const reserved = reservedInputNames(model);
@@ -184,7 +204,11 @@ export function buildModelInput(
 }
 
 /** Cost in USD from the price table and what the prediction reports. */
-export function costOf(model: CatalogModel | undefined, outputCount: number, predictSeconds: number | null): number | null {
+export function costOf(
+  model: CatalogModel | undefined,
+  outputCount: number,
+  predictSeconds: number | null,
+): number | null {
   if (!model) return null;
   if (model.pricing.per === "output") return round(model.pricing.usd * outputCount);
   return predictSeconds === null ? null : round(model.pricing.usd * predictSeconds);

@@ -13,7 +13,14 @@ import { isUploadFresh, latestUploadQuery } from "../references/views";
 import { extensionFor } from "../storage/media-type";
 import { GatewayError, type ReplicateGateway } from "./gateway";
 
-export type StoredFile = { userId: string; sha256: string; r2Key: string; mimeType: string; name?: string; purpose: string };
+export type StoredFile = {
+  userId: string;
+  sha256: string;
+  r2Key: string;
+  mimeType: string;
+  name?: string;
+  purpose: string;
+};
 
 /** A reference image, as a file to send to Replicate. */
 export const referenceFile = (reference: ReferenceRow): StoredFile => ({
@@ -27,7 +34,12 @@ export const referenceFile = (reference: ReferenceRow): StoredFile => ({
 
 const FILE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
-export async function replicateUrlFor(db: Database, bucket: R2Bucket, gateway: ReplicateGateway, file: StoredFile): Promise<string> {
+export async function replicateUrlFor(
+  db: Database,
+  bucket: R2Bucket,
+  gateway: ReplicateGateway,
+  file: StoredFile,
+): Promise<string> {
   const latest = await latestUploadQuery(db, file.userId, file.sha256);
   if (latest && isUploadFresh(latest)) {
     try {
@@ -35,15 +47,25 @@ export async function replicateUrlFor(db: Database, bucket: R2Bucket, gateway: R
       return latest.url;
     } catch (error) {
       if (!(error instanceof GatewayError && error.kind === "not_found")) throw error;
-      log.info("replicate_file.gone", { userId: file.userId, sha256: file.sha256, replicateFileId: latest.replicateFileId });
+      log.info("replicate_file.gone", {
+        userId: file.userId,
+        sha256: file.sha256,
+        replicateFileId: latest.replicateFileId,
+      });
     }
   }
   return uploadToReplicate(db, bucket, gateway, file);
 }
 
-export async function uploadToReplicate(db: Database, bucket: R2Bucket, gateway: ReplicateGateway, file: StoredFile): Promise<string> {
+export async function uploadToReplicate(
+  db: Database,
+  bucket: R2Bucket,
+  gateway: ReplicateGateway,
+  file: StoredFile,
+): Promise<string> {
   const object = await bucket.get(file.r2Key);
-  if (!object) throw new InputUnavailableError(`The stored file ${file.r2Key} is missing, so it cannot be sent to Replicate.`);
+  if (!object)
+    throw new InputUnavailableError(`The stored file ${file.r2Key} is missing, so it cannot be sent to Replicate.`);
   const bytes = new Uint8Array(await object.arrayBuffer());
   const metadata = { purpose: file.purpose, sha256: file.sha256 };
   const uploaded = await gateway.uploadFile(bytes, {
@@ -70,7 +92,9 @@ export async function uploadToReplicate(db: Database, bucket: R2Bucket, gateway:
 
 /** Drops records of uploads Replicate has already deleted. */
 export async function forgetExpiredUploads(db: Database, now = Date.now()): Promise<number> {
-  const removed = await db.delete(replicateUploads).where(lt(replicateUploads.expiresAt, new Date(now))).returning({ id: replicateUploads.id });
+  const removed = await db
+    .delete(replicateUploads)
+    .where(lt(replicateUploads.expiresAt, new Date(now)))
+    .returning({ id: replicateUploads.id });
   return removed.length;
 }
-

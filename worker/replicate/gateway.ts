@@ -11,7 +11,13 @@ import { z } from "zod";
 import type { AppConfig } from "../lib/config";
 import { predictionSchema, type Prediction } from "./prediction";
 
-export type GatewayErrorKind = "rate_limited" | "unavailable" | "rejected" | "not_found" | "network" | "invalid_response";
+export type GatewayErrorKind =
+  | "rate_limited"
+  | "unavailable"
+  | "rejected"
+  | "not_found"
+  | "network"
+  | "invalid_response";
 
 export class GatewayError extends Error {
   constructor(
@@ -74,8 +80,20 @@ async function toGatewayError(error: unknown): Promise<GatewayError> {
   if (isApiError(error)) {
     const status = error.response.status;
     const detail = await describeApiError(error);
-    if (status === 429) return new GatewayError("rate_limited", `Replicate is rate limiting requests: ${detail}`, status, retryAfterMs(error.response));
-    if (status >= 500) return new GatewayError("unavailable", `Replicate is unavailable (${status}): ${detail}`, status, retryAfterMs(error.response));
+    if (status === 429)
+      return new GatewayError(
+        "rate_limited",
+        `Replicate is rate limiting requests: ${detail}`,
+        status,
+        retryAfterMs(error.response),
+      );
+    if (status >= 500)
+      return new GatewayError(
+        "unavailable",
+        `Replicate is unavailable (${status}): ${detail}`,
+        status,
+        retryAfterMs(error.response),
+      );
     if (status === 404) return new GatewayError("not_found", `Replicate could not find it: ${detail}`, status);
     return new GatewayError("rejected", `Replicate rejected the request (${status}): ${detail}`, status);
   }
@@ -100,7 +118,8 @@ async function describeApiError(error: ApiError): Promise<string> {
 
 function parsePrediction(value: unknown): Prediction {
   const parsed = predictionSchema.safeParse(value);
-  if (!parsed.success) throw new GatewayError("invalid_response", "Replicate answered with something that is not a prediction");
+  if (!parsed.success)
+    throw new GatewayError("invalid_response", "Replicate answered with something that is not a prediction");
   return parsed.data;
 }
 
@@ -115,7 +134,8 @@ export type ReplicateFile = z.infer<typeof replicateFileSchema>;
 
 function parseFile(value: unknown): ReplicateFile {
   const parsed = replicateFileSchema.safeParse(value);
-  if (!parsed.success) throw new GatewayError("invalid_response", "Replicate answered with something that is not a file");
+  if (!parsed.success)
+    throw new GatewayError("invalid_response", "Replicate answered with something that is not a file");
   return parsed.data;
 }
 
@@ -154,7 +174,10 @@ export class ReplicateGateway {
   createPrediction(request: CreatePredictionRequest): Promise<Prediction> {
     return this.call(async (client) => {
       const webhook = request.webhook
-        ? { webhook: request.webhook, webhook_events_filter: ["start", "logs", "completed"] as ("start" | "logs" | "completed")[] }
+        ? {
+            webhook: request.webhook,
+            webhook_events_filter: ["start", "logs", "completed"] as ("start" | "logs" | "completed")[],
+          }
         : {};
       const prediction = request.version
         ? await client.predictions.create({ version: request.version, input: request.input, ...webhook })
@@ -172,9 +195,15 @@ export class ReplicateGateway {
   }
 
   /** Uploads a file to Replicate's Files API (kept there for 24 hours). */
-  uploadFile(bytes: Uint8Array, options: { fileName: string; contentType: string; metadata: Record<string, unknown> }): Promise<ReplicateFile> {
+  uploadFile(
+    bytes: Uint8Array,
+    options: { fileName: string; contentType: string; metadata: Record<string, unknown> },
+  ): Promise<ReplicateFile> {
     return this.call(async (client) => {
-      const file = await client.files.create(new File([bytes], options.fileName, { type: options.contentType }), options.metadata);
+      const file = await client.files.create(
+        new File([bytes], options.fileName, { type: options.contentType }),
+        options.metadata,
+      );
       return parseFile(file);
     });
   }

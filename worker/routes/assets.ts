@@ -26,9 +26,15 @@ export const assetRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const form = await readMultipart(c.req.raw, MAX_UPLOAD_BYTES);
     const role = uploadRoleSchema.safeParse(form.get("role") ?? "input");
-    if (!role.success) throw new ProblemError(400, "role must be input or mask.", { errors: [{ path: "role", message: "Use input or mask" }] });
+    if (!role.success)
+      throw new ProblemError(400, "role must be input or mask.", {
+        errors: [{ path: "role", message: "Use input or mask" }],
+      });
     const file = form.get("file");
-    if (!(file instanceof File)) throw new ProblemError(400, "Attach the image as the multipart field `file`.", { errors: [{ path: "file", message: "Required" }] });
+    if (!(file instanceof File))
+      throw new ProblemError(400, "Attach the image as the multipart field `file`.", {
+        errors: [{ path: "file", message: "Required" }],
+      });
     const image = await cleanUploadedImage(c.env.IMAGES, file);
     const userId = c.get("user").id;
     const r2Key = blobKey(userId, image.sha256);
@@ -65,7 +71,10 @@ export const assetRoutes = new Hono<AppEnv>()
     const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, asset);
     // Videos and anything the Images binding cannot read are served as they are.
     const source = thumbnail ?? { key: asset.r2Key, mimeType: asset.mimeType, etag: asset.sha256 };
-    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, { etag: `thumb-${source.etag}`, mimeType: source.mimeType });
+    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, {
+      etag: `thumb-${source.etag}`,
+      mimeType: source.mimeType,
+    });
     if (!response) throw notFound("asset");
     return response;
   });

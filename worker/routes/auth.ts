@@ -19,11 +19,21 @@ export const authRoutes = new Hono<AppEnv>()
     const ip = clientIp(c.req.raw.headers);
     if (ip) await consumeRateLimit(db, LIMITS.signupPerIp, ip);
     const existing = await db.query.users.findFirst({ where: eq(users.email, email), columns: { id: true } });
-    if (existing) throw new ProblemError(409, "An account with this email already exists.", { errors: [{ path: "email", message: "Already registered" }] });
+    if (existing)
+      throw new ProblemError(409, "An account with this email already exists.", {
+        errors: [{ path: "email", message: "Already registered" }],
+      });
     const user = { id: newId("usr"), email };
     const passwordHash = await hashPassword(password, c.get("config").passwordPepper);
-    const inserted = await db.insert(users).values({ ...user, passwordHash }).onConflictDoNothing().returning({ id: users.id });
-    if (inserted.length === 0) throw new ProblemError(409, "An account with this email already exists.", { errors: [{ path: "email", message: "Already registered" }] });
+    const inserted = await db
+      .insert(users)
+      .values({ ...user, passwordHash })
+      .onConflictDoNothing()
+      .returning({ id: users.id });
+    if (inserted.length === 0)
+      throw new ProblemError(409, "An account with this email already exists.", {
+        errors: [{ path: "email", message: "Already registered" }],
+      });
     const session = await createAuthSession(db, user.id);
     setSessionCookie(c, session.token);
     return c.json({ user }, 201);
@@ -57,16 +67,28 @@ export const authRoutes = new Hono<AppEnv>()
   .get("/me", requireUser, (c) => c.json(c.get("user")))
   .post("/tokens", requireUser, validate("json", createTokenSchema), async (c) => {
     const created = await createApiToken(c.get("db"), c.get("user").id, c.req.valid("json").name);
-    return c.json({ id: created.id, name: created.name, token: created.token, createdAt: created.createdAt.toISOString() }, 201);
+    return c.json(
+      { id: created.id, name: created.name, token: created.token, createdAt: created.createdAt.toISOString() },
+      201,
+    );
   })
   .get("/tokens", requireUser, async (c) => {
     const rows = await c
       .get("db")
-      .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
+      .select({
+        id: apiTokens.id,
+        name: apiTokens.name,
+        createdAt: apiTokens.createdAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+      })
       .from(apiTokens)
       .where(eq(apiTokens.userId, c.get("user").id));
     return c.json({
-      items: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt?.toISOString() ?? null })),
+      items: rows.map((row) => ({
+        ...row,
+        createdAt: row.createdAt.toISOString(),
+        lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
+      })),
     });
   })
   .delete("/tokens/:id", requireUser, async (c) => {

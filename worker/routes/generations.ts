@@ -41,6 +41,11 @@ export const generationRoutes = new Hono<AppEnv>()
     const userId = c.get("user").id;
     const original = await findOwnedGeneration(db, userId, c.req.param("id"));
     const session = await findOwnedSession(db, userId, original.sessionId);
-    const generation = await createGeneration(c.env, db, session, await retryRequestOf(db, original, c.req.valid("json") ?? {}));
+    const generation = await createGeneration(
+      c.env,
+      db,
+      session,
+      await retryRequestOf(db, original, c.req.valid("json") ?? {}),
+    );
     return c.json(generation, 202);
   });

@@ -14,7 +14,8 @@ export const liveRoutes = new Hono<AppEnv>().get("/:id/live", requireUser, async
   }
   // Browsers always send Origin on WebSocket handshakes; a foreign one is a cross-site hijack attempt.
   const origin = c.req.header("Origin");
-  if (origin && origin !== new URL(c.req.url).origin) throw new ProblemError(403, "Cross-origin WebSockets are not allowed.");
+  if (origin && origin !== new URL(c.req.url).origin)
+    throw new ProblemError(403, "Cross-origin WebSockets are not allowed.");
   const session = await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
   const headers = new Headers(c.req.raw.headers);
   headers.set("X-Studio-User", c.get("user").id);

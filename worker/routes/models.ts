@@ -5,6 +5,11 @@ import { MODELS } from "../replicate/catalog";
 
 export const modelRoutes = new Hono<AppEnv>().use(requireUser).get("/", (c) =>
   c.json({
-    items: MODELS.map((model) => ({ id: model.id, kind: model.kind, description: model.description, capabilities: model.capabilities })),
+    items: MODELS.map((model) => ({
+      id: model.id,
+      kind: model.kind,
+      description: model.description,
+      capabilities: model.capabilities,
+    })),
   }),
 );

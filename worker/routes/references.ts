@@ -8,7 +8,13 @@ import { readMultipart } from "../http/multipart";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { notFound, ProblemError } from "../lib/problem";
-import { findOwnedReference, listReferences, MAX_FILES_PER_UPLOAD, storeReference, type StoredReference } from "../references/store";
+import {
+  findOwnedReference,
+  listReferences,
+  MAX_FILES_PER_UPLOAD,
+  storeReference,
+  type StoredReference,
+} from "../references/store";
 import { referenceViews } from "../references/views";
 import { serveObject } from "../storage/objects";
 import { ensureThumbnail } from "../storage/thumbnails";
@@ -24,9 +30,14 @@ export const referenceRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const form = await readMultipart(c.req.raw, MAX_UPLOAD_BYTES, MAX_FILES_PER_UPLOAD);
     const files = form.getAll("file").filter((value): value is File => value instanceof File);
-    if (files.length === 0) throw new ProblemError(400, "Attach one or more images as multipart fields named `file`.", { errors: [{ path: "file", message: "Required" }] });
+    if (files.length === 0)
+      throw new ProblemError(400, "Attach one or more images as multipart fields named `file`.", {
+        errors: [{ path: "file", message: "Required" }],
+      });
     if (files.length > MAX_FILES_PER_UPLOAD) {
-      throw new ProblemError(413, `At most ${MAX_FILES_PER_UPLOAD} files per upload.`, { errors: [{ path: "file", message: `At most ${MAX_FILES_PER_UPLOAD}` }] });
+      throw new ProblemError(413, `At most ${MAX_FILES_PER_UPLOAD} files per upload.`, {
+        errors: [{ path: "file", message: `At most ${MAX_FILES_PER_UPLOAD}` }],
+      });
     }
     const db = c.get("db");
     const userId = c.get("user").id;
@@ -43,12 +54,25 @@ export const referenceRoutes = new Hono<AppEnv>()
     }
     if (stored.length === 0) {
       const first = errors[0]!;
-      throw new ProblemError(first.status, files.length === 1 ? first.detail : `None of the files could be stored. ${first.detail}`, {
-        errors: errors.map((error) => ({ path: `file.${error.index}`, message: `${error.fileName}: ${error.detail}` })),
-      });
+      throw new ProblemError(
+        first.status,
+        files.length === 1 ? first.detail : `None of the files could be stored. ${first.detail}`,
+        {
+          errors: errors.map((error) => ({
+            path: `file.${error.index}`,
+            message: `${error.fileName}: ${error.detail}`,
+          })),
+        },
+      );
     }
-    const views = await referenceViews(db, stored.map((item) => item.row));
-    const result: ReferenceUploadResult = { items: views.map((view, i) => ({ ...view, deduplicated: stored[i]!.deduplicated })), errors };
+    const views = await referenceViews(
+      db,
+      stored.map((item) => item.row),
+    );
+    const result: ReferenceUploadResult = {
+      items: views.map((view, i) => ({ ...view, deduplicated: stored[i]!.deduplicated })),
+      errors,
+    };
     return c.json(result, 201);
   })
   .get("/", validate("query", listQuerySchema), async (c) => {
@@ -61,7 +85,13 @@ export const referenceRoutes = new Hono<AppEnv>()
       .get("db")
       .update(references)
       .set({ deletedAt: new Date() })
-      .where(and(eq(references.id, c.req.param("id")), eq(references.userId, c.get("user").id), isNull(references.deletedAt)))
+      .where(
+        and(
+          eq(references.id, c.req.param("id")),
+          eq(references.userId, c.get("user").id),
+          isNull(references.deletedAt),
+        ),
+      )
       .returning({ id: references.id });
     if (hidden.length === 0) throw notFound("reference");
     return c.body(null, 204);
@@ -69,7 +99,10 @@ export const referenceRoutes = new Hono<AppEnv>()
   .get("/:id/content", async (c) => {
     const reference = await findOwnedReference(c.get("db"), c.get("user").id, c.req.param("id"));
     if (!reference) throw notFound("reference");
-    const response = await serveObject(c.env.BUCKET, reference.r2Key, c.req.raw, { etag: reference.sha256, mimeType: reference.mimeType });
+    const response = await serveObject(c.env.BUCKET, reference.r2Key, c.req.raw, {
+      etag: reference.sha256,
+      mimeType: reference.mimeType,
+    });
     if (!response) throw notFound("reference");
     return response;
   })
@@ -78,7 +111,10 @@ export const referenceRoutes = new Hono<AppEnv>()
     if (!reference) throw notFound("reference");
     const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, reference);
     const source = thumbnail ?? { key: reference.r2Key, mimeType: reference.mimeType, etag: reference.sha256 };
-    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, { etag: `thumb-${source.etag}`, mimeType: source.mimeType });
+    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, {
+      etag: `thumb-${source.etag}`,
+      mimeType: source.mimeType,
+    });
     if (!response) throw notFound("reference");
     return response;
   });

@@ -22,7 +22,11 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
   const secret = await new ReplicateGateway(c.get("config")).webhookSecret();
   const verdict = await verifyWebhook(
     secret,
-    { id: c.req.header("webhook-id"), timestamp: c.req.header("webhook-timestamp"), signature: c.req.header("webhook-signature") },
+    {
+      id: c.req.header("webhook-id"),
+      timestamp: c.req.header("webhook-timestamp"),
+      signature: c.req.header("webhook-signature"),
+    },
     rawBody,
   );
   if (!verdict.ok) {
@@ -42,7 +46,13 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
   // Repeats (same webhook-id) are queued too and recognised by the consumer, which keeps this path
   // free of database round trips: it only verifies and hands over.
   const webhookId = c.req.header("webhook-id")!;
-  await c.env.COMPLETIONS.send({ type: "prediction", source: "webhook", prediction: queuedPrediction(prediction.data), receivedAt: Date.now(), webhookId } satisfies CompletionMessage);
+  await c.env.COMPLETIONS.send({
+    type: "prediction",
+    source: "webhook",
+    prediction: queuedPrediction(prediction.data),
+    receivedAt: Date.now(),
+    webhookId,
+  } satisfies CompletionMessage);
   log.debug("webhook.accepted", { predictionId: prediction.data.id, status: prediction.data.status, webhookId });
   return c.json({ ok: true });
 });

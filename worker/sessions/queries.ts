@@ -22,7 +22,11 @@ export function titleFromPrompt(prompt: string): string {
   return `${(space > 30 ? cut.slice(0, space) : cut).replace(/[,.;:!?-]+$/, "")}…`;
 }
 
-export async function createSession(db: Database, userId: string, input: { title?: string; model?: string }): Promise<ImageSessionRow> {
+export async function createSession(
+  db: Database,
+  userId: string,
+  input: { title?: string; model?: string },
+): Promise<ImageSessionRow> {
   const now = new Date();
   const [row] = await db
     .insert(imageSessions)
@@ -77,17 +81,21 @@ function sortValue(row: ImageSessionRow, sort: ListQuery["sort"]): number {
   }
 }
 
-const encodeCursor = (value: number, id: string): string => toBase64Url(new TextEncoder().encode(JSON.stringify([value, id])));
+const encodeCursor = (value: number, id: string): string =>
+  toBase64Url(new TextEncoder().encode(JSON.stringify([value, id])));
 
 function decodeCursor(cursor: string): [number, string] {
   try {
     const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
     const parsed: unknown = JSON.parse(json);
-    if (Array.isArray(parsed) && typeof parsed[0] === "number" && typeof parsed[1] === "string") return [parsed[0], parsed[1]];
+    if (Array.isArray(parsed) && typeof parsed[0] === "number" && typeof parsed[1] === "string")
+      return [parsed[0], parsed[1]];
   } catch {
     // Fall through to the error below.
   }
-  throw new ProblemError(400, "The cursor is not valid.", { errors: [{ path: "cursor", message: "Not a cursor from a previous page" }] });
+  throw new ProblemError(400, "The cursor is not valid.", {
+    errors: [{ path: "cursor", message: "Not a cursor from a previous page" }],
+  });
 }
 
 /**
@@ -96,7 +104,11 @@ function decodeCursor(cursor: string): [number, string] {
  */
 const titleContains = (q: string): SQL => sql`instr(lower(${imageSessions.title}), lower(${q})) > 0`;
 
-export async function listSessions(db: Database, userId: string, query: ListQuery): Promise<{ items: ImageSessionRow[]; nextCursor: string | null }> {
+export async function listSessions(
+  db: Database,
+  userId: string,
+  query: ListQuery,
+): Promise<{ items: ImageSessionRow[]; nextCursor: string | null }> {
   const column = sortColumn(query.sort);
   const conditions: SQL[] = [eq(imageSessions.userId, userId)];
   if (query.q) conditions.push(titleContains(query.q));
@@ -104,7 +116,9 @@ export async function listSessions(db: Database, userId: string, query: ListQuer
     const [value, id] = decodeCursor(query.cursor);
     // Raw comparison: timestamps are compared as stored (milliseconds), with the id breaking ties.
     const beyond = query.order === "desc" ? sql.raw("<") : sql.raw(">");
-    conditions.push(sql`(${column} ${beyond} ${value} OR (${column} = ${value} AND ${imageSessions.id} ${beyond} ${id}))`);
+    conditions.push(
+      sql`(${column} ${beyond} ${value} OR (${column} = ${value} AND ${imageSessions.id} ${beyond} ${id}))`,
+    );
   }
   const direction = query.order === "desc" ? desc : asc;
   const rows = await db

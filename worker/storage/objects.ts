@@ -48,7 +48,12 @@ function parseRange(header: string | null, size: number): { offset: number; leng
  * are per-user). User content is served with nosniff and a sandboxing CSP so it can never run as a page.
  * Null when the object is missing, for the caller to answer with its own 404.
  */
-export async function serveObject(bucket: R2Bucket, key: string, request: Request, options: ServeOptions): Promise<Response | null> {
+export async function serveObject(
+  bucket: R2Bucket,
+  key: string,
+  request: Request,
+  options: ServeOptions,
+): Promise<Response | null> {
   const etag = `"${options.etag}"`;
   const headers = new Headers({
     "Content-Type": options.mimeType,
@@ -74,7 +79,9 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
   const range = ifRange === null || ifRange === etag ? parseRange(request.headers.get("Range"), head.size) : null;
   if (range === "invalid") {
     // Like every refusal, problem+json; Content-Range tells the client the real size.
-    const refusal = problemResponse(new ProblemError(416, `The requested range is not within the ${head.size} bytes of this file.`));
+    const refusal = problemResponse(
+      new ProblemError(416, `The requested range is not within the ${head.size} bytes of this file.`),
+    );
     refusal.headers.set("Content-Range", `bytes */${head.size}`);
     return refusal;
   }

@@ -19,15 +19,21 @@ export async function ensureThumbnail(
   const key = thumbnailKey(source.r2Key);
   const existing = await bucket.head(key);
   if (existing) {
-    return { key, mimeType: existing.httpMetadata?.contentType ?? "image/webp", etag: existing.customMetadata?.sha256 ?? existing.etag };
+    return {
+      key,
+      mimeType: existing.httpMetadata?.contentType ?? "image/webp",
+      etag: existing.customMetadata?.sha256 ?? existing.etag,
+    };
   }
   const original = await bucket.get(source.r2Key);
   if (!original) return null;
   try {
     const fitsAlready = (source.width ?? Infinity) <= THUMBNAIL_SIZE && (source.height ?? Infinity) <= THUMBNAIL_SIZE;
     const transformer = images.input(original.body);
-    const result = await (fitsAlready ? transformer : transformer.transform({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: "scale-down" }))
-      .output({ format: "image/webp", quality: 80 });
+    const result = await (fitsAlready
+      ? transformer
+      : transformer.transform({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: "scale-down" })
+    ).output({ format: "image/webp", quality: 80 });
     const bytes = new Uint8Array(await result.response().arrayBuffer());
     const sha256 = await sha256Hex(bytes);
     await putObject(bucket, key, bytes, { mimeType: result.contentType(), sha256 });

@@ -15,25 +15,41 @@ export const MAX_UPLOAD_SIDE = 12_000;
 export type CleanImage = { bytes: Uint8Array; mimeType: string; width: number; height: number; sha256: string };
 
 type AcceptedType = (typeof IMAGE_MIME_TYPES)[number];
-const isAccepted = (mimeType: string): mimeType is AcceptedType => (IMAGE_MIME_TYPES as readonly string[]).includes(mimeType);
+const isAccepted = (mimeType: string): mimeType is AcceptedType =>
+  (IMAGE_MIME_TYPES as readonly string[]).includes(mimeType);
 
 export async function cleanUploadedImage(images: ImagesBinding, file: File, field = "file"): Promise<CleanImage> {
-  if (file.size === 0) throw new ProblemError(400, "The file is empty.", { errors: [{ path: field, message: "Empty file" }] });
+  if (file.size === 0)
+    throw new ProblemError(400, "The file is empty.", { errors: [{ path: field, message: "Empty file" }] });
   if (file.size > MAX_UPLOAD_BYTES) {
-    throw new ProblemError(413, `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`, { errors: [{ path: field, message: "Too large" }] });
+    throw new ProblemError(413, `The file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`, {
+      errors: [{ path: field, message: "Too large" }],
+    });
   }
   const original = new Uint8Array(await file.arrayBuffer());
   const media = sniffMedia(original);
   if (!media || !isAccepted(media.mimeType)) {
-    throw new ProblemError(415, "Only JPEG, PNG and WebP images are accepted.", { errors: [{ path: field, message: "Unsupported image type" }] });
+    throw new ProblemError(415, "Only JPEG, PNG and WebP images are accepted.", {
+      errors: [{ path: field, message: "Unsupported image type" }],
+    });
   }
   if (!media.width || !media.height) {
-    throw new ProblemError(400, "The image header is damaged.", { errors: [{ path: field, message: "Unreadable image" }] });
-  }
-  if (media.width > MAX_UPLOAD_SIDE || media.height > MAX_UPLOAD_SIDE || media.width * media.height > MAX_UPLOAD_PIXELS) {
-    throw new ProblemError(413, `The image has too many pixels (${media.width}×${media.height}; at most ${MAX_UPLOAD_PIXELS / 1_000_000} megapixels).`, {
-      errors: [{ path: field, message: "Too many pixels" }],
+    throw new ProblemError(400, "The image header is damaged.", {
+      errors: [{ path: field, message: "Unreadable image" }],
     });
+  }
+  if (
+    media.width > MAX_UPLOAD_SIDE ||
+    media.height > MAX_UPLOAD_SIDE ||
+    media.width * media.height > MAX_UPLOAD_PIXELS
+  ) {
+    throw new ProblemError(
+      413,
+      `The image has too many pixels (${media.width}×${media.height}; at most ${MAX_UPLOAD_PIXELS / 1_000_000} megapixels).`,
+      {
+        errors: [{ path: field, message: "Too many pixels" }],
+      },
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -42,13 +58,23 @@ export async function cleanUploadedImage(images: ImagesBinding, file: File, fiel
       .output({ format: media.mimeType, ...(media.mimeType === "image/png" ? {} : { quality: 92 }) });
     bytes = new Uint8Array(await result.response().arrayBuffer());
   } catch {
-    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", { errors: [{ path: field, message: "Undecodable image" }] });
+    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", {
+      errors: [{ path: field, message: "Undecodable image" }],
+    });
   }
   const cleaned = sniffMedia(bytes);
   if (!cleaned || cleaned.mimeType !== media.mimeType || !cleaned.width || !cleaned.height) {
-    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", { errors: [{ path: field, message: "Undecodable image" }] });
+    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", {
+      errors: [{ path: field, message: "Undecodable image" }],
+    });
   }
-  return { bytes, mimeType: cleaned.mimeType, width: cleaned.width, height: cleaned.height, sha256: await sha256Hex(bytes) };
+  return {
+    bytes,
+    mimeType: cleaned.mimeType,
+    width: cleaned.width,
+    height: cleaned.height,
+    sha256: await sha256Hex(bytes),
+  };
 }
 
 /** Content-addressed: the same bytes of one user are stored once. */

@@ -24,11 +24,15 @@ describe("sign up", () => {
     expect(cookie).toContain("Secure");
     expect(cookie).toContain("SameSite=Lax");
 
-    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?").bind(body.user.id).first<{ password_hash: string }>();
+    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(body.user.id)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
     expect(row?.password_hash).not.toContain("correct horse");
     const token = cookie.split(";")[0]!.split("=")[1]!;
-    const stored = await env.DB.prepare("SELECT id FROM auth_sessions WHERE user_id = ?").bind(body.user.id).first<{ id: string }>();
+    const stored = await env.DB.prepare("SELECT id FROM auth_sessions WHERE user_id = ?")
+      .bind(body.user.id)
+      .first<{ id: string }>();
     expect(stored?.id).toMatch(/^[0-9a-f]{64}$/);
     expect(stored?.id).not.toBe(token);
   });
@@ -36,9 +40,14 @@ describe("sign up", () => {
   it("rejects a taken email with 409 and a malformed one with 400 naming the field", async () => {
     const user = await signUp();
     await expectProblem(await post("/api/auth/signup", { email: user.email, password: "another password" }), 409);
-    const invalid = await expectProblem(await post("/api/auth/signup", { email: "not-an-email", password: "short" }), 400);
+    const invalid = await expectProblem(
+      await post("/api/auth/signup", { email: "not-an-email", password: "short" }),
+      400,
+    );
     expect(invalid.errors?.map((error) => error.path).sort()).toEqual(["email", "password"]);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE email = 'not-an-email'").first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE email = 'not-an-email'").first<{
+      n: number;
+    }>();
     expect(count?.n).toBe(0);
   });
 
@@ -56,9 +65,16 @@ describe("sign in and out", () => {
   it("signs in with the right password, rotates the session, and signs out for good", async () => {
     const user = await signUp();
     await expectProblem(await post("/api/auth/login", { email: user.email, password: "wrong password!" }), 401);
-    await expectProblem(await post("/api/auth/login", { email: `nobody-${crypto.randomUUID()}@example.com`, password: "whatever123" }), 401);
+    await expectProblem(
+      await post("/api/auth/login", { email: `nobody-${crypto.randomUUID()}@example.com`, password: "whatever123" }),
+      401,
+    );
 
-    const login = await post("/api/auth/login", { email: user.email, password: "correct horse battery" }, { Cookie: user.cookie });
+    const login = await post(
+      "/api/auth/login",
+      { email: user.email, password: "correct horse battery" },
+      { Cookie: user.cookie },
+    );
     expect(login.status).toBe(200);
     expect(await login.json()).toEqual({ user: { id: user.id, email: user.email } });
     const cookie = login.headers.get("Set-Cookie")!.split(";")[0]!;
@@ -83,11 +99,18 @@ describe("sign in and out", () => {
     const user = await signUp();
     const crossSite = await SELF.fetch(`${ORIGIN}/api/sessions`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Cookie: user.cookie, Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" },
+      headers: {
+        "Content-Type": "application/json",
+        Cookie: user.cookie,
+        Origin: "https://evil.example",
+        "Sec-Fetch-Site": "cross-site",
+      },
       body: JSON.stringify({ title: "forged" }),
     });
     await expectProblem(crossSite, 403);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
   });
 });
@@ -98,7 +121,11 @@ describe("API tokens", () => {
     const created = await api(user, "POST", "/api/tokens", { name: "script" });
     expect(created.status).toBe(201);
     const token = await created.json<{ id: string; name: string; token: string }>();
-    expect(token).toMatchObject({ id: expect.stringMatching(/^tok_/), name: "script", token: expect.stringMatching(/^isk_/) });
+    expect(token).toMatchObject({
+      id: expect.stringMatching(/^tok_/),
+      name: "script",
+      token: expect.stringMatching(/^isk_/),
+    });
 
     const list = await (await api(user, "GET", "/api/tokens")).json<{ items: { id: string; name: string }[] }>();
     expect(list.items.map((item) => item.name).sort()).toEqual(["script", "tests"]);
@@ -123,11 +150,14 @@ describe("API tokens", () => {
 describe("throttling", () => {
   it("answers 429 with Retry-After after 10 sign-in attempts on one account, even with the right password", async () => {
     const user = await signUp();
-    for (let i = 0; i < 10; i++) await expectProblem(await post("/api/auth/login", { email: user.email, password: "wrong password!" }), 401);
+    for (let i = 0; i < 10; i++)
+      await expectProblem(await post("/api/auth/login", { email: user.email, password: "wrong password!" }), 401);
     const throttled = await post("/api/auth/login", { email: user.email, password: "correct horse battery" });
     await expectProblem(throttled, 429);
     expect(Number(throttled.headers.get("Retry-After"))).toBeGreaterThan(0);
-    const row = await env.DB.prepare("SELECT count FROM rate_limits WHERE key = ?").bind(`login:account:${user.email}`).first<{ count: number }>();
+    const row = await env.DB.prepare("SELECT count FROM rate_limits WHERE key = ?")
+      .bind(`login:account:${user.email}`)
+      .first<{ count: number }>();
     expect(row?.count).toBe(11);
   });
 
@@ -135,14 +165,28 @@ describe("throttling", () => {
     const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      const response = await post("/api/auth/signup", { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }, { "CF-Connecting-IP": ip });
+      const response = await post(
+        "/api/auth/signup",
+        { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" },
+        { "CF-Connecting-IP": ip },
+      );
       statuses.push(response.status);
     }
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(201));
     expect(statuses[10]).toBe(429);
-    const created = await env.DB.prepare("SELECT count(*) AS n FROM rate_limits WHERE key = ?").bind(`signup:ip:${ip}`).first<{ n: number }>();
+    const created = await env.DB.prepare("SELECT count(*) AS n FROM rate_limits WHERE key = ?")
+      .bind(`signup:ip:${ip}`)
+      .first<{ n: number }>();
     expect(created?.n).toBe(1);
     // Another address is not affected.
-    expect((await post("/api/auth/signup", { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }, { "CF-Connecting-IP": "198.51.100.7" })).status).toBe(201);
+    expect(
+      (
+        await post(
+          "/api/auth/signup",
+          { email: `ip-${crypto.randomUUID()}@example.com`, password: "correct horse battery" },
+          { "CF-Connecting-IP": "198.51.100.7" },
+        )
+      ).status,
+    ).toBe(201);
   });
 });

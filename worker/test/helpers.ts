@@ -33,7 +33,13 @@ export async function signUp(label = "user"): Promise<TestUser> {
 }
 
 /** A request as `user` with their bearer token (or anonymously with `null`). */
-export function api(user: TestUser | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function api(
+  user: TestUser | null,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return SELF.fetch(`${ORIGIN}${path}`, {
     method,
     headers: {
@@ -49,7 +55,12 @@ export async function expectProblem(response: Response, status: number): Promise
   expect(response.status).toBe(status);
   expect(response.headers.get("Content-Type")).toContain("application/problem+json");
   const problem = await response.json<Problem>();
-  expect(problem).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(problem).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   return problem;
 }
 
@@ -59,7 +70,11 @@ export async function createSession(user: TestUser, title?: string): Promise<{ i
   return response.json<{ id: string }>();
 }
 
-export async function createGeneration(user: TestUser, sessionId: string, body: Record<string, unknown>): Promise<Generation> {
+export async function createGeneration(
+  user: TestUser,
+  sessionId: string,
+  body: Record<string, unknown>,
+): Promise<Generation> {
   const response = await api(user, "POST", `/api/sessions/${sessionId}/generations`, {
     model: "black-forest-labs/flux-schnell",
     ...body,
@@ -87,13 +102,22 @@ export async function waitFor<T>(
   }
 }
 
-export const waitForGeneration = (user: TestUser, id: string, predicate: (generation: Generation) => boolean, what = "generation state") =>
-  waitFor(async () => {
-    const generation = await getGeneration(user, id);
-    return predicate(generation) ? generation : null;
-  }, { what });
+export const waitForGeneration = (
+  user: TestUser,
+  id: string,
+  predicate: (generation: Generation) => boolean,
+  what = "generation state",
+) =>
+  waitFor(
+    async () => {
+      const generation = await getGeneration(user, id);
+      return predicate(generation) ? generation : null;
+    },
+    { what },
+  );
 
-export const isTerminal = (generation: Generation) => ["succeeded", "failed", "canceled", "timed_out"].includes(generation.status);
+export const isTerminal = (generation: Generation) =>
+  ["succeeded", "failed", "canceled", "timed_out"].includes(generation.status);
 
 /** A token unique to one test, put in prompts so emulator faults match only that test's predictions. */
 export const uniqueTag = (): string => `t${crypto.randomUUID().slice(0, 8)}`;
@@ -112,7 +136,14 @@ export type RecordedWebhook = {
   status: string;
 };
 
-export type RecordedRequest = { seq: number; at: number; method: string; path: string; status: number; predictionId?: string };
+export type RecordedRequest = {
+  seq: number;
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  predictionId?: string;
+};
 
 async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${env.EMULATOR_URL}/__control${path}`, {
@@ -120,14 +151,16 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`Emulator control ${method} ${path} failed: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`Emulator control ${method} ${path} failed: ${response.status} ${await response.text()}`);
   return response.json<T>();
 }
 
 export const emulator = {
   advance: (ms: number) => control<{ now: number }>("POST", "/clock/advance", { ms }),
   webhooks: async (predictionId: string) =>
-    (await control<{ items: RecordedWebhook[] }>("GET", `/webhooks?predictionId=${encodeURIComponent(predictionId)}`)).items,
+    (await control<{ items: RecordedWebhook[] }>("GET", `/webhooks?predictionId=${encodeURIComponent(predictionId)}`))
+      .items,
   requests: async (query = "") => (await control<{ items: RecordedRequest[] }>("GET", `/requests${query}`)).items,
   addFault: (rule: Record<string, unknown>) => control<{ id: string }>("POST", "/faults", rule),
 };
@@ -148,10 +181,13 @@ export function deliver(webhook: RecordedWebhook): Promise<Response> {
 
 /** Waits until the emulator has recorded the prediction's terminal webhook, and returns them all. */
 export const terminalWebhooks = (predictionId: string) =>
-  waitFor(async () => {
-    const webhooks = await emulator.webhooks(predictionId);
-    return webhooks.some((webhook) => ["succeeded", "failed", "canceled"].includes(webhook.status)) ? webhooks : null;
-  }, { what: `terminal webhook of ${predictionId}` });
+  waitFor(
+    async () => {
+      const webhooks = await emulator.webhooks(predictionId);
+      return webhooks.some((webhook) => ["succeeded", "failed", "canceled"].includes(webhook.status)) ? webhooks : null;
+    },
+    { what: `terminal webhook of ${predictionId}` },
+  );
 
 /** A multipart upload as `user`: each file under `field`, plus plain fields. */
 export function upload(
@@ -163,13 +199,23 @@ export function upload(
 ): Promise<Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  for (const file of files) form.append(field, new File([file.bytes], file.name, { type: file.type ?? "application/octet-stream" }));
-  return SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers: { Authorization: `Bearer ${user.token}` }, body: form });
+  for (const file of files)
+    form.append(field, new File([file.bytes], file.name, { type: file.type ?? "application/octet-stream" }));
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${user.token}` },
+    body: form,
+  });
 }
 
 /** Runs a generation to success by replaying its webhooks; returns it as stored. */
 export async function completeGeneration(user: TestUser, generationId: string): Promise<Generation> {
-  const running = await waitForGeneration(user, generationId, (g) => g.predictionId !== null, "submission to Replicate");
+  const running = await waitForGeneration(
+    user,
+    generationId,
+    (g) => g.predictionId !== null,
+    "submission to Replicate",
+  );
   for (const webhook of await terminalWebhooks(running.predictionId!)) await deliver(webhook);
   return waitForGeneration(user, generationId, (g) => isTerminal(g), "a terminal status");
 }

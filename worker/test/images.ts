@@ -57,17 +57,29 @@ function ihdr(width: number, height: number): Uint8Array {
 const SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** An RGB PNG whose pixels come from `color(x, y)`. */
-export async function makePng(width: number, height: number, color: (x: number, y: number) => [number, number, number], extraChunks: Uint8Array[] = []): Promise<Uint8Array> {
+export async function makePng(
+  width: number,
+  height: number,
+  color: (x: number, y: number) => [number, number, number],
+  extraChunks: Uint8Array[] = [],
+): Promise<Uint8Array> {
   const raw = new Uint8Array(height * (1 + width * 3));
   for (let y = 0; y < height; y++) {
     raw[y * (1 + width * 3)] = 0;
     for (let x = 0; x < width; x++) raw.set(color(x, y), y * (1 + width * 3) + 1 + x * 3);
   }
-  return concat(SIGNATURE, ihdr(width, height), ...extraChunks, chunk("IDAT", await deflate(raw)), chunk("IEND", new Uint8Array()));
+  return concat(
+    SIGNATURE,
+    ihdr(width, height),
+    ...extraChunks,
+    chunk("IDAT", await deflate(raw)),
+    chunk("IEND", new Uint8Array()),
+  );
 }
 
 /** A PNG header claiming a huge canvas, with almost no data behind it (a decompression bomb's shape). */
-export const hugePngHeader = (width: number, height: number): Uint8Array => concat(SIGNATURE, ihdr(width, height), chunk("IEND", new Uint8Array()));
+export const hugePngHeader = (width: number, height: number): Uint8Array =>
+  concat(SIGNATURE, ihdr(width, height), chunk("IEND", new Uint8Array()));
 
 /** A JPEG (through the Images binding) with an EXIF segment carrying GPS coordinates. */
 export async function jpegWithGps(): Promise<Uint8Array> {

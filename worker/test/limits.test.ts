@@ -7,7 +7,9 @@ describe("request body limits", () => {
     const user = await signUp();
     const huge = { title: "x".repeat(70 * 1024) };
     await expectProblem(await api(user, "POST", "/api/sessions", huge), 413);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
     // Ordinary bodies are untouched.
     expect((await api(user, "POST", "/api/sessions", { title: "fine" })).status).toBe(201);
@@ -29,7 +31,9 @@ describe("request body limits", () => {
       const problem = await expectProblem(await post(body, contentType), 415);
       expect(problem.errors?.[0]?.path).toBe("Content-Type");
     }
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
     // JSON with a charset, or a vendor JSON type, is JSON.
     expect((await post('{"title":"with charset"}', "application/json; charset=utf-8")).status).toBe(201);

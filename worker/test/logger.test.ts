@@ -15,8 +15,16 @@ describe("the logger", () => {
 
     expect(debug).not.toHaveBeenCalled();
     expect(info).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(String(info.mock.calls[0]![0]))).toMatchObject({ level: "info", event: "generation.succeeded", generationId: "gen_1", predictionId: "p1" });
+    expect(JSON.parse(String(info.mock.calls[0]![0]))).toMatchObject({
+      level: "info",
+      event: "generation.succeeded",
+      generationId: "gen_1",
+      predictionId: "p1",
+    });
     // Errors keep their name and message (JSON.stringify alone would write `{}`).
-    expect(JSON.parse(String(error.mock.calls[0]![0]))).toMatchObject({ level: "error", error: { name: "Error", message: "boom" } });
+    expect(JSON.parse(String(error.mock.calls[0]![0]))).toMatchObject({
+      level: "error",
+      error: { name: "Error", message: "boom" },
+    });
   });
 });

@@ -2,7 +2,15 @@
  * The generation path end to end on the real local stack: API → D1 → the session's Durable Object →
  * the emulator → signed webhooks → the completions queue → R2 → D1 → every open socket.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  SELF,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Generation } from "../contract/api";
 import type { LiveServerMessage } from "../contract/live";
@@ -37,7 +45,12 @@ async function submitted(user: TestUser, generation: Generation): Promise<Genera
 async function consume(messages: CompletionMessage[]): Promise<void> {
   const batch = createMessageBatch(
     "image-studio-completions",
-    messages.map((body, index) => ({ id: `m${index}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+    messages.map((body, index) => ({
+      id: `m${index}-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body,
+    })),
   );
   const ctx = createExecutionContext();
   await worker.queue!(batch, env, ctx);
@@ -66,7 +79,12 @@ describe("a generation from request to stored image", () => {
       negativePrompt: "blurry",
       params: { seed: 1234, numOutputs: 2, width: 1344, height: 768 },
     });
-    expect(created).toMatchObject({ status: "queued", sessionId: session.id, outputs: [], params: { seed: 1234, numOutputs: 2 } });
+    expect(created).toMatchObject({
+      status: "queued",
+      sessionId: session.id,
+      outputs: [],
+      params: { seed: 1234, numOutputs: 2 },
+    });
 
     const running = await submitted(user, created);
     const webhooks = await terminalWebhooks(running.predictionId);
@@ -79,7 +97,10 @@ describe("a generation from request to stored image", () => {
     expect(done.completedAt).not.toBeNull();
     expect(done.durationMs).toBeGreaterThanOrEqual(0);
 
-    const prediction = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as { output: string[]; input: Record<string, unknown> };
+    const prediction = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as {
+      output: string[];
+      input: Record<string, unknown>;
+    };
     // The model got our parameters under its own input names.
     expect(prediction.input).toMatchObject({ seed: 1234, num_outputs: 2, aspect_ratio: "16:9" });
     for (const [index, asset] of done.outputs.entries()) {
@@ -96,8 +117,18 @@ describe("a generation from request to stored image", () => {
       expect(new Uint8Array(await stored!.arrayBuffer())).toEqual(original);
     }
 
-    const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ generationCount: number; succeededCount: number; title: string; thumbnailUrl: string; generations: Generation[] }>();
-    expect(detail).toMatchObject({ generationCount: 1, succeededCount: 1, title: expect.stringContaining("a lighthouse at dawn") });
+    const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{
+      generationCount: number;
+      succeededCount: number;
+      title: string;
+      thumbnailUrl: string;
+      generations: Generation[];
+    }>();
+    expect(detail).toMatchObject({
+      generationCount: 1,
+      succeededCount: 1,
+      title: expect.stringContaining("a lighthouse at dawn"),
+    });
     expect(detail.thumbnailUrl).toContain(done.outputs.at(-1)!.id);
     expect(detail.generations.map((g) => g.id)).toEqual([created.id]);
   });
@@ -115,21 +146,32 @@ describe("a generation from request to stored image", () => {
     expect(partial.headers.get("Content-Range")).toBe(`bytes 0-9/${asset!.sizeBytes}`);
     expect((await partial.arrayBuffer()).byteLength).toBe(10);
     // A range for the version the client holds; the whole object when it holds another.
-    const resumed = await api(user, "GET", asset!.url, undefined, { Range: "bytes=10-19", "If-Range": `"${asset!.sha256}"` });
+    const resumed = await api(user, "GET", asset!.url, undefined, {
+      Range: "bytes=10-19",
+      "If-Range": `"${asset!.sha256}"`,
+    });
     expect(resumed.status).toBe(206);
     expect(resumed.headers.get("Content-Range")).toBe(`bytes 10-19/${asset!.sizeBytes}`);
-    const changed = await api(user, "GET", asset!.url, undefined, { Range: "bytes=10-19", "If-Range": '"an-older-version"' });
+    const changed = await api(user, "GET", asset!.url, undefined, {
+      Range: "bytes=10-19",
+      "If-Range": '"an-older-version"',
+    });
     expect(changed.status).toBe(200);
     expect((await changed.arrayBuffer()).byteLength).toBe(asset!.sizeBytes);
     const cached = await api(user, "GET", asset!.url, undefined, { "If-None-Match": `"${asset!.sha256}"` });
     expect(cached.status).toBe(304);
-    expect((await api(user, "GET", asset!.url, undefined, { Range: `bytes=${asset!.sizeBytes + 10}-` })).status).toBe(416);
+    expect((await api(user, "GET", asset!.url, undefined, { Range: `bytes=${asset!.sizeBytes + 10}-` })).status).toBe(
+      416,
+    );
   });
 
   it("makes a thumbnail once and keeps it in R2", async () => {
     const user = await signUp();
     const session = await createSession(user);
-    const created = await createGeneration(user, session.id, { prompt: `thumbnail ${uniqueTag()}`, params: { width: 1024, height: 1024 } });
+    const created = await createGeneration(user, session.id, {
+      prompt: `thumbnail ${uniqueTag()}`,
+      params: { width: 1024, height: 1024 },
+    });
     const running = await submitted(user, created);
     for (const webhook of await terminalWebhooks(running.predictionId)) await deliver(webhook);
     const [asset] = (await waitForGeneration(user, created.id, (g) => g.status === "succeeded")).outputs;
@@ -148,7 +190,10 @@ describe("a generation from request to stored image", () => {
   it("applies duplicated, late and reordered events exactly once", async () => {
     const user = await signUp();
     const session = await createSession(user);
-    const created = await createGeneration(user, session.id, { prompt: `duplicates ${uniqueTag()}`, params: { numOutputs: 3 } });
+    const created = await createGeneration(user, session.id, {
+      prompt: `duplicates ${uniqueTag()}`,
+      params: { numOutputs: 3 },
+    });
     const running = await submitted(user, created);
     const webhooks = await terminalWebhooks(running.predictionId);
     const terminal = webhooks.filter((webhook) => webhook.status === "succeeded");
@@ -168,9 +213,14 @@ describe("a generation from request to stored image", () => {
     expect(after.outputs.map((asset) => asset.id)).toEqual(first.outputs.map((asset) => asset.id));
     expect(after.outputs).toHaveLength(3);
     expect(await r2Keys(`outputs/${user.id}/${created.id}/`)).toHaveLength(3);
-    const rows = await env.DB.prepare("SELECT count(*) AS n FROM assets WHERE generation_id = ?").bind(created.id).first<{ n: number }>();
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM assets WHERE generation_id = ?")
+      .bind(created.id)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(3);
-    const session2 = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number; generationCount: number }>();
+    const session2 = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{
+      succeededCount: number;
+      generationCount: number;
+    }>();
     expect(session2).toMatchObject({ succeededCount: 1, generationCount: 1 });
   });
 
@@ -190,7 +240,9 @@ describe("a generation from request to stored image", () => {
     expect(done.outputs).toHaveLength(1);
     expect(await room.pendingJobs()).toEqual([]);
     const polls = await emulator.requests(`?predictionId=${running.predictionId}`);
-    expect(polls.some((request) => request.method === "GET" && request.path === `/v1/predictions/${running.predictionId}`)).toBe(true);
+    expect(
+      polls.some((request) => request.method === "GET" && request.path === `/v1/predictions/${running.predictionId}`),
+    ).toBe(true);
   });
 
   it("records a failed prediction's error", async () => {
@@ -211,18 +263,30 @@ describe("a generation from request to stored image", () => {
     const user = await signUp();
     const session = await createSession(user);
     const bad = await expectProblem(
-      await api(user, "POST", `/api/sessions/${session.id}/generations`, { model: "black-forest-labs/flux-schnell", prompt: "", params: { width: 10, numOutputs: 9 } }),
+      await api(user, "POST", `/api/sessions/${session.id}/generations`, {
+        model: "black-forest-labs/flux-schnell",
+        prompt: "",
+        params: { width: 10, numOutputs: 9 },
+      }),
       400,
     );
     expect(bad.errors?.map((error) => error.path).sort()).toEqual(["params.numOutputs", "params.width", "prompt"]);
-    await expectProblem(await api(user, "POST", `/api/sessions/${session.id}/generations`, { model: "someone/unknown", prompt: "x" }), 400);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?").bind(session.id).first<{ n: number }>())!;
+    await expectProblem(
+      await api(user, "POST", `/api/sessions/${session.id}/generations`, { model: "someone/unknown", prompt: "x" }),
+      400,
+    );
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?")
+      .bind(session.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
   });
 });
 
 describe("the live session channel", () => {
-  async function open(user: TestUser, sessionId: string): Promise<{ socket: WebSocket; messages: LiveServerMessage[] }> {
+  async function open(
+    user: TestUser,
+    sessionId: string,
+  ): Promise<{ socket: WebSocket; messages: LiveServerMessage[] }> {
     const response = await SELF.fetch(`${ORIGIN}/api/sessions/${sessionId}/live`, {
       headers: { Upgrade: "websocket", Authorization: `Bearer ${user.token}` },
     });
@@ -243,14 +307,27 @@ describe("the live session channel", () => {
       expect(tab.messages[0]).toMatchObject({ type: "snapshot", session: { id: session.id }, generations: [] });
     }
 
-    const created = await createGeneration(user, session.id, { model: "black-forest-labs/flux-dev", prompt: `live ${uniqueTag()}` });
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-dev",
+      prompt: `live ${uniqueTag()}`,
+    });
     const running = await submitted(user, created);
     const webhooks = await terminalWebhooks(running.predictionId);
     // A progress event halfway through, applied before the terminal one (a loaded emulator may
     // emit few log events, and the queue may reorder them; a late one is rightly ignored).
-    const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<string, unknown>;
+    const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<
+      string,
+      unknown
+    >;
     const midway = (percent: number, step: number) =>
-      JSON.stringify({ ...terminal, status: "processing", output: null, completed_at: null, metrics: {}, logs: `Using seed: 7\n ${percent}%|███       | ${step}/28 [00:01<00:01, 9.61it/s]` });
+      JSON.stringify({
+        ...terminal,
+        status: "processing",
+        output: null,
+        completed_at: null,
+        metrics: {},
+        logs: `Using seed: 7\n ${percent}%|███       | ${step}/28 [00:01<00:01, 9.61it/s]`,
+      });
     expect((await deliverSigned(midway(25, 7))).status).toBe(200);
     await waitForGeneration(user, created.id, (g) => g.status === "running" && g.progress === 0.25);
     expect((await deliverSigned(midway(50, 14))).status).toBe(200);
@@ -285,9 +362,14 @@ describe("the live session channel", () => {
     const session = await createSession(owner);
     const path = `${ORIGIN}/api/sessions/${session.id}/live`;
     await expectProblem(await SELF.fetch(path, { headers: { Upgrade: "websocket" } }), 401);
-    await expectProblem(await SELF.fetch(path, { headers: { Upgrade: "websocket", Authorization: `Bearer ${other.token}` } }), 404);
     await expectProblem(
-      await SELF.fetch(path, { headers: { Upgrade: "websocket", Cookie: owner.cookie, Origin: "https://evil.example" } }),
+      await SELF.fetch(path, { headers: { Upgrade: "websocket", Authorization: `Bearer ${other.token}` } }),
+      404,
+    );
+    await expectProblem(
+      await SELF.fetch(path, {
+        headers: { Upgrade: "websocket", Cookie: owner.cookie, Origin: "https://evil.example" },
+      }),
       403,
     );
     await expectProblem(await SELF.fetch(path, { headers: { Authorization: `Bearer ${owner.token}` } }), 426);
@@ -308,7 +390,13 @@ describe("isolation between users", () => {
     await expectProblem(await api(intruder, "GET", `/api/sessions/${session.id}`), 404);
     await expectProblem(await api(intruder, "PATCH", `/api/sessions/${session.id}`, { title: "mine now" }), 404);
     await expectProblem(await api(intruder, "DELETE", `/api/sessions/${session.id}`), 404);
-    await expectProblem(await api(intruder, "POST", `/api/sessions/${session.id}/generations`, { model: "black-forest-labs/flux-schnell", prompt: "x" }), 404);
+    await expectProblem(
+      await api(intruder, "POST", `/api/sessions/${session.id}/generations`, {
+        model: "black-forest-labs/flux-schnell",
+        prompt: "x",
+      }),
+      404,
+    );
     await expectProblem(await api(intruder, "GET", `/api/generations/${created.id}`), 404);
     await expectProblem(await api(intruder, "POST", `/api/generations/${created.id}/cancel`), 404);
     await expectProblem(await api(intruder, "GET", asset.url), 404);
@@ -316,7 +404,10 @@ describe("isolation between users", () => {
     const intruderList = await (await api(intruder, "GET", "/api/sessions")).json<{ items: unknown[] }>();
     expect(intruderList.items).toEqual([]);
 
-    const still = await (await api(owner, "GET", `/api/sessions/${session.id}`)).json<{ title: string; generationCount: number }>();
+    const still = await (await api(owner, "GET", `/api/sessions/${session.id}`)).json<{
+      title: string;
+      generationCount: number;
+    }>();
     expect(still).toMatchObject({ title: "Private", generationCount: 1 });
     expect(await env.BUCKET.head(`outputs/${owner.id}/${created.id}/0`)).not.toBeNull();
   });
@@ -337,14 +428,23 @@ describe("cancel and retry", () => {
     expect(canceled.status).toBe(200);
     expect(await canceled.json<Generation>()).toMatchObject({ id: created.id, status: "canceled" });
     const calls = await emulator.requests(`?predictionId=${running.predictionId}`);
-    expect(calls.some((call) => call.method === "POST" && call.path === `/v1/predictions/${running.predictionId}/cancel`)).toBe(true);
+    expect(
+      calls.some((call) => call.method === "POST" && call.path === `/v1/predictions/${running.predictionId}/cancel`),
+    ).toBe(true);
     // Canceling again is harmless, and a late success cannot revive it.
-    expect((await (await api(user, "POST", `/api/generations/${created.id}/cancel`)).json<Generation>()).status).toBe("canceled");
+    expect((await (await api(user, "POST", `/api/generations/${created.id}/cancel`)).json<Generation>()).status).toBe(
+      "canceled",
+    );
 
     const retried = await api(user, "POST", `/api/generations/${created.id}/retry`);
     expect(retried.status).toBe(202);
     const copy = await retried.json<Generation>();
-    expect(copy).toMatchObject({ status: "queued", model: "black-forest-labs/flux-dev", prompt: created.prompt, params: { seed: 7, guidance: 3.5 } });
+    expect(copy).toMatchObject({
+      status: "queued",
+      model: "black-forest-labs/flux-dev",
+      prompt: created.prompt,
+      params: { seed: 7, guidance: 3.5 },
+    });
     expect(copy.id).not.toBe(created.id);
     const copyRunning = await submitted(user, copy);
     for (const webhook of await terminalWebhooks(copyRunning.predictionId)) await deliver(webhook);

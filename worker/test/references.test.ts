@@ -27,14 +27,19 @@ const HOUR = 60 * 60 * 1000;
 
 const distinctPng = (seed: number) => makePng(40, 30, (x, y) => [(x * seed) % 256, (y * 3 + seed) % 256, seed % 256]);
 
-async function uploadReferences(user: TestUser, files: { name: string; bytes: Uint8Array; type?: string }[]): Promise<ReferenceUploadResult> {
+async function uploadReferences(
+  user: TestUser,
+  files: { name: string; bytes: Uint8Array; type?: string }[],
+): Promise<ReferenceUploadResult> {
   const response = await upload(user, "/api/references", files);
   expect(response.status).toBe(201);
   return response.json<ReferenceUploadResult>();
 }
 
 async function uploadsOf(user: TestUser, sha256: string) {
-  const { results } = await env.DB.prepare("SELECT id, url, replicate_file_id, uploaded_at, expires_at FROM replicate_uploads WHERE user_id = ? AND sha256 = ? ORDER BY uploaded_at")
+  const { results } = await env.DB.prepare(
+    "SELECT id, url, replicate_file_id, uploaded_at, expires_at FROM replicate_uploads WHERE user_id = ? AND sha256 = ? ORDER BY uploaded_at",
+  )
     .bind(user.id, sha256)
     .all<{ id: string; url: string; replicate_file_id: string; uploaded_at: number; expires_at: number }>();
   return results;
@@ -42,7 +47,11 @@ async function uploadsOf(user: TestUser, sha256: string) {
 
 async function generateWith(user: TestUser, referenceId: string) {
   const session = await createSession(user);
-  const generation = await createGeneration(user, session.id, { model: PRO, prompt: `in this style ${uniqueTag()}`, referenceImageIds: [referenceId] });
+  const generation = await createGeneration(user, session.id, {
+    model: PRO,
+    prompt: `in this style ${uniqueTag()}`,
+    referenceImageIds: [referenceId],
+  });
   return completeGeneration(user, generation.id);
 }
 
@@ -51,17 +60,29 @@ describe("uploading references", () => {
     const user = await signUp();
     const bytes = await distinctPng(17);
     const first = await uploadReferences(user, [{ name: "cat.png", bytes, type: "image/png" }]);
-    expect(first.items[0]).toMatchObject({ deduplicated: false, originalName: "cat.png", mimeType: "image/png", width: 40, height: 30, usageCount: 0, replicateStatus: "will_refresh" });
+    expect(first.items[0]).toMatchObject({
+      deduplicated: false,
+      originalName: "cat.png",
+      mimeType: "image/png",
+      width: 40,
+      height: 30,
+      usageCount: 0,
+      replicateStatus: "will_refresh",
+    });
     const again = await uploadReferences(user, [{ name: "cat-copy.png", bytes }]);
     expect(again.items[0]).toMatchObject({ id: first.items[0]!.id, deduplicated: true });
 
     const twin = await distinctPng(23);
-    const concurrent = await Promise.all([0, 1, 2].map(() => uploadReferences(user, [{ name: "twin.png", bytes: twin }])));
+    const concurrent = await Promise.all(
+      [0, 1, 2].map(() => uploadReferences(user, [{ name: "twin.png", bytes: twin }])),
+    );
     const ids = new Set(concurrent.map((result) => result.items[0]!.id));
     expect(ids.size).toBe(1);
     expect(concurrent.filter((result) => !result.items[0]!.deduplicated).length).toBeLessThanOrEqual(1);
 
-    const { results } = await env.DB.prepare("SELECT sha256 FROM \"references\" WHERE user_id = ?").bind(user.id).all<{ sha256: string }>();
+    const { results } = await env.DB.prepare('SELECT sha256 FROM "references" WHERE user_id = ?')
+      .bind(user.id)
+      .all<{ sha256: string }>();
     expect(results).toHaveLength(2);
     expect((await env.BUCKET.list({ prefix: `blobs/${user.id}/` })).objects).toHaveLength(2);
     const content = await api(user, "GET", first.items[0]!.url);
@@ -87,15 +108,22 @@ describe("uploading references", () => {
       expect.objectContaining({ index: 1, fileName: "evil.svg", status: 415 }),
       expect.objectContaining({ index: 2, fileName: "empty.jpg", status: 400 }),
     ]);
-    const allBad = await expectProblem(await upload(user, "/api/references", [{ name: "x.gif", bytes: new TextEncoder().encode("GIF89a....") }]), 415);
+    const allBad = await expectProblem(
+      await upload(user, "/api/references", [{ name: "x.gif", bytes: new TextEncoder().encode("GIF89a....") }]),
+      415,
+    );
     expect(allBad.errors?.[0]?.path).toBe("file.0");
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM \"references\" WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare('SELECT count(*) AS n FROM "references" WHERE user_id = ?')
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
   });
 
   it("strips EXIF and GPS from the stored reference", async () => {
     const user = await signUp();
-    const result = await uploadReferences(user, [{ name: "../../etc/holiday\u0007.jpg", bytes: await jpegWithGps(), type: "image/jpeg" }]);
+    const result = await uploadReferences(user, [
+      { name: "../../etc/holiday\u0007.jpg", bytes: await jpegWithGps(), type: "image/jpeg" },
+    ]);
     const reference = result.items[0]!;
     expect(reference.originalName).toBe("holiday.jpg");
     const stored = new Uint8Array(await (await api(user, "GET", reference.url)).arrayBuffer());
@@ -106,10 +134,19 @@ describe("uploading references", () => {
   it("lists newest first with a cursor, hides deleted ones, and keeps them private", async () => {
     const user = await signUp();
     const uploaded: Reference[] = [];
-    for (let i = 0; i < 3; i++) uploaded.push((await uploadReferences(user, [{ name: `r${i}.png`, bytes: await distinctPng(40 + i) }])).items[0]!);
-    const page1 = await (await api(user, "GET", "/api/references?limit=2")).json<{ items: Reference[]; nextCursor: string | null }>();
+    for (let i = 0; i < 3; i++)
+      uploaded.push(
+        (await uploadReferences(user, [{ name: `r${i}.png`, bytes: await distinctPng(40 + i) }])).items[0]!,
+      );
+    const page1 = await (await api(user, "GET", "/api/references?limit=2")).json<{
+      items: Reference[];
+      nextCursor: string | null;
+    }>();
     expect(page1.items.map((item) => item.originalName)).toEqual(["r2.png", "r1.png"]);
-    const page2 = await (await api(user, "GET", `/api/references?limit=2&cursor=${page1.nextCursor}`)).json<{ items: Reference[]; nextCursor: string | null }>();
+    const page2 = await (await api(user, "GET", `/api/references?limit=2&cursor=${page1.nextCursor}`)).json<{
+      items: Reference[];
+      nextCursor: string | null;
+    }>();
     expect(page2).toMatchObject({ items: [expect.objectContaining({ originalName: "r0.png" })], nextCursor: null });
 
     const other = await signUp("other");
@@ -117,7 +154,14 @@ describe("uploading references", () => {
     await expectProblem(await api(other, "GET", uploaded[0]!.url), 404);
     expect((await (await api(other, "GET", "/api/references")).json<{ items: Reference[] }>()).items).toEqual([]);
     const session = await createSession(other);
-    const stolen = await expectProblem(await api(other, "POST", `/api/sessions/${session.id}/generations`, { model: PRO, prompt: "x", referenceImageIds: [uploaded[0]!.id] }), 400);
+    const stolen = await expectProblem(
+      await api(other, "POST", `/api/sessions/${session.id}/generations`, {
+        model: PRO,
+        prompt: "x",
+        referenceImageIds: [uploaded[0]!.id],
+      }),
+      400,
+    );
     expect(stolen.errors?.[0]?.path).toBe("referenceImageIds.0");
 
     expect((await api(user, "DELETE", `/api/references/${uploaded[1]!.id}`)).status).toBe(204);
@@ -136,7 +180,9 @@ describe("serving references", () => {
     const user = await signUp();
     const [reference] = (await uploadReferences(user, [{ name: "gone.png", bytes: await distinctPng(77) }])).items;
     expect((await api(user, "GET", reference!.thumbnailUrl)).status).toBe(200);
-    const row = await env.DB.prepare("SELECT r2_key FROM \"references\" WHERE id = ?").bind(reference!.id).first<{ r2_key: string }>();
+    const row = await env.DB.prepare('SELECT r2_key FROM "references" WHERE id = ?')
+      .bind(reference!.id)
+      .first<{ r2_key: string }>();
     await env.BUCKET.delete([row!.r2_key, `thumbnails/${row!.r2_key}`]);
 
     const content = await expectProblem(await api(user, "GET", reference!.url), 404);
@@ -170,19 +216,26 @@ describe("references on Replicate", () => {
     expect(await uploadsOf(user, reference.sha256)).toHaveLength(1);
 
     // 2 hours later: reused.
-    await env.DB.prepare("UPDATE replicate_uploads SET uploaded_at = uploaded_at - ? WHERE user_id = ?").bind(2 * HOUR, user.id).run();
+    await env.DB.prepare("UPDATE replicate_uploads SET uploaded_at = uploaded_at - ? WHERE user_id = ?")
+      .bind(2 * HOUR, user.id)
+      .run();
     await generateWith(user, reference.id);
     expect(await uploadsOf(user, reference.sha256)).toHaveLength(1);
 
     // 21 hours later: uploaded again before submitting, and the new URL is used.
-    await env.DB.prepare("UPDATE replicate_uploads SET uploaded_at = uploaded_at - ? WHERE user_id = ?").bind(19 * HOUR, user.id).run();
+    await env.DB.prepare("UPDATE replicate_uploads SET uploaded_at = uploaded_at - ? WHERE user_id = ?")
+      .bind(19 * HOUR, user.id)
+      .run();
     const third = await generateWith(user, reference.id);
     const afterAge = await uploadsOf(user, reference.sha256);
     expect(afterAge).toHaveLength(2);
     expect((await predictionInput(third.predictionId!)).image_prompt).toBe(afterAge[1]!.url);
 
     // Replicate lost it (deleted): uploaded again on the next use.
-    const deleted = await fetch(afterAge[1]!.url, { method: "DELETE", headers: { Authorization: "Bearer r8_test_token" } });
+    const deleted = await fetch(afterAge[1]!.url, {
+      method: "DELETE",
+      headers: { Authorization: "Bearer r8_test_token" },
+    });
     expect(deleted.status).toBe(204);
     const fourth = await generateWith(user, reference.id);
     const afterDelete = await uploadsOf(user, reference.sha256);
@@ -197,7 +250,11 @@ describe("references on Replicate", () => {
     // The bytes we keep are gone (e.g. an operator's mistake): nothing can be sent to Replicate.
     await env.BUCKET.delete(`blobs/${user.id}/${reference.sha256}`);
     const session = await createSession(user);
-    const generation = await createGeneration(user, session.id, { model: PRO, prompt: `missing bytes ${uniqueTag()}`, referenceImageIds: [reference.id] });
+    const generation = await createGeneration(user, session.id, {
+      model: PRO,
+      prompt: `missing bytes ${uniqueTag()}`,
+      referenceImageIds: [reference.id],
+    });
     const failed = await waitForGeneration(user, generation.id, (g) => g.status === "failed");
     expect(failed.error).toMatch(/stored file .* is missing/);
     expect(failed.predictionId).toBeNull();
@@ -208,19 +265,29 @@ describe("references on Replicate", () => {
 describe("the reference refresh cron", () => {
   it("refreshes references used this week that expire within four hours, once, and leaves older ones alone", async () => {
     const user = await signUp();
-    const [active, stale] = (await uploadReferences(user, [
-      { name: "active.png", bytes: await distinctPng(81) },
-      { name: "stale.png", bytes: await distinctPng(82) },
-    ])).items;
+    const [active, stale] = (
+      await uploadReferences(user, [
+        { name: "active.png", bytes: await distinctPng(81) },
+        { name: "stale.png", bytes: await distinctPng(82) },
+      ])
+    ).items;
     await generateWith(user, active!.id);
     await generateWith(user, stale!.id);
     const now = Date.now();
     // Both uploads expire in 3 hours; one reference was last used 8 days ago.
-    await env.DB.prepare("UPDATE replicate_uploads SET expires_at = ?, uploaded_at = ? WHERE user_id = ?").bind(now + 3 * HOUR, now - 21 * HOUR, user.id).run();
-    await env.DB.prepare("UPDATE \"references\" SET last_used_at = ? WHERE id = ?").bind(now - 8 * 24 * HOUR, stale!.id).run();
+    await env.DB.prepare("UPDATE replicate_uploads SET expires_at = ?, uploaded_at = ? WHERE user_id = ?")
+      .bind(now + 3 * HOUR, now - 21 * HOUR, user.id)
+      .run();
+    await env.DB.prepare('UPDATE "references" SET last_used_at = ? WHERE id = ?')
+      .bind(now - 8 * 24 * HOUR, stale!.id)
+      .run();
 
     for (let run = 0; run < 2; run++) {
-      await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+      await worker.scheduled!(
+        createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
+        env,
+        createExecutionContext(),
+      );
     }
     const activeUploads = await uploadsOf(user, active!.sha256);
     expect(activeUploads).toHaveLength(2);
@@ -228,8 +295,14 @@ describe("the reference refresh cron", () => {
     expect(await uploadsOf(user, stale!.sha256)).toHaveLength(1);
 
     // Expired records are forgotten.
-    await env.DB.prepare("UPDATE replicate_uploads SET expires_at = ? WHERE user_id = ? AND sha256 = ?").bind(now - HOUR, user.id, stale!.sha256).run();
-    await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+    await env.DB.prepare("UPDATE replicate_uploads SET expires_at = ? WHERE user_id = ? AND sha256 = ?")
+      .bind(now - HOUR, user.id, stale!.sha256)
+      .run();
+    await worker.scheduled!(
+      createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
+      env,
+      createExecutionContext(),
+    );
     expect(await uploadsOf(user, stale!.sha256)).toHaveLength(0);
   }, 60_000);
 });

@@ -2,7 +2,15 @@
  * What happens when things go wrong: Replicate throttling, failing downloads, lost webhooks, hostile
  * output URLs.
  */
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
 import worker from "../index";
@@ -19,8 +27,15 @@ import {
   type TestUser,
 } from "./helpers";
 
-async function runBatch(queue: string, messages: CompletionMessage[], attempts = 1): Promise<{ retried: number; acked: number }> {
-  const batch = createMessageBatch(queue, messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })));
+async function runBatch(
+  queue: string,
+  messages: CompletionMessage[],
+  attempts = 1,
+): Promise<{ retried: number; acked: number }> {
+  const batch = createMessageBatch(
+    queue,
+    messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
+  );
   const ctx = createExecutionContext();
   await worker.queue!(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
@@ -32,11 +47,19 @@ async function finishedAtReplicate(user: TestUser, prompt: string) {
   const created = await createGeneration(user, session.id, { prompt });
   const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
   const webhooks = await terminalWebhooks(running.predictionId!);
-  const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<string, unknown>;
+  const terminal = JSON.parse(webhooks.find((webhook) => webhook.status === "succeeded")!.body) as Record<
+    string,
+    unknown
+  >;
   return { session, generation: running, terminal };
 }
 
-const message = (prediction: unknown): CompletionMessage => ({ type: "prediction", source: "webhook", prediction, receivedAt: Date.now() });
+const message = (prediction: unknown): CompletionMessage => ({
+  type: "prediction",
+  source: "webhook",
+  prediction,
+  receivedAt: Date.now(),
+});
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -84,7 +107,10 @@ describe("storing outputs", () => {
   it("retries a failing download, then the dead-letter queue fails the generation with the reason", async () => {
     const user = await signUp();
     const tag = uniqueTag();
-    await emulator.addFault({ match: { promptIncludes: tag }, effect: { type: "download", mode: "error", status: 503 } });
+    await emulator.addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "download", mode: "error", status: 503 },
+    });
     const { generation, terminal } = await finishedAtReplicate(user, `unreachable outputs ${tag}`);
 
     const first = await runBatch("image-studio-completions", [message(terminal)]);
@@ -102,7 +128,11 @@ describe("storing outputs", () => {
   it("stores a truncated download only once it arrives whole", async () => {
     const user = await signUp();
     const tag = uniqueTag();
-    await emulator.addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "truncate" } });
+    await emulator.addFault({
+      match: { promptIncludes: tag },
+      times: 1,
+      effect: { type: "download", mode: "truncate" },
+    });
     const { generation, terminal } = await finishedAtReplicate(user, `truncated ${tag}`);
     expect((await runBatch("image-studio-completions", [message(terminal)])).retried).toBe(1);
     expect((await env.BUCKET.list({ prefix: `outputs/${user.id}/${generation.id}/` })).objects).toHaveLength(0);
@@ -117,7 +147,12 @@ describe("storing outputs", () => {
     const user = await signUp();
     const { generation, terminal } = await finishedAtReplicate(user, `hostile ${uniqueTag()}`);
     const spy = vi.spyOn(globalThis, "fetch");
-    const hostile = ["https://evil.example/out-0.png", "https://replicate.delivery.evil.example/x.png", "http://169.254.169.254/latest", "https://user@replicate.delivery/x.png"];
+    const hostile = [
+      "https://evil.example/out-0.png",
+      "https://replicate.delivery.evil.example/x.png",
+      "http://169.254.169.254/latest",
+      "https://user@replicate.delivery/x.png",
+    ];
     for (const url of hostile) {
       await runBatch("image-studio-completions", [message({ ...terminal, output: [url] })]);
     }
@@ -129,7 +164,11 @@ describe("storing outputs", () => {
   });
 
   it("acknowledges a completion for a prediction that is not ours and stores nothing", async () => {
-    const stranger = { id: `notours${uniqueTag()}`, status: "succeeded", output: ["https://replicate.delivery/x/out-0.png"] };
+    const stranger = {
+      id: `notours${uniqueTag()}`,
+      status: "succeeded",
+      output: ["https://replicate.delivery/x/out-0.png"],
+    };
     const spy = vi.spyOn(globalThis, "fetch");
     const result = await runBatch("image-studio-completions", [message(stranger)]);
     expect(result).toMatchObject({ retried: 0, acked: 1 });
@@ -160,7 +199,10 @@ describe("repeated completions", () => {
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(0);
     expect(await env.BUCKET.head(key)).toBeNull();
 
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}` }])).toEqual({ acked: 1, retried: 0 });
+    expect(await runBatch(queue, [{ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}` }])).toEqual({
+      acked: 1,
+      retried: 0,
+    });
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
     expect(await env.BUCKET.head(key)).not.toBeNull();
   });
@@ -169,25 +211,39 @@ describe("repeated completions", () => {
     const user = await signUp();
     const { generation, terminal } = await finishedAtReplicate(user, `copies ${uniqueTag()}`);
     const spy = vi.spyOn(globalThis, "fetch");
-    const copies = Array.from({ length: 10 }, (_, i) => ({ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}`, receivedAt: Date.now() + i }));
+    const copies = Array.from({ length: 10 }, (_, i) => ({
+      ...message(terminal),
+      webhookId: `msg_${crypto.randomUUID()}`,
+      receivedAt: Date.now() + i,
+    }));
     expect(await runBatch(queue, copies)).toEqual({ acked: 10, retried: 0 });
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
     const done = await getGeneration(user, generation.id);
     expect(done.status).toBe("succeeded");
     expect(done.outputs).toHaveLength(1);
     const ids = copies.map((copy) => copy.webhookId);
-    const receipts = await env.DB.prepare(`SELECT id FROM webhook_receipts WHERE id IN (${ids.map(() => "?").join(",")})`).bind(...ids).all();
+    const receipts = await env.DB.prepare(
+      `SELECT id FROM webhook_receipts WHERE id IN (${ids.map(() => "?").join(",")})`,
+    )
+      .bind(...ids)
+      .all();
     expect(receipts.results).toHaveLength(10);
   });
 
   it("retries a failing state without recording it, so a repeat of its webhook-id is still worked on", async () => {
     const user = await signUp();
     const tag = uniqueTag();
-    await emulator.addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "download", mode: "error", status: 503 } });
+    await emulator.addFault({
+      match: { promptIncludes: tag },
+      times: 1,
+      effect: { type: "download", mode: "error", status: 503 },
+    });
     const { generation, terminal } = await finishedAtReplicate(user, `retry then repeat ${tag}`);
     const webhookId = `msg_${crypto.randomUUID()}`;
     expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 0, retried: 1 });
-    expect((await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all()).results).toHaveLength(0);
+    expect(
+      (await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all()).results,
+    ).toHaveLength(0);
     expect(await runBatch(queue, [{ ...message(terminal), webhookId }], 2)).toEqual({ acked: 1, retried: 0 });
     expect((await getGeneration(user, generation.id)).status).toBe("succeeded");
   });
@@ -197,7 +253,9 @@ describe("the cron sweep", () => {
   it("completes generations stuck without webhooks by nudging their session", async () => {
     const user = await signUp();
     const { session, generation } = await finishedAtReplicate(user, `stuck ${uniqueTag()}`);
-    await env.DB.prepare("UPDATE generations SET submitted_at = ? WHERE id = ?").bind(Date.now() - 10 * 60_000, generation.id).run();
+    await env.DB.prepare("UPDATE generations SET submitted_at = ? WHERE id = ?")
+      .bind(Date.now() - 10 * 60_000, generation.id)
+      .run();
     const ctx = createExecutionContext();
     await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
     await runDurableObjectAlarm(env.SESSION_ROOM.getByName(session.id));
@@ -205,7 +263,11 @@ describe("the cron sweep", () => {
     expect(done.outputs).toHaveLength(1);
 
     // Running it again changes nothing.
-    await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+    await worker.scheduled!(
+      createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
+      env,
+      createExecutionContext(),
+    );
     expect(await getGeneration(user, generation.id)).toEqual(done);
   });
 });

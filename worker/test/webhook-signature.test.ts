@@ -10,7 +10,9 @@ const VECTOR = {
   signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 };
 const at = Number(VECTOR.timestamp);
-const headers = (overrides: Partial<{ id: string | null; timestamp: string | null; signature: string | null }> = {}) => ({
+const headers = (
+  overrides: Partial<{ id: string | null; timestamp: string | null; signature: string | null }> = {},
+) => ({
   id: VECTOR.id,
   timestamp: VECTOR.timestamp,
   signature: VECTOR.signature,
@@ -26,20 +28,35 @@ describe("webhook signature verification", () => {
   it("accepts timestamps up to 300 s away and rejects 301 s, both directions", async () => {
     expect((await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at + 300)).ok).toBe(true);
     expect((await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at - 300)).ok).toBe(true);
-    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at + 301)).toEqual({ ok: false, reason: "stale" });
-    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at - 301)).toEqual({ ok: false, reason: "stale" });
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at + 301)).toEqual({
+      ok: false,
+      reason: "stale",
+    });
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at - 301)).toEqual({
+      ok: false,
+      reason: "stale",
+    });
   });
 
   it("rejects missing headers, malformed timestamps, other secrets and tampered bodies", async () => {
     for (const missing of ["id", "timestamp", "signature"] as const) {
-      expect(await verifyWebhook(VECTOR.secret, headers({ [missing]: null }), VECTOR.body, at)).toEqual({ ok: false, reason: "missing_headers" });
+      expect(await verifyWebhook(VECTOR.secret, headers({ [missing]: null }), VECTOR.body, at)).toEqual({
+        ok: false,
+        reason: "missing_headers",
+      });
     }
     for (const timestamp of ["1614265330.5", "-1614265330", "abc", "1e9"]) {
       expect((await verifyWebhook(VECTOR.secret, headers({ timestamp }), VECTOR.body, at)).ok).toBe(false);
     }
     expect((await verifyWebhook("whsec_QkFEU0VDUkVUQkFEU0VDUkVU", headers(), VECTOR.body, at)).ok).toBe(false);
-    expect(await verifyWebhook(VECTOR.secret, headers(), '{"test": 2432232315}', at)).toEqual({ ok: false, reason: "bad_signature" });
-    expect(await verifyWebhook(VECTOR.secret, headers({ id: "msg_other" }), VECTOR.body, at)).toEqual({ ok: false, reason: "bad_signature" });
+    expect(await verifyWebhook(VECTOR.secret, headers(), '{"test": 2432232315}', at)).toEqual({
+      ok: false,
+      reason: "bad_signature",
+    });
+    expect(await verifyWebhook(VECTOR.secret, headers({ id: "msg_other" }), VECTOR.body, at)).toEqual({
+      ok: false,
+      reason: "bad_signature",
+    });
   });
 
   it("accepts a valid v1 among several signatures, and refuses a valid MAC under another version", async () => {
@@ -71,11 +88,17 @@ describe("webhook signature properties", () => {
           const index = position % bytes.length;
           // Stay within printable ASCII for header parts, so the change is a real, transmittable byte.
           const changed = new Uint8Array(bytes);
-          changed[index] = part === "body" ? (bytes[index]! + delta) % 256 : 33 + ((bytes[index]! - 33 + (delta % 93) + 93) % 94);
+          changed[index] =
+            part === "body" ? (bytes[index]! + delta) % 256 : 33 + ((bytes[index]! - 33 + (delta % 93) + 93) % 94);
           if (changed[index] === bytes[index]) return;
           const mutated = { ...original, [part]: new TextDecoder().decode(changed) };
           if (mutated[part as keyof typeof mutated] === original[part as keyof typeof original]) return;
-          const verdict = await verifyWebhook(secret, { id: mutated.id, timestamp: mutated.timestamp, signature: mutated.signature }, mutated.body, now);
+          const verdict = await verifyWebhook(
+            secret,
+            { id: mutated.id, timestamp: mutated.timestamp, signature: mutated.signature },
+            mutated.body,
+            now,
+          );
           expect(verdict.ok).toBe(false);
         },
       ),

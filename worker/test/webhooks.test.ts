@@ -22,9 +22,17 @@ async function post(body: string, headers: Record<string, string>): Promise<Resp
   return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, { method: "POST", headers: merged, body });
 }
 
-async function signed(body: string, timestamp: number, id = `msg_${crypto.randomUUID()}`): Promise<Record<string, string>> {
+async function signed(
+  body: string,
+  timestamp: number,
+  id = `msg_${crypto.randomUUID()}`,
+): Promise<Record<string, string>> {
   const ts = String(timestamp);
-  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${await signWebhook(TEST_WEBHOOK_SECRET, id, ts, body)}` };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": ts,
+    "webhook-signature": `v1,${await signWebhook(TEST_WEBHOOK_SECRET, id, ts, body)}`,
+  };
 }
 
 describe("POST /api/webhooks/replicate", () => {
@@ -41,7 +49,10 @@ describe("POST /api/webhooks/replicate", () => {
     const tampered = terminal.body.replace('"succeeded"', '"failed"');
     const attempts = [
       post(tampered, terminal.headers),
-      post(terminal.body, { ...terminal.headers, "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }),
+      post(terminal.body, {
+        ...terminal.headers,
+        "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      }),
       post(terminal.body, await signed(terminal.body, now - 400)),
       post(terminal.body, await signed(terminal.body, now + 400)),
       post(terminal.body, {}),

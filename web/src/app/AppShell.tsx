@@ -77,7 +77,12 @@ function TopBar(): JSX.Element {
               </span>
             )}
           </Show>
-          <button type="button" class="button button--ghost topbar__signout" aria-busy={pending()} onClick={() => void signOut()}>
+          <button
+            type="button"
+            class="button button--ghost topbar__signout"
+            aria-busy={pending()}
+            onClick={() => void signOut()}
+          >
             <SignOutIcon />
             <span>Sign out</span>
           </button>

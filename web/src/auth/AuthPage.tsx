@@ -48,7 +48,8 @@ function AuthPage(props: { mode: Mode }): JSX.Element {
   const [pending, setPending] = createSignal(false);
 
   const next = () => safeNext(params.next);
-  const switchHref = () => (params.next ? `${text().switchPath}?next=${encodeURIComponent(next())}` : text().switchPath);
+  const switchHref = () =>
+    params.next ? `${text().switchPath}?next=${encodeURIComponent(next())}` : text().switchPath;
   const signedIn = () => session.user.state === "ready" && session.user() !== null;
 
   let emailInput: HTMLInputElement | undefined;

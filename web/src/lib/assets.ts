@@ -2,7 +2,12 @@
 import { assetSchema, type Asset } from "../../../worker/contract/api";
 import { uploadForm, type UploadOptions } from "./upload";
 
-export function uploadAsset(file: Blob, role: "input" | "mask", options: UploadOptions = {}, fileName?: string): Promise<Asset> {
+export function uploadAsset(
+  file: Blob,
+  role: "input" | "mask",
+  options: UploadOptions = {},
+  fileName?: string,
+): Promise<Asset> {
   const form = new FormData();
   if (fileName) form.append("file", file, fileName);
   else form.append("file", file);

@@ -42,8 +42,7 @@ export const formatCost = (cost: number): string => usd.format(cost);
 /** `black-forest-labs/flux-schnell` → `flux-schnell`. */
 export const modelName = (id: string): string => id.slice(id.indexOf("/") + 1) || id;
 
-export const plural = (count: number, one: string, many = `${one}s`): string =>
-  `${count} ${count === 1 ? one : many}`;
+export const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
 
 /** A session title from the first prompt: its first line, cut at a word boundary. */
 export function titleFromPrompt(prompt: string, max = 60): string {

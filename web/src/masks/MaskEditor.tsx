@@ -79,7 +79,8 @@ export function MaskEditor(props: MaskEditorProps): JSX.Element {
     canvas.height = height;
     setNatural({ width, height });
     setSize(Math.max(8, Math.round(Math.max(width, height) / 16)));
-    if (props.initial && props.initial.width === width && props.initial.height === height) restore(canvas, props.initial);
+    if (props.initial && props.initial.width === width && props.initial.height === height)
+      restore(canvas, props.initial);
   };
 
   const pushUndo = () => {
@@ -212,11 +213,21 @@ export function MaskEditor(props: MaskEditorProps): JSX.Element {
 
         <div class="maskdlg__tools" role="toolbar" aria-label="Mask tools">
           <div class="segmented" role="group" aria-label="Tool">
-            <button type="button" class="segmented__button" aria-pressed={tool() === "brush"} onClick={() => setTool("brush")}>
+            <button
+              type="button"
+              class="segmented__button"
+              aria-pressed={tool() === "brush"}
+              onClick={() => setTool("brush")}
+            >
               <BrushIcon />
               Brush
             </button>
-            <button type="button" class="segmented__button" aria-pressed={tool() === "erase"} onClick={() => setTool("erase")}>
+            <button
+              type="button"
+              class="segmented__button"
+              aria-pressed={tool() === "erase"}
+              onClick={() => setTool("erase")}
+            >
               <EraserIcon />
               Erase
             </button>
@@ -237,7 +248,12 @@ export function MaskEditor(props: MaskEditorProps): JSX.Element {
             </span>
           </label>
           <div class="maskdlg__actions">
-            <button type="button" class="button button--ghost button--small" disabled={undoCount() === 0} onClick={doUndo}>
+            <button
+              type="button"
+              class="button button--ghost button--small"
+              disabled={undoCount() === 0}
+              onClick={doUndo}
+            >
               <UndoIcon />
               Undo
             </button>

@@ -46,14 +46,24 @@ function ReferenceChip(props: { item: TrayItem; tray: ReferenceTray }): JSX.Elem
   return (
     <li
       class="refchip"
-      classList={{ "refchip--failed": props.item.status === "failed", "refchip--uploading": props.item.status === "uploading" }}
+      classList={{
+        "refchip--failed": props.item.status === "failed",
+        "refchip--uploading": props.item.status === "uploading",
+      }}
       data-testid="reference-chip"
       data-status={props.item.status}
       data-reference-id={props.item.reference?.id}
       title={props.item.error ?? props.item.name}
     >
       <span class="refchip__thumb">
-        <Show when={props.item.status !== "failed"} fallback={<span class="refchip__broken"><ImageIcon class="icon" /></span>}>
+        <Show
+          when={props.item.status !== "failed"}
+          fallback={
+            <span class="refchip__broken">
+              <ImageIcon class="icon" />
+            </span>
+          }
+        >
           <img src={props.item.previewUrl} alt="" width={64} height={64} decoding="async" />
         </Show>
         <Show when={props.item.status === "uploading"}>

@@ -27,7 +27,13 @@ type Listing = {
 /** `/references`: every reference image, newest first, with infinite scroll. */
 export function ReferencesPage(): JSX.Element {
   usePageTitle(() => "References");
-  const [list, setList] = createStore<Listing>({ items: [], nextCursor: null, loading: false, loaded: false, error: null });
+  const [list, setList] = createStore<Listing>({
+    items: [],
+    nextCursor: null,
+    loading: false,
+    loaded: false,
+    error: null,
+  });
   const uploads = createReferenceTray();
   let sentinel: HTMLDivElement | undefined;
   let controller: AbortController | undefined;
@@ -63,9 +69,12 @@ export function ReferencesPage(): JSX.Element {
   onMount(() => {
     void load();
     if (!sentinel || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) loadMore();
-    }, { rootMargin: "600px 0px" });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) loadMore();
+      },
+      { rootMargin: "600px 0px" },
+    );
     observer.observe(sentinel);
     onCleanup(() => observer.disconnect());
   });
@@ -73,7 +82,9 @@ export function ReferencesPage(): JSX.Element {
 
   // Uploaded files join the top of the list as soon as they're stored.
   createEffect(() => {
-    const ready = uploads.items.flatMap((item) => (item.status === "ready" && item.reference ? [{ key: item.key, reference: item.reference }] : []));
+    const ready = uploads.items.flatMap((item) =>
+      item.status === "ready" && item.reference ? [{ key: item.key, reference: item.reference }] : [],
+    );
     for (const { key, reference } of ready) {
       setList(
         "items",
@@ -102,8 +113,8 @@ export function ReferencesPage(): JSX.Element {
         </span>
       </header>
       <p class="page-lead">
-        Photos that guide a generation. Each is stored once, kept for good, and sent to the model again whenever its copy there
-        has expired.
+        Photos that guide a generation. Each is stored once, kept for good, and sent to the model again whenever its
+        copy there has expired.
       </p>
 
       <Show when={uploads.items.length > 0}>
@@ -134,11 +145,20 @@ export function ReferencesPage(): JSX.Element {
                 </div>
                 <span class="refrow__actions">
                   <Show when={item.status === "failed"}>
-                    <button type="button" class="button button--ghost button--small" onClick={() => uploads.retry(item.key)}>
+                    <button
+                      type="button"
+                      class="button button--ghost button--small"
+                      onClick={() => uploads.retry(item.key)}
+                    >
                       Try again
                     </button>
                   </Show>
-                  <button type="button" class="icon-button" aria-label={`Dismiss ${item.name}`} onClick={() => uploads.remove(item.key)}>
+                  <button
+                    type="button"
+                    class="icon-button"
+                    aria-label={`Dismiss ${item.name}`}
+                    onClick={() => uploads.remove(item.key)}
+                  >
                     <CloseIcon />
                   </button>
                 </span>
@@ -204,8 +224,22 @@ function ReferenceRow(props: { reference: Reference; onDelete: (reference: Refer
   const dimensions = () => (r().width && r().height ? `${r().width} × ${r().height}` : undefined);
   return (
     <li class="refrow" data-testid="reference-row" data-reference-id={r().id}>
-      <a class="refrow__thumb-link" href={r().url} target="_blank" rel="noopener" aria-label={`Open ${r().originalName} full size`}>
-        <img class="refrow__thumb" src={r().thumbnailUrl} alt="" width={64} height={64} loading="lazy" decoding="async" />
+      <a
+        class="refrow__thumb-link"
+        href={r().url}
+        target="_blank"
+        rel="noopener"
+        aria-label={`Open ${r().originalName} full size`}
+      >
+        <img
+          class="refrow__thumb"
+          src={r().thumbnailUrl}
+          alt=""
+          width={64}
+          height={64}
+          loading="lazy"
+          decoding="async"
+        />
       </a>
       <div class="refrow__text">
         <span class="refrow__name" title={r().originalName}>

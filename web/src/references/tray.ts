@@ -73,8 +73,7 @@ export function createReferenceTray(): ReferenceTray {
     objectUrls.delete(key);
   };
 
-  const update = (key: string, patch: Partial<TrayItem>) =>
-    setState("items", (item) => item.key === key, patch);
+  const update = (key: string, patch: Partial<TrayItem>) => setState("items", (item) => item.key === key, patch);
 
   const drop = (key: string) => {
     controllers.get(key)?.abort();
@@ -119,7 +118,8 @@ export function createReferenceTray(): ReferenceTray {
         controllers.delete(key);
         if (isAbortError(error)) return;
         const message = errorMessage(error);
-        const retryable = !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500;
+        const retryable =
+          !(error instanceof ApiError) || error.status === 0 || error.status === 429 || error.status >= 500;
         update(key, { status: "failed", error: message, retryable });
         announce(`${file.name} was not added: ${message}`);
       });
@@ -129,7 +129,9 @@ export function createReferenceTray(): ReferenceTray {
     const room = Math.max(0, MAX_REFERENCES - state.items.length);
     const taken = picked.slice(0, room);
     if (picked.length > taken.length) {
-      announce(`A generation takes at most ${MAX_REFERENCES} reference images; ${picked.length - taken.length} not added.`);
+      announce(
+        `A generation takes at most ${MAX_REFERENCES} reference images; ${picked.length - taken.length} not added.`,
+      );
     }
     const fresh: TrayItem[] = taken.map((file) => {
       const key = nextKey();
@@ -148,7 +150,10 @@ export function createReferenceTray(): ReferenceTray {
         retryable: false,
       };
     });
-    setState("items", produce((items) => void items.push(...fresh)));
+    setState(
+      "items",
+      produce((items) => void items.push(...fresh)),
+    );
     for (const item of fresh) {
       const file = files.get(item.key);
       if (file) start(item.key, file);
@@ -190,7 +195,9 @@ export function createReferenceTray(): ReferenceTray {
       );
     },
     clear,
-    ids: () => [...new Set(state.items.flatMap((item) => (item.status === "ready" && item.reference ? [item.reference.id] : [])))],
+    ids: () => [
+      ...new Set(state.items.flatMap((item) => (item.status === "ready" && item.reference ? [item.reference.id] : []))),
+    ],
     uploading: () => state.items.some((item) => item.status === "uploading"),
   };
 }

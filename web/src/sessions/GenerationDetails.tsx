@@ -56,7 +56,8 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
     return typeof width === "number" && typeof height === "number" ? `${width} × ${height} (asked)` : "Model default";
   };
   const num = (value: unknown) => (typeof value === "number" ? String(value) : undefined);
-  const extras = () => Object.entries(g().params).filter(([key, value]) => !STANDARD.has(key) && value !== null && value !== undefined);
+  const extras = () =>
+    Object.entries(g().params).filter(([key, value]) => !STANDARD.has(key) && value !== null && value !== undefined);
   const timing = () => {
     const parts: string[] = [];
     if (g().durationMs !== null) parts.push(formatDuration(g().durationMs ?? 0));
@@ -95,9 +96,7 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
       <p class="details__prompt">{g().prompt}</p>
 
       <dl class="params">
-        <Show when={g().negativePrompt}>
-          {(negative) => <Param name="Negative prompt" value={negative()} wide />}
-        </Show>
+        <Show when={g().negativePrompt}>{(negative) => <Param name="Negative prompt" value={negative()} wide />}</Show>
         <Param name="Model" value={g().model} mono wide />
         <Param name="Size" value={size()} />
         <Param name="Seed" value={num(g().params.seed) ?? "Random"} mono />
@@ -129,10 +128,7 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
                 </Show>
               }
             >
-              <Show
-                when={props.parent}
-                fallback={<span class="lineage__orphan">source deleted</span>}
-              >
+              <Show when={props.parent} fallback={<span class="lineage__orphan">source deleted</span>}>
                 {(parent) => (
                   <button
                     type="button"
@@ -161,8 +157,17 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
               <ul class="details__refs">
                 <For each={g().references}>
                   {(reference) => (
-                    <li class="details__ref" title={`${reference.originalName} (${REPLICATE_STATUS_LABEL[reference.replicateStatus]})`}>
-                      <img src={reference.thumbnailUrl} alt={reference.originalName} width={40} height={40} loading="lazy" />
+                    <li
+                      class="details__ref"
+                      title={`${reference.originalName} (${REPLICATE_STATUS_LABEL[reference.replicateStatus]})`}
+                    >
+                      <img
+                        src={reference.thumbnailUrl}
+                        alt={reference.originalName}
+                        width={40}
+                        height={40}
+                        loading="lazy"
+                      />
                     </li>
                   )}
                 </For>
@@ -217,7 +222,11 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
         </button>
         <ConfirmButton
           label="Delete"
-          question={active() ? "Cancel and delete this generation?" : `Delete this generation${outputsOf(g()).length > 1 ? " and its images" : " and its image"}?`}
+          question={
+            active()
+              ? "Cancel and delete this generation?"
+              : `Delete this generation${outputsOf(g()).length > 1 ? " and its images" : " and its image"}?`
+          }
           icon={<TrashIcon />}
           onConfirm={() => props.actions.remove(g())}
         />
@@ -235,7 +244,7 @@ function Param(props: { name: string; value: string; mono?: boolean; wide?: bool
   return (
     <div class="params__item" classList={{ "params__item--wide": Boolean(props.wide) }}>
       <dt>{props.name}</dt>
-      <dd classList={{ "params__mono": Boolean(props.mono) }}>{props.value}</dd>
+      <dd classList={{ params__mono: Boolean(props.mono) }}>{props.value}</dd>
     </div>
   );
 }

@@ -62,7 +62,12 @@ export function HistoryRail(props: HistoryRailProps): JSX.Element {
   );
 }
 
-function RailItem(props: { generation: Generation; index: number; selected: boolean; onSelect: () => void }): JSX.Element {
+function RailItem(props: {
+  generation: Generation;
+  index: number;
+  selected: boolean;
+  onSelect: () => void;
+}): JSX.Element {
   const asset = () => outputsOf(props.generation)[props.index];
   const count = () => slotCount(props.generation);
   const active = () => !isTerminalStatus(props.generation.status);

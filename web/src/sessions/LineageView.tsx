@@ -28,7 +28,9 @@ export function LineageView(props: LineageViewProps): JSX.Element {
   const shape = createMemo(() => props.generations.map((g) => `${g.id}>${g.parentGenerationId ?? ""}`).join("|"));
   const forest = createMemo(
     on(shape, () =>
-      untrack(() => buildLineage(props.generations.map((g) => ({ id: g.id, parentGenerationId: g.parentGenerationId })))),
+      untrack(() =>
+        buildLineage(props.generations.map((g) => ({ id: g.id, parentGenerationId: g.parentGenerationId }))),
+      ),
     ),
   );
   const byId = createMemo(() => new Map(props.generations.map((g) => [g.id, g] as const)));
@@ -87,14 +89,21 @@ function ChainView(props: { chain: Chain; context: Context }): JSX.Element {
           {(id, index) => (
             <Show when={props.context.byId().get(id)}>
               {(generation) => (
-                <li class="lineage__step" classList={{ "is-on-path": props.context.path().has(id), "has-link": index() > 0 }}>
+                <li
+                  class="lineage__step"
+                  classList={{ "is-on-path": props.context.path().has(id), "has-link": index() > 0 }}
+                >
                   <Show when={index() > 0}>
                     <span class="lineage__link" aria-hidden="true" />
                   </Show>
                   <LineageNode
                     generation={generation()}
                     orphan={index() === 0 && props.chain.orphan}
-                    parent={generation().parentGenerationId ? props.context.byId().get(generation().parentGenerationId ?? "") : undefined}
+                    parent={
+                      generation().parentGenerationId
+                        ? props.context.byId().get(generation().parentGenerationId ?? "")
+                        : undefined
+                    }
                     selected={props.context.selectedId() === id}
                     onPath={props.context.path().has(id)}
                     onSelect={() => props.context.onSelect(id)}
@@ -143,10 +152,14 @@ function LineageNode(props: {
   const fromOutput = () => {
     const index = props.generation.sourceOutputIndex;
     if (index === null || !props.parent) return undefined;
-    const parentCount = Math.max(outputsOf(props.parent).length, typeof props.parent.params.numOutputs === "number" ? props.parent.params.numOutputs : 1);
+    const parentCount = Math.max(
+      outputsOf(props.parent).length,
+      typeof props.parent.params.numOutputs === "number" ? props.parent.params.numOutputs : 1,
+    );
     return parentCount > 1 ? `from image ${index + 1}` : undefined;
   };
-  const fromUpload = () => !props.generation.parentGenerationId && props.generation.inputs.some((a) => a.role === "input");
+  const fromUpload = () =>
+    !props.generation.parentGenerationId && props.generation.inputs.some((a) => a.role === "input");
   const masked = () => props.generation.inputs.some((a) => a.role === "mask");
   const meta = () => {
     const parts: string[] = [STATUS_LABEL[props.generation.status]];
@@ -172,7 +185,14 @@ function LineageNode(props: {
       onClick={() => props.onSelect()}
     >
       <span class="lineage__thumb" classList={{ skeleton: active() && outputs().length === 0 }}>
-        <Show when={outputs()[0]} fallback={<Show when={!active()}><ImageIcon class="icon" /></Show>}>
+        <Show
+          when={outputs()[0]}
+          fallback={
+            <Show when={!active()}>
+              <ImageIcon class="icon" />
+            </Show>
+          }
+        >
           {(first) => <img src={first().thumbnailUrl} alt="" width={36} height={36} loading="lazy" decoding="async" />}
         </Show>
       </span>

@@ -45,7 +45,9 @@ function SessionLoader(props: { id: string }): JSX.Element {
     (id) => api.get(sessionPath(id), sessionDetailSchema),
   );
   const notFound = () => detail.state === "errored" && isApiError(detail.error) && detail.error.status === 404;
-  usePageTitle(() => (detail.state === "ready" ? detail().title || "Untitled session" : notFound() ? "Not found" : "Session"));
+  usePageTitle(() =>
+    detail.state === "ready" ? detail().title || "Untitled session" : notFound() ? "Not found" : "Session",
+  );
 
   return (
     <Switch fallback={<SessionSkeleton />}>
@@ -158,7 +160,10 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
   };
 
   const select = (generationId: string, outputIndex: number) => {
-    setSearch({ g: generationId, o: outputIndex > 0 ? String(outputIndex) : undefined }, { replace: true, scroll: false });
+    setSearch(
+      { g: generationId, o: outputIndex > 0 ? String(outputIndex) : undefined },
+      { replace: true, scroll: false },
+    );
   };
   const move = (step: -1 | 1) => {
     const at = current();
@@ -211,14 +216,16 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
     if (mode() === "iterate") {
       const slot = selectedSlot();
       if (!slot) return "Select an image to iterate from, or switch to New from text.";
-      if (slot.asset && isVideo(slot.asset)) return "A video can't be the source of a new image. Pick an image, or switch to New from text.";
+      if (slot.asset && isVideo(slot.asset))
+        return "A video can't be the source of a new image. Pick an image, or switch to New from text.";
       if (!canIterateFrom(slot.generation)) {
         return "This generation has no image to start from. Pick another image, or switch to New from text.";
       }
     }
     if (mode() === "upload") {
       if (upload.state.status === "uploading") return "Wait for your image to finish uploading.";
-      if (upload.state.status !== "ready") return "Your image wasn't uploaded. Pick it again, or switch to New from text.";
+      if (upload.state.status !== "ready")
+        return "Your image wasn't uploaded. Pick it again, or switch to New from text.";
     }
     return undefined;
   };
@@ -309,19 +316,26 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
       live.replace(updated);
     },
     retry: async (generation, newSeed) => {
-      const created = await api.post(`${generationPath(generation.id)}/retry`, newSeed ? { newSeed: true } : {}, generationSchema);
+      const created = await api.post(
+        `${generationPath(generation.id)}/retry`,
+        newSeed ? { newSeed: true } : {},
+        generationSchema,
+      );
       adopt(created, newSeed ? "Regenerating with a new seed" : "Retry queued");
     },
     useBatch: (generation) => {
       composer.loadFrom(generation);
       // Its source kind comes along: a text-only batch is repeated from text, an iteration iterates
       // (from the image selected now).
-      const startedFromImage = generation.parentGenerationId !== null || generation.inputs.some((a) => a.role === "input");
+      const startedFromImage =
+        generation.parentGenerationId !== null || generation.inputs.some((a) => a.role === "input");
       if (mode() === "upload") upload.clear();
       setMode(startedFromImage && slots().length > 0 ? "iterate" : "text");
       focusPrompt();
       const refs = generation.references.length;
-      announce(`Model, prompt and settings${refs > 0 ? ` and ${plural(refs, "reference image")}` : ""} loaded into the form`);
+      announce(
+        `Model, prompt and settings${refs > 0 ? ` and ${plural(refs, "reference image")}` : ""} loaded into the form`,
+      );
     },
     remove: async (generation) => {
       await api.call("DELETE", generationPath(generation.id));
@@ -414,7 +428,11 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
                     mask={mask()}
                     maskSupported={maskSupported()}
                     maskModel={maskModel()}
-                    maskModelWithoutReferences={composer.firstModelWith({ mask: true, source: true, references: false })}
+                    maskModelWithoutReferences={composer.firstModelWith({
+                      mask: true,
+                      source: true,
+                      references: false,
+                    })}
                     currentModel={composer.selectedModel()}
                     onSwitchModel={(id) => composer.set("model", id)}
                     onDrawMask={() => setMaskOpen(true)}

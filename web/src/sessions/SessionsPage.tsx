@@ -109,7 +109,9 @@ export function SessionsPage(): JSX.Element {
           <select
             id="sessions-sort"
             class="select select--compact"
-            onChange={(e) => setParams({ sort: e.currentTarget.value === "updated" ? undefined : e.currentTarget.value })}
+            onChange={(e) =>
+              setParams({ sort: e.currentTarget.value === "updated" ? undefined : e.currentTarget.value })
+            }
           >
             <For each={SORTS}>
               {(sort) => (

@@ -57,11 +57,21 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
     <div class="source">
       <div class="segmented source__modes" role="group" aria-label="Start from">
         <Show when={props.slot}>
-          <button type="button" class="segmented__button" aria-pressed={props.mode === "iterate"} onClick={() => props.onIterate()}>
+          <button
+            type="button"
+            class="segmented__button"
+            aria-pressed={props.mode === "iterate"}
+            onClick={() => props.onIterate()}
+          >
             Iterate from this image
           </button>
         </Show>
-        <button type="button" class="segmented__button" aria-pressed={props.mode === "text"} onClick={() => props.onText()}>
+        <button
+          type="button"
+          class="segmented__button"
+          aria-pressed={props.mode === "text"}
+          onClick={() => props.onText()}
+        >
           New from text
         </button>
       </div>
@@ -84,7 +94,11 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
             )}
           </Match>
           <Match when={props.mode === "upload"}>
-            <div class="source__chip" classList={{ "is-failed": upload().status === "failed" }} data-testid="source-chip">
+            <div
+              class="source__chip"
+              classList={{ "is-failed": upload().status === "failed" }}
+              data-testid="source-chip"
+            >
               <span class="source__thumb">
                 <Show when={upload().previewUrl ?? upload().asset?.thumbnailUrl} fallback={<ImageIcon class="icon" />}>
                   {(url) => <img src={url()} alt="" width={40} height={40} />}
@@ -94,12 +108,19 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
                 <span class="source__title">Your image</span>
                 <span class="source__sub" classList={{ "source__sub--error": upload().status === "failed" }}>
                   <Switch fallback={upload().name}>
-                    <Match when={upload().status === "uploading"}>Uploading {Math.round(upload().progress * 100)}%</Match>
+                    <Match when={upload().status === "uploading"}>
+                      Uploading {Math.round(upload().progress * 100)}%
+                    </Match>
                     <Match when={upload().status === "failed"}>{upload().error}</Match>
                   </Switch>
                 </span>
               </span>
-              <button type="button" class="icon-button" aria-label="Remove the uploaded image" onClick={() => props.onRemoveUpload()}>
+              <button
+                type="button"
+                class="icon-button"
+                aria-label="Remove the uploaded image"
+                onClick={() => props.onRemoveUpload()}
+              >
                 <CloseIcon />
               </button>
             </div>
@@ -138,14 +159,20 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
                     {(model) => (
                       <>
                         {modelName(model().id)} does.{" "}
-                        <button type="button" class="button button--small source__switch" onClick={() => props.onSwitchModel(model().id)}>
+                        <button
+                          type="button"
+                          class="button button--small source__switch"
+                          onClick={() => props.onSwitchModel(model().id)}
+                        >
                           Switch to {modelName(model().id)}
                         </button>
                       </>
                     )}
                   </Match>
                   <Match when={props.maskModelWithoutReferences}>
-                    {(model) => `Masks need ${modelName(model().id)}, which takes no reference images: remove them to draw one.`}
+                    {(model) =>
+                      `Masks need ${modelName(model().id)}, which takes no reference images: remove them to draw one.`
+                    }
                   </Match>
                 </Switch>
               </p>
@@ -167,7 +194,12 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
                   <button type="button" class="button button--ghost button--small" onClick={() => props.onDrawMask()}>
                     Edit mask
                   </button>
-                  <button type="button" class="icon-button" aria-label="Remove the mask" onClick={() => props.onRemoveMask()}>
+                  <button
+                    type="button"
+                    class="icon-button"
+                    aria-label="Remove the mask"
+                    onClick={() => props.onRemoveMask()}
+                  >
                     <CloseIcon />
                   </button>
                 </span>

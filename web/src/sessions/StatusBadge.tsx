@@ -21,7 +21,12 @@ export function StatusBadge(props: { status: GenerationStatus; class?: string })
 }
 
 /** A generation's progress bar: determinate while running with a percentage, indeterminate before. */
-export function ProgressBar(props: { status: GenerationStatus; progress: number; label?: string; class?: string }): JSX.Element {
+export function ProgressBar(props: {
+  status: GenerationStatus;
+  progress: number;
+  label?: string;
+  class?: string;
+}): JSX.Element {
   const percent = () => Math.round(props.progress * 100);
   const known = () => props.status === "running" && percent() > 0;
   return (

@@ -17,7 +17,9 @@ export type ViewerProps = {
 const SWIPE_MIN_PX = 48;
 
 export const describeSlot = (slot: Slot): string =>
-  slot.count > 1 ? `Image ${slot.index + 1} of ${slot.count}: ${slot.generation.prompt}` : `Image: ${slot.generation.prompt}`;
+  slot.count > 1
+    ? `Image ${slot.index + 1} of ${slot.count}: ${slot.generation.prompt}`
+    : `Image: ${slot.generation.prompt}`;
 
 /**
  * The selected image, large. Swipe left or right (touch or pen), or use the arrow keys once it has

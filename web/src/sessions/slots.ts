@@ -18,7 +18,8 @@ export type SelectionKey = { generationId: string; outputIndex: number };
 
 export const slotKey = (generationId: string, index: number): string => `${generationId}:${index}`;
 
-export const outputsOf = (generation: Generation): Asset[] => generation.outputs.filter((asset) => asset.role === "output");
+export const outputsOf = (generation: Generation): Asset[] =>
+  generation.outputs.filter((asset) => asset.role === "output");
 
 /** Images the generation asked for: `numOutputs` (1 to 4), 1 when unset. */
 export function expectedOutputs(generation: Generation): number {

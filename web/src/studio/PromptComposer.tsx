@@ -48,7 +48,10 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     const current = selectedModel();
     return list.some((m) => m.id === current)
       ? list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description }))
-      : [{ id: current, label: current, description: "" }, ...list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description }))];
+      : [
+          { id: current, label: current, description: "" },
+          ...list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description })),
+        ];
   };
   /** Said only when references are attached and the model that will run ignores them. */
   const referenceHint = () => {
@@ -56,7 +59,8 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     if (!model || model.capabilities.references || props.composer.references.items.length === 0) return undefined;
     return `Not used by ${modelLabel(model)}`;
   };
-  const carried = () => Object.entries(props.composer.carried()).filter(([, value]) => value !== null && value !== undefined);
+  const carried = () =>
+    Object.entries(props.composer.carried()).filter(([, value]) => value !== null && value !== undefined);
 
   const clearError = (path: FieldPath) => {
     if (errors()[path]) setErrors((prev) => ({ ...prev, [path]: undefined }));
@@ -67,7 +71,12 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
   const hasOptionError = () => {
     const e = errors();
     return Boolean(
-      e.negativePrompt || e["params.width"] || e["params.height"] || e["params.seed"] || e["params.numOutputs"] || e["params.strength"],
+      e.negativePrompt ||
+        e["params.width"] ||
+        e["params.height"] ||
+        e["params.seed"] ||
+        e["params.numOutputs"] ||
+        e["params.strength"],
     );
   };
 
@@ -212,11 +221,7 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
         />
         <FieldError id={id("prompt-error")} message={errors().prompt} />
 
-        <ReferenceTrayView
-          tray={props.composer.references}
-          id={props.id}
-          hint={referenceHint()}
-        />
+        <ReferenceTrayView tray={props.composer.references} id={props.id} hint={referenceHint()} />
 
         <div class="composer__bar">
           <div class="composer__model">
@@ -232,11 +237,18 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
                 clearError("model");
               }}
               aria-invalid={errors().model ? "true" : undefined}
-              aria-describedby={describedBy(errors().model && id("model-error"), props.composer.modelNote() && id("model-note"))}
+              aria-describedby={describedBy(
+                errors().model && id("model-error"),
+                props.composer.modelNote() && id("model-note"),
+              )}
             >
               <For each={modelOptions()}>
                 {(model) => (
-                  <option value={model.id} title={model.description || model.id} selected={model.id === selectedModel()}>
+                  <option
+                    value={model.id}
+                    title={model.description || model.id}
+                    selected={model.id === selectedModel()}
+                  >
                     {model.label}
                   </option>
                 )}
@@ -433,7 +445,11 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
                     )}
                   </For>
                 </ul>
-                <button type="button" class="button button--ghost button--small" onClick={() => props.composer.clearCarried()}>
+                <button
+                  type="button"
+                  class="button button--ghost button--small"
+                  onClick={() => props.composer.clearCarried()}
+                >
                   <CloseIcon />
                   Clear these
                 </button>

@@ -38,7 +38,9 @@ export function StudioPage(): JSX.Element {
     return undefined;
   };
   const [recent] = createResource(() =>
-    api.get(withQuery("/api/sessions", { limit: 4, sort: "updated", order: "desc" }), recentSchema).then((page) => page.items),
+    api
+      .get(withQuery("/api/sessions", { limit: 4, sort: "updated", order: "desc" }), recentSchema)
+      .then((page) => page.items),
   );
 
   // If the session was created but its first generation was refused (a field error), the next
@@ -51,13 +53,19 @@ export function StudioPage(): JSX.Element {
       const session = await api.post("/api/sessions", { title, model: request.model }, sessionSchema);
       pendingSession = { id: session.id, title };
     } else if (pendingSession.title !== title) {
-      await api.patch(`/api/sessions/${encodeURIComponent(pendingSession.id)}`, { title }, sessionSchema).catch(() => undefined);
+      await api
+        .patch(`/api/sessions/${encodeURIComponent(pendingSession.id)}`, { title }, sessionSchema)
+        .catch(() => undefined);
       pendingSession.title = title;
     }
     const sessionId = pendingSession.id;
     const source = upload.state.asset;
     const body: CreateGenerationRequest = source ? { ...request, sourceAssetId: source.id } : request;
-    const generation = await api.post(`/api/sessions/${encodeURIComponent(sessionId)}/generations`, body, generationSchema);
+    const generation = await api.post(
+      `/api/sessions/${encodeURIComponent(sessionId)}/generations`,
+      body,
+      generationSchema,
+    );
     watchGeneration(generation.id);
     pendingSession = undefined;
     announce("Generation queued");
@@ -154,7 +162,13 @@ function StartFromImage(props: { upload: SourceUpload }): JSX.Element {
         when={state().status !== "idle"}
         fallback={
           <span class="studio-source__buttons">
-            <FileButton label="Start from an image" text="Start from an image" icon={<UploadIcon />} accept="image/*" onFiles={pick} />
+            <FileButton
+              label="Start from an image"
+              text="Start from an image"
+              icon={<UploadIcon />}
+              accept="image/*"
+              onFiles={pick}
+            />
             <FileButton
               label="Camera: start from a photo"
               text="Camera"
@@ -180,7 +194,12 @@ function StartFromImage(props: { upload: SourceUpload }): JSX.Element {
                   : state().name}
             </span>
           </span>
-          <button type="button" class="icon-button" aria-label="Remove the uploaded image" onClick={() => props.upload.clear()}>
+          <button
+            type="button"
+            class="icon-button"
+            aria-label="Remove the uploaded image"
+            onClick={() => props.upload.clear()}
+          >
             <CloseIcon />
           </button>
         </div>

@@ -169,7 +169,10 @@ export function createComposer(options: ComposerOptions = {}, initial: Partial<C
     if (!reason) return { id: wanted };
     const fallback = modelChoices()[0];
     if (!fallback || unmetNeed(fallback, needs()) !== null) {
-      return { id: wanted, note: "No model can do all of this at once: remove the mask, the source image or the references." };
+      return {
+        id: wanted,
+        note: "No model can do all of this at once: remove the mask, the source image or the references.",
+      };
     }
     return {
       id: fallback.id,
@@ -258,8 +261,7 @@ export function createComposer(options: ComposerOptions = {}, initial: Partial<C
     selectedModel: () => selection().id,
     selectedSummary: () => models().find((m) => m.id === selection().id),
     modelNote: () => selection().note,
-    firstModelWith: (wanted) =>
-      models().find((m) => unmetNeed(m, { ...needs(), ...wanted }) === null),
+    firstModelWith: (wanted) => models().find((m) => unmetNeed(m, { ...needs(), ...wanted }) === null),
     toRequest,
     loadFrom,
   };

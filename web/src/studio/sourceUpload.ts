@@ -44,7 +44,14 @@ export function createSourceUpload(onReady?: (asset: Asset) => void): SourceUplo
     objectUrl = URL.createObjectURL(file);
     const mine = new AbortController();
     controller = mine;
-    setState({ status: "uploading", progress: 0, name: file.name || "Photo", previewUrl: objectUrl, asset: null, error: null });
+    setState({
+      status: "uploading",
+      progress: 0,
+      name: file.name || "Photo",
+      previewUrl: objectUrl,
+      asset: null,
+      error: null,
+    });
     uploadAsset(file, "input", { onProgress: (progress) => setState("progress", progress), signal: mine.signal })
       .then((asset) => {
         if (controller !== mine) return;

@@ -22,7 +22,10 @@ export type FileButtonProps = {
  */
 export function FileButton(props: FileButtonProps): JSX.Element {
   return (
-    <label class={`button filebutton ${props.class ?? "button--ghost button--small"}`} classList={{ "is-disabled": Boolean(props.disabled) }}>
+    <label
+      class={`button filebutton ${props.class ?? "button--ghost button--small"}`}
+      classList={{ "is-disabled": Boolean(props.disabled) }}
+    >
       <input
         type="file"
         class="filebutton__input"

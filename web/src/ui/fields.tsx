@@ -27,7 +27,9 @@ export const describedBy = (...ids: (string | false | undefined | null)[]): stri
   ids.filter((id): id is string => typeof id === "string" && id.length > 0).join(" ") || undefined;
 
 /** Zod issues → `{ "params.width": "..." }`, first message per path. */
-export function issuesByPath(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Record<string, string> {
+export function issuesByPath(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const issue of issues) {
     const key = issue.path.map(String).join(".");

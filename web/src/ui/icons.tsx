@@ -13,7 +13,6 @@ function Svg(props: IconProps & { children: JSX.Element }): JSX.Element {
       stroke-linecap="round"
       stroke-linejoin="round"
       aria-hidden="true"
-     
     >
       {props.children}
     </svg>

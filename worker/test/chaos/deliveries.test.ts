@@ -3,11 +3,26 @@
  * emulator's faults: duplicated, shuffled, late and lost webhooks, failing downloads, crashes between
  * the R2 write and the D1 commit, handlers run twice.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../index";
 import type { SessionDetail } from "../../contract/api";
-import { api, deliver, getGeneration, ORIGIN, signUp, uniqueTag, waitForGeneration, type RecordedWebhook } from "../helpers";
+import {
+  api,
+  deliver,
+  getGeneration,
+  ORIGIN,
+  signUp,
+  uniqueTag,
+  waitForGeneration,
+  type RecordedWebhook,
+} from "../helpers";
 import { seededRandom } from "../../../emulator/seeded-random";
 import { shuffle, inBatches, allRows, finishedAtReplicate, sourceSha } from "./support";
 
@@ -50,7 +65,11 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
     // The Worker's own fetch handler with the real bindings: the same endpoint, without the cost
     // the test pool's SELF adds per call (it grows with every call a test makes).
     const post = async (webhook: RecordedWebhook) => {
-      const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}/api/webhooks/replicate`, { method: "POST", headers: webhook.headers, body: webhook.body });
+      const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}/api/webhooks/replicate`, {
+        method: "POST",
+        headers: webhook.headers,
+        body: webhook.body,
+      });
       const ctx = createExecutionContext();
       const response = await worker.fetch!(request, env, ctx);
       await waitOnExecutionContext(ctx);
@@ -68,7 +87,12 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
           id: `chaos-${i + j}`,
           timestamp: new Date(),
           attempts: 1,
-          body: { type: "prediction", source: "webhook", prediction: JSON.parse(webhook.body) as unknown, receivedAt: Date.now() },
+          body: {
+            type: "prediction",
+            source: "webhook",
+            prediction: JSON.parse(webhook.body) as unknown,
+            receivedAt: Date.now(),
+          },
         })),
       );
       const ctx = createExecutionContext();
@@ -76,18 +100,26 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
       await getQueueResult(batch, ctx);
     }
 
-    await allRows(generations.map((g) => g.id), (row) => row.status === "succeeded", "all 100 generations to succeed", 480_000);
+    await allRows(
+      generations.map((g) => g.id),
+      (row) => row.status === "succeeded",
+      "all 100 generations to succeed",
+      480_000,
+    );
     const done = await Promise.all(generations.map((g) => getGeneration(user, g.id)));
     expect(done.filter((g) => g.status === "succeeded")).toHaveLength(100);
     expect(done.every((g) => g.outputs.length === 1 && g.progress === 1)).toBe(true);
     const objects = await env.BUCKET.list({ prefix: `outputs/${user.id}/`, limit: 1000 });
     expect(objects.objects).toHaveLength(100);
-    const rows = await env.DB.prepare("SELECT count(*) AS n, count(DISTINCT generation_id) AS g FROM assets WHERE user_id = ?").bind(user.id).first<{ n: number; g: number }>();
+    const rows = await env.DB.prepare(
+      "SELECT count(*) AS n, count(DISTINCT generation_id) AS g FROM assets WHERE user_id = ?",
+    )
+      .bind(user.id)
+      .first<{ n: number; g: number }>();
     expect(rows).toEqual({ n: 100, g: 100 });
     // Bytes equal to what Replicate served (a sample of 20, compared by SHA-256).
     for (const generation of done.slice(0, 20)) {
       expect(generation.outputs[0]!.sha256).toBe(await sourceSha(webhooks.get(generation.id)!));
     }
   }, 600_000);
-
 });

@@ -9,7 +9,19 @@ import type { Generation } from "../../contract/api";
 import { removeOrphanedObjects } from "../../cron/retention";
 import { createDb } from "../../db/client";
 import { sha256Hex } from "../../lib/ids";
-import { api, createGeneration, createSession, deliver, emulator, getGeneration, signUp, terminalWebhooks, uniqueTag, waitFor, waitForGeneration } from "../helpers";
+import {
+  api,
+  createGeneration,
+  createSession,
+  deliver,
+  emulator,
+  getGeneration,
+  signUp,
+  terminalWebhooks,
+  uniqueTag,
+  waitFor,
+  waitForGeneration,
+} from "../helpers";
 import { finishedAtReplicate } from "./support";
 
 describe("the completion pipeline with failing downloads and crashes", () => {
@@ -27,19 +39,24 @@ describe("the completion pipeline with failing downloads and crashes", () => {
       await emulator.addFault({ match: { promptIncludes: tags[i] }, times, effect: { type: "download", ...effect } });
     }
     const session = await createSession(user);
-    const created = await Promise.all(tags.map((tag) => createGeneration(user, session.id, { prompt: `downloads ${tag}` })));
+    const created = await Promise.all(
+      tags.map((tag) => createGeneration(user, session.id, { prompt: `downloads ${tag}` })),
+    );
     for (const generation of created) {
       const running = await waitForGeneration(user, generation.id, (g) => g.predictionId !== null);
       for (const webhook of await terminalWebhooks(running.predictionId!)) await deliver(webhook);
     }
-    const finished = await Promise.all(created.map((g) => waitForGeneration(user, g.id, (x) => x.status === "succeeded" || x.status === "failed")));
+    const finished = await Promise.all(
+      created.map((g) => waitForGeneration(user, g.id, (x) => x.status === "succeeded" || x.status === "failed")),
+    );
     // The ledger: every announced output is stored or its generation failed with a reason.
     let announced = 0;
     let stored = 0;
     let failedWithReason = 0;
     for (const generation of finished) {
       const webhooks = await emulator.webhooks(generation.predictionId!);
-      const outputs = (JSON.parse(webhooks.find((w) => w.status === "succeeded")!.body) as { output: string[] }).output.length;
+      const outputs = (JSON.parse(webhooks.find((w) => w.status === "succeeded")!.body) as { output: string[] }).output
+        .length;
       announced += outputs;
       if (generation.status === "succeeded") stored += generation.outputs.length;
       else if (generation.error) failedWithReason += outputs;
@@ -73,9 +90,12 @@ describe("the completion pipeline with failing downloads and crashes", () => {
     const terminal = JSON.parse(webhooks.get(second.id)!.find((w) => w.status === "succeeded")!.body) as unknown;
     await env.COMPLETIONS.send({ type: "prediction", source: "poll", prediction: terminal, receivedAt: Date.now() });
     await waitFor(async () => env.BUCKET.head(key(second)), { what: "the lost object to be stored again" });
-    expect((await getGeneration(user, second.id)).outputs.map((a) => a.id)).toEqual(secondDone.outputs.map((a) => a.id));
+    expect((await getGeneration(user, second.id)).outputs.map((a) => a.id)).toEqual(
+      secondDone.outputs.map((a) => a.id),
+    );
     // No row points to a missing object.
-    for (const generation of [firstDone, secondDone]) expect((await api(user, "GET", generation.outputs[0]!.url)).status).toBe(200);
+    for (const generation of [firstDone, secondDone])
+      expect((await api(user, "GET", generation.outputs[0]!.url)).status).toBe(200);
 
     // An orphan (its row never committed and never will) is removed by retention once past the grace period.
     const orphan = `outputs/${user.id}/gen_orphan${uniqueTag()}/0`;
@@ -97,8 +117,16 @@ describe("the completion pipeline with failing downloads and crashes", () => {
     const user = await signUp();
     const unavailable = uniqueTag();
     const throttled = uniqueTag();
-    await emulator.addFault({ match: { promptIncludes: unavailable }, times: 2, effect: { type: "http", status: 503 } });
-    await emulator.addFault({ match: { promptIncludes: throttled }, times: 2, effect: { type: "http", status: 429, retryAfter: 1 } });
+    await emulator.addFault({
+      match: { promptIncludes: unavailable },
+      times: 2,
+      effect: { type: "http", status: 503 },
+    });
+    await emulator.addFault({
+      match: { promptIncludes: throttled },
+      times: 2,
+      effect: { type: "http", status: 429, retryAfter: 1 },
+    });
     const session = await createSession(user);
     const a = await createGeneration(user, session.id, { prompt: `unavailable ${unavailable}` });
     const b = await createGeneration(user, session.id, { prompt: `throttled ${throttled}` });

@@ -14,7 +14,12 @@ describe("the completion pipeline without webhooks", () => {
     const user = await signUp();
     const started = Date.now();
     const { generations } = await finishedAtReplicate(user, 20, `lost ${uniqueTag()}`);
-    await allRows(generations.map((g) => g.id), (row) => row.status === "succeeded", "polling to complete all 20", 90_000);
+    await allRows(
+      generations.map((g) => g.id),
+      (row) => row.status === "succeeded",
+      "polling to complete all 20",
+      90_000,
+    );
     const done = await Promise.all(generations.map((g) => getGeneration(user, g.id)));
     expect(done.every((g) => g.outputs.length === 1)).toBe(true);
     // Long before Replicate deletes outputs (1 hour).
@@ -35,7 +40,11 @@ describe("the completion pipeline without webhooks", () => {
     const before = await snapshot();
     for (let run = 0; run < 2; run++) {
       await runDurableObjectAlarm(room);
-      await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, createExecutionContext());
+      await worker.scheduled!(
+        createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
+        env,
+        createExecutionContext(),
+      );
     }
     expect(await snapshot()).toBe(before);
     expect(await room.pendingJobs()).toEqual([]);

@@ -5,7 +5,15 @@
 import { env } from "cloudflare:test";
 import type { Generation } from "../../contract/api";
 import { sha256Hex } from "../../lib/ids";
-import { createGeneration, createSession, getGeneration, terminalWebhooks, waitFor, type RecordedWebhook, type TestUser } from "../helpers";
+import {
+  createGeneration,
+  createSession,
+  getGeneration,
+  terminalWebhooks,
+  waitFor,
+  type RecordedWebhook,
+  type TestUser,
+} from "../helpers";
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
@@ -25,24 +33,43 @@ export type Row = { id: string; status: string; prediction_id: string | null };
 /** One D1 query for many generations, instead of one API request each (keeps the runtime free for the work under test). */
 export async function rowsOf(ids: string[]): Promise<Row[]> {
   const placeholders = ids.map(() => "?").join(",");
-  const { results } = await env.DB.prepare(`SELECT id, status, prediction_id FROM generations WHERE id IN (${placeholders})`).bind(...ids).all<Row>();
+  const { results } = await env.DB.prepare(
+    `SELECT id, status, prediction_id FROM generations WHERE id IN (${placeholders})`,
+  )
+    .bind(...ids)
+    .all<Row>();
   return results;
 }
 
 export const allRows = (ids: string[], predicate: (row: Row) => boolean, what: string, timeoutMs = 120_000) =>
-  waitFor(async () => {
-    const rows = await rowsOf(ids);
-    return rows.length === ids.length && rows.every(predicate) ? rows : null;
-  }, { timeoutMs, intervalMs: 500, what });
+  waitFor(
+    async () => {
+      const rows = await rowsOf(ids);
+      return rows.length === ids.length && rows.every(predicate) ? rows : null;
+    },
+    { timeoutMs, intervalMs: 500, what },
+  );
 
 /** Creates `count` generations spread over sessions of four, and waits until Replicate finished them all. */
-export async function finishedAtReplicate(user: TestUser, count: number, prompt: string): Promise<{ generations: Generation[]; webhooks: Map<string, RecordedWebhook[]> }> {
+export async function finishedAtReplicate(
+  user: TestUser,
+  count: number,
+  prompt: string,
+): Promise<{ generations: Generation[]; webhooks: Map<string, RecordedWebhook[]> }> {
   const sessions = await Promise.all(Array.from({ length: Math.ceil(count / 4) }, () => createSession(user)));
   const created: Generation[] = [];
-  await inBatches(Array.from({ length: count }, (_, i) => i), 10, async (i) => {
-    created[i] = await createGeneration(user, sessions[Math.floor(i / 4)]!.id, { prompt: `${prompt} ${i}` });
-  });
-  await allRows(created.map((g) => g.id), (row) => row.prediction_id !== null, "every generation to be submitted");
+  await inBatches(
+    Array.from({ length: count }, (_, i) => i),
+    10,
+    async (i) => {
+      created[i] = await createGeneration(user, sessions[Math.floor(i / 4)]!.id, { prompt: `${prompt} ${i}` });
+    },
+  );
+  await allRows(
+    created.map((g) => g.id),
+    (row) => row.prediction_id !== null,
+    "every generation to be submitted",
+  );
   const generations = await Promise.all(created.map((g) => getGeneration(user, g.id)));
   const webhooks = new Map<string, RecordedWebhook[]>();
   for (const generation of generations) webhooks.set(generation.id, await terminalWebhooks(generation.predictionId!));
@@ -53,4 +80,3 @@ export async function sourceSha(webhooks: RecordedWebhook[]): Promise<string> {
   const terminal = JSON.parse(webhooks.find((w) => w.status === "succeeded")!.body) as { output: string[] };
   return sha256Hex(new Uint8Array(await (await fetch(terminal.output[0]!)).arrayBuffer()));
 }
-

@@ -47,12 +47,31 @@ beforeAll(async () => {
   stranger = await signUp("stranger");
   ownSessionId = (await createSession(fuzzer, "fuzz target")).id;
   strangerSessionId = (await createSession(stranger, "not yours")).id;
-  strangerGeneration = await createGeneration(stranger, strangerSessionId, { model: SCHNELL, prompt: "a stranger's picture" });
+  strangerGeneration = await createGeneration(stranger, strangerSessionId, {
+    model: SCHNELL,
+    prompt: "a stranger's picture",
+  });
   const png = await makePng(16, 16, (x, y) => [x * 16, y * 16, 3]);
-  const asset = await (await upload(stranger, "/api/assets", [{ name: "a.png", bytes: png }], { role: "input" })).json<Asset>();
-  const mask = await (await upload(stranger, "/api/assets", [{ name: "m.png", bytes: png }], { role: "mask" })).json<Asset>();
-  const reference = (await (await upload(stranger, "/api/references", [{ name: "r.png", bytes: png }])).json<ReferenceUploadResult>()).items[0]!;
-  foreignIds = [strangerGeneration.id, asset.id, mask.id, reference.id, strangerSessionId, "gen_00000000000000000000000000", "ast_x", "ref_'; --", "x".repeat(64)];
+  const asset = await (
+    await upload(stranger, "/api/assets", [{ name: "a.png", bytes: png }], { role: "input" })
+  ).json<Asset>();
+  const mask = await (
+    await upload(stranger, "/api/assets", [{ name: "m.png", bytes: png }], { role: "mask" })
+  ).json<Asset>();
+  const reference = (
+    await (await upload(stranger, "/api/references", [{ name: "r.png", bytes: png }])).json<ReferenceUploadResult>()
+  ).items[0]!;
+  foreignIds = [
+    strangerGeneration.id,
+    asset.id,
+    mask.id,
+    reference.id,
+    strangerSessionId,
+    "gen_00000000000000000000000000",
+    "ast_x",
+    "ref_'; --",
+    "x".repeat(64),
+  ];
 }, 30_000);
 
 function send({ method, path, raw, extra }: Sent, who: TestUser | null): Promise<Response> {
@@ -63,7 +82,11 @@ function send({ method, path, raw, extra }: Sent, who: TestUser | null): Promise
 }
 
 /** The invariants every response keeps, whatever was sent. Returns the parsed 2xx body, if any. */
-async function checkInvariants(response: Response, sent: Sent, options: { queryEndpoint?: boolean } = {}): Promise<unknown> {
+async function checkInvariants(
+  response: Response,
+  sent: Sent,
+  options: { queryEndpoint?: boolean } = {},
+): Promise<unknown> {
   const label = `${sent.method} ${sent.path.slice(0, 300)} ${sent.raw ? JSON.stringify(sent.raw).slice(0, 300) : ""}`;
   expect(response.status, label).toBeLessThan(500);
   if (response.status < 400) return response.status === 204 ? null : response.json();
@@ -80,7 +103,8 @@ async function checkInvariants(response: Response, sent: Sent, options: { queryE
   return undefined;
 }
 
-const sentJson = (raw: RawBody): unknown => (raw.parsedJson && typeof raw.body === "string" ? JSON.parse(raw.body) : undefined);
+const sentJson = (raw: RawBody): unknown =>
+  raw.parsedJson && typeof raw.body === "string" ? JSON.parse(raw.body) : undefined;
 
 /** Runs the property and returns how often each status came back. */
 async function fuzz(
@@ -97,7 +121,8 @@ async function fuzz(
       if (options.check) {
         // Not JSON: the caller checks the body; the status and error shape are checked here.
         expect(response.status, JSON.stringify(sent)).toBeLessThan(500);
-        if (response.status >= 400 && sent.method === "HEAD") expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
+        if (response.status >= 400 && sent.method === "HEAD")
+          expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
         else if (response.status >= 400) await problemOf(response);
         else await options.check(response, sent);
         return;
@@ -120,13 +145,20 @@ function expectSpread(statuses: Map<number, number>, accepted: number | null, re
 describe("fuzzing the JSON API", () => {
   it("sign-up: never a 500; accepted accounts are stored as typed, lower-cased", async () => {
     const bodies = bodiesFor(jsonSchemaOf(credentialsSchema), { validWeight: 2 });
-    const statuses = await fuzz(bodies.map((raw) => ({ method: "POST", path: "/api/auth/signup", raw })), null, async (body, sent) => {
-      const { user } = z.object({ user: z.object({ id: z.string(), email: z.string() }) }).parse(body);
-      const input = z.object({ email: z.string() }).parse(sentJson(sent.raw!));
-      expect(user.email).toBe(input.email.trim().toLowerCase());
-      const row = await env.DB.prepare("SELECT email FROM users WHERE id = ?").bind(user.id).first<{ email: string }>();
-      expect(row?.email).toBe(user.email);
-    }, { runs: 250 });
+    const statuses = await fuzz(
+      bodies.map((raw) => ({ method: "POST", path: "/api/auth/signup", raw })),
+      null,
+      async (body, sent) => {
+        const { user } = z.object({ user: z.object({ id: z.string(), email: z.string() }) }).parse(body);
+        const input = z.object({ email: z.string() }).parse(sentJson(sent.raw!));
+        expect(user.email).toBe(input.email.trim().toLowerCase());
+        const row = await env.DB.prepare("SELECT email FROM users WHERE id = ?")
+          .bind(user.id)
+          .first<{ email: string }>();
+        expect(row?.email).toBe(user.email);
+      },
+      { runs: 250 },
+    );
     expectSpread(statuses, 201);
   }, 60_000);
 
@@ -134,62 +166,98 @@ describe("fuzzing the JSON API", () => {
     const bodies = fc.oneof(
       bodiesFor(jsonSchemaOf(credentialsSchema)),
       // Near misses of a real account: its email with junk passwords.
-      fc.tuple(junkString, fc.constantFrom(" ", "", "\u0000")).map(([password, pad]): RawBody => ({
-        contentType: "application/json",
-        body: JSON.stringify({ email: `${pad}${fuzzer.email.toUpperCase()}${pad}`, password }),
-        parsedJson: true,
-      })),
+      fc.tuple(junkString, fc.constantFrom(" ", "", "\u0000")).map(
+        ([password, pad]): RawBody => ({
+          contentType: "application/json",
+          body: JSON.stringify({ email: `${pad}${fuzzer.email.toUpperCase()}${pad}`, password }),
+          parsedJson: true,
+        }),
+      ),
     );
-    const statuses = await fuzz(bodies.map((raw) => ({ method: "POST", path: "/api/auth/login", raw })), null, () => {
-      throw new Error("No generated password is right");
-    }, { runs: 250 });
+    const statuses = await fuzz(
+      bodies.map((raw) => ({ method: "POST", path: "/api/auth/login", raw })),
+      null,
+      () => {
+        throw new Error("No generated password is right");
+      },
+      { runs: 250 },
+    );
     expectSpread(statuses, null, [400, 401]);
   }, 60_000);
 
   it("API tokens: never a 500; a created token carries the trimmed name", async () => {
-    const statuses = await fuzz(bodiesFor(jsonSchemaOf(createTokenSchema)).map((raw) => ({ method: "POST", path: "/api/tokens", raw })), fuzzer, (body, sent) => {
-      const created = z.object({ id: z.string(), name: z.string(), token: z.string().startsWith("isk_") }).parse(body);
-      const input = sentJson(sent.raw!);
-      if (input !== undefined) expect(created.name).toBe(z.object({ name: z.string() }).parse(input).name.trim());
-    });
+    const statuses = await fuzz(
+      bodiesFor(jsonSchemaOf(createTokenSchema)).map((raw) => ({ method: "POST", path: "/api/tokens", raw })),
+      fuzzer,
+      (body, sent) => {
+        const created = z
+          .object({ id: z.string(), name: z.string(), token: z.string().startsWith("isk_") })
+          .parse(body);
+        const input = sentJson(sent.raw!);
+        if (input !== undefined) expect(created.name).toBe(z.object({ name: z.string() }).parse(input).name.trim());
+      },
+    );
     expectSpread(statuses, 201);
   }, 60_000);
 
   it("creating sessions: never a 500; a created session has the title and model sent", async () => {
-    const statuses = await fuzz(bodiesFor(jsonSchemaOf(createSessionSchema), { validWeight: 3 }).map((raw) => ({ method: "POST", path: "/api/sessions", raw })), fuzzer, (body, sent) => {
-      const session = sessionSchema.parse(body);
-      const input = sentJson(sent.raw!);
-      if (input === undefined) return; // Not JSON: the server reads it as `{}`.
-      const { title, model } = z.object({ title: z.string().optional(), model: z.string().optional() }).parse(input);
-      expect(session.title).toBe(title?.trim() ?? "New session");
-      expect(session.model).toBe(model ?? null);
-    });
+    const statuses = await fuzz(
+      bodiesFor(jsonSchemaOf(createSessionSchema), { validWeight: 3 }).map((raw) => ({
+        method: "POST",
+        path: "/api/sessions",
+        raw,
+      })),
+      fuzzer,
+      (body, sent) => {
+        const session = sessionSchema.parse(body);
+        const input = sentJson(sent.raw!);
+        if (input === undefined) return; // Not JSON: the server reads it as `{}`.
+        const { title, model } = z.object({ title: z.string().optional(), model: z.string().optional() }).parse(input);
+        expect(session.title).toBe(title?.trim() ?? "New session");
+        expect(session.model).toBe(model ?? null);
+      },
+    );
     expectSpread(statuses, 201);
   }, 60_000);
 
   it("listing sessions: never a 500 whatever the query; only the caller's sessions come back", async () => {
     const mine = new Set(
-      (await env.DB.prepare("SELECT id FROM image_sessions WHERE user_id = ?").bind(fuzzer.id).all<{ id: string }>()).results.map((row) => row.id),
+      (
+        await env.DB.prepare("SELECT id FROM image_sessions WHERE user_id = ?").bind(fuzzer.id).all<{ id: string }>()
+      ).results.map((row) => row.id),
     );
     const queries = queriesFor(jsonSchemaOf(listSessionsQuerySchema), { cursor: hostileCursor });
-    const statuses = await fuzz(queries.map((query) => ({ method: "GET", path: `/api/sessions?${query}` })), fuzzer, async (body) => {
-      const page = pageSchema(sessionSchema).parse(body);
-      const fresh = (await env.DB.prepare("SELECT id FROM image_sessions WHERE user_id = ?").bind(fuzzer.id).all<{ id: string }>()).results;
-      for (const row of fresh) mine.add(row.id);
-      for (const item of page.items) expect(mine.has(item.id)).toBe(true);
-    }, { queryEndpoint: true });
+    const statuses = await fuzz(
+      queries.map((query) => ({ method: "GET", path: `/api/sessions?${query}` })),
+      fuzzer,
+      async (body) => {
+        const page = pageSchema(sessionSchema).parse(body);
+        const fresh = (
+          await env.DB.prepare("SELECT id FROM image_sessions WHERE user_id = ?").bind(fuzzer.id).all<{ id: string }>()
+        ).results;
+        for (const row of fresh) mine.add(row.id);
+        for (const item of page.items) expect(mine.has(item.id)).toBe(true);
+      },
+      { queryEndpoint: true },
+    );
     expectSpread(statuses, 200);
   }, 60_000);
 
   it("renaming a session: never a 500; the stored title is the trimmed one sent", async () => {
     const statuses = await fuzz(
-      bodiesFor(jsonSchemaOf(renameSessionSchema), { validWeight: 2 }).map((raw) => ({ method: "PATCH", path: `/api/sessions/${ownSessionId}`, raw })),
+      bodiesFor(jsonSchemaOf(renameSessionSchema), { validWeight: 2 }).map((raw) => ({
+        method: "PATCH",
+        path: `/api/sessions/${ownSessionId}`,
+        raw,
+      })),
       fuzzer,
       async (body, sent) => {
         const session = sessionSchema.parse(body);
         const { title } = z.object({ title: z.string() }).parse(sentJson(sent.raw!));
         expect(session.title).toBe(title.trim());
-        const row = await env.DB.prepare("SELECT title FROM image_sessions WHERE id = ?").bind(ownSessionId).first<{ title: string }>();
+        const row = await env.DB.prepare("SELECT title FROM image_sessions WHERE id = ?")
+          .bind(ownSessionId)
+          .first<{ title: string }>();
         expect(row?.title).toBe(title.trim());
       },
     );
@@ -198,21 +266,32 @@ describe("fuzzing the JSON API", () => {
 
   it("creating generations in someone else's session: never a 500, never accepted", async () => {
     const statuses = await fuzz(
-      bodiesFor(jsonSchemaOf(createGenerationSchema), { validWeight: 3 }).map((raw) => ({ method: "POST", path: `/api/sessions/${strangerSessionId}/generations`, raw })),
+      bodiesFor(jsonSchemaOf(createGenerationSchema), { validWeight: 3 }).map((raw) => ({
+        method: "POST",
+        path: `/api/sessions/${strangerSessionId}/generations`,
+        raw,
+      })),
       fuzzer,
       () => {
         throw new Error("Accepted a generation in another user's session");
       },
     );
     expectSpread(statuses, null, [400, 404]);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?").bind(strangerSessionId).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?")
+      .bind(strangerSessionId)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
   }, 60_000);
 
   it("creating generations from ids that are not the caller's: never a 500, never accepted", async () => {
     const idFields = ["parentGenerationId", "sourceAssetId", "maskAssetId", "referenceImageIds"] as const;
     const injected = fc
-      .tuple(bodiesFor(jsonSchemaOf(createGenerationSchema), { validWeight: 4 }), fc.constantFrom(...idFields), fc.constantFrom(...foreignIds), fc.constantFrom(SCHNELL, "black-forest-labs/flux-dev", "stability-ai/sdxl", "black-forest-labs/flux-1.1-pro"))
+      .tuple(
+        bodiesFor(jsonSchemaOf(createGenerationSchema), { validWeight: 4 }),
+        fc.constantFrom(...idFields),
+        fc.constantFrom(...foreignIds),
+        fc.constantFrom(SCHNELL, "black-forest-labs/flux-dev", "stability-ai/sdxl", "black-forest-labs/flux-1.1-pro"),
+      )
       .map(([raw, field, id, model]): RawBody => {
         const value = sentJson(raw);
         if (!value || typeof value !== "object" || Array.isArray(value)) return raw;
@@ -220,11 +299,17 @@ describe("fuzzing the JSON API", () => {
         const body = { model, ...value, [field]: field === "referenceImageIds" ? [id] : id };
         return { ...raw, body: JSON.stringify(body) };
       });
-    const statuses = await fuzz(injected.map((raw) => ({ method: "POST", path: `/api/sessions/${ownSessionId}/generations`, raw })), fuzzer, () => {
-      throw new Error("Accepted a generation built on another user's (or no one's) resources");
-    });
+    const statuses = await fuzz(
+      injected.map((raw) => ({ method: "POST", path: `/api/sessions/${ownSessionId}/generations`, raw })),
+      fuzzer,
+      () => {
+        throw new Error("Accepted a generation built on another user's (or no one's) resources");
+      },
+    );
     expectSpread(statuses, null, [400]);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE user_id = ?").bind(fuzzer.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE user_id = ?")
+      .bind(fuzzer.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
   }, 60_000);
 
@@ -233,32 +318,61 @@ describe("fuzzing the JSON API", () => {
       bodiesFor(jsonSchemaOf(retryGenerationSchema), { validWeight: 3 }).map((raw): RawBody | undefined => raw),
       fc.constant(undefined),
     );
-    const statuses = await fuzz(bodies.map((raw) => ({ method: "POST", path: `/api/generations/${strangerGeneration.id}/retry`, ...(raw ? { raw } : {}) })), fuzzer, () => {
-      throw new Error("Retried another user's generation");
-    });
+    const statuses = await fuzz(
+      bodies.map((raw) => ({
+        method: "POST",
+        path: `/api/generations/${strangerGeneration.id}/retry`,
+        ...(raw ? { raw } : {}),
+      })),
+      fuzzer,
+      () => {
+        throw new Error("Retried another user's generation");
+      },
+    );
     expectSpread(statuses, null, [400, 404]);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?").bind(strangerSessionId).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?")
+      .bind(strangerSessionId)
+      .first<{ n: number }>())!;
     expect(n).toBe(1);
   }, 60_000);
 
   it("listing references: never a 500 whatever the query; never someone else's", async () => {
-    const schema = jsonSchemaOf(z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(200) }).partial());
-    const statuses = await fuzz(queriesFor(schema, { cursor: hostileCursor }).map((query) => ({ method: "GET", path: `/api/references?${query}` })), fuzzer, (body) => {
-      // The fuzzer owns no references; the stranger does.
-      expect(pageSchema(referenceSchema).parse(body).items).toEqual([]);
-    }, { queryEndpoint: true });
+    const schema = jsonSchemaOf(
+      z.object({ limit: z.number().int().min(1).max(100), cursor: z.string().max(200) }).partial(),
+    );
+    const statuses = await fuzz(
+      queriesFor(schema, { cursor: hostileCursor }).map((query) => ({
+        method: "GET",
+        path: `/api/references?${query}`,
+      })),
+      fuzzer,
+      (body) => {
+        // The fuzzer owns no references; the stranger does.
+        expect(pageSchema(referenceSchema).parse(body).items).toEqual([]);
+      },
+      { queryEndpoint: true },
+    );
     expectSpread(statuses, 200);
   }, 60_000);
 });
 
 /** What a header value can hold: visible ASCII and spaces (the runtime refuses anything else). */
-const headerJunk = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 48 });
+const headerJunk = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+  maxLength: 48,
+});
 
 describe("fuzzing what serves files", () => {
   it("an owned asset under any Range and conditional headers: never a 500, refusals as problem+json, parts that add up", async () => {
     const png = await makePng(48, 40, (x, y) => [x * 5, y * 6, 100]);
-    const asset = await (await upload(fuzzer, "/api/assets", [{ name: "a.png", bytes: png }], { role: "input" })).json<Asset>();
-    const whole = new Uint8Array(await (await callWorker(`${ORIGIN}${asset.url}`, { headers: { Authorization: `Bearer ${fuzzer.token}` } })).arrayBuffer());
+    const asset = await (
+      await upload(fuzzer, "/api/assets", [{ name: "a.png", bytes: png }], { role: "input" })
+    ).json<Asset>();
+    const whole = new Uint8Array(
+      await (
+        await callWorker(`${ORIGIN}${asset.url}`, { headers: { Authorization: `Bearer ${fuzzer.token}` } })
+      ).arrayBuffer(),
+    );
     expect(whole.length).toBe(asset.sizeBytes);
     const size = asset.sizeBytes;
     const position = fc.oneof(fc.constantFrom(0, 1, size - 1, size, size + 1, 2 ** 53, -1), fc.nat({ max: size * 2 }));
@@ -266,33 +380,60 @@ describe("fuzzing what serves files", () => {
       fc.tuple(position, position).map(([a, b]) => `bytes=${a}-${b}`),
       position.map((a) => `bytes=${a}-`),
       position.map((a) => `bytes=-${a}`),
-      fc.constantFrom("bytes=", "bytes=-", "bytes=0-1,3-4", "bytes=1e3-", "items=0-1", "bytes = 0-1", "bytes=0x10-", "bytes=99999999999999999999999-", "bytes=-0", ""),
+      fc.constantFrom(
+        "bytes=",
+        "bytes=-",
+        "bytes=0-1,3-4",
+        "bytes=1e3-",
+        "items=0-1",
+        "bytes = 0-1",
+        "bytes=0x10-",
+        "bytes=99999999999999999999999-",
+        "bytes=-0",
+        "",
+      ),
       headerJunk,
     );
-    const etag = fc.oneof(fc.constant(`"${asset.sha256}"`), fc.constant("*"), fc.constant(`W/"${asset.sha256}"`), fc.constant(`"x", "${asset.sha256}"`), headerJunk);
+    const etag = fc.oneof(
+      fc.constant(`"${asset.sha256}"`),
+      fc.constant("*"),
+      fc.constant(`W/"${asset.sha256}"`),
+      fc.constant(`"x", "${asset.sha256}"`),
+      headerJunk,
+    );
     const headers = fc.record(
-      { Range: range, "If-None-Match": etag, "If-Range": etag, "If-Modified-Since": fc.constantFrom("Thu, 01 Jan 1970 00:00:00 GMT", "yesterday", "") },
+      {
+        Range: range,
+        "If-None-Match": etag,
+        "If-Range": etag,
+        "If-Modified-Since": fc.constantFrom("Thu, 01 Jan 1970 00:00:00 GMT", "yesterday", ""),
+      },
       { requiredKeys: [] },
     );
     const statuses = await fuzz(
-      fc.tuple(headers, fc.constantFrom("GET", "HEAD")).map(([extra, method]): Sent => ({ method, path: asset.url, extra })),
+      fc
+        .tuple(headers, fc.constantFrom("GET", "HEAD"))
+        .map(([extra, method]): Sent => ({ method, path: asset.url, extra })),
       fuzzer,
       () => undefined,
-      { runs: 300, check: async (response, sent) => {
-        if (response.status === 206) {
-          const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "");
-          expect(match, sent.path).not.toBeNull();
-          const [start, end, total] = [Number(match![1]), Number(match![2]), Number(match![3])];
-          expect(total).toBe(size);
-          expect(end).toBeLessThan(size);
-          const body = new Uint8Array(await response.arrayBuffer());
-          if (sent.method === "GET") expect(body).toEqual(whole.subarray(start, end + 1));
-        } else if (response.status === 200 && sent.method === "GET") {
-          expect(new Uint8Array(await response.arrayBuffer())).toEqual(whole);
-        } else if (response.status === 416) {
-          expect(response.headers.get("Content-Range")).toBe(`bytes */${size}`);
-        }
-      } },
+      {
+        runs: 300,
+        check: async (response, sent) => {
+          if (response.status === 206) {
+            const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get("Content-Range") ?? "");
+            expect(match, sent.path).not.toBeNull();
+            const [start, end, total] = [Number(match![1]), Number(match![2]), Number(match![3])];
+            expect(total).toBe(size);
+            expect(end).toBeLessThan(size);
+            const body = new Uint8Array(await response.arrayBuffer());
+            if (sent.method === "GET") expect(body).toEqual(whole.subarray(start, end + 1));
+          } else if (response.status === 200 && sent.method === "GET") {
+            expect(new Uint8Array(await response.arrayBuffer())).toEqual(whole);
+          } else if (response.status === 416) {
+            expect(response.headers.get("Content-Range")).toBe(`bytes */${size}`);
+          }
+        },
+      },
     );
     expectSpread(statuses, 206, [416]);
   }, 60_000);
@@ -306,7 +447,10 @@ describe("found by fuzzing", () => {
     const search = async (q: string): Promise<string[]> => {
       const response = await api(user, "GET", `/api/sessions?q=${encodeURIComponent(q)}`);
       expect(response.status).toBe(200);
-      return pageSchema(sessionSchema).parse(await response.json()).items.map((session) => session.title).sort();
+      return pageSchema(sessionSchema)
+        .parse(await response.json())
+        .items.map((session) => session.title)
+        .sort();
     };
     expect(await search(long)).toEqual([long]);
     expect(await search("😀".repeat(100))).toEqual([]);
@@ -323,7 +467,12 @@ describe("found by fuzzing", () => {
       ["POST", "/api/sessions", { title: "a\uD800b" }, "title"],
       ["PATCH", `/api/sessions/${session.id}`, { title: "\uDC00" }, "title"],
       ["POST", "/api/tokens", { name: "x\uDBFF" }, "name"],
-      ["POST", `/api/sessions/${session.id}/generations`, { model: SCHNELL, prompt: "a cat", params: { "style\uD800": "x" } }, "params.style\uD800"],
+      [
+        "POST",
+        `/api/sessions/${session.id}/generations`,
+        { model: SCHNELL, prompt: "a cat", params: { "style\uD800": "x" } },
+        "params.style\uD800",
+      ],
       ["POST", `/api/sessions/${session.id}/generations`, { model: SCHNELL, prompt: "a cat \uD83D" }, "prompt"],
     ];
     for (const [method, path, body, field] of cases) {
@@ -334,11 +483,17 @@ describe("found by fuzzing", () => {
     // A well-formed astral character is fine.
     const emoji = await api(user, "PATCH", `/api/sessions/${session.id}`, { title: "🦊 fox" });
     expect(sessionSchema.parse(await emoji.json()).title).toBe("🦊 fox");
-    const rows = await env.DB.prepare("SELECT title FROM image_sessions WHERE user_id = ?").bind(user.id).all<{ title: string }>();
+    const rows = await env.DB.prepare("SELECT title FROM image_sessions WHERE user_id = ?")
+      .bind(user.id)
+      .all<{ title: string }>();
     expect(rows.results.map((row) => row.title)).toEqual(["🦊 fox"]);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
-    const tokens = await env.DB.prepare("SELECT name FROM api_tokens WHERE user_id = ?").bind(user.id).all<{ name: string }>();
+    const tokens = await env.DB.prepare("SELECT name FROM api_tokens WHERE user_id = ?")
+      .bind(user.id)
+      .all<{ name: string }>();
     expect(tokens.results.map((row) => row.name)).toEqual(["tests"]);
   });
 });

@@ -69,7 +69,11 @@ const PARAM_ROUTES: Record<string, Entry> = {
   "GET /api/assets/:id/thumbnail": { targets: ["inputAsset", "outputAsset"], ownerStatus: 200 },
   "GET /api/references/:id/content": { targets: ["reference"], ownerStatus: 200 },
   "GET /api/references/:id/thumbnail": { targets: ["reference"], ownerStatus: 200 },
-  "POST /api/sessions/:id/generations": { targets: ["session"], body: { model: SCHNELL, prompt: "written by someone else" }, ownerStatus: 202 },
+  "POST /api/sessions/:id/generations": {
+    targets: ["session"],
+    body: { model: SCHNELL, prompt: "written by someone else" },
+    ownerStatus: 202,
+  },
   "POST /api/generations/:id/retry": { targets: ["generation"], body: { newSeed: true }, ownerStatus: 202 },
   "POST /api/generations/:id/cancel": { targets: ["generation"], ownerStatus: 200 },
   "PATCH /api/sessions/:id": { targets: ["session"], body: { title: "renamed by someone else" }, ownerStatus: 200 },
@@ -107,30 +111,43 @@ beforeAll(async () => {
   const owner = await signUp("owner");
   const intruder = await signUp("intruder");
   const session = await createSession(owner, "private session");
-  const generation = await completeGeneration(owner, (await createGeneration(owner, session.id, { model: SCHNELL, prompt: `private ${uniqueTag()}` })).id);
+  const generation = await completeGeneration(
+    owner,
+    (await createGeneration(owner, session.id, { model: SCHNELL, prompt: `private ${uniqueTag()}` })).id,
+  );
   expect(generation.status).toBe("succeeded");
   const outputAsset = generation.outputs[0]!;
   const png = await makePng(32, 24, (x, y) => [x * 8, y * 10, 77]);
-  const assetResponse = await upload(owner, "/api/assets", [{ name: "private.png", bytes: png, type: "image/png" }], { role: "input" });
+  const assetResponse = await upload(owner, "/api/assets", [{ name: "private.png", bytes: png, type: "image/png" }], {
+    role: "input",
+  });
   expect(assetResponse.status).toBe(201);
   const inputAsset = await assetResponse.json<Asset>();
-  const referenceResponse = await upload(owner, "/api/references", [{ name: "style.png", bytes: await makePng(20, 20, (x) => [x * 12, 0, 200]) }]);
+  const referenceResponse = await upload(owner, "/api/references", [
+    { name: "style.png", bytes: await makePng(20, 20, (x) => [x * 12, 0, 200]) },
+  ]);
   expect(referenceResponse.status).toBe(201);
   const reference = (await referenceResponse.json<ReferenceUploadResult>()).items[0]!;
   const tokenResponse = await api(owner, "POST", "/api/tokens", { name: "ci" });
   expect(tokenResponse.status).toBe(201);
   const token = await tokenResponse.json<{ id: string; token: string }>();
   // Let the session's counters settle, so "unchanged" compares a resting state.
-  const settled = await waitFor(async () => {
-    const detail = await (await api(owner, "GET", `/api/sessions/${session.id}`)).json<Session>();
-    return detail.succeededCount === 1 ? detail : null;
-  }, { what: "session counters" });
+  const settled = await waitFor(
+    async () => {
+      const detail = await (await api(owner, "GET", `/api/sessions/${session.id}`)).json<Session>();
+      return detail.succeededCount === 1 ? detail : null;
+    },
+    { what: "session counters" },
+  );
   world = { owner, intruder, session: settled, generation, inputAsset, outputAsset, reference, token };
 }, 60_000);
 
 describe("the isolation table", () => {
   it("lists exactly the app's routes with a path parameter", () => {
-    const paramRoutes = appRoutes().filter((route) => hasParam(route.path)).map((route) => route.key).sort();
+    const paramRoutes = appRoutes()
+      .filter((route) => hasParam(route.path))
+      .map((route) => route.key)
+      .sort();
     expect(paramRoutes.length).toBeGreaterThan(0);
     expect(Object.keys(PARAM_ROUTES).sort()).toEqual(paramRoutes);
   });
@@ -139,32 +156,46 @@ describe("the isolation table", () => {
 describe.each(Object.entries(PARAM_ROUTES))("%s", (key, entry) => {
   const { method, path } = split(key);
 
-  it.each(entry.targets)("on the owner's %s: 404 to another user, as if it did not exist, and changes nothing", async (fixture) => {
-    const target = fillParams(path, FIXTURES[fixture].id(world));
-    const missing = fillParams(path, FIXTURES[fixture].missing);
-    for (const via of ["bearer", "cookie"] as const) {
-      const before = await footprint(world.owner.id);
-      const response = await call(world.intruder, via, method, target, entry);
-      expect(response.status, `${via} ${method} ${target}`).toBe(404);
-      const problem = await problemOf(response);
-      expect(await footprint(world.owner.id)).toEqual(before);
+  it.each(entry.targets)(
+    "on the owner's %s: 404 to another user, as if it did not exist, and changes nothing",
+    async (fixture) => {
+      const target = fillParams(path, FIXTURES[fixture].id(world));
+      const missing = fillParams(path, FIXTURES[fixture].missing);
+      for (const via of ["bearer", "cookie"] as const) {
+        const before = await footprint(world.owner.id);
+        const response = await call(world.intruder, via, method, target, entry);
+        expect(response.status, `${via} ${method} ${target}`).toBe(404);
+        const problem = await problemOf(response);
+        expect(await footprint(world.owner.id)).toEqual(before);
 
-      // Nothing tells a foreign resource from one that was never there.
-      const absent = await call(world.intruder, via, method, missing, entry);
-      expect(absent.status).toBe(404);
-      expect(await problemOf(absent)).toEqual(problem);
-    }
-    // The intruder gained nothing either.
-    const theirs = await footprint(world.intruder.id);
-    for (const table of ["image_sessions", "generations", "assets", "references", "replicate_uploads", "r2"] as const) {
-      expect(theirs[table], table).toEqual([]);
-    }
-  });
+        // Nothing tells a foreign resource from one that was never there.
+        const absent = await call(world.intruder, via, method, missing, entry);
+        expect(absent.status).toBe(404);
+        expect(await problemOf(absent)).toEqual(problem);
+      }
+      // The intruder gained nothing either.
+      const theirs = await footprint(world.intruder.id);
+      for (const table of [
+        "image_sessions",
+        "generations",
+        "assets",
+        "references",
+        "replicate_uploads",
+        "r2",
+      ] as const) {
+        expect(theirs[table], table).toEqual([]);
+      }
+    },
+  );
 
   it("401 without credentials, or with forged ones, and changes nothing", async () => {
     const target = fillParams(path, FIXTURES[entry.targets[0]!].id(world));
     const before = await footprint(world.owner.id);
-    const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer isk_forged" }, { Cookie: "__Host-studio_session=forged", Origin: ORIGIN }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { Authorization: "Bearer isk_forged" },
+      { Cookie: "__Host-studio_session=forged", Origin: ORIGIN },
+    ];
     for (const headers of attempts) {
       const response = await api(null, method, target, entry.body, { ...entry.headers, ...headers });
       expect(response.status, JSON.stringify(headers)).toBe(401);
@@ -175,21 +206,32 @@ describe.each(Object.entries(PARAM_ROUTES))("%s", (key, entry) => {
 });
 
 describe("routes without a parameter", () => {
-  const guarded = appRoutes().filter((route) => !hasParam(route.path) && !PUBLIC.some((pattern) => pattern.test(route.path)));
+  const guarded = appRoutes().filter(
+    (route) => !hasParam(route.path) && !PUBLIC.some((pattern) => pattern.test(route.path)),
+  );
 
   it("include the ones people rely on", () => {
-    expect(guarded.map((route) => route.key)).toEqual(expect.arrayContaining(["GET /api/me", "POST /api/sessions", "GET /api/sessions", "POST /api/assets"]));
+    expect(guarded.map((route) => route.key)).toEqual(
+      expect.arrayContaining(["GET /api/me", "POST /api/sessions", "GET /api/sessions", "POST /api/assets"]),
+    );
   });
 
-  it.each(guarded.map((route) => [route.key, route] as const))("%s answers 401 unauthenticated, before reading the body", async (_key, route) => {
-    const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer isk_forged" }, { Cookie: "__Host-studio_session=forged", Origin: ORIGIN }];
-    for (const headers of attempts) {
-      const body = route.method === "GET" ? undefined : {};
-      const response = await api(null, route.method, route.path, body, headers);
-      expect(response.status, JSON.stringify(headers)).toBe(401);
-      await problemOf(response);
-    }
-  });
+  it.each(guarded.map((route) => [route.key, route] as const))(
+    "%s answers 401 unauthenticated, before reading the body",
+    async (_key, route) => {
+      const attempts: Record<string, string>[] = [
+        {},
+        { Authorization: "Bearer isk_forged" },
+        { Cookie: "__Host-studio_session=forged", Origin: ORIGIN },
+      ];
+      for (const headers of attempts) {
+        const body = route.method === "GET" ? undefined : {};
+        const response = await api(null, route.method, route.path, body, headers);
+        expect(response.status, JSON.stringify(headers)).toBe(401);
+        await problemOf(response);
+      }
+    },
+  );
 });
 
 describe("model inputs that carry files", () => {
@@ -207,15 +249,24 @@ describe("model inputs that carry files", () => {
     ["stability-ai/sdxl", "negative_prompt"],
   ];
 
-  it.each(cases)("%s: params.%s cannot stand in for an owned asset, reference or the stored prompt", async (model, input) => {
-    const session = await createSession(world.intruder);
-    const response = await api(world.intruder, "POST", `/api/sessions/${session.id}/generations`, { model, prompt: "harmless", params: { [input]: foreignFile } });
-    expect(response.status).toBe(400);
-    const problem = await problemOf(response);
-    expect(problem.errors?.map((error) => error.path)).toEqual([`params.${input}`]);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?").bind(session.id).first<{ n: number }>())!;
-    expect(n).toBe(0);
-  });
+  it.each(cases)(
+    "%s: params.%s cannot stand in for an owned asset, reference or the stored prompt",
+    async (model, input) => {
+      const session = await createSession(world.intruder);
+      const response = await api(world.intruder, "POST", `/api/sessions/${session.id}/generations`, {
+        model,
+        prompt: "harmless",
+        params: { [input]: foreignFile },
+      });
+      expect(response.status).toBe(400);
+      const problem = await problemOf(response);
+      expect(problem.errors?.map((error) => error.path)).toEqual([`params.${input}`]);
+      const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM generations WHERE session_id = ?")
+        .bind(session.id)
+        .first<{ n: number }>())!;
+      expect(n).toBe(0);
+    },
+  );
 });
 
 describe("the owner", () => {
@@ -225,7 +276,13 @@ describe("the owner", () => {
     for (const [key, entry] of Object.entries(PARAM_ROUTES)) {
       const { method, path } = split(key);
       for (const fixture of entry.targets) {
-        const response = await call(world.owner, "bearer", method, fillParams(path, FIXTURES[fixture].id(world)), entry);
+        const response = await call(
+          world.owner,
+          "bearer",
+          method,
+          fillParams(path, FIXTURES[fixture].id(world)),
+          entry,
+        );
         expect(response.status, `${key} on ${fixture}`).toBe(entry.ownerStatus);
         if (response.status === 101) {
           response.webSocket!.accept();
@@ -235,7 +292,11 @@ describe("the owner", () => {
         }
       }
     }
-    await waitFor(async () => (await api(world.owner, "GET", `/api/sessions/${world.session.id}`)).status === 404, { what: "the session to be gone" });
-    expect((await SELF.fetch(`${ORIGIN}/api/me`, { headers: { Authorization: `Bearer ${world.token.token}` } })).status).toBe(401);
+    await waitFor(async () => (await api(world.owner, "GET", `/api/sessions/${world.session.id}`)).status === 404, {
+      what: "the session to be gone",
+    });
+    expect(
+      (await SELF.fetch(`${ORIGIN}/api/me`, { headers: { Authorization: `Bearer ${world.token.token}` } })).status,
+    ).toBe(401);
   });
 });

