@@ -3,12 +3,12 @@
  * injected HTTP faults, predictions, models, files, webhook secret, account.
  */
 import type { Context, Hono } from "hono";
-import { CATALOG, findModel, findModelByVersion, openApiSchemaOf, type CatalogModel } from "./catalog";
+import { CATALOG, type CatalogModel, findModel, findModelByVersion, openApiSchemaOf } from "./catalog";
 import type { AppEnv, EmulatorContext } from "./context";
-import { WEBHOOK_EVENTS, type FaultSubject, type WebhookEvent } from "./faults";
+import { type FaultSubject, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
 import { MAX_FILE_BYTES } from "./files";
-import { validateInput, validationProblem, type InvalidField } from "./validation";
 import { isRecord, notFound, paginate, problemResponse } from "./util";
+import { type InvalidField, validateInput, validationProblem } from "./validation";
 
 const CREATE_BODY_KEYS = new Set(["version", "input", "webhook", "webhook_events_filter", "stream"]);
 const MODEL_CREATE_BODY_KEYS = new Set(["input", "webhook", "webhook_events_filter", "stream"]);

@@ -6,7 +6,7 @@
  * Environment: PORT (8787), EMULATOR_PORT (8788), STUDIO_STATE_DIR (where wrangler keeps local
  * state; default .wrangler/state), INSPECTOR_PORT (9229).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { startEmulator } from "./server";
 

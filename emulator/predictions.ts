@@ -10,20 +10,20 @@
 import { createHash, randomInt } from "node:crypto";
 import type { CatalogModel } from "./catalog";
 import type { EmulatorClock } from "./clock";
-import { WEBHOOK_EVENTS, type FaultStore, type WebhookEvent } from "./faults";
+import { type FaultStore, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
 import type { FileStore } from "./files";
 import { ImageDecodeError, probeImage, renderImage } from "./images";
 import { InputError, readInputFile } from "./inputs";
 import {
   DATA_RETENTION_MS,
   INPUT_FAILURE_MS,
-  PlanError,
-  VIDEO_FRAMES,
   inputOrDefault,
   outputSizeOf,
-  planTimeline,
+  PlanError,
   type PlannedOutput,
+  planTimeline,
   type Timeline,
+  VIDEO_FRAMES,
 } from "./plan";
 import { isoTime, newDeliveryToken, newId, newWebhookId, sleep } from "./util";
 import { signMessage, type WebhookDispatcher, type WebhookMessage } from "./webhooks";

@@ -1,7 +1,7 @@
 /** HTTP-level contract: auth, errors (§7.1), validation, models and schemas (§5), rate-limit headers. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CATALOG, MODEL_IDS, SDXL_VERSION } from "../catalog";
-import { SDXL, startHarness, type Harness } from "./helpers";
+import { type Harness, SDXL, startHarness } from "./helpers";
 
 let harness: Harness;
 beforeAll(async () => {

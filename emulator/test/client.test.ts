@@ -1,17 +1,17 @@
 /** The emulator driven through the official `replicate` client, as the Worker uses it. */
 import { createHash } from "node:crypto";
-import Replicate, { parseProgressFromLogs, type Prediction } from "replicate";
+import Replicate, { type Prediction, parseProgressFromLogs } from "replicate";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WEBHOOK_SECRET } from "../webhooks";
 import {
+  type Harness,
   isPrediction,
   outputUrls,
+  type PredictionBody,
   SDXL,
   startHarness,
   TOKEN,
-  type Harness,
-  type PredictionBody,
   verifyWebhook,
 } from "./helpers";
 

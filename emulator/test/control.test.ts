@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import Replicate, { type Prediction } from "replicate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmulator } from "../app";
-import { download, outputUrls, startHarness, TOKEN, type Harness } from "./helpers";
+import { download, type Harness, outputUrls, startHarness, TOKEN } from "./helpers";
 
 let harness: Harness;
 beforeAll(async () => {

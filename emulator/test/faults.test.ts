@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Replicate from "replicate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { download, outputUrls, startHarness, TOKEN, uniqueTag, type Harness, type PredictionBody } from "./helpers";
+import { download, type Harness, outputUrls, type PredictionBody, startHarness, TOKEN, uniqueTag } from "./helpers";
 
 interface Delivery {
   seq: number;

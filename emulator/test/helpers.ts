@@ -1,5 +1,5 @@
 import { validateWebhook } from "replicate";
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from "../server";
+import { type RunningEmulator, type StartEmulatorOptions, startEmulator } from "../server";
 
 export const TOKEN = "r8_test";
 export const SDXL = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { download, outputUrls, SDXL, startHarness, type Harness, type PredictionBody } from "./helpers";
+import { download, type Harness, outputUrls, type PredictionBody, SDXL, startHarness } from "./helpers";
 
 let harness: Harness;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { verifyWebhook } from "./helpers";
 import { DEFAULT_WEBHOOK_SECRET, signMessage, signWebhook } from "../webhooks";
+import { verifyWebhook } from "./helpers";
 
 describe("webhook signing (Standard Webhooks, replicate-api.md §3.2)", () => {
   it("reproduces the published known-answer vector", () => {

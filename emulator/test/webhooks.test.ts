@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WEBHOOK_SECRET } from "../webhooks";
-import { isPrediction, startHarness, uniqueTag, type Harness, verifyWebhook } from "./helpers";
+import { type Harness, isPrediction, startHarness, uniqueTag, verifyWebhook } from "./helpers";
 
 interface Received {
   path: string;

@@ -2,7 +2,7 @@
  * Runs the app exactly as `npm run dev` does (emulator, migrations, web build, wrangler dev) on free
  * ports with a fresh state directory, for browser tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

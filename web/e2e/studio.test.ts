@@ -10,9 +10,9 @@
  * stack starting in parallel would rebuild under the first one's feet.
  */
 import { deflateSync } from "node:zlib";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type Stack } from "./stack";
+import { type Stack, startStack } from "./stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots of each step, to look at; `SCREENSHOT_DIR=docs/screenshots` refreshes the ones in the docs. */

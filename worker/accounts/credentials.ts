@@ -3,10 +3,10 @@
  * database leak yields nothing usable.
  */
 import { and, eq, gt } from "drizzle-orm";
+import type { User } from "../contract/api";
 import type { Database } from "../db/client";
 import { apiTokens, authSessions, users } from "../db/schema";
 import { newId, randomToken, sha256Hex } from "../lib/ids";
-import type { User } from "../contract/api";
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export const API_TOKEN_PREFIX = "isk_";

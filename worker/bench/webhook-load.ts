@@ -12,7 +12,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStack, type Stack } from "../../web/e2e/stack";
+import { type Stack, startStack } from "../../web/e2e/stack";
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);

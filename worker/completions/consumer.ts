@@ -10,14 +10,14 @@
 import { inArray } from "drizzle-orm";
 import { isTerminalStatus } from "../contract/api";
 import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
-import { generations, webhookReceipts, type GenerationRow } from "../db/schema";
+import { type GenerationRow, generations, webhookReceipts } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
-import { findRecordedOutputs, OutputDownloadError, storeOutputs, type RecordedOutputs } from "../generations/outputs";
+import { findRecordedOutputs, OutputDownloadError, type RecordedOutputs, storeOutputs } from "../generations/outputs";
 import { chunks } from "../lib/chunks";
-import { readConfig, type AppConfig } from "../lib/config";
+import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
-import { outputUrls, predictionSchema, type Prediction } from "../replicate/prediction";
-import { completionMessageSchema, type CompletionMessage } from "./messages";
+import { outputUrls, type Prediction, predictionSchema } from "../replicate/prediction";
+import { type CompletionMessage, completionMessageSchema } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "image-studio-completions-dlq";
 

@@ -7,9 +7,9 @@ import { and, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { references } from "../db/schema";
 import { log } from "../lib/logger";
+import { latestUploadQuery } from "../references/views";
 import { forgetExpiredUploads, referenceFile, uploadToReplicate } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
-import { latestUploadQuery } from "../references/views";
 
 export const ACTIVE_WITHIN_MS = 7 * 24 * 60 * 60 * 1000;
 export const REFRESH_WHEN_EXPIRING_WITHIN_MS = 4 * 60 * 60 * 1000;

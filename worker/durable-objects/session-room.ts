@@ -7,10 +7,12 @@
  * RPC only; `fetch` exists just to accept the WebSocket upgrade.
  */
 import { DurableObject } from "cloudflare:workers";
-import { isTerminalStatus, type Generation } from "../contract/api";
-import { liveClientMessageSchema, type LiveServerMessage } from "../contract/live";
-import { createDb, type Database } from "../db/client";
 import type { CompletionMessage } from "../completions/messages";
+import { type Generation, isTerminalStatus } from "../contract/api";
+import { type LiveServerMessage, liveClientMessageSchema } from "../contract/live";
+import { createDb, type Database } from "../db/client";
+import { deleteGenerationData } from "../generations/deletion";
+import { recordReferenceUse, resolveInputFiles } from "../generations/inputs";
 import {
   applyRunningUpdate,
   completeGeneration,
@@ -19,11 +21,9 @@ import {
   refreshSessionStats,
   type TerminalUpdate,
 } from "../generations/lifecycle";
-import { deleteGenerationData } from "../generations/deletion";
 import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
-import { readConfig, type AppConfig } from "../lib/config";
+import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
-import { recordReferenceUse, resolveInputFiles } from "../generations/inputs";
 import { buildModelInput, costOf, findModel } from "../replicate/catalog";
 import { GatewayError, ReplicateGateway } from "../replicate/gateway";
 import {
@@ -31,11 +31,11 @@ import {
   generationStatusOf,
   isTerminalPrediction,
   outputUrls,
+  type Prediction,
   parseTime,
   predictSeconds,
   progressOf,
   queuedPrediction,
-  type Prediction,
 } from "../replicate/prediction";
 
 export const DEFAULT_SESSION_CONCURRENCY = 4;

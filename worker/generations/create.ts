@@ -6,21 +6,21 @@ import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import type { AssetRole, CreateGenerationRequest, Generation } from "../contract/api";
 import type { Database } from "../db/client";
 import {
+  type AssetRow,
   assets,
+  type GenerationRow,
   generationReferences,
   generations,
-  imageSessions,
-  references,
-  type AssetRow,
-  type GenerationRow,
   type ImageSessionRow,
+  imageSessions,
   type ReferenceRow,
+  references,
 } from "../db/schema";
 import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
-import { findModel, reservedInputNames, type CatalogModel } from "../replicate/catalog";
-import { UNTITLED, titleFromPrompt } from "../sessions/queries";
+import { type CatalogModel, findModel, reservedInputNames } from "../replicate/catalog";
+import { titleFromPrompt, UNTITLED } from "../sessions/queries";
 import { refreshSessionStats } from "./lifecycle";
 import { generationView } from "./views";
 

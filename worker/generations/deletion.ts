@@ -3,7 +3,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
-import { assets, generations, imageSessions, type ImageSessionRow } from "../db/schema";
+import { assets, generations, type ImageSessionRow, imageSessions } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { thumbnailKey } from "../storage/objects";
 

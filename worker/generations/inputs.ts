@@ -4,7 +4,7 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { assets, generationReferences, generations, references, type AssetRow, type GenerationRow } from "../db/schema";
+import { type AssetRow, assets, type GenerationRow, generationReferences, generations, references } from "../db/schema";
 import type { ModelInputFiles } from "../replicate/catalog";
 import { referenceFile, replicateUrlFor } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";

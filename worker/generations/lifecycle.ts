@@ -5,9 +5,9 @@
  * caller, which also serialises transitions within a session.
  */
 import { and, count, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
-import { TERMINAL_STATUSES, type GenerationStatus } from "../contract/api";
+import { type GenerationStatus, TERMINAL_STATUSES } from "../contract/api";
 import type { Database } from "../db/client";
-import { assets, generations, imageSessions, type GenerationRow } from "../db/schema";
+import { assets, type GenerationRow, generations, imageSessions } from "../db/schema";
 
 const TERMINAL = [...TERMINAL_STATUSES];
 const RANK: Record<GenerationStatus, number> = {

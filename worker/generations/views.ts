@@ -5,14 +5,14 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Asset, Generation, Reference, Session } from "../contract/api";
 import type { Database } from "../db/client";
 import {
+  type AssetRow,
   assets,
+  type GenerationRow,
   generationReferences,
   generations,
+  type ImageSessionRow,
   imageSessions,
   references,
-  type AssetRow,
-  type GenerationRow,
-  type ImageSessionRow,
 } from "../db/schema";
 import { referenceViews } from "../references/views";
 

@@ -3,7 +3,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { userForApiToken, userForSessionToken, SESSION_TTL_MS } from "../accounts/credentials";
+import { SESSION_TTL_MS, userForApiToken, userForSessionToken } from "../accounts/credentials";
 import { ProblemError } from "../lib/problem";
 import type { AppEnv } from "./types";
 

@@ -4,7 +4,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
-import { ProblemError, type FieldError } from "../lib/problem";
+import { type FieldError, ProblemError } from "../lib/problem";
 
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
   return issues.map((issue) => ({

@@ -5,7 +5,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Reference } from "../contract/api";
 import type { Database } from "../db/client";
-import { references, type ReferenceRow } from "../db/schema";
+import { type ReferenceRow, references } from "../db/schema";
 import { newId, toBase64Url } from "../lib/ids";
 import { ProblemError } from "../lib/problem";
 import { putObject } from "../storage/objects";

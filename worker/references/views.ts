@@ -4,7 +4,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Reference } from "../contract/api";
 import type { Database } from "../db/client";
-import { replicateUploads, type ReferenceRow, type ReplicateUploadRow } from "../db/schema";
+import { type ReferenceRow, type ReplicateUploadRow, replicateUploads } from "../db/schema";
 
 /** A Replicate upload is reused while younger than this; Replicate deletes files after 24 hours. */
 export const UPLOAD_REUSE_MS = 20 * 60 * 60 * 1000;

@@ -5,10 +5,10 @@
  */
 import { lt } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { replicateUploads, type ReferenceRow } from "../db/schema";
+import { type ReferenceRow, replicateUploads } from "../db/schema";
+import { InputUnavailableError } from "../generations/input-error";
 import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
-import { InputUnavailableError } from "../generations/input-error";
 import { isUploadFresh, latestUploadQuery } from "../references/views";
 import { extensionFor } from "../storage/media-type";
 import { GatewayError, type ReplicateGateway } from "./gateway";

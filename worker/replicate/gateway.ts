@@ -9,7 +9,7 @@
 import Replicate, { type ApiError } from "replicate";
 import { z } from "zod";
 import type { AppConfig } from "../lib/config";
-import { predictionSchema, type Prediction } from "./prediction";
+import { type Prediction, predictionSchema } from "./prediction";
 
 export type GatewayErrorKind =
   | "rate_limited"

@@ -1,17 +1,17 @@
-import { Hono, type Context } from "hono";
 import { and, eq } from "drizzle-orm";
-import { assets, type AssetRow } from "../db/schema";
+import { type Context, Hono } from "hono";
+import { uploadRoleSchema } from "../contract/api";
+import { type AssetRow, assets } from "../db/schema";
+import { toAssetView } from "../generations/views";
 import { requireUser } from "../http/auth";
+import { readMultipart } from "../http/multipart";
 import type { AppEnv } from "../http/types";
+import { newId } from "../lib/ids";
 import { notFound, ProblemError } from "../lib/problem";
 import { extensionFor } from "../storage/media-type";
 import { putObject, serveObject } from "../storage/objects";
-import { blobKey, cleanUploadedImage, MAX_UPLOAD_BYTES } from "../storage/uploads";
-import { readMultipart } from "../http/multipart";
-import { uploadRoleSchema } from "../contract/api";
-import { toAssetView } from "../generations/views";
-import { newId } from "../lib/ids";
 import { ensureThumbnail } from "../storage/thumbnails";
+import { blobKey, cleanUploadedImage, MAX_UPLOAD_BYTES } from "../storage/uploads";
 
 async function findOwnedAsset(c: Context<AppEnv>): Promise<AssetRow> {
   const asset = await c.get("db").query.assets.findFirst({

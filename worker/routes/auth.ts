@@ -1,15 +1,15 @@
-import { Hono } from "hono";
 import { and, eq } from "drizzle-orm";
-import { createAuthSession, createApiToken, deleteAuthSession } from "../accounts/credentials";
-import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
+import { Hono } from "hono";
+import { createApiToken, createAuthSession, deleteAuthSession } from "../accounts/credentials";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
-import { credentialsSchema, createTokenSchema } from "../contract/api";
+import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
+import { createTokenSchema, credentialsSchema } from "../contract/api";
 import { apiTokens, users } from "../db/schema";
-import { clearSessionCookie, readSessionToken, requireUser, setSessionCookie, assertSameOrigin } from "../http/auth";
+import { assertSameOrigin, clearSessionCookie, readSessionToken, requireUser, setSessionCookie } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { newId } from "../lib/ids";
-import { ProblemError, notFound } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 
 export const authRoutes = new Hono<AppEnv>()
   .post("/auth/signup", validate("json", credentialsSchema), async (c) => {

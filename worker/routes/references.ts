@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
+import { Hono } from "hono";
 import { z } from "zod";
 import type { ReferenceUploadResult } from "../contract/api";
 import { references } from "../db/schema";
@@ -12,8 +12,8 @@ import {
   findOwnedReference,
   listReferences,
   MAX_FILES_PER_UPLOAD,
-  storeReference,
   type StoredReference,
+  storeReference,
 } from "../references/store";
 import { referenceViews } from "../references/views";
 import { serveObject } from "../storage/objects";

@@ -1,9 +1,9 @@
-import { Hono } from "hono";
 import { and, eq } from "drizzle-orm";
+import { Hono } from "hono";
 import { createSessionSchema, listSessionsQuerySchema, renameSessionSchema } from "../contract/api";
 import { imageSessions } from "../db/schema";
-import { sessionGenerationViews, toSessionView } from "../generations/views";
 import { deleteSessionEverywhere } from "../generations/deletion";
+import { sessionGenerationViews, toSessionView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";

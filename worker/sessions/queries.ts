@@ -2,14 +2,14 @@
  * Image sessions: creation, owner-scoped lookup and the list with keyset pagination.
  * Every function takes the owner's id: nothing here can reach another user's sessions.
  */
-import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import type { listSessionsQuerySchema } from "../contract/api";
 import type { Database } from "../db/client";
-import { imageSessions, type ImageSessionRow } from "../db/schema";
+import { type ImageSessionRow, imageSessions } from "../db/schema";
 import { newId, toBase64Url } from "../lib/ids";
-import { ProblemError, notFound } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 
 export const UNTITLED = "New session";
 

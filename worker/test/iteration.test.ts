@@ -16,12 +16,12 @@ import {
   getGeneration,
   predictionInput,
   signUp,
+  type TestUser,
   terminalWebhooks,
   uniqueTag,
   upload,
   waitFor,
   waitForGeneration,
-  type TestUser,
 } from "./helpers";
 import { contains, hugePngHeader, jpegWithGps, makePng } from "./images";
 

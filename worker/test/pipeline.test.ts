@@ -12,11 +12,11 @@ import {
   SELF,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { CompletionMessage } from "../completions/messages";
 import type { Generation } from "../contract/api";
 import type { LiveServerMessage } from "../contract/live";
 import worker from "../index";
 import { sniffMedia } from "../storage/media-type";
-import type { CompletionMessage } from "../completions/messages";
 import {
   api,
   createGeneration,
@@ -27,13 +27,13 @@ import {
   expectProblem,
   getGeneration,
   ORIGIN,
+  type RecordedWebhook,
   signUp,
+  type TestUser,
   terminalWebhooks,
   uniqueTag,
   waitFor,
   waitForGeneration,
-  type RecordedWebhook,
-  type TestUser,
 } from "./helpers";
 
 async function submitted(user: TestUser, generation: Generation): Promise<Generation & { predictionId: string }> {

@@ -15,10 +15,10 @@ import {
   getGeneration,
   predictionInput,
   signUp,
+  type TestUser,
   uniqueTag,
   upload,
   waitForGeneration,
-  type TestUser,
 } from "./helpers";
 import { contains, jpegWithGps, makePng } from "./images";
 

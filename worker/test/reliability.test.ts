@@ -20,11 +20,11 @@ import {
   emulator,
   getGeneration,
   signUp,
+  type TestUser,
   terminalWebhooks,
   uniqueTag,
   waitFor,
   waitForGeneration,
-  type TestUser,
 } from "./helpers";
 
 async function runBatch(

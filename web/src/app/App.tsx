@@ -2,12 +2,12 @@ import { Route, Router, type RouteSectionProps } from "@solidjs/router";
 import type { JSX } from "solid-js";
 import { SignInPage, SignUpPage } from "../auth/AuthPage";
 import { SessionProvider } from "../auth/session";
-import { SessionPage } from "../sessions/SessionPage";
 import { ReferencesPage } from "../references/ReferencesPage";
+import { SessionPage } from "../sessions/SessionPage";
 import { SessionsPage } from "../sessions/SessionsPage";
 import { StudioPage } from "../studio/StudioPage";
-import { LiveAnnouncer } from "./announcer";
 import { AppShell } from "./AppShell";
+import { LiveAnnouncer } from "./announcer";
 import { NotFoundPage } from "./NotFoundPage";
 
 /** Everything under the router: the signed-in state and the one live region. */

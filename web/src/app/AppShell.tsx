@@ -1,5 +1,5 @@
 import { A, type RouteSectionProps } from "@solidjs/router";
-import { createSignal, Show, type JSX } from "solid-js";
+import { createSignal, type JSX, Show } from "solid-js";
 import { RequireAuth } from "../auth/RequireAuth";
 import { useSession } from "../auth/session";
 import { errorMessage } from "../lib/api";

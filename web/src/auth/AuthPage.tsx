@@ -1,5 +1,5 @@
 import { A, Navigate, useSearchParams } from "@solidjs/router";
-import { createSignal, Show, type JSX } from "solid-js";
+import { createSignal, type JSX, Show } from "solid-js";
 import { credentialsSchema } from "../../../worker/contract/api";
 import { usePageTitle } from "../app/title";
 import { ApiError, errorMessage } from "../lib/api";

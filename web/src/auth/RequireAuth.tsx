@@ -1,5 +1,5 @@
 import { Navigate, useLocation } from "@solidjs/router";
-import { Match, Switch, type JSX } from "solid-js";
+import { type JSX, Match, Switch } from "solid-js";
 import { errorMessage } from "../lib/api";
 import { useSession } from "./session";
 

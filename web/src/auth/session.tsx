@@ -5,18 +5,18 @@
  * sign-in page (see `RequireAuth`) and back afterwards.
  */
 import {
+  type Accessor,
   createContext,
   createResource,
   createSignal,
-  onCleanup,
-  useContext,
-  type Accessor,
   type JSX,
+  onCleanup,
   type Resource,
+  useContext,
 } from "solid-js";
 import { z } from "zod";
-import { userSchema, type Credentials, type User } from "../../../worker/contract/api";
-import { api, ApiError, onUnauthorized } from "../lib/api";
+import { type Credentials, type User, userSchema } from "../../../worker/contract/api";
+import { ApiError, api, onUnauthorized } from "../lib/api";
 
 const authResponseSchema = z.object({ user: userSchema });
 

@@ -1,6 +1,6 @@
 /** Uploading a source image or a mask: `POST /api/assets` (multipart `file`, `role`). */
-import { assetSchema, type Asset } from "../../../worker/contract/api";
-import { uploadForm, type UploadOptions } from "./upload";
+import { type Asset, assetSchema } from "../../../worker/contract/api";
+import { type UploadOptions, uploadForm } from "./upload";
 
 export function uploadAsset(
   file: Blob,

@@ -1,4 +1,4 @@
-import { createRoot, createSignal, type Accessor } from "solid-js";
+import { type Accessor, createRoot, createSignal } from "solid-js";
 
 /** A clock that ticks every 30 s, so relative times ("2 min ago") stay fresh without per-item timers. */
 export const now: Accessor<number> = createRoot(() => {

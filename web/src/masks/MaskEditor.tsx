@@ -1,5 +1,5 @@
 import "./mask.css";
-import { createSignal, onCleanup, onMount, Show, type JSX } from "solid-js";
+import { createSignal, type JSX, onCleanup, onMount, Show } from "solid-js";
 import type { Asset } from "../../../worker/contract/api";
 import { announce } from "../app/announcer";
 import { errorMessage } from "../lib/api";
@@ -9,11 +9,11 @@ import {
   clearMask,
   exportMaskPng,
   invertMask,
+  type Point,
   paintedShare,
   restore,
   snapshot,
   strokeSegment,
-  type Point,
 } from "./maskCanvas";
 
 export type MaskResult = {

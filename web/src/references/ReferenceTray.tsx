@@ -1,5 +1,5 @@
 import "./references.css";
-import { For, Match, Show, Switch, type JSX } from "solid-js";
+import { For, type JSX, Match, Show, Switch } from "solid-js";
 import type { Reference } from "../../../worker/contract/api";
 import { CloseIcon, ImageIcon } from "../ui/icons";
 import { ReferencePickers } from "./ReferencePickers";

@@ -1,7 +1,7 @@
 import "./references.css";
-import { createEffect, For, Match, onCleanup, onMount, Show, Switch, type JSX } from "solid-js";
+import { createEffect, For, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import { pageSchema, referenceSchema, type Reference } from "../../../worker/contract/api";
+import { pageSchema, type Reference, referenceSchema } from "../../../worker/contract/api";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";
 import { api, errorMessage, withQuery } from "../lib/api";

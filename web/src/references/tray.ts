@@ -8,7 +8,7 @@
  */
 import { onCleanup } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import { referenceUploadResultSchema, type Reference } from "../../../worker/contract/api";
+import { type Reference, referenceUploadResultSchema } from "../../../worker/contract/api";
 import { announce } from "../app/announcer";
 import { ApiError, errorMessage } from "../lib/api";
 import { isAbortError, uploadForm } from "../lib/upload";

@@ -1,12 +1,12 @@
-import { createSignal, For, Show, type JSX } from "solid-js";
-import { isTerminalStatus, type Asset, type Generation } from "../../../worker/contract/api";
+import { createSignal, For, type JSX, Show } from "solid-js";
+import { type Asset, type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { errorMessage } from "../lib/api";
 import { formatAbsolute, formatCost, formatDuration, formatRelative } from "../lib/format";
 import { REPLICATE_STATUS_LABEL } from "../references/ReferenceTray";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CopyIcon, DiceIcon, RetryIcon, StopIcon, TrashIcon } from "../ui/icons";
-import { outputsOf } from "./slots";
 import { ProgressBar, StatusBadge } from "./StatusBadge";
+import { outputsOf } from "./slots";
 
 export type GenerationActions = {
   cancel: (generation: Generation) => Promise<void>;

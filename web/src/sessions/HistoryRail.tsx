@@ -1,8 +1,8 @@
-import { createEffect, For, Index, on, Show, type JSX } from "solid-js";
-import { isTerminalStatus, type Generation } from "../../../worker/contract/api";
+import { createEffect, For, Index, type JSX, on, Show } from "solid-js";
+import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { ImageIcon } from "../ui/icons";
-import { outputsOf, slotCount, slotKey } from "./slots";
 import { STATUS_LABEL } from "./StatusBadge";
+import { outputsOf, slotCount, slotKey } from "./slots";
 
 export type HistoryRailProps = {
   generations: readonly Generation[];

@@ -1,10 +1,10 @@
-import { createMemo, For, on, Show, untrack, type Accessor, type JSX } from "solid-js";
-import { isTerminalStatus, type Generation } from "../../../worker/contract/api";
+import { type Accessor, createMemo, For, type JSX, on, Show, untrack } from "solid-js";
+import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { plural } from "../lib/format";
 import { BranchIcon, ImageIcon } from "../ui/icons";
-import { buildLineage, chainContains, pathToRoot, type Chain } from "./lineage";
-import { outputsOf } from "./slots";
+import { buildLineage, type Chain, chainContains, pathToRoot } from "./lineage";
 import { STATUS_LABEL } from "./StatusBadge";
+import { outputsOf } from "./slots";
 
 export type LineageViewProps = {
   generations: readonly Generation[];

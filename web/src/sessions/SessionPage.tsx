@@ -1,13 +1,13 @@
 import "./session.css";
 import { A, useParams, useSearchParams } from "@solidjs/router";
-import { createMemo, createResource, createSignal, Match, onCleanup, Show, Switch, type JSX } from "solid-js";
+import { createMemo, createResource, createSignal, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
 import {
-  generationSchema,
-  isTerminalStatus,
-  sessionDetailSchema,
   type CreateGenerationRequest,
   type Generation,
+  generationSchema,
+  isTerminalStatus,
   type SessionDetail,
+  sessionDetailSchema,
 } from "../../../worker/contract/api";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";
@@ -18,13 +18,13 @@ import { createComposer } from "../studio/composer";
 import { PromptComposer } from "../studio/PromptComposer";
 import { createSourceUpload } from "../studio/sourceUpload";
 import { ChevronLeftIcon } from "../ui/icons";
-import { GenerationDetails, type GenerationActions } from "./GenerationDetails";
+import { type GenerationActions, GenerationDetails } from "./GenerationDetails";
 import { HistoryRail } from "./HistoryRail";
 import { LineageView } from "./LineageView";
 import { createLiveSession, watchGeneration } from "./liveSession";
-import { canIterateFrom, isVideo, slotKey, slotsOf, type Slot } from "./slots";
-import { SourceControls, type MaskEntry, type SourceMode } from "./SourceControls";
-import { Viewer, describeSlot } from "./Viewer";
+import { type MaskEntry, SourceControls, type SourceMode } from "./SourceControls";
+import { canIterateFrom, isVideo, type Slot, slotKey, slotsOf } from "./slots";
+import { describeSlot, Viewer } from "./Viewer";
 
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
 const generationPath = (id: string) => `/api/generations/${encodeURIComponent(id)}`;

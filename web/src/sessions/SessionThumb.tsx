@@ -1,4 +1,4 @@
-import { Show, type JSX } from "solid-js";
+import { type JSX, Show } from "solid-js";
 import { ImageIcon } from "../ui/icons";
 
 /** A session's square thumbnail, or a quiet placeholder before its first image. */

@@ -1,6 +1,6 @@
 import { A, useSearchParams } from "@solidjs/router";
-import { createResource, createSignal, For, Match, onCleanup, Show, Switch, type JSX } from "solid-js";
-import { listSessionsQuerySchema, pageSchema, sessionSchema, type Session } from "../../../worker/contract/api";
+import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
+import { listSessionsQuerySchema, pageSchema, type Session, sessionSchema } from "../../../worker/contract/api";
 import { usePageTitle } from "../app/title";
 import { api, errorMessage, withQuery } from "../lib/api";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";

@@ -1,11 +1,11 @@
-import { Match, Show, Switch, type JSX } from "solid-js";
+import { type JSX, Match, Show, Switch } from "solid-js";
 import type { ModelSummary } from "../../../worker/contract/api";
 import { modelName } from "../lib/format";
 import type { SourceUpload } from "../studio/sourceUpload";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, ImageIcon, MaskIcon, UploadIcon } from "../ui/icons";
-import { isVideo, type Slot } from "./slots";
 import { STATUS_LABEL } from "./StatusBadge";
+import { isVideo, type Slot } from "./slots";
 
 export type SourceMode = "iterate" | "upload" | "text";
 

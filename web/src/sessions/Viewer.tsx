@@ -1,8 +1,8 @@
-import { createSignal, Match, onCleanup, onMount, Show, Switch, type JSX } from "solid-js";
-import { isTerminalStatus, type Generation } from "../../../worker/contract/api";
+import { createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { ChevronLeftIcon, ChevronRightIcon, DownloadIcon, ImageIcon, SparkleIcon } from "../ui/icons";
-import { isVideo, type Slot } from "./slots";
 import { ProgressBar, STATUS_LABEL, StatusBadge } from "./StatusBadge";
+import { isVideo, type Slot } from "./slots";
 
 export type ViewerProps = {
   slot: Slot | undefined;

@@ -14,17 +14,17 @@
 import { onCleanup } from "solid-js";
 import { createStore, produce, reconcile } from "solid-js/store";
 import {
-  isTerminalStatus,
-  sessionDetailSchema,
   type Generation,
   type GenerationStatus,
+  isTerminalStatus,
   type Session,
   type SessionDetail,
+  sessionDetailSchema,
 } from "../../../worker/contract/api";
 import type { LiveServerMessage } from "../../../worker/contract/live";
 import { announce } from "../app/announcer";
-import { api, ApiError } from "../lib/api";
-import { openLiveSocket, type LiveConnectionState } from "../lib/live";
+import { ApiError, api } from "../lib/api";
+import { type LiveConnectionState, openLiveSocket } from "../lib/live";
 
 export type LiveSessionState = {
   session: Session;

@@ -1,16 +1,16 @@
-import { createSignal, For, onMount, Show, type JSX } from "solid-js";
+import { createSignal, For, type JSX, onMount, Show } from "solid-js";
 import type { CreateGenerationRequest } from "../../../worker/contract/api";
 import { ApiError, errorMessage } from "../lib/api";
 import { ReferenceTrayView } from "../references/ReferenceTray";
 import { describedBy, FieldError, FormError } from "../ui/fields";
 import { ArrowUpIcon, CloseIcon, SlidersIcon } from "../ui/icons";
 import {
-  FIELD_PATHS,
-  rememberModel,
-  SIZE_PRESETS,
   type Composer,
+  FIELD_PATHS,
   type FieldErrors,
   type FieldPath,
+  rememberModel,
+  SIZE_PRESETS,
   type SizePresetId,
 } from "./composer";
 import { modelLabel } from "./models";

@@ -1,10 +1,10 @@
 import { A, useNavigate } from "@solidjs/router";
-import { createResource, For, Show, type JSX } from "solid-js";
+import { createResource, For, type JSX, Show } from "solid-js";
 import {
+  type CreateGenerationRequest,
   generationSchema,
   pageSchema,
   sessionSchema,
-  type CreateGenerationRequest,
 } from "../../../worker/contract/api";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";

@@ -9,8 +9,8 @@
 import { createMemo } from "solid-js";
 import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
 import {
-  createGenerationSchema,
   type CreateGenerationRequest,
+  createGenerationSchema,
   type Generation,
   type GenerationParams,
   type ModelSummary,
@@ -18,7 +18,7 @@ import {
 import { modelName } from "../lib/format";
 import { createReferenceTray, type ReferenceTray } from "../references/tray";
 import { issuesByPath } from "../ui/fields";
-import { DEFAULT_MODEL_ID, unmetNeed, useModels, type ModelNeeds } from "./models";
+import { DEFAULT_MODEL_ID, type ModelNeeds, unmetNeed, useModels } from "./models";
 
 export const SIZE_PRESETS = [
   { id: "default", label: "Model default" },

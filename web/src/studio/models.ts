@@ -1,5 +1,5 @@
 import { createResource, type InitializedResource } from "solid-js";
-import { modelSummarySchema, pageSchema, type ModelSummary } from "../../../worker/contract/api";
+import { type ModelSummary, modelSummarySchema, pageSchema } from "../../../worker/contract/api";
 import { api } from "../lib/api";
 import { modelName } from "../lib/format";
 

@@ -1,5 +1,5 @@
 import "./controls.css";
-import { createSignal, Show, type JSX } from "solid-js";
+import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../lib/api";
 
 export type ConfirmButtonProps = {

@@ -1,4 +1,4 @@
-import { Show, type JSX } from "solid-js";
+import { type JSX, Show } from "solid-js";
 
 /** The message under a field; its id goes in the control's `aria-describedby`. */
 export function FieldError(props: { id: string; message: string | undefined }): JSX.Element {

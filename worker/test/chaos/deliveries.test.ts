@@ -11,20 +11,20 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../index";
+import { seededRandom } from "../../../emulator/seeded-random";
 import type { SessionDetail } from "../../contract/api";
+import worker from "../../index";
 import {
   api,
   deliver,
   getGeneration,
   ORIGIN,
+  type RecordedWebhook,
   signUp,
   uniqueTag,
   waitForGeneration,
-  type RecordedWebhook,
 } from "../helpers";
-import { seededRandom } from "../../../emulator/seeded-random";
-import { shuffle, inBatches, allRows, finishedAtReplicate, sourceSha } from "./support";
+import { allRows, finishedAtReplicate, inBatches, shuffle, sourceSha } from "./support";
 
 describe("the completion pipeline under duplicated, shuffled and late webhooks", () => {
   it("gives 50 identical deliveries at once one effect", async () => {

@@ -9,10 +9,10 @@ import {
   createGeneration,
   createSession,
   getGeneration,
-  terminalWebhooks,
-  waitFor,
   type RecordedWebhook,
   type TestUser,
+  terminalWebhooks,
+  waitFor,
 } from "../helpers";
 
 export function shuffle<T>(items: T[], random: () => number): T[] {

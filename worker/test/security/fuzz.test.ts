@@ -10,21 +10,21 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  type Asset,
   createGenerationSchema,
   createSessionSchema,
   createTokenSchema,
   credentialsSchema,
+  type Generation,
   listSessionsQuerySchema,
   pageSchema,
+  type ReferenceUploadResult,
   referenceSchema,
   renameSessionSchema,
   retryGenerationSchema,
   sessionSchema,
-  type Asset,
-  type Generation,
-  type ReferenceUploadResult,
 } from "../../contract/api";
-import { api, createGeneration, createSession, ORIGIN, signUp, upload, type TestUser } from "../helpers";
+import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
 import { bodiesFor, hostileCursor, jsonSchemaOf, junkString, queriesFor, type RawBody } from "./arbitraries";
 import { callWorker, problemOf } from "./support";

@@ -14,10 +14,10 @@ import {
   createSession,
   ORIGIN,
   signUp,
+  type TestUser,
   uniqueTag,
   upload,
   waitFor,
-  type TestUser,
 } from "../helpers";
 import { makePng } from "../images";
 import { appRoutes, asCookie, fillParams, footprint, hasParam, problemOf } from "./support";

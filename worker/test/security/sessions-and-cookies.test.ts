@@ -7,7 +7,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ReferenceUploadResult } from "../../contract/api";
-import { api, createGeneration, createSession, ORIGIN, signUp, upload, type TestUser } from "../helpers";
+import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
 import { appRoutes, fillParams, problemOf, sha256Of } from "./support";
 

@@ -5,8 +5,8 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { expect } from "vitest";
 import { app } from "../../app";
+import { type Problem, problemSchema } from "../../contract/api";
 import worker from "../../index";
-import { problemSchema, type Problem } from "../../contract/api";
 import { ORIGIN, type TestUser } from "../helpers";
 
 export type Route = { method: string; path: string; key: string };
