@@ -178,7 +178,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
         errors.push({
           type: "invalid_type",
           field: "webhook_events_filter",
-          description: "Invalid type. Expected: array, given: " + typeof filter,
+          description: `Invalid type. Expected: array, given: ${typeof filter}`,
         });
       } else {
         const allowed: readonly unknown[] = WEBHOOK_EVENTS;
@@ -241,7 +241,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
           {
             type: "invalid_type",
             field: "(root)",
-            description: "Invalid type. Expected: object, given: " + typeof body,
+            description: `Invalid type. Expected: object, given: ${typeof body}`,
           },
         ]),
       );
@@ -285,7 +285,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
           {
             type: "invalid_type",
             field: "(root)",
-            description: "Invalid type. Expected: object, given: " + typeof body,
+            description: `Invalid type. Expected: object, given: ${typeof body}`,
           },
         ]),
       );

@@ -489,7 +489,7 @@ export type JsonSchema = Record<string, unknown>;
 function titleOf(field: string): string {
   return field
     .split("_")
-    .map((word) => (word ? word[0]!.toUpperCase() + word.slice(1) : word))
+    .map((word) => (word ? word.charAt(0).toUpperCase() + word.slice(1) : word))
     .join(" ");
 }
 

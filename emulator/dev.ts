@@ -22,7 +22,7 @@ function readDevVars(): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
     const match = line.match(/^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/);
-    if (match?.[2]) vars[match[1]!] = match[2].replace(/^["']|["']$/g, "");
+    if (match?.[1] && match[2]) vars[match[1]] = match[2].replace(/^["']|["']$/g, "");
   }
   return vars;
 }

@@ -96,8 +96,9 @@ interface Palette {
 /** Colours depend on the prompt only, so one prompt keeps its look across seeds. */
 function paletteOf(prompt: string): Palette {
   const digest = hashBytes(`palette:${prompt}`);
-  const baseHue = ((digest[0]! << 8) | digest[1]!) % 360;
-  const accentHue = baseHue + 90 + (digest[2]! % 120);
+  const [first = 0, second = 0, third = 0] = digest;
+  const baseHue = ((first << 8) | second) % 360;
+  const accentHue = baseHue + 90 + (third % 120);
   return { baseHue, accentHue, tint: hslToRgb(baseHue, 0.75, 0.5) };
 }
 
@@ -221,7 +222,7 @@ async function averageColour(bytes: Uint8Array): Promise<Rgb> {
 function tint(raw: Raw, colour: Rgb, amount: number): Raw {
   const out = Buffer.alloc(raw.data.length);
   for (let i = 0; i < raw.data.length; i++) {
-    out[i] = Math.round(raw.data[i]! * (1 - amount) + colour[i % 3]! * amount);
+    out[i] = Math.round((raw.data[i] ?? 0) * (1 - amount) + (colour[i % 3] ?? 0) * amount);
   }
   return { ...raw, data: out };
 }
@@ -249,10 +250,11 @@ async function maskAt(bytes: Uint8Array, width: number, height: number): Promise
 function applyMask(keep: Raw, paint: Raw, mask: Buffer): Raw {
   const out = Buffer.alloc(keep.data.length);
   for (let pixel = 0; pixel < mask.length; pixel++) {
-    const weight = mask[pixel]! / 255;
+    const weight = (mask[pixel] ?? 0) / 255;
     for (let c = 0; c < 3; c++) {
       const i = pixel * 3 + c;
-      out[i] = Math.round(keep.data[i]! + (paint.data[i]! - keep.data[i]!) * weight);
+      const kept = keep.data[i] ?? 0;
+      out[i] = Math.round(kept + ((paint.data[i] ?? 0) - kept) * weight);
     }
   }
   return { ...keep, data: out };

@@ -140,9 +140,9 @@ export function planTimeline(
   const stepMs = Math.round(model.behaviour.stepMs * (1 + 0.3 * (outputCount - 1)));
   const logLines: LogLine[] = [{ at: startAt, text: `Using seed: ${seed}` }];
   const preamble = preambleOf(model, input);
-  preamble.forEach((text, i) =>
-    logLines.push({ at: startAt + Math.round((model.behaviour.setupMs * (i + 1)) / (preamble.length + 1)), text }),
-  );
+  for (const [i, text] of preamble.entries()) {
+    logLines.push({ at: startAt + Math.round((model.behaviour.setupMs * (i + 1)) / (preamble.length + 1)), text });
+  }
 
   const steps = stepsOf(model, input);
   const bars: number[] = [];

@@ -98,7 +98,9 @@ function validateValue(
   }
   if (Array.isArray(value) && isRecord(schema.items)) {
     const items = schema.items;
-    value.forEach((item, index) => validateValue(item, items, root, `${field}.${index}`, String(index), errors));
+    for (const [index, item] of value.entries()) {
+      validateValue(item, items, root, `${field}.${index}`, String(index), errors);
+    }
   }
 }
 

@@ -68,7 +68,7 @@ describe("request log", () => {
     const download0 = forParent.find((item) => item.path.startsWith("/delivery/"));
     const childCreate = (await requestLog(`?predictionId=${child.id}`))[0];
     expect(download0 && childCreate && download0.seq < childCreate.seq).toBe(true);
-    const downloads = await requestLog("?path=" + encodeURIComponent("^/delivery/"));
+    const downloads = await requestLog(`?path=${encodeURIComponent("^/delivery/")}`);
     expect(downloads.every((item) => item.path.startsWith("/delivery/"))).toBe(true);
   });
 });

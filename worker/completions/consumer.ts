@@ -85,8 +85,8 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
   const groups = [...byState.values()];
 
   const found = await findGenerationsByPrediction(db, [...new Set(fresh.map((delivery) => delivery.prediction.id))]);
-  const withOutputs = groups.flatMap((group) =>
-    group[0]!.prediction.status === "succeeded" ? (found.get(group[0]!.prediction.id)?.id ?? []) : [],
+  const withOutputs = groups.flatMap(([first]) =>
+    first?.prediction.status === "succeeded" ? (found.get(first.prediction.id)?.id ?? []) : [],
   );
   const context: BatchContext = {
     env,

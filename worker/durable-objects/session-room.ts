@@ -416,7 +416,7 @@ export class SessionRoom extends DurableObject<Env> {
         .one().n;
       if (active >= this.concurrency) return;
       const generation = await loadGeneration(this.db, job.generation_id);
-      if (!generation || generation.status !== "queued") {
+      if (generation?.status !== "queued") {
         this.removeJob(job.generation_id);
         continue;
       }

@@ -16,7 +16,7 @@ import {
   type ReferenceRow,
   references,
 } from "../db/schema";
-import { newId } from "../lib/ids";
+import { newId, randomSeed } from "../lib/ids";
 import { log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
 import { type CatalogModel, findModel, reservedInputNames } from "../replicate/catalog";
@@ -86,7 +86,8 @@ export async function createGeneration(
   log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
   await env.SESSION_ROOM.getByName(session.id).enqueue(session.id, id, parent?.id ?? null);
   const view = await generationView(db, id);
-  return view!;
+  if (!view) throw new Error(`Generation ${id} vanished right after it was created.`);
+  return view;
 }
 
 const invalid = (path: string, message: string, detail: string) =>
@@ -160,14 +161,17 @@ async function findReferences(db: Database, userId: string, ids: string[]): Prom
     .from(references)
     .where(and(inArray(references.id, unique), eq(references.userId, userId), isNull(references.deletedAt)));
   const byId = new Map(rows.map((row) => [row.id, row]));
-  const missing = unique.findIndex((id) => !byId.has(id));
-  if (missing >= 0)
-    throw invalid(
-      `referenceImageIds.${ids.indexOf(unique[missing]!)}`,
-      "No such reference image",
-      "A reference image does not exist or was deleted.",
-    );
-  return unique.map((id) => byId.get(id)!);
+  return unique.map((id) => {
+    const row = byId.get(id);
+    if (!row) {
+      throw invalid(
+        `referenceImageIds.${ids.indexOf(id)}`,
+        "No such reference image",
+        "A reference image does not exist or was deleted.",
+      );
+    }
+    return row;
+  });
 }
 
 function assertModelAccepts(
@@ -239,9 +243,7 @@ export async function retryRequestOf(
     .from(generationReferences)
     .where(eq(generationReferences.generationId, original.id))
     .orderBy(asc(generationReferences.position));
-  const params = options.newSeed
-    ? { ...original.params, seed: crypto.getRandomValues(new Uint32Array(1))[0]! }
-    : original.params;
+  const params = options.newSeed ? { ...original.params, seed: randomSeed() } : original.params;
   return {
     model: original.model,
     prompt: original.prompt,

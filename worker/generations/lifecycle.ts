@@ -46,14 +46,14 @@ export async function applyRunningUpdate(
   const current = await loadGeneration(db, generationId);
   if (!current || RANK[current.status] >= 3) return false;
   const statusAdvances = RANK[update.status] > RANK[current.status];
-  const progressAdvances = update.progress !== null && update.progress > current.progress;
-  if (!statusAdvances && !progressAdvances) return false;
+  const progress = update.progress !== null && update.progress > current.progress ? update.progress : null;
+  if (!statusAdvances && progress === null) return false;
   const status = statusAdvances ? update.status : current.status;
   const updated = await db
     .update(generations)
     .set({
       status,
-      progress: progressAdvances ? update.progress! : current.progress,
+      progress: progress ?? current.progress,
       startedAt: current.startedAt ?? (status === "running" ? (update.startedAt ?? new Date()) : null),
     })
     .where(

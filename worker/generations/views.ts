@@ -119,8 +119,10 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
     toGenerationView(
       row,
       outputRows.filter((output) => output.generationId === row.id),
-      [row.sourceAssetId, row.maskAssetId].flatMap((id) => (id && inputsById.has(id) ? [inputsById.get(id)!] : [])),
-      links.filter((link) => link.generationId === row.id).map((link) => referencesById.get(link.reference.id)!),
+      [row.sourceAssetId, row.maskAssetId].flatMap((id) => (id ? (inputsById.get(id) ?? []) : [])),
+      links
+        .filter((link) => link.generationId === row.id)
+        .flatMap((link) => referencesById.get(link.reference.id) ?? []),
     ),
   );
 }

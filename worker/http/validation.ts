@@ -24,7 +24,7 @@ function refuseUnpairedSurrogates(value: unknown, ctx: z.core.$RefinementCtx<unk
     if (UNPAIRED_SURROGATE.test(value))
       ctx.addIssue({ code: "custom", path, message: "Not valid Unicode text (an unpaired surrogate)", input: value });
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => refuseUnpairedSurrogates(item, ctx, [...path, index]));
+    for (const [index, item] of value.entries()) refuseUnpairedSurrogates(item, ctx, [...path, index]);
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
       refuseUnpairedSurrogates(key, ctx, [...path, key]);

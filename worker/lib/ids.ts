@@ -16,8 +16,13 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   }
   const random = crypto.getRandomValues(new Uint8Array(16));
   let body = "";
-  for (let i = 0; i < 16; i++) body += CROCKFORD[random[i]! % 32];
+  for (const byte of random) body += CROCKFORD[byte % 32];
   return `${prefix}_${time}${body}`.toLowerCase();
+}
+
+/** A seed as models take them: a uniformly random unsigned 32-bit integer. */
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1)).reduce((_, value) => value, 0);
 }
 
 /** Random secret as base64url, for session cookies and API tokens. */

@@ -21,8 +21,8 @@ export const MAX_FILES_PER_UPLOAD = 10;
  */
 export function cleanFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? "";
-  // eslint-disable-next-line no-control-regex
   let clean = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this strips.
     .replace(/[\u0000-\u001f\u007f"<>\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
     .trim()
     .slice(0, 200);
@@ -68,7 +68,8 @@ export async function storeReference(
   const winner = await db.query.references.findFirst({
     where: and(eq(references.userId, userId), eq(references.sha256, image.sha256)),
   });
-  return { row: await restore(db, winner!), deduplicated: true };
+  if (!winner) throw new Error("The reference that won the insert race is gone.");
+  return { row: await restore(db, winner), deduplicated: true };
 }
 
 /** Uploading a deleted reference again brings it back. */

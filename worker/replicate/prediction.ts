@@ -84,7 +84,7 @@ export function errorMessageOf(prediction: Prediction): string | null {
 }
 
 export function predictSeconds(prediction: Prediction): number | null {
-  const value = prediction.metrics?.["predict_time"];
+  const value = prediction.metrics?.predict_time;
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 

@@ -15,7 +15,7 @@ export type WebhookHeaders = {
 };
 
 export type WebhookVerdict =
-  | { ok: true }
+  | { ok: true; webhookId: string }
   | { ok: false; reason: "missing_headers" | "bad_secret" | "bad_timestamp" | "stale" | "bad_signature" };
 
 const encoder = new TextEncoder();
@@ -62,7 +62,7 @@ export async function verifyWebhook(
   for (const entry of signature.split(" ")) {
     const comma = entry.indexOf(",");
     if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
-    if (timingSafeEqual(encoder.encode(entry.slice(comma + 1)), expected)) return { ok: true };
+    if (timingSafeEqual(encoder.encode(entry.slice(comma + 1)), expected)) return { ok: true, webhookId: id };
   }
   return { ok: false, reason: "bad_signature" };
 }

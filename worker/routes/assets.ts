@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { uploadRoleSchema } from "../contract/api";
+import { onlyRow } from "../db/client";
 import { type AssetRow, assets } from "../db/schema";
 import { toAssetView } from "../generations/views";
 import { requireUser } from "../http/auth";
@@ -39,7 +40,7 @@ export const assetRoutes = new Hono<AppEnv>()
     const userId = c.get("user").id;
     const r2Key = blobKey(userId, image.sha256);
     await putObject(c.env.BUCKET, r2Key, image.bytes, image);
-    const [row] = await c
+    const rows = await c
       .get("db")
       .insert(assets)
       .values({
@@ -54,7 +55,7 @@ export const assetRoutes = new Hono<AppEnv>()
         sha256: image.sha256,
       })
       .returning();
-    return c.json(toAssetView(row!), 201);
+    return c.json(toAssetView(onlyRow(rows)), 201);
   })
   .get("/:id", async (c) => {
     const asset = await findOwnedAsset(c);

@@ -52,8 +52,8 @@ export const referenceRoutes = new Hono<AppEnv>()
         errors.push({ index, fileName: file.name, status: error.status, detail: error.detail });
       }
     }
-    if (stored.length === 0) {
-      const first = errors[0]!;
+    const [first] = errors;
+    if (stored.length === 0 && first) {
       throw new ProblemError(
         first.status,
         files.length === 1 ? first.detail : `None of the files could be stored. ${first.detail}`,
@@ -70,7 +70,7 @@ export const referenceRoutes = new Hono<AppEnv>()
       stored.map((item) => item.row),
     );
     const result: ReferenceUploadResult = {
-      items: views.map((view, i) => ({ ...view, deduplicated: stored[i]!.deduplicated })),
+      items: views.map((view, i) => ({ ...view, deduplicated: stored[i]?.deduplicated ?? false })),
       errors,
     };
     return c.json(result, 201);

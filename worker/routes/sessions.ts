@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { createSessionSchema, listSessionsQuerySchema, renameSessionSchema } from "../contract/api";
+import { onlyRow } from "../db/client";
 import { imageSessions } from "../db/schema";
 import { deleteSessionEverywhere } from "../generations/deletion";
 import { sessionGenerationViews, toSessionView } from "../generations/views";
@@ -27,12 +28,12 @@ export const sessionRoutes = new Hono<AppEnv>()
   .patch("/:id", validate("json", renameSessionSchema), async (c) => {
     const db = c.get("db");
     const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
-    const [updated] = await db
+    const updated = await db
       .update(imageSessions)
       .set({ title: c.req.valid("json").title, updatedAt: new Date() })
       .where(and(eq(imageSessions.id, row.id), eq(imageSessions.userId, row.userId)))
       .returning();
-    return c.json(toSessionView(updated!));
+    return c.json(toSessionView(onlyRow(updated)));
   })
   .delete("/:id", async (c) => {
     const row = await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));

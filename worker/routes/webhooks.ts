@@ -45,7 +45,7 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
 
   // Repeats (same webhook-id) are queued too and recognised by the consumer, which keeps this path
   // free of database round trips: it only verifies and hands over.
-  const webhookId = c.req.header("webhook-id")!;
+  const webhookId = verdict.webhookId;
   await c.env.COMPLETIONS.send({
     type: "prediction",
     source: "webhook",

@@ -6,7 +6,7 @@ import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import type { listSessionsQuerySchema } from "../contract/api";
-import type { Database } from "../db/client";
+import { type Database, onlyRow } from "../db/client";
 import { type ImageSessionRow, imageSessions } from "../db/schema";
 import { newId, toBase64Url } from "../lib/ids";
 import { notFound, ProblemError } from "../lib/problem";
@@ -28,7 +28,7 @@ export async function createSession(
   input: { title?: string; model?: string },
 ): Promise<ImageSessionRow> {
   const now = new Date();
-  const [row] = await db
+  const rows = await db
     .insert(imageSessions)
     .values({
       id: newId("ses"),
@@ -40,7 +40,7 @@ export async function createSession(
       updatedAt: now,
     })
     .returning();
-  return row!;
+  return onlyRow(rows);
 }
 
 export async function findOwnedSession(db: Database, userId: string, sessionId: string): Promise<ImageSessionRow> {

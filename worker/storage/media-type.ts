@@ -7,10 +7,12 @@ export type MediaInfo = { mimeType: string; width: number | null; height: number
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   String.fromCharCode(...bytes.subarray(start, start + length));
 
-const u16be = (b: Uint8Array, i: number) => ((b[i]! << 8) | b[i + 1]!) >>> 0;
-const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-const u16le = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8)) >>> 0;
-const u24le = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16)) >>> 0;
+const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+const u16be = (b: Uint8Array, i: number) => view(b).getUint16(i);
+const u32be = (b: Uint8Array, i: number) => view(b).getUint32(i);
+const u16le = (b: Uint8Array, i: number) => view(b).getUint16(i, true);
+const u32le = (b: Uint8Array, i: number) => view(b).getUint32(i, true);
+const u24le = (b: Uint8Array, i: number) => u16le(b, i) + (view(b).getUint8(i + 2) << 16);
 
 function png(bytes: Uint8Array): MediaInfo | null {
   if (bytes.length < 24 || u32be(bytes, 0) !== 0x89504e47 || u32be(bytes, 4) !== 0x0d0a1a0a) return null;
@@ -23,7 +25,7 @@ function jpeg(bytes: Uint8Array): MediaInfo | null {
   let offset = 2;
   while (offset + 9 < bytes.length) {
     if (bytes[offset] !== 0xff) return { mimeType: "image/jpeg", width: null, height: null };
-    const marker = bytes[offset + 1]!;
+    const marker = view(bytes).getUint8(offset + 1);
     if (marker === 0xff) {
       offset += 1;
       continue;
@@ -45,7 +47,7 @@ function webp(bytes: Uint8Array): MediaInfo | null {
     return { mimeType: "image/webp", width: u16le(bytes, 26) & 0x3fff, height: u16le(bytes, 28) & 0x3fff };
   }
   if (chunk === "VP8L" && bytes[20] === 0x2f) {
-    const bits = (bytes[21]! | (bytes[22]! << 8) | (bytes[23]! << 16) | (bytes[24]! << 24)) >>> 0;
+    const bits = u32le(bytes, 21);
     return { mimeType: "image/webp", width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
   }
   if (chunk === "VP8X") {

@@ -67,7 +67,7 @@ export async function serveObject(
   if (options.fileName) headers.set("Content-Disposition", `inline; filename="${options.fileName}"`);
 
   const ifNoneMatch = request.headers.get("If-None-Match");
-  if (ifNoneMatch && ifNoneMatch.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
     return new Response(null, { status: 304, headers });
   }
 

@@ -22,7 +22,7 @@ const headers = (
 describe("webhook signature verification", () => {
   it("reproduces the known-answer vector", async () => {
     expect(`v1,${await signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.body)}`).toBe(VECTOR.signature);
-    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at)).toEqual({ ok: true });
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at)).toEqual({ ok: true, webhookId: VECTOR.id });
   });
 
   it("accepts timestamps up to 300 s away and rejects 301 s, both directions", async () => {

@@ -95,7 +95,7 @@ export function useSession(): SessionContextValue {
 /** Only same-origin paths are followed after sign in (no `//evil.example`). */
 export function safeNext(value: string | string[] | undefined): string {
   const next = Array.isArray(value) ? value[0] : value;
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  if (!next?.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
   if (next.startsWith("/sign-in") || next.startsWith("/sign-up")) return "/";
   return next;
 }

@@ -45,7 +45,10 @@ export type ReferenceTray = {
 };
 
 let counter = 0;
-const nextKey = () => `ref-${Date.now().toString(36)}-${(counter += 1)}`;
+const nextKey = () => {
+  counter += 1;
+  return `ref-${Date.now().toString(36)}-${counter}`;
+};
 
 export function uploadReference(
   file: File,

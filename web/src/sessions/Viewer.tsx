@@ -81,6 +81,7 @@ export function Viewer(props: ViewerProps): JSX.Element {
 
   return (
     <section class="viewer" data-testid="viewer" aria-label="Selected image" aria-roledescription="image viewer">
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: the pointer handlers are the swipe gesture; arrow keys and the Previous/Next buttons do the same. */}
       <div
         ref={stage}
         class="viewer__stage"
@@ -106,6 +107,7 @@ export function Viewer(props: ViewerProps): JSX.Element {
                 <Show
                   when={!isVideo(current())}
                   fallback={
+                    // biome-ignore lint/a11y/useMediaCaption: generated videos have no sound to caption.
                     <video
                       class="viewer__media"
                       data-testid="viewer-video"

@@ -7,7 +7,6 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { LiveServerMessage } from "../../contract/live";
 import {
-  api,
   createGeneration,
   createSession,
   deliver,

@@ -172,7 +172,7 @@ const single = (name: string, bytes: Uint8Array, type = "application/octet-strea
 });
 
 const noControlOrBidi = (name: string) => {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for.
   expect(name).not.toMatch(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]/);
   expect(name.length).toBeGreaterThan(0);
   expect(name.length).toBeLessThanOrEqual(200);
