@@ -3,14 +3,16 @@
  */
 import { app } from "./app";
 import { consumeCompletions } from "./completions/consumer";
+import type { CompletionMessage } from "./completions/messages";
 import { runScheduled } from "./cron/index";
 
 export { SessionRoom } from "./durable-objects/session-room";
 
-const worker: ExportedHandler<Env> = {
+// `satisfies` keeps the handlers' own (defined) types, so callers such as tests need no `!`.
+const worker = {
   fetch: app.fetch,
   queue: consumeCompletions,
   scheduled: runScheduled,
-};
+} satisfies ExportedHandler<Env, CompletionMessage>;
 
 export default worker;

@@ -53,7 +53,7 @@ async function consume(messages: CompletionMessage[]): Promise<void> {
     })),
   );
   const ctx = createExecutionContext();
-  await worker.queue!(batch, env, ctx);
+  await worker.queue(batch, env);
   const result = await getQueueResult(batch, ctx);
   expect(result.retryMessages).toEqual([]);
 }

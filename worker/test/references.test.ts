@@ -2,7 +2,7 @@
  * Reference images: uploaded once, deduplicated by SHA-256, kept in R2, and sent to Replicate's
  * 24-hour Files API transparently, refreshed by cron while in use.
  */
-import { createExecutionContext, createScheduledController, env } from "cloudflare:test";
+import { createScheduledController, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Reference, ReferenceUploadResult } from "../contract/api";
 import worker from "../index";
@@ -283,11 +283,7 @@ describe("the reference refresh cron", () => {
       .run();
 
     for (let run = 0; run < 2; run++) {
-      await worker.scheduled!(
-        createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
-        env,
-        createExecutionContext(),
-      );
+      await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
     }
     const activeUploads = await uploadsOf(user, active!.sha256);
     expect(activeUploads).toHaveLength(2);
@@ -298,11 +294,7 @@ describe("the reference refresh cron", () => {
     await env.DB.prepare("UPDATE replicate_uploads SET expires_at = ? WHERE user_id = ? AND sha256 = ?")
       .bind(now - HOUR, user.id, stale!.sha256)
       .run();
-    await worker.scheduled!(
-      createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
-      env,
-      createExecutionContext(),
-    );
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
     expect(await uploadsOf(user, stale!.sha256)).toHaveLength(0);
   }, 60_000);
 });

@@ -37,7 +37,7 @@ async function runBatch(
     messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue!(batch, env, ctx);
+  await worker.queue(batch, env);
   const result = await getQueueResult(batch, ctx);
   return { retried: result.retryMessages.length, acked: result.explicitAcks.length };
 }
@@ -256,18 +256,13 @@ describe("the cron sweep", () => {
     await env.DB.prepare("UPDATE generations SET submitted_at = ? WHERE id = ?")
       .bind(Date.now() - 10 * 60_000, generation.id)
       .run();
-    const ctx = createExecutionContext();
-    await worker.scheduled!(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
     await runDurableObjectAlarm(env.SESSION_ROOM.getByName(session.id));
     const done = await waitForGeneration(user, generation.id, (g) => g.status === "succeeded");
     expect(done.outputs).toHaveLength(1);
 
     // Running it again changes nothing.
-    await worker.scheduled!(
-      createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
-      env,
-      createExecutionContext(),
-    );
+    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
     expect(await getGeneration(user, generation.id)).toEqual(done);
   });
 });

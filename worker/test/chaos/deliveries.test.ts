@@ -71,7 +71,7 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
         body: webhook.body,
       });
       const ctx = createExecutionContext();
-      const response = await worker.fetch!(request, env, ctx);
+      const response = await worker.fetch(request, env, ctx);
       await waitOnExecutionContext(ctx);
       return response.status;
     };
@@ -96,7 +96,7 @@ describe("the completion pipeline under duplicated, shuffled and late webhooks",
         })),
       );
       const ctx = createExecutionContext();
-      await worker.queue!(batch, env, ctx);
+      await worker.queue(batch, env);
       await getQueueResult(batch, ctx);
     }
 

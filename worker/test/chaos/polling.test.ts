@@ -3,7 +3,7 @@
  * emulator's faults: duplicated, shuffled, late and lost webhooks, failing downloads, crashes between
  * the R2 write and the D1 commit, handlers run twice.
  */
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm } from "cloudflare:test";
+import { createScheduledController, env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../index";
 import { api, deliver, getGeneration, signUp, uniqueTag, waitForGeneration } from "../helpers";
@@ -40,11 +40,7 @@ describe("the completion pipeline without webhooks", () => {
     const before = await snapshot();
     for (let run = 0; run < 2; run++) {
       await runDurableObjectAlarm(room);
-      await worker.scheduled!(
-        createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }),
-        env,
-        createExecutionContext(),
-      );
+      await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
     }
     expect(await snapshot()).toBe(before);
     expect(await room.pendingJobs()).toEqual([]);

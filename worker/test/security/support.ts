@@ -31,7 +31,7 @@ export async function callWorker(url: string, init: RequestInit = {}): Promise<R
   const ctx = createExecutionContext();
   // No `cf` object outside Cloudflare's edge; the handler reads none.
   const request = new Request(url, init) as Request<unknown, IncomingRequestCfProperties>;
-  const response = await worker.fetch!(request, env, ctx);
+  const response = await worker.fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
