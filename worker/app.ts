@@ -2,7 +2,7 @@
  * The HTTP API: shared context, the routes, and the one error handler that turns every failure
  * into problem+json.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { createDb } from "./db/client";
@@ -12,21 +12,19 @@ import { log } from "./lib/logger";
 import { ProblemError, problemResponse } from "./lib/problem";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
-import { generationRoutes, sessionGenerationRoutes } from "./routes/generations";
+import { generationRoutes } from "./routes/generations";
 import { healthRoutes } from "./routes/health";
-import { liveRoutes } from "./routes/live";
 import { modelRoutes } from "./routes/models";
 import { referenceRoutes } from "./routes/references";
 import { sessionRoutes } from "./routes/sessions";
 import { webhookRoutes } from "./routes/webhooks";
 
-export const app = new Hono<AppEnv>().basePath("/api");
-
-app.use(async (c, next) => {
+/** Every request gets the database and the configuration. */
+const context: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("db", createDb(c.env.DB));
   c.set("config", readConfig(c.env));
   await next();
-});
+};
 
 /** JSON bodies are small; uploads and webhooks bound their own (larger) bodies as they read them. */
 const MAX_JSON_BODY_BYTES = 64 * 1024;
@@ -38,7 +36,7 @@ const jsonBodyLimit = bodyLimit({
   },
 });
 const OWN_BODY_LIMITS = new Set(["/api/assets", "/api/references", "/api/webhooks/replicate"]);
-app.use(async (c, next) => {
+const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (OWN_BODY_LIMITS.has(c.req.path)) return next();
   // Every other body is JSON. The validators read only JSON and would take anything else for an
   // empty object, silently dropping what was sent: refuse it instead.
@@ -50,19 +48,27 @@ app.use(async (c, next) => {
     });
   }
   return jsonBodyLimit(c, next);
-});
+};
 
-app
+/**
+ * The API, one router per resource. Each resource signs its requests in once (`requireUser`),
+ * except the public ones: signing in, the health probe and Replicate's signed webhook.
+ */
+export const app = new Hono<AppEnv>()
+  .basePath("/api")
+  .use(context)
+  .use(jsonBodies)
   .route("/", authRoutes)
-  .route("/health", healthRoutes)
-  .route("/models", modelRoutes)
-  .route("/sessions", liveRoutes)
-  .route("/sessions", sessionGenerationRoutes)
   .route("/sessions", sessionRoutes)
   .route("/generations", generationRoutes)
   .route("/assets", assetRoutes)
   .route("/references", referenceRoutes)
-  .route("/webhooks", webhookRoutes);
+  .route("/models", modelRoutes)
+  .route("/webhooks", webhookRoutes)
+  .route("/health", healthRoutes);
+
+/** The API's routes with their inputs and outputs, for the web app's typed client (`hc<AppType>`). */
+export type AppType = typeof app;
 
 app.notFound(() => problemResponse(new ProblemError(404, "No such endpoint.")));
 

@@ -213,8 +213,16 @@ export type Session = z.infer<typeof sessionSchema>;
 export const sessionDetailSchema = sessionSchema.extend({ generations: z.array(generationSchema) });
 export type SessionDetail = z.infer<typeof sessionDetailSchema>;
 
+/**
+ * The one envelope of every list the API answers: a page of items and the cursor of the next page
+ * (`null` on the last one; pass it back as `?cursor=`).
+ */
 export const pageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export const sessionPageSchema = pageSchema(sessionSchema);
+export type SessionPage = z.infer<typeof sessionPageSchema>;
 
 export const modelSummarySchema = z.object({
   id: z.string(),
@@ -228,3 +236,23 @@ export const modelSummarySchema = z.object({
   }),
 });
 export type ModelSummary = z.infer<typeof modelSummarySchema>;
+
+export const modelPageSchema = pageSchema(modelSummarySchema);
+export type ModelPage = z.infer<typeof modelPageSchema>;
+
+export const referencePageSchema = pageSchema(referenceSchema);
+export type ReferencePage = z.infer<typeof referencePageSchema>;
+
+/** An API token as listed; its secret is shown once, when it is created. */
+export const apiTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
+export type ApiToken = z.infer<typeof apiTokenSchema>;
+export const createdApiTokenSchema = apiTokenSchema.omit({ lastUsedAt: true }).extend({ token: z.string() });
+export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
+
+export const apiTokenPageSchema = pageSchema(apiTokenSchema);
+export type ApiTokenPage = z.infer<typeof apiTokenPageSchema>;

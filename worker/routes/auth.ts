@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { createApiToken, createAuthSession, deleteAuthSession } from "../accounts/credentials";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
-import { createTokenSchema, credentialsSchema } from "../contract/api";
+import { type ApiTokenPage, type CreatedApiToken, createTokenSchema, credentialsSchema } from "../contract/api";
 import { apiTokens, users } from "../db/schema";
 import { assertSameOrigin, clearSessionCookie, readSessionToken, requireUser, setSessionCookie } from "../http/auth";
 import type { AppEnv } from "../http/types";
@@ -67,10 +67,13 @@ export const authRoutes = new Hono<AppEnv>()
   .get("/me", requireUser, (c) => c.json(c.get("user")))
   .post("/tokens", requireUser, validate("json", createTokenSchema), async (c) => {
     const created = await createApiToken(c.get("db"), c.get("user").id, c.req.valid("json").name);
-    return c.json(
-      { id: created.id, name: created.name, token: created.token, createdAt: created.createdAt.toISOString() },
-      201,
-    );
+    const body: CreatedApiToken = {
+      id: created.id,
+      name: created.name,
+      token: created.token,
+      createdAt: created.createdAt.toISOString(),
+    };
+    return c.json(body, 201);
   })
   .get("/tokens", requireUser, async (c) => {
     const rows = await c
@@ -83,13 +86,15 @@ export const authRoutes = new Hono<AppEnv>()
       })
       .from(apiTokens)
       .where(eq(apiTokens.userId, c.get("user").id));
+    // Few per person: one page.
     return c.json({
       items: rows.map((row) => ({
         ...row,
         createdAt: row.createdAt.toISOString(),
         lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
       })),
-    });
+      nextCursor: null,
+    } satisfies ApiTokenPage);
   })
   .delete("/tokens/:id", requireUser, async (c) => {
     const deleted = await c

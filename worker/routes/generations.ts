@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { createGenerationSchema, retryGenerationSchema } from "../contract/api";
+import { retryGenerationSchema } from "../contract/api";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
 import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
@@ -7,17 +7,7 @@ import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { findOwnedSession } from "../sessions/queries";
 
-/** Mounted under /api/sessions/:id/generations. */
-export const sessionGenerationRoutes = new Hono<AppEnv>()
-  .use(requireUser)
-  .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {
-    const db = c.get("db");
-    const session = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
-    const generation = await createGeneration(c.env, db, session, c.req.valid("json"));
-    return c.json(generation, 202);
-  });
-
-/** Mounted under /api/generations. */
+/** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
 export const generationRoutes = new Hono<AppEnv>()
   .use(requireUser)
   .get("/:id", async (c) => {

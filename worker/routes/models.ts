@@ -1,8 +1,10 @@
 import { Hono } from "hono";
+import type { ModelPage } from "../contract/api";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { MODELS } from "../replicate/catalog";
 
+/** Mounted at /api/models: the catalog, as one page. */
 export const modelRoutes = new Hono<AppEnv>().use(requireUser).get("/", (c) =>
   c.json({
     items: MODELS.map((model) => ({
@@ -11,5 +13,6 @@ export const modelRoutes = new Hono<AppEnv>().use(requireUser).get("/", (c) =>
       description: model.description,
       capabilities: model.capabilities,
     })),
-  }),
+    nextCursor: null,
+  } satisfies ModelPage),
 );

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ReferenceUploadResult } from "../contract/api";
+import type { ReferencePage, ReferenceUploadResult } from "../contract/api";
 import { references } from "../db/schema";
 import { requireUser } from "../http/auth";
 import { readMultipart } from "../http/multipart";
@@ -77,7 +77,8 @@ export const referenceRoutes = new Hono<AppEnv>()
   })
   .get("/", validate("query", listQuerySchema), async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(await listReferences(c.get("db"), c.get("user").id, limit, cursor));
+    const page: ReferencePage = await listReferences(c.get("db"), c.get("user").id, limit, cursor);
+    return c.json(page);
   })
   .delete("/:id", async (c) => {
     // Deleting hides the reference; its bytes stay for the generations that used it.
