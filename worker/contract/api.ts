@@ -25,15 +25,7 @@ export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set([
 ]);
 export const isTerminalStatus = (status: GenerationStatus): boolean => TERMINAL_STATUSES.has(status);
 
-/** RFC 9457 problem details, the one error shape of the API. */
-export const problemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-export type Problem = z.infer<typeof problemSchema>;
+export { type Problem, problemSchema } from "./problem";
 
 // ---------------------------------------------------------------------------------------------
 // Requests

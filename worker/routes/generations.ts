@@ -5,6 +5,7 @@ import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
+import { notFound } from "../lib/problem";
 import { findOwnedSession } from "../sessions/queries";
 
 /** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
@@ -13,12 +14,16 @@ export const generationRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const db = c.get("db");
     const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
-    return c.json(await generationView(db, row.id));
+    // Deleted in the meantime: as absent as one that never was.
+    const generation = await generationView(db, row.id);
+    if (!generation) throw notFound("generation");
+    return c.json(generation);
   })
   .post("/:id/cancel", async (c) => {
     const db = c.get("db");
     const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
     const generation = await c.env.SESSION_ROOM.getByName(row.sessionId).cancel(row.id);
+    if (!generation) throw notFound("generation");
     return c.json(generation);
   })
   .delete("/:id", async (c) => {
