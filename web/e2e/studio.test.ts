@@ -330,3 +330,36 @@ describe("iterating in the browser", () => {
     await shot(page, "references-page");
   });
 });
+
+describe("loading a page's data", () => {
+  it("asks once per visit: the route's preload and the page share the request; coming back asks again", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await signUp(page);
+    const created = await page.request.post(`${stack.url}/api/sessions`, { data: { title: "Preloaded session" } });
+    expect(created.status()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    const requests: string[] = [];
+    page.on("request", (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith("/api/sessions")) requests.push(`${request.method()} ${url.pathname}`);
+    });
+    const count = (key: string) => requests.filter((request) => request === key).length;
+
+    // Clicking a link hovers it first (a preload), then navigates (the preload again, and the page).
+    await page.getByRole("link", { name: "Sessions" }).first().click();
+    await page.getByText("Preloaded session").waitFor();
+    expect(count("GET /api/sessions")).toBe(1);
+
+    await page.getByText("Preloaded session").click();
+    await page.waitForURL(`**/sessions/${id}`);
+    await page.getByLabel("Prompt").waitFor();
+    expect(count(`GET /api/sessions/${id}`)).toBe(1);
+
+    await page.goBack();
+    await page.getByText("Preloaded session").waitFor();
+    await expect.poll(() => count("GET /api/sessions")).toBe(2);
+    await context.close();
+  }, 60_000);
+});

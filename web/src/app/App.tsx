@@ -2,10 +2,10 @@ import { Route, Router, type RouteSectionProps } from "@solidjs/router";
 import type { JSX } from "solid-js";
 import { SignInPage, SignUpPage } from "../auth/AuthPage";
 import { SessionProvider } from "../auth/session";
-import { ReferencesPage } from "../references/ReferencesPage";
-import { SessionPage } from "../sessions/SessionPage";
-import { SessionsPage } from "../sessions/SessionsPage";
-import { StudioPage } from "../studio/StudioPage";
+import { preloadReferences, ReferencesPage } from "../references/ReferencesPage";
+import { preloadSession, SessionPage } from "../sessions/SessionPage";
+import { preloadSessions, SessionsPage } from "../sessions/SessionsPage";
+import { preloadRecentSessions, StudioPage } from "../studio/StudioPage";
 import { AppShell } from "./AppShell";
 import { LiveAnnouncer } from "./announcer";
 import { NotFoundPage } from "./NotFoundPage";
@@ -30,6 +30,8 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /sessions               sessions list
  *   /sessions/:id           one session, live (`?g=&o=` the selected image)
  *   /references             reference images
+ * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
+ * it is hovered), not after the page has rendered.
  */
 export function App(): JSX.Element {
   return (
@@ -37,10 +39,10 @@ export function App(): JSX.Element {
       <Route path="/sign-in" component={SignInPage} />
       <Route path="/sign-up" component={SignUpPage} />
       <Route path="/" component={AppShell}>
-        <Route path="/" component={StudioPage} />
-        <Route path="/sessions" component={SessionsPage} />
-        <Route path="/sessions/:id" component={SessionPage} />
-        <Route path="/references" component={ReferencesPage} />
+        <Route path="/" component={StudioPage} preload={preloadRecentSessions} />
+        <Route path="/sessions" component={SessionsPage} preload={preloadSessions} />
+        <Route path="/sessions/:id" component={SessionPage} preload={preloadSession} />
+        <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
         <Route path="*404" component={NotFoundPage} />
       </Route>
     </Router>

@@ -1,8 +1,8 @@
 import { A, Navigate, useSearchParams } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { credentialsSchema } from "../../../worker/contract/api";
+import { ApiError, errorMessage } from "../api/errors";
 import { usePageTitle } from "../app/title";
-import { ApiError, errorMessage } from "../lib/api";
 import { describedBy, FieldError, FormError, issuesByPath } from "../ui/fields";
 import { Logo } from "../ui/icons";
 import { safeNext, useSession } from "./session";

@@ -1,6 +1,6 @@
 import { Navigate, useLocation } from "@solidjs/router";
 import { type JSX, Match, Switch } from "solid-js";
-import { errorMessage } from "../lib/api";
+import { errorMessage } from "../api/errors";
 import { useSession } from "./session";
 
 /**

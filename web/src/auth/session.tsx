@@ -1,6 +1,6 @@
 /**
- * The signed-in person, app-wide: `useSession()` gives the current user resource (from
- * `GET /api/me`; `null` when signed out), and sign in / sign up / sign out actions that keep it in
+ * The signed-in person, app-wide: `useSession()` gives the current user resource (who the server
+ * says is signed in; `null` when signed out), and sign in / sign up / sign out actions that keep it in
  * step. A 401 from any authenticated call marks the session as gone, which sends the person to the
  * sign-in page (see `RequireAuth`) and back afterwards.
  */
@@ -14,11 +14,9 @@ import {
   type Resource,
   useContext,
 } from "solid-js";
-import { z } from "zod";
-import { type Credentials, type User, userSchema } from "../../../worker/contract/api";
-import { ApiError, api, onUnauthorized } from "../lib/api";
-
-const authResponseSchema = z.object({ user: userSchema });
+import type { Credentials, User } from "../../../worker/contract/api";
+import { fetchMe, signIn, signOut, signUp } from "../api/auth";
+import { onUnauthorized } from "../api/client";
 
 type SessionContextValue = {
   /** `undefined` while loading, `null` when signed out. */
@@ -32,15 +30,6 @@ type SessionContextValue = {
 };
 
 const SessionContext = createContext<SessionContextValue>();
-
-async function fetchMe(): Promise<User | null> {
-  try {
-    return await api.get("/api/me", userSchema, { expectUnauthorized: true });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null;
-    throw error;
-  }
-}
 
 export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
   const [user, { mutate, refetch }] = createResource(fetchMe);
@@ -62,21 +51,10 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
   const value: SessionContextValue = {
     user,
     signedOutOnPurpose,
-    async signIn(credentials) {
-      const body = await api.post("/api/auth/login", credentials, authResponseSchema, { expectUnauthorized: true });
-      return accept(body.user);
-    },
-    async signUp(credentials) {
-      const body = await api.post("/api/auth/signup", credentials, authResponseSchema, { expectUnauthorized: true });
-      return accept(body.user);
-    },
+    signIn: async (credentials) => accept(await signIn(credentials)),
+    signUp: async (credentials) => accept(await signUp(credentials)),
     async signOut() {
-      try {
-        await api.call("POST", "/api/auth/logout", undefined, { expectUnauthorized: true });
-      } catch (error) {
-        // Already signed out on the server: fine. Anything else: the cookie may still be valid.
-        if (!(error instanceof ApiError && error.status === 401)) throw error;
-      }
+      await signOut();
       setSignedOutOnPurpose(true);
       mutate(null);
     },

@@ -1,7 +1,7 @@
 /**
  * A resilient WebSocket for the live session channel.
  *
- * - The URL follows the page: `wss:` on https, `ws:` on http, same host (cookies go along).
+ * - The URL is the session's live channel (`wss:` on https, same host: cookies go along).
  * - Every message is parsed with the shared `liveServerMessageSchema`; anything else is dropped.
  * - A `ping` goes out every 25 s so idle proxies keep the socket open.
  * - When the socket closes for any reason other than `close()`, it reconnects with exponential
@@ -13,8 +13,8 @@ import { type LiveClientMessage, type LiveServerMessage, liveServerMessageSchema
 export type LiveConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
 export type LiveSocketOptions = {
-  /** Path on this origin, e.g. `/api/sessions/abc/live`. */
-  path: string;
+  /** The channel's `ws:`/`wss:` URL. */
+  url: string;
   onMessage: (message: LiveServerMessage) => void;
   onStateChange?: (state: LiveConnectionState) => void;
   /** Asked before every reconnect attempt; resolve `false` to give up for good. */
@@ -32,11 +32,6 @@ export type LiveSocket = {
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const DEFAULT_PING_MS = 25_000;
-
-export function liveUrl(path: string, location: Location = window.location): string {
-  const protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${protocol}//${location.host}${path}`;
-}
 
 export function openLiveSocket(options: LiveSocketOptions): LiveSocket {
   let socket: WebSocket | null = null;
@@ -68,7 +63,7 @@ export function openLiveSocket(options: LiveSocketOptions): LiveSocket {
   const connect = () => {
     if (stopped) return;
     setState(attempt === 0 ? "connecting" : "reconnecting");
-    const ws = new WebSocket(liveUrl(options.path));
+    const ws = new WebSocket(options.url);
     socket = ws;
 
     ws.addEventListener("open", () => {

@@ -1,9 +1,9 @@
 import "./mask.css";
 import { createSignal, type JSX, onCleanup, onMount, Show } from "solid-js";
 import type { Asset } from "../../../worker/contract/api";
+import { uploadAsset } from "../api/assets";
+import { errorMessage } from "../api/errors";
 import { announce } from "../app/announcer";
-import { errorMessage } from "../lib/api";
-import { uploadAsset } from "../lib/assets";
 import { BrushIcon, CloseIcon, EraserIcon, InvertIcon, TrashIcon, UndoIcon } from "../ui/icons";
 import {
   clearMask,

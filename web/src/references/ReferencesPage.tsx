@@ -1,10 +1,11 @@
 import "./references.css";
 import { createEffect, For, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import { pageSchema, type Reference, referenceSchema } from "../../../worker/contract/api";
+import type { Reference } from "../../../worker/contract/api";
+import { errorMessage } from "../api/errors";
+import { deleteReference, listReferences, referenceListQuery } from "../api/references";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";
-import { api, errorMessage, withQuery } from "../lib/api";
 import { formatAbsolute, formatBytes, formatRelative, plural } from "../lib/format";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CloseIcon, PaperclipIcon, TrashIcon } from "../ui/icons";
@@ -13,7 +14,11 @@ import { REPLICATE_STATUS_LABEL } from "./ReferenceTray";
 import { createReferenceTray } from "./tray";
 
 const PAGE_SIZE = 30;
-const referencesPageSchema = pageSchema(referenceSchema);
+
+const FIRST_PAGE = { limit: PAGE_SIZE };
+
+/** The route's preload: the first page, fetched while the page is on its way. */
+export const preloadReferences = () => referenceListQuery.preload(FIRST_PAGE);
 
 type Listing = {
   items: Reference[];
@@ -43,9 +48,10 @@ export function ReferencesPage(): JSX.Element {
     controller = new AbortController();
     setList({ loading: true, error: null });
     try {
-      const page = await api.get(withQuery("/api/references", { limit: PAGE_SIZE, cursor }), referencesPageSchema, {
-        signal: controller.signal,
-      });
+      // The first page is the one the route preloads.
+      const page = cursor
+        ? await listReferences({ limit: PAGE_SIZE, cursor }, { signal: controller.signal })
+        : await referenceListQuery.load(FIRST_PAGE);
       setList(
         produce((state) => {
           const known = new Set(state.items.map((r) => r.id));
@@ -99,7 +105,7 @@ export function ReferencesPage(): JSX.Element {
   });
 
   const remove = async (reference: Reference) => {
-    await api.call("DELETE", `/api/references/${encodeURIComponent(reference.id)}`);
+    await deleteReference(reference.id);
     setList("items", (items) => items.filter((r) => r.id !== reference.id));
     announce(`${reference.originalName} deleted`);
   };

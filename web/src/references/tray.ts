@@ -2,16 +2,17 @@
  * The reference images attached to the next generation: a tray of chips, each either uploading (with
  * its own progress), ready (a stored reference), or failed (with its own reason, the others unharmed).
  *
- * Every file goes up in its own request (`POST /api/references` with one `file`), so each has its own
+ * Every file goes up in its own request (one `file` per upload of references), so each has its own
  * progress bar and its own error. A file the server already has comes back `deduplicated`: the stored
  * reference is reused, and if it is already in the tray the new chip folds into the old one.
  */
 import { onCleanup } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import { type Reference, referenceUploadResultSchema } from "../../../worker/contract/api";
+import type { Reference } from "../../../worker/contract/api";
+import { ApiError, errorMessage } from "../api/errors";
+import { uploadReferences } from "../api/references";
+import { isAbortError } from "../api/upload";
 import { announce } from "../app/announcer";
-import { ApiError, errorMessage } from "../lib/api";
-import { isAbortError, uploadForm } from "../lib/upload";
 
 /** The contract's `referenceImageIds` takes at most 8. */
 export const MAX_REFERENCES = 8;
@@ -55,9 +56,7 @@ export function uploadReference(
   onProgress: (fraction: number) => void,
   signal: AbortSignal,
 ): Promise<{ reference: Reference & { deduplicated: boolean } } | { error: string }> {
-  const form = new FormData();
-  form.append("file", file, file.name);
-  return uploadForm("/api/references", form, referenceUploadResultSchema, { onProgress, signal }).then((result) => {
+  return uploadReferences([file], { onProgress, signal }).then((result) => {
     const reference = result.items[0];
     if (reference) return { reference };
     return { error: result.errors[0]?.detail ?? "The file was refused." };

@@ -1,17 +1,17 @@
 import "./session.css";
-import { A, useParams, useSearchParams } from "@solidjs/router";
+import { A, type RoutePreloadFuncArgs, useParams, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
 import {
   type CreateGenerationRequest,
   type Generation,
-  generationSchema,
   isTerminalStatus,
   type SessionDetail,
-  sessionDetailSchema,
 } from "../../../worker/contract/api";
+import { errorMessage, isApiError } from "../api/errors";
+import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
+import { sessionDetailQuery, startGeneration } from "../api/sessions";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";
-import { api, errorMessage, isApiError } from "../lib/api";
 import { formatRelative, modelName, plural } from "../lib/format";
 import { MaskEditor, type MaskResult } from "../masks/MaskEditor";
 import { createComposer } from "../studio/composer";
@@ -26,8 +26,10 @@ import { type MaskEntry, SourceControls, type SourceMode } from "./SourceControl
 import { canIterateFrom, isVideo, type Slot, slotKey, slotsOf } from "./slots";
 import { describeSlot, Viewer } from "./Viewer";
 
-const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
-const generationPath = (id: string) => `/api/generations/${encodeURIComponent(id)}`;
+/** The route's preload: the session, fetched while the page is on its way. */
+export const preloadSession = (args: RoutePreloadFuncArgs) => {
+  if (args.params.id) sessionDetailQuery.preload(args.params.id);
+};
 
 /** `/sessions/:id`. Keyed on the id, so moving to another session starts from a clean slate. */
 export function SessionPage(): JSX.Element {
@@ -42,7 +44,7 @@ export function SessionPage(): JSX.Element {
 function SessionLoader(props: { id: string }): JSX.Element {
   const [detail, { refetch }] = createResource(
     () => props.id,
-    (id) => api.get(sessionPath(id), sessionDetailSchema),
+    (id) => sessionDetailQuery.load(id),
   );
   const notFound = () => detail.state === "errored" && isApiError(detail.error) && detail.error.status === 404;
   usePageTitle(() =>
@@ -301,7 +303,7 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
     const attached = mask();
     if (attached && mode() !== "text") request.maskAssetId = attached.asset.id;
 
-    const generation = await api.post(`${sessionPath(session().id)}/generations`, request, generationSchema);
+    const generation = await startGeneration(session().id, request);
     const waits = request.parentGenerationId && slot && !isTerminalStatus(slot.generation.status);
     adopt(generation, waits ? "Generation queued; it starts when its source image is ready" : "Generation queued");
     if (mode() === "upload") {
@@ -312,15 +314,11 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
 
   const actions: GenerationActions = {
     cancel: async (generation) => {
-      const updated = await api.post(`${generationPath(generation.id)}/cancel`, undefined, generationSchema);
+      const updated = await cancelGeneration(generation.id);
       live.replace(updated);
     },
     retry: async (generation, newSeed) => {
-      const created = await api.post(
-        `${generationPath(generation.id)}/retry`,
-        newSeed ? { newSeed: true } : {},
-        generationSchema,
-      );
+      const created = await retryGeneration(generation.id, { newSeed });
       adopt(created, newSeed ? "Regenerating with a new seed" : "Retry queued");
     },
     useBatch: (generation) => {
@@ -338,7 +336,7 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
       );
     },
     remove: async (generation) => {
-      await api.call("DELETE", generationPath(generation.id));
+      await deleteGeneration(generation.id);
       if (live.remove(generation.id)) announce("Generation deleted");
       document.querySelector<HTMLElement>(".viewer__stage")?.focus({ preventScroll: true });
     },

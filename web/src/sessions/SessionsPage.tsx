@@ -1,14 +1,14 @@
-import { A, useSearchParams } from "@solidjs/router";
+import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
-import { listSessionsQuerySchema, pageSchema, type Session, sessionSchema } from "../../../worker/contract/api";
+import type { Session, SessionPage } from "../../../worker/contract/api";
+import { errorMessage } from "../api/errors";
+import { listSessions, type SessionListQuery, type SessionSort, sessionListQuery } from "../api/sessions";
 import { usePageTitle } from "../app/title";
-import { api, errorMessage, withQuery } from "../lib/api";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
 import { SessionThumb } from "./SessionThumb";
 
-const sessionsPageSchema = pageSchema(sessionSchema);
-type SortKey = "updated" | "created" | "generations" | "successRate";
+type SortKey = SessionSort;
 const SORTS: { id: SortKey; label: string }[] = [
   { id: "updated", label: "Last activity" },
   { id: "created", label: "Newest" },
@@ -18,24 +18,39 @@ const SORTS: { id: SortKey; label: string }[] = [
 const PAGE_SIZE = 24;
 
 type Query = { q: string; sort: SortKey };
-type Listing = { items: Session[]; nextCursor: string | null };
+type Listing = SessionPage;
+
+/** The search and sort of `?q=&sort=`; an unknown sort is the default one. */
+function queryOf(params: { q?: string | string[]; sort?: string | string[] }): Query {
+  const q = typeof params.q === "string" ? params.q.trim() : "";
+  const sort = SORTS.find((option) => option.id === params.sort)?.id ?? "updated";
+  return { q, sort };
+}
+
+/** The first page of what `?q=&sort=` asks for. */
+const firstPage = (source: Query): SessionListQuery => ({
+  limit: PAGE_SIZE,
+  q: source.q,
+  sort: source.sort,
+  order: "desc",
+});
+
+/** The route's preload: the first page, fetched while the page is on its way. */
+export const preloadSessions = (args: RoutePreloadFuncArgs) =>
+  sessionListQuery.preload(firstPage(queryOf(args.location.query)));
 
 export function SessionsPage(): JSX.Element {
   usePageTitle(() => "Sessions");
   const [params, setParams] = useSearchParams<{ q: string; sort: string }>();
 
-  const query = (): Query => {
-    const sort = listSessionsQuerySchema.shape.sort.safeParse(params.sort);
-    return { q: (params.q ?? "").trim(), sort: sort.success ? sort.data : "updated" };
-  };
+  const query = (): Query => queryOf(params);
 
   // `refetch(cursor)` appends the next page to what is already shown.
   const [listing, { refetch }] = createResource<Listing, Query, string>(query, async (source, info) => {
     const cursor = typeof info.refetching === "string" ? info.refetching : undefined;
-    const page = await api.get(
-      withQuery("/api/sessions", { limit: PAGE_SIZE, q: source.q, sort: source.sort, order: "desc", cursor }),
-      sessionsPageSchema,
-    );
+    const page = cursor
+      ? await listSessions({ limit: PAGE_SIZE, q: source.q, sort: source.sort, order: "desc", cursor })
+      : await sessionListQuery.load(firstPage(source));
     return cursor && info.value ? { items: [...info.value.items, ...page.items], nextCursor: page.nextCursor } : page;
   });
   const [loadingMore, setLoadingMore] = createSignal(false);

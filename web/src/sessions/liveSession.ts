@@ -1,7 +1,7 @@
 /**
  * One open session, kept current over its live WebSocket.
  *
- * The page loads `GET /api/sessions/:id` first (so a missing session is a plain 404 page), then hands
+ * The page loads the session first (so a missing session is a plain 404 page), then hands
  * the result here. From then on the socket is the source of truth:
  * - `snapshot` (on every connect and reconnect) replaces the state, reconciled by id so unchanged
  *   cards keep their DOM;
@@ -19,11 +19,11 @@ import {
   isTerminalStatus,
   type Session,
   type SessionDetail,
-  sessionDetailSchema,
 } from "../../../worker/contract/api";
 import type { LiveServerMessage } from "../../../worker/contract/live";
+import { ApiError } from "../api/errors";
+import { fetchSession, liveSessionUrl } from "../api/sessions";
 import { announce } from "../app/announcer";
-import { ApiError, api } from "../lib/api";
 import { type LiveConnectionState, openLiveSocket } from "../lib/live";
 
 export type LiveSessionState = {
@@ -174,14 +174,14 @@ export function createLiveSession(initial: SessionDetail): LiveSession {
   };
 
   const socket = openLiveSocket({
-    path: `/api/sessions/${encodeURIComponent(sessionId)}/live`,
+    url: liveSessionUrl(sessionId),
     onMessage,
     onStateChange: (connection) => setState("connection", connection),
     // Before reconnecting, make sure the session still exists and we're still signed in: a socket
     // refused with 401/404 looks like any other dropped connection from the browser's side.
     canReconnect: async () => {
       try {
-        await api.get(`/api/sessions/${encodeURIComponent(sessionId)}`, sessionDetailSchema);
+        await fetchSession(sessionId);
         return true;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) {

@@ -1,6 +1,6 @@
 import { createSignal, For, type JSX, onMount, Show } from "solid-js";
 import type { CreateGenerationRequest } from "../../../worker/contract/api";
-import { ApiError, errorMessage } from "../lib/api";
+import { ApiError, errorMessage } from "../api/errors";
 import { ReferenceTrayView } from "../references/ReferenceTray";
 import { describedBy, FieldError, FormError } from "../ui/fields";
 import { ArrowUpIcon, CloseIcon, SlidersIcon } from "../ui/icons";

@@ -1,14 +1,15 @@
 import { A, useNavigate } from "@solidjs/router";
 import { createResource, For, type JSX, Show } from "solid-js";
+import type { CreateGenerationRequest } from "../../../worker/contract/api";
 import {
-  type CreateGenerationRequest,
-  generationSchema,
-  pageSchema,
-  sessionSchema,
-} from "../../../worker/contract/api";
+  createSession,
+  renameSession,
+  type SessionListQuery,
+  sessionListQuery,
+  startGeneration,
+} from "../api/sessions";
 import { announce } from "../app/announcer";
 import { usePageTitle } from "../app/title";
-import { api, withQuery } from "../lib/api";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
 import { watchGeneration } from "../sessions/liveSession";
 import { SessionThumb } from "../sessions/SessionThumb";
@@ -24,7 +25,10 @@ const SUGGESTIONS = [
   "Macro photo of a dew-covered fern unfurling, shallow depth of field",
 ];
 
-const recentSchema = pageSchema(sessionSchema);
+const RECENT: SessionListQuery = { limit: 4, sort: "updated", order: "desc" };
+
+/** The route's preload: the most recent sessions, shown under the prompt. */
+export const preloadRecentSessions = () => sessionListQuery.preload(RECENT);
 
 /** The landing page: one prompt box. Submitting starts a session and its first generation. */
 export function StudioPage(): JSX.Element {
@@ -37,11 +41,7 @@ export function StudioPage(): JSX.Element {
     if (upload.state.status === "failed") return "Your image wasn't uploaded. Pick it again, or remove it.";
     return undefined;
   };
-  const [recent] = createResource(() =>
-    api
-      .get(withQuery("/api/sessions", { limit: 4, sort: "updated", order: "desc" }), recentSchema)
-      .then((page) => page.items),
-  );
+  const [recent] = createResource(() => sessionListQuery.load(RECENT).then((page) => page.items));
 
   // If the session was created but its first generation was refused (a field error), the next
   // attempt reuses that session instead of leaving an empty one behind for every try.
@@ -50,22 +50,16 @@ export function StudioPage(): JSX.Element {
   const start = async (request: CreateGenerationRequest) => {
     const title = titleFromPrompt(request.prompt);
     if (!pendingSession) {
-      const session = await api.post("/api/sessions", { title, model: request.model }, sessionSchema);
+      const session = await createSession({ title, model: request.model });
       pendingSession = { id: session.id, title };
     } else if (pendingSession.title !== title) {
-      await api
-        .patch(`/api/sessions/${encodeURIComponent(pendingSession.id)}`, { title }, sessionSchema)
-        .catch(() => undefined);
+      await renameSession(pendingSession.id, title).catch(() => undefined);
       pendingSession.title = title;
     }
     const sessionId = pendingSession.id;
     const source = upload.state.asset;
     const body: CreateGenerationRequest = source ? { ...request, sourceAssetId: source.id } : request;
-    const generation = await api.post(
-      `/api/sessions/${encodeURIComponent(sessionId)}/generations`,
-      body,
-      generationSchema,
-    );
+    const generation = await startGeneration(sessionId, body);
     watchGeneration(generation.id);
     pendingSession = undefined;
     announce("Generation queued");

@@ -1,6 +1,6 @@
 import { createResource, type InitializedResource } from "solid-js";
-import { type ModelSummary, modelSummarySchema, pageSchema } from "../../../worker/contract/api";
-import { api } from "../lib/api";
+import type { ModelSummary } from "../../../worker/contract/api";
+import { listModels } from "../api/models";
 import { modelName } from "../lib/format";
 
 export const DEFAULT_MODEL_ID = "black-forest-labs/flux-schnell";
@@ -14,15 +14,12 @@ const FALLBACK_MODELS: ModelSummary[] = [
   },
 ];
 
-const modelsResponseSchema = pageSchema(modelSummarySchema).partial({ nextCursor: true });
-
 let cached: Promise<ModelSummary[]> | undefined;
 
 /** The whole catalog (image and video models), fetched once per page load; never empty. */
 function loadModels(): Promise<ModelSummary[]> {
-  cached ??= api
-    .get("/api/models", modelsResponseSchema)
-    .then((body) => (body.items.length > 0 ? body.items : FALLBACK_MODELS))
+  cached ??= listModels()
+    .then((page) => (page.items.length > 0 ? page.items : FALLBACK_MODELS))
     .catch((error: unknown) => {
       cached = undefined; // Try again next time a form mounts.
       console.warn("Models unavailable, using the default model", error);

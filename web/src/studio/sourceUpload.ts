@@ -5,10 +5,10 @@
 import { onCleanup } from "solid-js";
 import { createStore } from "solid-js/store";
 import type { Asset } from "../../../worker/contract/api";
+import { uploadAsset } from "../api/assets";
+import { errorMessage } from "../api/errors";
+import { isAbortError } from "../api/upload";
 import { announce } from "../app/announcer";
-import { errorMessage } from "../lib/api";
-import { uploadAsset } from "../lib/assets";
-import { isAbortError } from "../lib/upload";
 
 export type SourceUploadState = {
   status: "idle" | "uploading" | "ready" | "failed";

@@ -1,6 +1,6 @@
 import "./controls.css";
 import { createSignal, type JSX, Show } from "solid-js";
-import { errorMessage } from "../lib/api";
+import { errorMessage } from "../api/errors";
 
 export type ConfirmButtonProps = {
   /** The button's text, e.g. "Delete"; the confirming button says the same. */

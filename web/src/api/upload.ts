@@ -1,10 +1,10 @@
 /**
  * Multipart uploads with progress. `fetch` cannot report upload progress, so each file goes in its
- * own `XMLHttpRequest`, whose `upload.onprogress` moves a progress bar. Answers are parsed with the
- * shared contract schemas and failures become the same `ApiError`s as everywhere else.
+ * own `XMLHttpRequest`, whose `upload.onprogress` moves a progress bar. Failures become the same
+ * `ApiError`s as every other call; the answer is typed by the route it is sent to.
  */
-import type { z } from "zod";
-import { ApiError, notifyUnauthorized, problemFromParts } from "./api";
+import { notifyUnauthorized } from "./client";
+import { ApiError, problemFromParts, unreadableAnswer } from "./errors";
 
 export type UploadOptions = {
   /** 0..1 as the bytes leave the browser. */
@@ -12,36 +12,31 @@ export type UploadOptions = {
   signal?: AbortSignal;
 };
 
-export function uploadForm<S extends z.ZodType>(
-  path: string,
-  form: FormData,
-  schema: S,
-  options: UploadOptions = {},
-): Promise<z.output<S>> {
+/** POSTs `form` to `url` (built by the typed client's `$url()`); resolves with the answer's JSON. */
+export function uploadForm<T>(url: URL, form: FormData, options: UploadOptions = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", path);
+    xhr.open("POST", url);
     xhr.withCredentials = true;
     xhr.setRequestHeader("Accept", "application/json, application/problem+json");
 
     const abort = () => xhr.abort();
     options.signal?.addEventListener("abort", abort, { once: true });
-    const done = () => options.signal?.removeEventListener("abort", abort);
+    const settle = () => options.signal?.removeEventListener("abort", abort);
 
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable && event.total > 0) options.onProgress?.(Math.min(1, event.loaded / event.total));
     };
 
     xhr.onload = () => {
-      done();
-      const contentType = xhr.getResponseHeader("Content-Type") ?? "";
+      settle();
       if (xhr.status < 200 || xhr.status >= 300) {
         if (xhr.status === 401) notifyUnauthorized();
         reject(
           problemFromParts({
             status: xhr.status,
             statusText: xhr.statusText,
-            contentType,
+            contentType: xhr.getResponseHeader("Content-Type") ?? "",
             body: xhr.responseText,
             retryAfter: xhr.getResponseHeader("Retry-After"),
           }),
@@ -49,34 +44,21 @@ export function uploadForm<S extends z.ZodType>(
         return;
       }
       options.onProgress?.(1);
-      let raw: unknown;
       try {
-        raw = JSON.parse(xhr.responseText);
-      } catch {
-        raw = undefined;
+        // Typed by the route's own answer (`InferResponseType` at the call site), as `fetch` answers are.
+        resolve(JSON.parse(xhr.responseText) as T);
+      } catch (cause) {
+        console.error(`Unreadable response from ${url.pathname}`, cause);
+        reject(unreadableAnswer(xhr.status, url.href));
       }
-      const parsed = schema.safeParse(raw);
-      if (!parsed.success) {
-        console.error(`Unexpected response from ${path}`, parsed.error.issues, raw);
-        reject(
-          new ApiError({
-            kind: "contract",
-            status: xhr.status,
-            title: "Unexpected response",
-            detail: `The response of ${path} doesn't match the contract.`,
-          }),
-        );
-        return;
-      }
-      resolve(parsed.data);
     };
 
     xhr.onerror = () => {
-      done();
+      settle();
       reject(new ApiError({ kind: "network", status: 0, title: "Network error", detail: "The upload failed." }));
     };
     xhr.onabort = () => {
-      done();
+      settle();
       reject(new DOMException("The upload was canceled.", "AbortError"));
     };
 

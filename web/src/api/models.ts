@@ -1,0 +1,7 @@
+/** The model catalog. */
+import type { ModelPage } from "../../../worker/contract/api";
+import { api, readJson } from "./client";
+
+export async function listModels(): Promise<ModelPage> {
+  return readJson(await api.models.$get());
+}
