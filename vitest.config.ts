@@ -1,6 +1,10 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET } from "./worker/test/constants";
+
+// The contract shared by the Worker and the web app (`@contract/...`, as in the tsconfigs).
+const contractAlias = { "@contract": fileURLToPath(new URL("./contract", import.meta.url)) };
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
@@ -12,6 +16,7 @@ export default defineConfig(async () => {
         {
           // Worker tests run inside workerd against the real local D1, R2, Durable Objects and Queues,
           // with the Replicate emulator (started on Node by the global setup) as the backend.
+          resolve: { alias: contractAlias },
           plugins: [
             cloudflareTest(({ inject }) => {
               const emulatorUrl = inject("emulatorUrl");

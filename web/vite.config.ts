@@ -3,7 +3,8 @@ import { defineConfig } from "vite";
 import solid from "vite-plugin-solid";
 
 const webRoot = fileURLToPath(new URL(".", import.meta.url));
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+// The HTTP and WebSocket contract shared with the Worker (`@contract/...`, as in the tsconfigs).
+const contract = fileURLToPath(new URL("../contract", import.meta.url));
 // Where `/api` lives in development: `wrangler dev` (npm run dev) unless API_ORIGIN says otherwise.
 const apiOrigin = process.env.API_ORIGIN ?? "http://127.0.0.1:8787";
 const apiProxy = { "/api": { target: apiOrigin, ws: true } };
@@ -13,6 +14,7 @@ const apiProxy = { "/api": { target: apiOrigin, ws: true } };
 export default defineConfig({
   root: webRoot,
   plugins: [solid()],
+  resolve: { alias: { "@contract": contract } },
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -20,8 +22,6 @@ export default defineConfig({
     sourcemap: true,
   },
   server: {
-    // The web app imports the shared contract from ../worker/contract.
-    fs: { allow: [repoRoot] },
     proxy: apiProxy,
   },
   preview: {

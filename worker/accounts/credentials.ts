@@ -2,8 +2,9 @@
  * Sign-in sessions (cookies) and API tokens. Only SHA-256 digests of the secrets are stored, so a
  * database leak yields nothing usable.
  */
+
+import type { User } from "@contract/api";
 import { and, eq, gt } from "drizzle-orm";
-import type { User } from "../contract/api";
 import type { Database } from "../db/client";
 import { apiTokens, authSessions, users } from "../db/schema";
 import { newId, randomToken, sha256Hex } from "../lib/ids";

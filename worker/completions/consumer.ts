@@ -7,8 +7,9 @@
  * A batch costs a fixed handful of D1 statements, not a few per message: the webhook-ids already
  * processed, the generations and their recorded outputs are each read once for the whole batch.
  */
+
+import { isTerminalStatus } from "@contract/api";
 import { inArray } from "drizzle-orm";
-import { isTerminalStatus } from "../contract/api";
 import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { type GenerationRow, generations, webhookReceipts } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";

@@ -2,8 +2,9 @@
  * D1 schema. Every user-owned row carries `userId` so each query can be scoped to its owner.
  * Times are stored as integer milliseconds since the epoch.
  */
+
+import type { AssetRole, GenerationParams, GenerationStatus } from "@contract/api";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import type { AssetRole, GenerationParams, GenerationStatus } from "../contract/api";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })

@@ -7,9 +7,9 @@
  * RPC only; `fetch` exists just to accept the WebSocket upgrade.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Generation, isTerminalStatus } from "@contract/api";
+import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
 import type { CompletionMessage } from "../completions/messages";
-import { type Generation, isTerminalStatus } from "../contract/api";
-import { type LiveServerMessage, liveClientMessageSchema } from "../contract/live";
 import { createDb, type Database } from "../db/client";
 import { deleteGenerationData } from "../generations/deletion";
 import { recordReferenceUse, resolveInputFiles } from "../generations/inputs";

@@ -2,8 +2,9 @@
  * Creating a generation: validate it against the catalog and the session, store it as `queued`, and
  * hand it to the session's Durable Object, which decides when it runs.
  */
+
+import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
-import type { AssetRole, CreateGenerationRequest, Generation } from "../contract/api";
 import type { Database } from "../db/client";
 import {
   type AssetRow,

@@ -4,8 +4,9 @@
  * nothing twice and nothing ever leaves a terminal status. The session's Durable Object is the only
  * caller, which also serialises transitions within a session.
  */
+
+import { type GenerationStatus, TERMINAL_STATUSES } from "@contract/api";
 import { and, count, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
-import { type GenerationStatus, TERMINAL_STATUSES } from "../contract/api";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generations, imageSessions } from "../db/schema";
 

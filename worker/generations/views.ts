@@ -1,8 +1,9 @@
 /**
  * How stored rows are presented through the API and the live channel.
  */
+
+import type { Asset, Generation, Reference, Session } from "@contract/api";
 import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Asset, Generation, Reference, Session } from "../contract/api";
 import type { Database } from "../db/client";
 import {
   type AssetRow,

@@ -1,4 +1,4 @@
-import type { User } from "../contract/api";
+import type { User } from "@contract/api";
 import type { Database } from "../db/client";
 import type { AppConfig } from "../lib/config";
 

@@ -2,8 +2,9 @@
  * The one error shape: RFC 9457 problem details. Code throws `ProblemError`; the app's error
  * handler renders it (and anything unexpected, as a 500 that reveals nothing).
  */
+
+import type { Problem } from "@contract/api";
 import type { Context } from "hono";
-import type { Problem } from "../contract/api";
 
 export type FieldError = { path: string; message: string };
 

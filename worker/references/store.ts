@@ -2,8 +2,9 @@
  * Storing reference images: cleaned, content-addressed in R2, and unique per user by SHA-256, so the
  * same file uploaded twice (even at the same moment) is one reference and one object.
  */
+
+import type { Reference } from "@contract/api";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Reference } from "../contract/api";
 import type { Database } from "../db/client";
 import { type ReferenceRow, references } from "../db/schema";
 import { newId, toBase64Url } from "../lib/ids";

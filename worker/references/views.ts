@@ -1,8 +1,9 @@
 /**
  * How reference images are presented, including whether their Replicate copy can be reused.
  */
+
+import type { Reference } from "@contract/api";
 import { and, desc, eq, inArray } from "drizzle-orm";
-import type { Reference } from "../contract/api";
 import type { Database } from "../db/client";
 import { type ReferenceRow, type ReplicateUploadRow, replicateUploads } from "../db/schema";
 

@@ -2,7 +2,7 @@
  * The curated model catalog: which Replicate models the studio offers, how our generation
  * parameters map onto each model's own input names, and what a run costs.
  */
-import type { CreateGenerationRequest, GenerationParams, ModelSummary } from "../contract/api";
+import type { CreateGenerationRequest, GenerationParams, ModelSummary } from "@contract/api";
 
 type InputNames = {
   negativePrompt?: string;

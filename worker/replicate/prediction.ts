@@ -2,9 +2,10 @@
  * What we read from a Replicate prediction (webhook body or GET response), and how its state maps
  * onto a generation's.
  */
+
+import type { GenerationStatus } from "@contract/api";
 import { parseProgressFromLogs } from "replicate";
 import { z } from "zod";
-import type { GenerationStatus } from "../contract/api";
 
 export const predictionSchema = z.looseObject({
   id: z.string().min(1).max(100),

@@ -1,6 +1,6 @@
+import { uploadRoleSchema } from "@contract/api";
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { uploadRoleSchema } from "../contract/api";
 import { onlyRow } from "../db/client";
 import { type AssetRow, assets } from "../db/schema";
 import { toAssetView } from "../generations/views";

@@ -1,9 +1,9 @@
+import { type ApiTokenPage, type CreatedApiToken, createTokenSchema, credentialsSchema } from "@contract/api";
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { createApiToken, createAuthSession, deleteAuthSession } from "../accounts/credentials";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
-import { type ApiTokenPage, type CreatedApiToken, createTokenSchema, credentialsSchema } from "../contract/api";
 import { apiTokens, users } from "../db/schema";
 import { assertSameOrigin, clearSessionCookie, readSessionToken, requireUser, setSessionCookie } from "../http/auth";
 import type { AppEnv } from "../http/types";

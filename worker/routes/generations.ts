@@ -1,5 +1,5 @@
+import { retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
-import { retryGenerationSchema } from "../contract/api";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
 import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";

@@ -1,5 +1,5 @@
+import type { ModelPage } from "@contract/api";
 import { Hono } from "hono";
-import type { ModelPage } from "../contract/api";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { MODELS } from "../replicate/catalog";

@@ -1,7 +1,7 @@
+import type { ReferencePage, ReferenceUploadResult } from "@contract/api";
 import { and, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { ReferencePage, ReferenceUploadResult } from "../contract/api";
 import { references } from "../db/schema";
 import { requireUser } from "../http/auth";
 import { readMultipart } from "../http/multipart";

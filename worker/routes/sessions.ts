@@ -1,12 +1,12 @@
-import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
 import {
   createGenerationSchema,
   createSessionSchema,
   listSessionsQuerySchema,
   renameSessionSchema,
   type SessionPage,
-} from "../contract/api";
+} from "@contract/api";
+import { and, eq } from "drizzle-orm";
+import { Hono } from "hono";
 import { onlyRow } from "../db/client";
 import { imageSessions } from "../db/schema";
 import { createGeneration } from "../generations/create";

@@ -2,10 +2,11 @@
  * Image sessions: creation, owner-scoped lookup and the list with keyset pagination.
  * Every function takes the owner's id: nothing here can reach another user's sessions.
  */
+
+import type { listSessionsQuerySchema } from "@contract/api";
 import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
-import type { listSessionsQuerySchema } from "../contract/api";
 import { type Database, onlyRow } from "../db/client";
 import { type ImageSessionRow, imageSessions } from "../db/schema";
 import { newId, toBase64Url } from "../lib/ids";

@@ -3,8 +3,8 @@
  * API, and replaying the webhooks the emulator recorded.
  */
 import { env, SELF } from "cloudflare:test";
+import type { Generation, Problem } from "@contract/api";
 import { expect } from "vitest";
-import type { Generation, Problem } from "../contract/api";
 import { signWebhook } from "../replicate/webhook-signature";
 import { TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET } from "./constants";
 

@@ -3,8 +3,8 @@
  * uploads of sources.
  */
 import { env, evictDurableObject } from "cloudflare:test";
+import type { Asset, Generation, SessionDetail } from "@contract/api";
 import { describe, expect, it } from "vitest";
-import type { Asset, Generation, SessionDetail } from "../contract/api";
 import {
   api,
   completeGeneration,

@@ -2,9 +2,10 @@
  * Every list the API answers is one page of the contract's envelope, `{ items, nextCursor }`,
  * parsed here with the same named schemas the web app is typed with.
  */
+
+import { apiTokenPageSchema, modelPageSchema, referencePageSchema, sessionPageSchema } from "@contract/api";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { apiTokenPageSchema, modelPageSchema, referencePageSchema, sessionPageSchema } from "../contract/api";
 import { MODELS } from "../replicate/catalog";
 import { api, createSession, expectProblem, signUp, upload } from "./helpers";
 import { makePng } from "./images";

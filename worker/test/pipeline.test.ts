@@ -11,10 +11,10 @@ import {
   runInDurableObject,
   SELF,
 } from "cloudflare:test";
+import type { Generation } from "@contract/api";
+import type { LiveServerMessage } from "@contract/live";
 import { describe, expect, it } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
-import type { Generation } from "../contract/api";
-import type { LiveServerMessage } from "../contract/live";
 import worker from "../index";
 import { sniffMedia } from "../storage/media-type";
 import {

@@ -3,8 +3,8 @@
  * 24-hour Files API transparently, refreshed by cron while in use.
  */
 import { createScheduledController, env } from "cloudflare:test";
+import type { Reference, ReferenceUploadResult } from "@contract/api";
 import { describe, expect, it } from "vitest";
-import type { Reference, ReferenceUploadResult } from "../contract/api";
 import worker from "../index";
 import {
   api,

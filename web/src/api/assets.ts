@@ -1,6 +1,7 @@
 /** Uploading a source image or a mask (multipart `file`, `role`), with progress. */
+
+import type { Asset } from "@contract/api";
 import type { InferResponseType } from "hono/client";
-import type { Asset } from "../../../worker/contract/api";
 import { api } from "./client";
 import { type UploadOptions, uploadForm } from "./upload";
 

@@ -1,5 +1,5 @@
 /** Signing in and out, and who is signed in. These calls answer 401 as a result, not as an expiry. */
-import type { Credentials, User } from "../../../worker/contract/api";
+import type { Credentials, User } from "@contract/api";
 import { authApi, done, readJson } from "./client";
 import { ApiError } from "./errors";
 

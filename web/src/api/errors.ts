@@ -3,7 +3,7 @@
  * `status`, `title`, `detail` and field `errors`; network failures and unreadable answers get their
  * own `kind` so callers can word them.
  */
-import { problemSchema } from "../../../worker/contract/problem";
+import { problemSchema } from "@contract/problem";
 
 export type FieldIssue = { path: string; message: string };
 export type ApiErrorKind = "http" | "network" | "contract";

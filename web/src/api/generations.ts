@@ -1,5 +1,5 @@
 /** One generation: cancel it, retry it, delete it. (It is started in its session: sessions.ts.) */
-import type { Generation } from "../../../worker/contract/api";
+import type { Generation } from "@contract/api";
 import { api, done, idParam, readJson } from "./client";
 
 export async function cancelGeneration(id: string): Promise<Generation> {

@@ -1,5 +1,5 @@
 /** The model catalog. */
-import type { ModelPage } from "../../../worker/contract/api";
+import type { ModelPage } from "@contract/api";
 import { api, readJson } from "./client";
 
 export async function listModels(): Promise<ModelPage> {

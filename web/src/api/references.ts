@@ -1,6 +1,7 @@
 /** Reference images: list, upload (with progress), delete. */
+
+import type { ReferencePage, ReferenceUploadResult } from "@contract/api";
 import type { InferResponseType } from "hono/client";
-import type { ReferencePage, ReferenceUploadResult } from "../../../worker/contract/api";
 import { api, type CallOptions, callInit, done, idParam, readJson } from "./client";
 import { apiQuery } from "./query";
 import { type UploadOptions, uploadForm } from "./upload";

@@ -6,7 +6,7 @@ import type {
   Session,
   SessionDetail,
   SessionPage,
-} from "../../../worker/contract/api";
+} from "@contract/api";
 import { api, type CallOptions, callInit, done, idParam, readJson } from "./client";
 import { apiQuery } from "./query";
 

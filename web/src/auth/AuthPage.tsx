@@ -1,6 +1,6 @@
+import { credentialsSchema } from "@contract/api";
 import { A, Navigate, useSearchParams } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
-import { credentialsSchema } from "../../../worker/contract/api";
 import { ApiError, errorMessage } from "../api/errors";
 import { usePageTitle } from "../app/title";
 import { describedBy, FieldError, FormError, issuesByPath } from "../ui/fields";

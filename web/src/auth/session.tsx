@@ -4,6 +4,8 @@
  * step. A 401 from any authenticated call marks the session as gone, which sends the person to the
  * sign-in page (see `RequireAuth`) and back afterwards.
  */
+
+import type { Credentials, User } from "@contract/api";
 import {
   type Accessor,
   createContext,
@@ -14,7 +16,6 @@ import {
   type Resource,
   useContext,
 } from "solid-js";
-import type { Credentials, User } from "../../../worker/contract/api";
 import { fetchMe, signIn, signOut, signUp } from "../api/auth";
 import { onUnauthorized } from "../api/client";
 

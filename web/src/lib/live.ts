@@ -8,7 +8,7 @@
  *   backoff and jitter (0.5 s → 30 s). Before each retry `canReconnect` may veto it (the session was
  *   deleted, the person signed out). Coming back online or to the tab retries at once.
  */
-import { type LiveClientMessage, type LiveServerMessage, liveServerMessageSchema } from "../../../worker/contract/live";
+import { type LiveClientMessage, type LiveServerMessage, liveServerMessageSchema } from "@contract/live";
 
 export type LiveConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 

@@ -1,6 +1,6 @@
 import "./mask.css";
+import type { Asset } from "@contract/api";
 import { createSignal, type JSX, onCleanup, onMount, Show } from "solid-js";
-import type { Asset } from "../../../worker/contract/api";
 import { uploadAsset } from "../api/assets";
 import { errorMessage } from "../api/errors";
 import { announce } from "../app/announcer";

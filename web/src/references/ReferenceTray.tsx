@@ -1,6 +1,6 @@
 import "./references.css";
+import type { Reference } from "@contract/api";
 import { For, type JSX, Match, Show, Switch } from "solid-js";
-import type { Reference } from "../../../worker/contract/api";
 import { CloseIcon, ImageIcon } from "../ui/icons";
 import { ReferencePickers } from "./ReferencePickers";
 import { MAX_REFERENCES, type ReferenceTray, type TrayItem } from "./tray";

@@ -1,7 +1,7 @@
 import "./references.css";
+import type { Reference } from "@contract/api";
 import { createEffect, For, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { Reference } from "../../../worker/contract/api";
 import { errorMessage } from "../api/errors";
 import { deleteReference, listReferences, referenceListQuery } from "../api/references";
 import { announce } from "../app/announcer";

@@ -6,9 +6,10 @@
  * progress bar and its own error. A file the server already has comes back `deduplicated`: the stored
  * reference is reused, and if it is already in the tray the new chip folds into the old one.
  */
+
+import type { Reference } from "@contract/api";
 import { onCleanup } from "solid-js";
 import { createStore, produce } from "solid-js/store";
-import type { Reference } from "../../../worker/contract/api";
 import { ApiError, errorMessage } from "../api/errors";
 import { uploadReferences } from "../api/references";
 import { isAbortError } from "../api/upload";

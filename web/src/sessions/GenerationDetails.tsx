@@ -1,5 +1,5 @@
+import { type Asset, type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, For, type JSX, Show } from "solid-js";
-import { type Asset, type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { errorMessage } from "../api/errors";
 import { formatAbsolute, formatCost, formatDuration, formatRelative } from "../lib/format";
 import { REPLICATE_STATUS_LABEL } from "../references/ReferenceTray";

@@ -1,5 +1,5 @@
+import { type Generation, isTerminalStatus } from "@contract/api";
 import { createEffect, For, Index, type JSX, on, Show } from "solid-js";
-import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { ImageIcon } from "../ui/icons";
 import { STATUS_LABEL } from "./StatusBadge";
 import { outputsOf, slotCount, slotKey } from "./slots";

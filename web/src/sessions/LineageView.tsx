@@ -1,5 +1,5 @@
+import { type Generation, isTerminalStatus } from "@contract/api";
 import { type Accessor, createMemo, For, type JSX, on, Show, untrack } from "solid-js";
-import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { plural } from "../lib/format";
 import { BranchIcon, ImageIcon } from "../ui/icons";
 import { buildLineage, type Chain, chainContains, pathToRoot } from "./lineage";

@@ -1,12 +1,7 @@
 import "./session.css";
+import { type CreateGenerationRequest, type Generation, isTerminalStatus, type SessionDetail } from "@contract/api";
 import { A, type RoutePreloadFuncArgs, useParams, useSearchParams } from "@solidjs/router";
 import { createMemo, createResource, createSignal, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
-import {
-  type CreateGenerationRequest,
-  type Generation,
-  isTerminalStatus,
-  type SessionDetail,
-} from "../../../worker/contract/api";
 import { errorMessage, isApiError } from "../api/errors";
 import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
 import { sessionDetailQuery, startGeneration } from "../api/sessions";

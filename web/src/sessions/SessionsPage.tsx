@@ -1,6 +1,6 @@
+import type { Session, SessionPage } from "@contract/api";
 import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
-import type { Session, SessionPage } from "../../../worker/contract/api";
 import { errorMessage } from "../api/errors";
 import { listSessions, type SessionListQuery, type SessionSort, sessionListQuery } from "../api/sessions";
 import { usePageTitle } from "../app/title";

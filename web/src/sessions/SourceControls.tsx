@@ -1,5 +1,5 @@
+import type { ModelSummary } from "@contract/api";
 import { type JSX, Match, Show, Switch } from "solid-js";
-import type { ModelSummary } from "../../../worker/contract/api";
 import { modelName } from "../lib/format";
 import type { SourceUpload } from "../studio/sourceUpload";
 import { FileButton } from "../ui/FileButton";

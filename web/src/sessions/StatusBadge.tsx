@@ -1,5 +1,5 @@
+import type { GenerationStatus } from "@contract/api";
 import type { JSX } from "solid-js";
-import type { GenerationStatus } from "../../../worker/contract/api";
 
 export const STATUS_LABEL: Record<GenerationStatus, string> = {
   queued: "Queued",

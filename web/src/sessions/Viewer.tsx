@@ -1,5 +1,5 @@
+import { type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
-import { type Generation, isTerminalStatus } from "../../../worker/contract/api";
 import { ChevronLeftIcon, ChevronRightIcon, DownloadIcon, ImageIcon, SparkleIcon } from "../ui/icons";
 import { ProgressBar, STATUS_LABEL, StatusBadge } from "./StatusBadge";
 import { isVideo, type Slot } from "./slots";

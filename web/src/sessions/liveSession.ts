@@ -11,16 +11,17 @@
  * - `session.updated` replaces the session fields.
  * Terminal status changes are announced to screen readers.
  */
-import { onCleanup } from "solid-js";
-import { createStore, produce, reconcile } from "solid-js/store";
+
 import {
   type Generation,
   type GenerationStatus,
   isTerminalStatus,
   type Session,
   type SessionDetail,
-} from "../../../worker/contract/api";
-import type { LiveServerMessage } from "../../../worker/contract/live";
+} from "@contract/api";
+import type { LiveServerMessage } from "@contract/live";
+import { onCleanup } from "solid-js";
+import { createStore, produce, reconcile } from "solid-js/store";
 import { ApiError } from "../api/errors";
 import { fetchSession, liveSessionUrl } from "../api/sessions";
 import { announce } from "../app/announcer";

@@ -3,7 +3,7 @@
  * of four is four slots), and a placeholder slot for each image a generation is still making (or one
  * for a generation that ended without any). The history rail, the viewer and swipes all walk it.
  */
-import { type Asset, type Generation, isTerminalStatus } from "../../../worker/contract/api";
+import { type Asset, type Generation, isTerminalStatus } from "@contract/api";
 
 export type Slot = {
   generation: Generation;

@@ -1,5 +1,5 @@
+import type { CreateGenerationRequest } from "@contract/api";
 import { createSignal, For, type JSX, onMount, Show } from "solid-js";
-import type { CreateGenerationRequest } from "../../../worker/contract/api";
 import { ApiError, errorMessage } from "../api/errors";
 import { ReferenceTrayView } from "../references/ReferenceTray";
 import { describedBy, FieldError, FormError } from "../ui/fields";

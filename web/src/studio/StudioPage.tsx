@@ -1,6 +1,6 @@
+import type { CreateGenerationRequest } from "@contract/api";
 import { A, useNavigate } from "@solidjs/router";
 import { createResource, For, type JSX, Show } from "solid-js";
-import type { CreateGenerationRequest } from "../../../worker/contract/api";
 import {
   createSession,
   renameSession,

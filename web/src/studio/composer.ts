@@ -6,15 +6,16 @@
  * from an image, take a mask, use references), otherwise the first model of the catalog that can,
  * with a sentence saying why (`modelNote`).
  */
-import { createMemo } from "solid-js";
-import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
+
 import {
   type CreateGenerationRequest,
   createGenerationSchema,
   type Generation,
   type GenerationParams,
   type ModelSummary,
-} from "../../../worker/contract/api";
+} from "@contract/api";
+import { createMemo } from "solid-js";
+import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
 import { modelName } from "../lib/format";
 import { createReferenceTray, type ReferenceTray } from "../references/tray";
 import { issuesByPath } from "../ui/fields";

@@ -1,5 +1,5 @@
+import type { ModelSummary } from "@contract/api";
 import { createResource, type InitializedResource } from "solid-js";
-import type { ModelSummary } from "../../../worker/contract/api";
 import { listModels } from "../api/models";
 import { modelName } from "../lib/format";
 

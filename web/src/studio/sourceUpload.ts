@@ -2,9 +2,10 @@
  * "Start from an image": one picked or photographed file, uploaded as an `input` asset whose id goes
  * in the next generation's `sourceAssetId`.
  */
+
+import type { Asset } from "@contract/api";
 import { onCleanup } from "solid-js";
 import { createStore } from "solid-js/store";
-import type { Asset } from "../../../worker/contract/api";
 import { uploadAsset } from "../api/assets";
 import { errorMessage } from "../api/errors";
 import { isAbortError } from "../api/upload";

@@ -10,9 +10,9 @@ import {
   getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
+import type { SessionDetail } from "@contract/api";
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../../emulator/seeded-random";
-import type { SessionDetail } from "../../contract/api";
 import worker from "../../index";
 import {
   api,

@@ -4,8 +4,8 @@
  * the R2 write and the D1 commit, handlers run twice.
  */
 import { env } from "cloudflare:test";
+import type { Generation } from "@contract/api";
 import { describe, expect, it } from "vitest";
-import type { Generation } from "../../contract/api";
 import { removeOrphanedObjects } from "../../cron/retention";
 import { createDb } from "../../db/client";
 import { sha256Hex } from "../../lib/ids";

@@ -4,8 +4,8 @@
  * the R2 write and the D1 commit, handlers run twice.
  */
 import { SELF } from "cloudflare:test";
+import type { LiveServerMessage } from "@contract/live";
 import { describe, expect, it } from "vitest";
-import type { LiveServerMessage } from "../../contract/live";
 import {
   createGeneration,
   createSession,

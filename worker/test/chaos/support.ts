@@ -3,7 +3,7 @@
  * generations, and predictions run to completion at the emulator.
  */
 import { env } from "cloudflare:test";
-import type { Generation } from "../../contract/api";
+import type { Generation } from "@contract/api";
 import { sha256Hex } from "../../lib/ids";
 import {
   createGeneration,

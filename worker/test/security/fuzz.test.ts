@@ -6,9 +6,6 @@
  * fields, and what it does accept is stored as sent.
  */
 import { env } from "cloudflare:test";
-import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
   type Asset,
   createGenerationSchema,
@@ -23,7 +20,10 @@ import {
   renameSessionSchema,
   retryGenerationSchema,
   sessionSchema,
-} from "../../contract/api";
+} from "@contract/api";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
 import { bodiesFor, hostileCursor, jsonSchemaOf, junkString, queriesFor, type RawBody } from "./arbitraries";

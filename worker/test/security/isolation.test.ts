@@ -5,8 +5,8 @@
  * the table below fails the suite, so a new route cannot ship without its isolation check.
  */
 import { env, SELF } from "cloudflare:test";
+import type { Asset, Generation, Reference, ReferenceUploadResult, Session } from "@contract/api";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Asset, Generation, Reference, ReferenceUploadResult, Session } from "../../contract/api";
 import {
   api,
   completeGeneration,

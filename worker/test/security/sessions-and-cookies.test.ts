@@ -5,8 +5,8 @@
  * nothing to anyone.
  */
 import { env, SELF } from "cloudflare:test";
+import type { ReferenceUploadResult } from "@contract/api";
 import { describe, expect, it } from "vitest";
-import type { ReferenceUploadResult } from "../../contract/api";
 import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
 import { appRoutes, fillParams, problemOf, sha256Of } from "./support";

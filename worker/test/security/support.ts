@@ -3,9 +3,9 @@
  * raw reads of what a user has stored (D1 rows and R2 keys), and the problem+json check.
  */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { type Problem, problemSchema } from "@contract/api";
 import { expect } from "vitest";
 import { app } from "../../app";
-import { type Problem, problemSchema } from "../../contract/api";
 import worker from "../../index";
 import { ORIGIN, type TestUser } from "../helpers";
 

@@ -5,8 +5,8 @@
  * so that a browser can never run it (nosniff, a sandboxing CSP).
  */
 import { env, SELF } from "cloudflare:test";
+import { assetSchema, referenceUploadResultSchema } from "@contract/api";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assetSchema, referenceUploadResultSchema } from "../../contract/api";
 import { sniffMedia } from "../../storage/media-type";
 import { ORIGIN, signUp, type TestUser } from "../helpers";
 import { concat, contains, hugePngHeader, makePng } from "../images";
