@@ -3,7 +3,7 @@
  * same file uploaded twice (even at the same moment) is one reference and one object.
  */
 
-import type { Reference } from "@contract/api";
+import type { Page, Reference } from "@contract/api";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ReferenceRow, references } from "../db/schema";
@@ -85,7 +85,7 @@ export async function listReferences(
   userId: string,
   limit: number,
   cursor?: string,
-): Promise<{ items: Reference[]; nextCursor: string | null }> {
+): Promise<Page<Reference>> {
   const conditions = [eq(references.userId, userId), isNull(references.deletedAt)];
   if (cursor) {
     const [time, id] = decodeCursor(cursor);

@@ -3,7 +3,7 @@
  * Every function takes the owner's id: nothing here can reach another user's sessions.
  */
 
-import type { listSessionsQuerySchema } from "@contract/api";
+import type { listSessionsQuerySchema, Page } from "@contract/api";
 import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
@@ -105,11 +105,7 @@ function decodeCursor(cursor: string): [number, string] {
  */
 const titleContains = (q: string): SQL => sql`instr(lower(${imageSessions.title}), lower(${q})) > 0`;
 
-export async function listSessions(
-  db: Database,
-  userId: string,
-  query: ListQuery,
-): Promise<{ items: ImageSessionRow[]; nextCursor: string | null }> {
+export async function listSessions(db: Database, userId: string, query: ListQuery): Promise<Page<ImageSessionRow>> {
   const column = sortColumn(query.sort);
   const conditions: SQL[] = [eq(imageSessions.userId, userId)];
   if (query.q) conditions.push(titleContains(query.q));
