@@ -110,6 +110,8 @@ export const listSessionsQuerySchema = z.object({
   sort: z.enum(["updated", "created", "generations", "successRate"]).default("updated"),
   order: z.enum(["desc", "asc"]).default("desc"),
 });
+export type ListSessionsQuery = z.infer<typeof listSessionsQuerySchema>;
+export type SessionSort = ListSessionsQuery["sort"];
 
 // ---------------------------------------------------------------------------------------------
 // Responses

@@ -3,21 +3,16 @@ import type {
   CreateGenerationRequest,
   CreateSessionRequest,
   Generation,
+  ListSessionsQuery,
   Session,
   SessionDetail,
   SessionPage,
 } from "@contract/api";
-import { api, type CallOptions, callInit, done, idParam, readJson } from "./client";
+import { api, type CallOptions, callInit, idParam, readJson } from "./client";
 import { apiQuery } from "./query";
 
-export type SessionSort = "updated" | "created" | "generations" | "successRate";
-export type SessionListQuery = {
-  limit: number;
-  q?: string;
-  sort?: SessionSort;
-  order?: "desc" | "asc";
-  cursor?: string;
-};
+/** What a list of sessions asks for; the server's defaults fill in what is left out. */
+export type SessionListQuery = Pick<ListSessionsQuery, "limit"> & Partial<Omit<ListSessionsQuery, "limit">>;
 
 export async function listSessions(listQuery: SessionListQuery, options?: CallOptions): Promise<SessionPage> {
   const { limit, q, sort, order, cursor } = listQuery;
@@ -44,10 +39,6 @@ export async function createSession(request: CreateSessionRequest): Promise<Sess
 
 export async function renameSession(id: string, title: string): Promise<Session> {
   return readJson(await api.sessions[":id"].$patch({ param: idParam(id), json: { title } }));
-}
-
-export async function deleteSession(id: string): Promise<void> {
-  await done(await api.sessions[":id"].$delete({ param: idParam(id) }));
 }
 
 /** Queues a generation in the session (202): its progress arrives over the live channel. */

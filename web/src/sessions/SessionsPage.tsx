@@ -1,8 +1,8 @@
-import type { Session, SessionPage } from "@contract/api";
+import type { Session, SessionPage, SessionSort } from "@contract/api";
 import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
 import { errorMessage } from "../api/errors";
-import { listSessions, type SessionListQuery, type SessionSort, sessionListQuery } from "../api/sessions";
+import { listSessions, type SessionListQuery, sessionListQuery } from "../api/sessions";
 import { usePageTitle } from "../app/title";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
