@@ -5,7 +5,7 @@
 import type { Context, Hono } from "hono";
 import { CATALOG, type CatalogModel, findModel, findModelByVersion, openApiSchemaOf } from "./catalog";
 import type { AppEnv, EmulatorContext } from "./context";
-import { type FaultSubject, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
+import { type FaultSubject, type HttpFaultStatus, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
 import { MAX_FILE_BYTES } from "./files";
 import { isRecord, notFound, paginate, problemResponse } from "./util";
 import { type InvalidField, validateInput, validationProblem } from "./validation";
@@ -57,6 +57,21 @@ async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown }
     return { ok: false };
   }
 }
+
+/** What an injected `http` fault answers, as Replicate words each status (replicate-api.md §7.1). */
+const FAULT_BODIES: Record<HttpFaultStatus, Record<string, unknown>> = {
+  401: { title: "Unauthenticated", detail: "You did not pass a valid authentication token", status: 401 },
+  402: { title: "Payment Required", detail: "You have insufficient credit to run this model.", status: 402 },
+  422: {
+    title: "Invalid version or not permitted",
+    detail: "The specified version does not exist (or perhaps you don't have permission to use it?)",
+    status: 422,
+  },
+  429: { detail: "Request was throttled. Expected available in 1 second." },
+  500: { title: "Internal Server Error", detail: "Something went wrong. Please try again.", status: 500 },
+  502: { title: "Internal Server Error", detail: "Something went wrong. Please try again.", status: 502 },
+  503: { title: "Internal Server Error", detail: "Something went wrong. Please try again.", status: 503 },
+};
 
 const invalidJson = (): Response =>
   problemResponse(400, { title: "Invalid JSON", detail: "The request body is not valid JSON.", status: 400 });
@@ -126,11 +141,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     if (fault) {
       const headers: Record<string, string> =
         fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
-      const body =
-        fault.status === 429
-          ? { detail: "Request was throttled. Expected available in 1 second." }
-          : { title: "Internal Server Error", detail: "Something went wrong. Please try again.", status: fault.status };
-      return finish(problemResponse(fault.status, body, headers));
+      return finish(problemResponse(fault.status, FAULT_BODIES[fault.status], headers));
     }
     await next();
     const predictionId = c.get("predictionId");

@@ -22,7 +22,15 @@ const effectSchema = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("http"),
-      status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]),
+      status: z.union([
+        z.literal(401),
+        z.literal(402),
+        z.literal(422),
+        z.literal(429),
+        z.literal(500),
+        z.literal(502),
+        z.literal(503),
+      ]),
       retryAfter: z.number().int().nonnegative().optional(),
     })
     .strict(),
@@ -58,6 +66,7 @@ export type FaultRuleInput = z.infer<typeof faultRuleInputSchema>;
 export type FaultEffect = z.infer<typeof effectSchema>;
 export type FaultMatch = z.infer<typeof matchSchema>;
 export type FaultType = FaultEffect["type"];
+export type HttpFaultStatus = Extract<FaultEffect, { type: "http" }>["status"];
 
 export interface FaultRule {
   id: string;

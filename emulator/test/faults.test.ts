@@ -89,6 +89,22 @@ describe("http faults", () => {
     expect(log.items.at(-1)?.predictionId).toBe(created.id);
   });
 
+  it("4xx refusals answer as Replicate words them, and the client does not retry them", async () => {
+    const tag = uniqueTag("refused");
+    await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "http", status: 422 } });
+    await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "http", status: 402 } });
+    const replicate = new Replicate({ auth: TOKEN, baseUrl: `${harness.url}/v1` });
+    const create = () =>
+      replicate.predictions.create({ model: "black-forest-labs/flux-schnell", input: { prompt: tag } });
+    await expect(create()).rejects.toThrow(/status 422.*Invalid version or not permitted/s);
+    await expect(create()).rejects.toThrow(/status 402.*insufficient credit/s);
+    const log = await harness.control<{ items: Array<{ status: number }> }>(
+      `/__control/requests?path=${encodeURIComponent("flux-schnell/predictions$")}`,
+    );
+    expect(log.items.slice(-2).map((item) => item.status)).toEqual([422, 402]);
+    expect((await create()).status).toBe("starting");
+  });
+
   it("5xx on a prediction's GET, matched by path regex or by its prompt", async () => {
     const tag = uniqueTag("flaky-get");
     const created = await harness.create(SCHNELL, { input: { prompt: tag } });
