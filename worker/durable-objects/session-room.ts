@@ -63,6 +63,9 @@ type JobRow = {
   submitted_at: number | null;
 };
 
+/** A generation to queue, and the parent whose output it starts from (it waits for it). */
+export type QueuedJob = { generationId: string; waitFor: string | null };
+
 type SocketAttachment = { userId: string; sessionId: string; windowStart: number; messages: number };
 
 export class SessionRoom extends DurableObject<Env> {
@@ -126,19 +129,29 @@ export class SessionRoom extends DurableObject<Env> {
   // RPC
   // ---------------------------------------------------------------------------------------------
 
-  /** Adds a stored, queued generation to this session's queue. Idempotent. */
-  async enqueue(sessionId: string, generationId: string, waitFor: string | null = null): Promise<void> {
+  /**
+   * Adds stored, queued generations to this session's queue, in the order given, each after the
+   * generation it waits for (if any). Idempotent: returns the ids it did not have yet.
+   */
+  async enqueue(sessionId: string, jobs: readonly QueuedJob[]): Promise<string[]> {
     this.rememberSession(sessionId);
-    const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
-    this.ctx.storage.sql.exec(
-      "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at) VALUES (?, ?, 'waiting', ?, 0, ?)",
-      generationId,
-      seq,
-      waitFor,
-      Date.now(),
-    );
-    await this.broadcastGeneration(generationId);
+    const added: string[] = [];
+    for (const { generationId, waitFor } of jobs) {
+      const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
+      const inserted = this.ctx.storage.sql
+        .exec(
+          "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at) VALUES (?, ?, 'waiting', ?, 0, ?) RETURNING generation_id",
+          generationId,
+          seq,
+          waitFor,
+          Date.now(),
+        )
+        .toArray();
+      if (inserted.length > 0) added.push(generationId);
+    }
+    for (const generationId of added) await this.broadcastGeneration(generationId);
     await this.scheduleAlarm(Date.now());
+    return added;
   }
 
   /** A prediction update, from the completion consumer (webhooks and polls both end up here). */

@@ -18,11 +18,11 @@ import {
   references,
 } from "../db/schema";
 import { newId, randomSeed } from "../lib/ids";
-import { log } from "../lib/logger";
+import { errorMessage, log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
 import { type CatalogModel, findModel, reservedInputNames } from "../replicate/catalog";
 import { titleFromPrompt, UNTITLED } from "../sessions/queries";
-import { refreshSessionStats } from "./lifecycle";
+import { sessionStatsUpdate } from "./lifecycle";
 import { generationView } from "./views";
 
 export async function createGeneration(
@@ -53,39 +53,57 @@ export async function createGeneration(
     references: referenceRows.length,
   });
   const id = newId("gen");
-  await db.insert(generations).values({
-    id,
-    userId: session.userId,
-    sessionId: session.id,
-    parentGenerationId: parent?.id ?? null,
-    status: "queued",
-    model: model.id,
-    prompt: request.prompt,
-    negativePrompt: request.negativePrompt || null,
-    params: request.params ?? {},
-    sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
-    sourceAssetId: source?.id ?? null,
-    maskAssetId: mask?.id ?? null,
-  });
-  if (referenceRows.length) {
-    await db
-      .insert(generationReferences)
-      .values(referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })));
-  }
-  const now = new Date();
-  await db
-    .update(imageSessions)
-    .set({
+  // One atomic batch: the generation, its references and the session's counters, or none of them.
+  await db.batch([
+    db.insert(generations).values({
+      id,
+      userId: session.userId,
+      sessionId: session.id,
+      parentGenerationId: parent?.id ?? null,
+      status: "queued",
       model: model.id,
-      ...(session.title === UNTITLED && session.generationCount === 0
-        ? { title: titleFromPrompt(request.prompt) }
-        : {}),
-      updatedAt: now,
-    })
-    .where(eq(imageSessions.id, session.id));
-  await refreshSessionStats(db, session.id);
+      prompt: request.prompt,
+      negativePrompt: request.negativePrompt || null,
+      params: request.params ?? {},
+      sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
+      sourceAssetId: source?.id ?? null,
+      maskAssetId: mask?.id ?? null,
+    }),
+    ...(referenceRows.length
+      ? [
+          db
+            .insert(generationReferences)
+            .values(
+              referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })),
+            ),
+        ]
+      : []),
+    db
+      .update(imageSessions)
+      .set({
+        model: model.id,
+        ...(session.title === UNTITLED && session.generationCount === 0
+          ? { title: titleFromPrompt(request.prompt) }
+          : {}),
+        updatedAt: new Date(),
+      })
+      .where(eq(imageSessions.id, session.id)),
+    sessionStatsUpdate(db, session.id),
+  ]);
   log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
-  await env.SESSION_ROOM.getByName(session.id).enqueue(session.id, id, parent?.id ?? null);
+  try {
+    await env.SESSION_ROOM.getByName(session.id).enqueue(session.id, [
+      { generationId: id, waitFor: parent?.id ?? null },
+    ]);
+  } catch (error) {
+    // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
+    // room. The user sees it queued meanwhile, which it is.
+    log.warn("generation.enqueue_failed", {
+      sessionId: session.id,
+      generationId: id,
+      error: errorMessage(error),
+    });
+  }
   const view = await generationView(db, id);
   if (!view) throw new Error(`Generation ${id} vanished right after it was created.`);
   return view;

@@ -2,11 +2,12 @@
  * The generation lifecycle: queued → starting → running → succeeded | failed | canceled | timed_out.
  * Every transition is a conditional update, so a duplicated, late or out-of-order event changes
  * nothing twice and nothing ever leaves a terminal status. The session's Durable Object is the only
- * caller, which also serialises transitions within a session.
+ * caller, which also serialises transitions within a session (the one exception: the cron sweep
+ * fails a generation no room would take).
  */
 
 import { type GenerationStatus, TERMINAL_STATUSES } from "@contract/api";
-import { and, count, desc, eq, inArray, notInArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generations, imageSessions } from "../db/schema";
 
@@ -100,46 +101,41 @@ export async function completeGeneration(db: Database, generationId: string, upd
   return true;
 }
 
+/** The output types a session's thumbnail can show. */
+const THUMBNAIL_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+
 /**
- * Recomputes a session's counters and thumbnail from its generations. Idempotent, so it can follow
- * any transition, however often.
+ * The one statement that recomputes a session's counters and thumbnail from its generations.
+ * Idempotent, so it can follow any transition, however often, and can close a batch of writes.
  */
-export async function refreshSessionStats(db: Database, sessionId: string): Promise<void> {
-  const byStatus = await db
-    .select({ status: generations.status, n: count() })
-    .from(generations)
-    .where(eq(generations.sessionId, sessionId))
-    .groupBy(generations.status);
-  const total = byStatus.reduce((sum, row) => sum + row.n, 0);
-  const succeeded = byStatus.find((row) => row.status === "succeeded")?.n ?? 0;
-  const failed = byStatus
-    .filter((row) => row.status === "failed" || row.status === "timed_out")
-    .reduce((sum, row) => sum + row.n, 0);
-  const [latestOutput] = await db
+export function sessionStatsUpdate(db: Database, sessionId: string) {
+  const now = new Date();
+  const countOf = (status?: SQL) =>
+    sql`(SELECT count(*) FROM ${generations} WHERE ${generations.sessionId} = ${sessionId}${status ? sql` AND ${status}` : sql``})`;
+  const latestOutput = db
     .select({ id: assets.id })
     .from(assets)
     .innerJoin(generations, eq(generations.id, assets.generationId))
     .where(
-      and(
-        eq(generations.sessionId, sessionId),
-        eq(assets.role, "output"),
-        inArray(assets.mimeType, ["image/png", "image/jpeg", "image/webp", "image/gif"]),
-      ),
+      and(eq(generations.sessionId, sessionId), eq(assets.role, "output"), inArray(assets.mimeType, THUMBNAIL_TYPES)),
     )
     .orderBy(desc(assets.createdAt))
     .limit(1);
-  const now = new Date();
-  await db
+  return db
     .update(imageSessions)
     .set({
-      generationCount: total,
-      succeededCount: succeeded,
-      failedCount: failed,
-      thumbnailAssetId: latestOutput?.id ?? null,
+      generationCount: countOf(),
+      succeededCount: countOf(sql`${generations.status} = 'succeeded'`),
+      failedCount: countOf(sql`${generations.status} IN ('failed', 'timed_out')`),
+      thumbnailAssetId: sql`(${latestOutput})`,
       lastActivityAt: now,
       updatedAt: sql`max(${imageSessions.updatedAt}, ${now.getTime()})`,
     })
     .where(eq(imageSessions.id, sessionId));
+}
+
+export async function refreshSessionStats(db: Database, sessionId: string): Promise<void> {
+  await sessionStatsUpdate(db, sessionId);
 }
 
 export const findGenerationByPrediction = (db: Database, predictionId: string): Promise<GenerationRow | undefined> =>
