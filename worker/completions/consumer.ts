@@ -13,17 +13,18 @@ import { inArray } from "drizzle-orm";
 import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { type GenerationRow, generations, webhookReceipts } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
-import { findRecordedOutputs, OutputDownloadError, type RecordedOutputs, storeOutputs } from "../generations/outputs";
+import { findRecordedOutputs, type RecordedOutputs, storeOutputs } from "../generations/outputs";
 import { chunks } from "../lib/chunks";
 import { type AppConfig, readConfig } from "../lib/config";
-import { errorMessage, log } from "../lib/logger";
+import { log } from "../lib/logger";
+import { failureReason, isRetryable, retryDelayMs } from "../lib/retryable";
 import { outputUrls, type Prediction, predictionSchema } from "../replicate/prediction";
 import { type CompletionMessage, completionMessageSchema } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "image-studio-completions-dlq";
 
-/** Backoff for redelivery: 2 s, 4 s, 8 s … capped at 5 minutes. */
-export const retryDelaySeconds = (attempts: number): number => Math.min(300, 2 ** Math.max(1, attempts));
+/** Redelivery backs off up to this; after the queue's last retry the message is dead-lettered. */
+const MAX_REDELIVERY_DELAY_MS = 5 * 60_000;
 
 /** How many predictions of one batch are worked on at once (each may hold a downloaded output in memory). */
 const PREDICTIONS_IN_PARALLEL = 8;
@@ -123,15 +124,20 @@ async function settleState(context: BatchContext, group: Delivery[]): Promise<De
     latest.message.ack();
     return group;
   } catch (error) {
-    const reason = errorMessage(error);
+    const reason = failureReason(error);
     log.warn("completion.failed", {
       predictionId: latest.prediction.id,
       generationId: generation?.id,
       attempts: latest.message.attempts,
       error: reason,
     });
-    if (generation) await recordPipelineError(context.db, generation.id, reason);
-    if (error instanceof OutputDownloadError && error.permanent && generation) {
+    // Kept for the dead-letter consumer; failing to keep it must not stop the retry.
+    if (generation) {
+      await recordPipelineError(context.db, generation.id, reason).catch((recordError: unknown) =>
+        log.warn("completion.reason_not_recorded", { generationId: generation.id, error: failureReason(recordError) }),
+      );
+    }
+    if (!isRetryable(error) && generation) {
       await sessionRoom(context.env, generation.sessionId).failGeneration(
         generation.id,
         `Could not keep the output: ${reason}`,
@@ -139,7 +145,9 @@ async function settleState(context: BatchContext, group: Delivery[]): Promise<De
       latest.message.ack();
       return group;
     }
-    latest.message.retry({ delaySeconds: retryDelaySeconds(latest.message.attempts) });
+    latest.message.retry({
+      delaySeconds: retryDelayMs(latest.message.attempts, MAX_REDELIVERY_DELAY_MS) / 1_000,
+    });
     return copies;
   }
 }

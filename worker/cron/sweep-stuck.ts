@@ -1,8 +1,8 @@
 /**
  * The last-resort sweep for generations that nothing else will move:
  * - stored as `queued` but never handed to their session's room (the call after creating them
- *   failed): handed over now; the room ignores those it already has. One that still cannot be
- *   handed over after ENQUEUE_GIVE_UP_MS fails with the reason.
+ *   failed): handed over now; the room ignores those it already has. One that cannot be handed
+ *   over fails with the reason: at once if the failure is permanent, after ENQUEUE_GIVE_UP_MS if not.
  * - submitted long ago and still not terminal (every webhook lost, and the room's own alarm somehow
  *   not firing): their room is nudged to ask Replicate directly.
  * A failure with one session does not stop the others.
@@ -13,6 +13,7 @@ import { generations } from "../db/schema";
 import type { QueuedJob } from "../durable-objects/session-room";
 import { completeGeneration } from "../generations/lifecycle";
 import { errorMessage, log } from "../lib/logger";
+import { failureReason, isRetryable } from "../lib/retryable";
 
 export const STUCK_AFTER_MS = 2 * 60_000;
 /** A generation no room would take for this long fails, rather than waits on. */
@@ -69,10 +70,11 @@ async function enqueueUnclaimed(
       enqueued += added.length;
       if (added.length) log.warn("cron.enqueued_unclaimed", { sessionId, generationIds: added });
     } catch (error) {
-      const reason = errorMessage(error);
-      log.error("cron.enqueue_failed", { sessionId, error: reason });
+      const reason = failureReason(error);
+      const retryable = isRetryable(error);
+      log.error("cron.enqueue_failed", { sessionId, retryable, error: reason });
       for (const generation of queued) {
-        if (generation.createdAt.getTime() > now - ENQUEUE_GIVE_UP_MS) continue;
+        if (retryable && generation.createdAt.getTime() > now - ENQUEUE_GIVE_UP_MS) continue;
         // The room cannot be reached, so the sweep records the failure itself (conditionally, as
         // every transition is).
         const changed = await completeGeneration(db, generation.id, {

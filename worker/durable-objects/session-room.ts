@@ -11,21 +11,23 @@ import { type Generation, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
+import type { GenerationRow } from "../db/schema";
 import { deleteGenerationData } from "../generations/deletion";
-import { recordReferenceUse, resolveInputFiles } from "../generations/inputs";
+import { resolveInputFiles } from "../generations/inputs";
 import {
   applyRunningUpdate,
   completeGeneration,
   loadGeneration,
-  markSubmitted,
+  recordSubmission,
   refreshSessionStats,
   type TerminalUpdate,
 } from "../generations/lifecycle";
 import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
+import { failureReason, isRetryable, retryAfterOf, retryDelayMs } from "../lib/retryable";
 import { buildModelInput, costOf, findModel } from "../replicate/catalog";
-import { GatewayError, ReplicateGateway } from "../replicate/gateway";
+import { ReplicateGateway } from "../replicate/gateway";
 import {
   errorMessageOf,
   generationStatusOf,
@@ -40,6 +42,7 @@ import {
 
 export const DEFAULT_SESSION_CONCURRENCY = 4;
 const MAX_SUBMIT_ATTEMPTS = 5;
+const MAX_SUBMIT_DELAY_MS = 60_000;
 /** With webhooks, poll only as a safety net; without them, polling is how results arrive. */
 const POLL_AFTER_WEBHOOK_MS = 20_000;
 const POLL_WITHOUT_WEBHOOK_MS = 1_500;
@@ -65,6 +68,9 @@ type JobRow = {
 
 /** A generation to queue, and the parent whose output it starts from (it waits for it). */
 export type QueuedJob = { generationId: string; waitFor: string | null };
+
+/** Where a submission failed: before or while asking Replicate to create the prediction. */
+type SubmitStage = "preparing" | "creating";
 
 type SocketAttachment = { userId: string; sessionId: string; windowStart: number; messages: number };
 
@@ -448,18 +454,17 @@ export class SessionRoom extends DurableObject<Env> {
     }
   }
 
-  private async submit(
-    job: JobRow,
-    generation: NonNullable<Awaited<ReturnType<typeof loadGeneration>>>,
-  ): Promise<void> {
+  private async submit(job: JobRow, generation: GenerationRow): Promise<void> {
     const model = findModel(generation.model);
     if (!model) {
       await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
       return;
     }
     const webhook = this.config.publicUrl ? `${this.config.publicUrl}/api/webhooks/replicate` : undefined;
+    const gateway = this.gateway();
+    let stage: SubmitStage = "preparing";
+    let prediction: Prediction;
     try {
-      const gateway = this.gateway();
       const files = await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation);
       const input = buildModelInput(
         model,
@@ -470,52 +475,66 @@ export class SessionRoom extends DurableObject<Env> {
         },
         files,
       );
-      const prediction = await gateway.createPrediction({
+      stage = "creating";
+      prediction = await gateway.createPrediction({
         model: model.id,
         ...(model.version ? { version: model.version } : {}),
         input,
         ...(webhook ? { webhook } : {}),
       });
-      await recordReferenceUse(this.db, generation.id);
-      const now = Date.now();
-      this.ctx.storage.sql.exec(
-        "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",
-        prediction.id,
-        now,
-        now + this.pollInterval(),
-        generation.id,
-      );
-      await markSubmitted(this.db, generation.id, prediction.id);
-      log.info("generation.submitted", { generationId: generation.id, predictionId: prediction.id, model: model.id });
+    } catch (error) {
+      await this.submissionFailed(job, generation.id, stage, error);
+      return;
+    }
+    // A prediction now runs at Replicate: from here on nothing may send this job back to waiting,
+    // or it would run twice. The room's own storage records it first; D1 follows.
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",
+      prediction.id,
+      now,
+      now + this.pollInterval(),
+      generation.id,
+    );
+    log.info("generation.submitted", { generationId: generation.id, predictionId: prediction.id, model: model.id });
+    try {
+      await recordSubmission(this.db, generation.id, prediction.id);
       await this.broadcastGeneration(generation.id);
     } catch (error) {
-      const attempts = job.attempts + 1;
-      const retryable = error instanceof GatewayError && error.retryable && attempts < MAX_SUBMIT_ATTEMPTS;
-      log.warn("generation.submit_failed", {
+      // The next poll records it (see `poll`).
+      log.warn("generation.record_submission_failed", {
         generationId: generation.id,
-        attempts,
-        retryable,
-        error: errorMessage(error),
+        predictionId: prediction.id,
+        error: failureReason(error),
       });
-      if (retryable) {
-        const hinted = error instanceof GatewayError ? error.retryAfterMs : null;
-        const delay = Math.max(hinted ?? 0, Math.min(60_000, 1_000 * 2 ** attempts));
-        this.ctx.storage.sql.exec(
-          "UPDATE jobs SET attempts = ?, due_at = ? WHERE generation_id = ?",
-          attempts,
-          Date.now() + delay,
-          generation.id,
-        );
-        return;
-      }
-      const reason = errorMessage(error);
-      await this.failGeneration(
-        generation.id,
-        attempts >= MAX_SUBMIT_ATTEMPTS
-          ? `Replicate did not accept the prediction after ${attempts} attempts. ${reason}`
-          : reason,
-      );
     }
+  }
+
+  /**
+   * Preparing the inputs or creating the prediction failed: a transient failure is tried again with
+   * backoff until the attempts run out; a permanent one fails the generation at once. Either way
+   * the generation's error is the last reason.
+   */
+  private async submissionFailed(job: JobRow, generationId: string, stage: SubmitStage, error: unknown) {
+    const attempts = job.attempts + 1;
+    const reason = failureReason(error);
+    const retryable = isRetryable(error);
+    log.warn("generation.submit_failed", { generationId, attempts, retryable, stage, error: reason });
+    if (retryable && attempts < MAX_SUBMIT_ATTEMPTS) {
+      const delay = Math.max(retryAfterOf(error) ?? 0, retryDelayMs(attempts, MAX_SUBMIT_DELAY_MS));
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET attempts = ?, due_at = ? WHERE generation_id = ?",
+        attempts,
+        Date.now() + delay,
+        generationId,
+      );
+      return;
+    }
+    const gaveUp =
+      stage === "creating"
+        ? `Replicate did not accept the prediction after ${attempts} attempts.`
+        : `Its inputs could not be prepared after ${attempts} attempts.`;
+    await this.failGeneration(generationId, retryable ? `${gaveUp} ${reason}` : reason);
   }
 
   /** The safety net for lost webhooks: ask Replicate directly. */
@@ -525,6 +544,10 @@ export class SessionRoom extends DurableObject<Env> {
       // Finished (or gone) by another path: nothing left to watch.
       this.removeJob(job.generation_id);
       return;
+    }
+    if (generation.status === "queued") {
+      // The prediction was created but D1 did not hear of it (see `submit`): record it now.
+      await recordSubmission(this.db, generation.id, job.prediction_id);
     }
     let prediction: Prediction;
     try {

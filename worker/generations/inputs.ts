@@ -2,7 +2,7 @@
  * The images a generation starts from — its source (an output of its parent, or an upload), its mask
  * and its reference images — turned into URLs Replicate can fetch, through the Files API.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type AssetRow, assets, type GenerationRow, generationReferences, generations, references } from "../db/schema";
 import type { ModelInputFiles } from "../replicate/catalog";
@@ -69,14 +69,4 @@ export async function resolveInputFiles(
       files.references.push(await replicateUrlFor(db, bucket, gateway, referenceFile(reference)));
   }
   return files;
-}
-
-/** Counts a use of each reference of a generation that was just submitted. */
-export async function recordReferenceUse(db: Database, generationId: string): Promise<void> {
-  await db
-    .update(references)
-    .set({ usageCount: sql`${references.usageCount} + 1`, lastUsedAt: new Date() })
-    .where(
-      sql`${references.id} IN (SELECT ${generationReferences.referenceId} FROM ${generationReferences} WHERE ${generationReferences.generationId} = ${generationId})`,
-    );
 }

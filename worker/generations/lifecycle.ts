@@ -9,7 +9,7 @@
 import { type GenerationStatus, TERMINAL_STATUSES } from "@contract/api";
 import { and, desc, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { assets, type GenerationRow, generations, imageSessions } from "../db/schema";
+import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
 
 const TERMINAL = [...TERMINAL_STATUSES];
 const RANK: Record<GenerationStatus, number> = {
@@ -25,14 +25,35 @@ const RANK: Record<GenerationStatus, number> = {
 export const loadGeneration = (db: Database, generationId: string): Promise<GenerationRow | undefined> =>
   db.query.generations.findFirst({ where: eq(generations.id, generationId) });
 
-/** The prediction was created: remember its id. */
-export async function markSubmitted(db: Database, generationId: string, predictionId: string): Promise<boolean> {
-  const now = new Date();
-  const updated = await db
-    .update(generations)
-    .set({ predictionId, status: "starting", submittedAt: now })
-    .where(and(eq(generations.id, generationId), eq(generations.status, "queued")))
-    .returning({ id: generations.id });
+/**
+ * The prediction was created: remember its id and count a use of each of the generation's
+ * references, together and once (the batch is atomic, and both statements act only while the
+ * generation is still queued). Returns whether this call recorded it.
+ */
+export async function recordSubmission(db: Database, generationId: string, predictionId: string): Promise<boolean> {
+  const stillQueued = sql`EXISTS (SELECT 1 FROM ${generations} WHERE ${generations.id} = ${generationId} AND ${generations.status} = 'queued')`;
+  const [, updated] = await db.batch([
+    db
+      .update(references)
+      .set({ usageCount: sql`${references.usageCount} + 1`, lastUsedAt: new Date() })
+      .where(
+        and(
+          inArray(
+            references.id,
+            db
+              .select({ id: generationReferences.referenceId })
+              .from(generationReferences)
+              .where(eq(generationReferences.generationId, generationId)),
+          ),
+          stillQueued,
+        ),
+      ),
+    db
+      .update(generations)
+      .set({ predictionId, status: "starting", submittedAt: new Date() })
+      .where(and(eq(generations.id, generationId), eq(generations.status, "queued")))
+      .returning({ id: generations.id }),
+  ]);
   return updated.length > 0;
 }
 

@@ -8,6 +8,7 @@ import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, type GenerationRow } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { newId, sha256Hex } from "../lib/ids";
+import { PipelineError } from "../lib/retryable";
 import { isAllowedOutputUrl } from "../replicate/output-hosts";
 import { sniffMedia } from "../storage/media-type";
 import { outputKey, putObject } from "../storage/objects";
@@ -15,22 +16,22 @@ import { outputKey, putObject } from "../storage/objects";
 export const MAX_OUTPUT_BYTES = 200 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
 
-/** A download that may work if tried again later (5xx, timeouts, truncated bodies). */
-export class OutputDownloadError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-  ) {
-    super(message);
+/** A download that failed; retryable when it may work later (5xx, timeouts, truncated bodies). */
+export class OutputDownloadError extends PipelineError {
+  constructor(message: string, options: { retryable: boolean }) {
+    super(message, options);
     this.name = "OutputDownloadError";
   }
 }
+
+const PERMANENT = { retryable: false };
+const TRANSIENT = { retryable: true };
 
 export async function downloadOutput(url: string, allowedHosts: readonly string[]): Promise<Uint8Array> {
   if (!isAllowedOutputUrl(url, allowedHosts)) {
     throw new OutputDownloadError(
       `Refused to download an output from a host that is not allowed: ${new URL(url).host}`,
-      true,
+      PERMANENT,
     );
   }
   let response: Response;
@@ -39,34 +40,43 @@ export async function downloadOutput(url: string, allowedHosts: readonly string[
   } catch (error) {
     throw new OutputDownloadError(
       `Downloading an output failed: ${error instanceof Error ? error.message : String(error)}`,
-      false,
+      TRANSIENT,
     );
   }
   if (response.status >= 300 && response.status < 400) {
     await response.body?.cancel();
-    throw new OutputDownloadError(`The output URL redirected (${response.status}); redirects are not followed`, true);
+    throw new OutputDownloadError(
+      `The output URL redirected (${response.status}); redirects are not followed`,
+      PERMANENT,
+    );
   }
   if (!response.ok) {
     await response.body?.cancel();
     // Replicate deletes outputs after an hour: a 404 or 410 will not get better.
-    const permanent = response.status === 404 || response.status === 410;
-    throw new OutputDownloadError(`Downloading an output failed with HTTP ${response.status}`, permanent);
+    const gone = response.status === 404 || response.status === 410;
+    throw new OutputDownloadError(`Downloading an output failed with HTTP ${response.status}`, {
+      retryable: !gone,
+    });
   }
   const declared = Number(response.headers.get("Content-Length") ?? NaN);
-  if (declared > MAX_OUTPUT_BYTES) throw new OutputDownloadError(`The output is too large (${declared} bytes)`, true);
+  if (declared > MAX_OUTPUT_BYTES)
+    throw new OutputDownloadError(`The output is too large (${declared} bytes)`, PERMANENT);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     throw new OutputDownloadError(
       `The output download broke off: ${error instanceof Error ? error.message : String(error)}`,
-      false,
+      TRANSIENT,
     );
   }
   if (Number.isFinite(declared) && bytes.length !== declared) {
-    throw new OutputDownloadError(`The output download was truncated (${bytes.length} of ${declared} bytes)`, false);
+    throw new OutputDownloadError(
+      `The output download was truncated (${bytes.length} of ${declared} bytes)`,
+      TRANSIENT,
+    );
   }
-  if (bytes.length === 0) throw new OutputDownloadError("The output was empty", false);
+  if (bytes.length === 0) throw new OutputDownloadError("The output was empty", TRANSIENT);
   return bytes;
 }
 
@@ -109,7 +119,7 @@ export async function storeOutputs(
     if (recordedKey && (await bucket.head(recordedKey))) continue;
     const bytes = await downloadOutput(url, allowedHosts);
     const media = sniffMedia(bytes);
-    if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", true);
+    if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", PERMANENT);
     const sha256 = await sha256Hex(bytes);
     const key = outputKey(generation.userId, generation.id, index);
     await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });

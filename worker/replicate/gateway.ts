@@ -9,6 +9,7 @@
 import Replicate, { type ApiError } from "replicate";
 import { z } from "zod";
 import type { AppConfig } from "../lib/config";
+import { PipelineError } from "../lib/retryable";
 import { type Prediction, predictionSchema } from "./prediction";
 
 export type GatewayErrorKind =
@@ -19,20 +20,18 @@ export type GatewayErrorKind =
   | "network"
   | "invalid_response";
 
-export class GatewayError extends Error {
+const RETRYABLE_KINDS: ReadonlySet<GatewayErrorKind> = new Set(["rate_limited", "unavailable", "network"]);
+
+/** Retryable when worth trying again later: throttling, outages and network trouble. */
+export class GatewayError extends PipelineError {
   constructor(
     readonly kind: GatewayErrorKind,
     message: string,
     readonly status: number | null = null,
-    readonly retryAfterMs: number | null = null,
+    retryAfterMs: number | null = null,
   ) {
-    super(message);
+    super(message, { retryable: RETRYABLE_KINDS.has(kind), retryAfterMs });
     this.name = "GatewayError";
-  }
-
-  /** Worth trying again later: throttling, outages and network trouble. */
-  get retryable(): boolean {
-    return this.kind === "rate_limited" || this.kind === "unavailable" || this.kind === "network";
   }
 }
 

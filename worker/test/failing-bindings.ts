@@ -12,14 +12,22 @@ export class FailurePlan {
   readonly calls: string[] = [];
   failures = 0;
 
-  constructor(private readonly rule: { times: number; when?: (call: string) => boolean; message: string }) {}
+  constructor(
+    private readonly rule: {
+      times: number;
+      when?: (call: string) => boolean;
+      message: string;
+      /** What to throw; by default a plain Error with `message`, as the platform throws. */
+      error?: (message: string) => Error;
+    },
+  ) {}
 
   /** Records a call, and throws if it is one the plan fails. */
   check(call: string): void {
     this.calls.push(call);
     if (this.failures < this.rule.times && (this.rule.when?.(call) ?? true)) {
       this.failures++;
-      throw new Error(this.rule.message);
+      throw this.rule.error?.(this.rule.message) ?? new Error(this.rule.message);
     }
   }
 }

@@ -163,6 +163,16 @@ export const emulator = {
       .items,
   requests: async (query = "") => (await control<{ items: RecordedRequest[] }>("GET", `/requests${query}`)).items,
   addFault: (rule: Record<string, unknown>) => control<{ id: string }>("POST", "/faults", rule),
+  /** A fault rule as it stands: how often it applied, and how many uses it has left. */
+  fault: async (id: string) => {
+    const { items } = await control<{ items: { id: string; hits: number; remaining: number | null }[] }>(
+      "GET",
+      "/faults",
+    );
+    const rule = items.find((item) => item.id === id);
+    if (!rule) throw new Error(`No fault rule ${id} at the emulator`);
+    return rule;
+  },
 };
 
 /** Delivers one recorded webhook to the Worker exactly as the emulator signed it. */

@@ -3,15 +3,29 @@
  * fails — on the real local D1, R2 and Durable Objects, with the hiccups made by wrappers around the
  * real bindings (failing-bindings.ts) handed to the code under test.
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import type { CreateGenerationRequest, ReferenceUploadResult } from "@contract/api";
 import { describe, expect, it } from "vitest";
 import { ENQUEUE_GIVE_UP_MS, STUCK_AFTER_MS, sweepStuckGenerations } from "../cron/sweep-stuck";
 import { createDb } from "../db/client";
+import { SessionRoom } from "../durable-objects/session-room";
 import { createGeneration } from "../generations/create";
+import { PipelineError } from "../lib/retryable";
 import { findOwnedSession } from "../sessions/queries";
-import { D1_HICCUP, FailurePlan, failingD1, failingRooms } from "./failing-bindings";
-import { createSession, getGeneration, signUp, type TestUser, uniqueTag, upload, waitForGeneration } from "./helpers";
+import { D1_HICCUP, FailurePlan, failingD1, failingR2, failingRooms, R2_HICCUP } from "./failing-bindings";
+import {
+  completeGeneration,
+  createSession,
+  createGeneration as createThroughApi,
+  emulator,
+  getGeneration,
+  predictionInput,
+  signUp,
+  type TestUser,
+  uniqueTag,
+  upload,
+  waitForGeneration,
+} from "./helpers";
 import { makePng } from "./images";
 
 const PRO = "black-forest-labs/flux-1.1-pro";
@@ -57,6 +71,21 @@ async function storedRows(sessionId: string) {
   return { generations: generations.results, links: links.results.length, session };
 }
 
+/** A generation stored as queued whose hand-over to its room failed, as after a failed RPC. */
+async function createUnclaimed() {
+  const { user, sessionId, request } = await newSessionWithRequest();
+  const session = await findOwnedSession(db, user.id, sessionId);
+  const refused = new FailurePlan({ times: 1, message: "Durable Object reset because its code was updated." });
+  const created = await createGeneration(
+    { ...env, SESSION_ROOM: failingRooms(env.SESSION_ROOM, "enqueue", refused) },
+    db,
+    session,
+    request,
+  );
+  expect(refused.failures).toBe(1);
+  return { user, sessionId, created };
+}
+
 const pendingJobs = (sessionId: string) => env.SESSION_ROOM.getByName(sessionId).pendingJobs();
 
 describe("creating a generation", () => {
@@ -94,21 +123,6 @@ describe("creating a generation", () => {
 });
 
 describe("a generation no room has", () => {
-  /** Creates a generation whose hand-over to its room fails, as after a failed RPC. */
-  async function createUnclaimed() {
-    const { user, sessionId, request } = await newSessionWithRequest();
-    const session = await findOwnedSession(db, user.id, sessionId);
-    const refused = new FailurePlan({ times: 1, message: "Durable Object reset because its code was updated." });
-    const created = await createGeneration(
-      { ...env, SESSION_ROOM: failingRooms(env.SESSION_ROOM, "enqueue", refused) },
-      db,
-      session,
-      request,
-    );
-    expect(refused.failures).toBe(1);
-    return { user, sessionId, created };
-  }
-
   it("is stored as queued, and the cron sweep hands it to its room once, which runs it", async () => {
     const { user, sessionId, created } = await createUnclaimed();
     expect(created.status).toBe("queued");
@@ -151,5 +165,179 @@ describe("a generation no room has", () => {
       .bind(sessionId)
       .first<{ failedCount: number }>();
     expect(counters).toEqual({ failedCount: 1 });
+  });
+});
+
+type Job = { state: string; attempts: number; due_at: number; prediction_id: string | null };
+
+/** The room under test, the generation's job in its queue, and one submission attempt on demand. */
+type RoomUnderTest = {
+  job: () => Job | undefined;
+  /** Makes the job due and runs the room's alarm once; returns the job as it stands after. */
+  attempt: () => Promise<Job | undefined>;
+};
+
+/**
+ * Runs `work` inside the session's Durable Object with a second SessionRoom over the same state —
+ * its SQLite queue and its alarm — built with `bindings` in place of the real ones: the room's own
+ * code on its real storage, facing D1 or R2 that fail on purpose. The generation is handed to it,
+ * and the test runs its alarm by hand: the scheduled alarm is cleared after each step, so the real
+ * instance (with the real bindings) never runs it meanwhile.
+ */
+function inRoomWith<T>(
+  sessionId: string,
+  generationId: string,
+  bindings: Partial<Env>,
+  work: (under: RoomUnderTest) => Promise<T>,
+): Promise<T> {
+  return runInDurableObject(env.SESSION_ROOM.getByName(sessionId), async (_real, state) => {
+    const room = new SessionRoom(state, { ...env, ...bindings });
+    const job = () => state.storage.sql.exec<Job>("SELECT * FROM jobs").toArray()[0];
+    await room.enqueue(sessionId, [{ generationId, waitFor: null }]);
+    await state.storage.deleteAlarm();
+    const attempt = async () => {
+      state.storage.sql.exec("UPDATE jobs SET due_at = 0");
+      await room.alarm();
+      await state.storage.deleteAlarm();
+      return job();
+    };
+    return work({ job, attempt });
+  });
+}
+
+describe("preparing a generation's inputs", () => {
+  it("retries a D1 hiccup with backoff, then submits", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const plan = new FailurePlan({ times: 2, when: (call) => call.includes("replicate_uploads"), message: D1_HICCUP });
+    await inRoomWith(sessionId, created.id, { DB: failingD1(env.DB, plan) }, async ({ job, attempt }) => {
+      let before = Date.now();
+      expect(await attempt()).toMatchObject({ state: "waiting", attempts: 1, prediction_id: null });
+      // Backoff: 2 s after the first failure, 4 s after the second.
+      expect(job()!.due_at).toBeGreaterThanOrEqual(before + 2_000);
+      before = Date.now();
+      expect(await attempt()).toMatchObject({ state: "waiting", attempts: 2, prediction_id: null });
+      expect(job()!.due_at).toBeGreaterThanOrEqual(before + 4_000);
+      expect((await getGeneration(user, created.id)).status).toBe("queued");
+      expect(await attempt()).toMatchObject({ state: "active", attempts: 3, prediction_id: expect.any(String) });
+    });
+    expect(plan.failures).toBe(2);
+    const submitted = await getGeneration(user, created.id);
+    expect(submitted).toMatchObject({ status: "starting", error: null, predictionId: expect.any(String) });
+    expect(submitted.references[0]!.usageCount).toBe(1);
+    expect(String((await predictionInput(submitted.predictionId!)).image_prompt)).toMatch(/\/v1\/files\//);
+    // The room with the real bindings takes it from there.
+    const done = await completeGeneration(user, created.id);
+    expect(done).toMatchObject({ status: "succeeded", outputs: [expect.anything()] });
+  });
+
+  it("retries an R2 hiccup reading an input", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const plan = new FailurePlan({ times: 1, message: R2_HICCUP });
+    await inRoomWith(sessionId, created.id, { BUCKET: failingR2(env.BUCKET, ["get"], plan) }, async ({ attempt }) => {
+      expect(await attempt()).toMatchObject({ state: "waiting", attempts: 1 });
+      expect(await attempt()).toMatchObject({ state: "active", attempts: 2 });
+    });
+    expect(plan.failures).toBe(1);
+    expect((await getGeneration(user, created.id)).predictionId).not.toBeNull();
+  });
+
+  it("fails the generation with the last reason once the attempts run out, without calling Replicate", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const plan = new FailurePlan({
+      times: Number.POSITIVE_INFINITY,
+      when: (call) => call.includes("replicate_uploads"),
+      message: D1_HICCUP,
+    });
+    await inRoomWith(sessionId, created.id, { DB: failingD1(env.DB, plan) }, async ({ attempt }) => {
+      for (let tries = 1; tries < 5; tries++) expect(await attempt()).toMatchObject({ attempts: tries });
+      expect(await attempt()).toBeUndefined();
+    });
+    expect(plan.failures).toBe(5);
+    expect(await getGeneration(user, created.id)).toMatchObject({
+      status: "failed",
+      predictionId: null,
+      error:
+        "Its inputs could not be prepared after 5 attempts. The database failed: D1_ERROR: Network connection lost.",
+    });
+    const uploads = await env.DB.prepare("SELECT count(*) AS n FROM replicate_uploads WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(uploads).toEqual({ n: 0 });
+  });
+
+  it("never submits twice when D1 fails just after the prediction was created; the next poll records it", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const plan = new FailurePlan({
+      times: 1,
+      when: (call) => call.includes('update "references"'),
+      message: D1_HICCUP,
+    });
+    await inRoomWith(sessionId, created.id, { DB: failingD1(env.DB, plan) }, async ({ attempt }) => {
+      const active = await attempt();
+      expect(active).toMatchObject({ state: "active", attempts: 1, prediction_id: expect.any(String) });
+      expect(plan.failures).toBe(1);
+      expect(await getGeneration(user, created.id)).toMatchObject({ status: "queued", predictionId: null });
+      // The next alarm polls the running prediction, and records it first.
+      expect(await attempt()).toMatchObject({ state: "active", attempts: 1, prediction_id: active!.prediction_id });
+      const recorded = await getGeneration(user, created.id);
+      expect(recorded.predictionId).toBe(active!.prediction_id);
+      expect(recorded.status).not.toBe("queued");
+      expect(recorded.references[0]!.usageCount).toBe(1);
+    });
+  });
+
+  it("fails at once, with the reason, when an input is gone", async () => {
+    const { user, sessionId, request } = await newSessionWithRequest();
+    const reference = await env.DB.prepare('SELECT r2_key AS key FROM "references" WHERE id = ?')
+      .bind(request.referenceImageIds![0])
+      .first<{ key: string }>();
+    await env.BUCKET.delete(reference!.key);
+    const created = await createThroughApi(user, sessionId, request);
+    const failed = await waitForGeneration(user, created.id, (g) => g.status === "failed");
+    // Not "…could not be prepared after N attempts": the first attempt was the last.
+    expect(failed.error).toBe(`The stored file ${reference!.key} is missing, so it cannot be sent to Replicate.`);
+    expect(failed.predictionId).toBeNull();
+  });
+});
+
+describe("Replicate refusing a prediction", () => {
+  it("fails it at once with Replicate's reason when the refusal is not throttling (402)", async () => {
+    const user = await signUp();
+    const tag = uniqueTag();
+    const { id: faultId } = await emulator.addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "http", status: 402 },
+    });
+    const { id: sessionId } = await createSession(user);
+    const created = await createThroughApi(user, sessionId, { prompt: `no credit ${tag}` });
+    const failed = await waitForGeneration(user, created.id, (g) => g.status === "failed");
+    expect(failed).toMatchObject({
+      predictionId: null,
+      error: "Replicate rejected the request (402): You have insufficient credit to run this model.",
+    });
+    // One request: neither the client nor the room asked again.
+    expect((await emulator.fault(faultId)).hits).toBe(1);
+  });
+});
+
+describe("the cron sweep and a room that refuses for good", () => {
+  it("fails the generation at once when the hand-over fails permanently", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const refused = new FailurePlan({
+      times: Number.POSITIVE_INFINITY,
+      when: (call) => call.includes(sessionId),
+      message: "This session cannot take generations.",
+      error: (message) => new PipelineError(message, { retryable: false }),
+    });
+    const result = await sweepStuckGenerations(
+      db,
+      failingRooms(env.SESSION_ROOM, "enqueue", refused),
+      Date.now() + STUCK_AFTER_MS + 1_000,
+    );
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    expect(await getGeneration(user, created.id)).toMatchObject({
+      status: "failed",
+      error: "It could not be queued: This session cannot take generations.",
+    });
   });
 });
