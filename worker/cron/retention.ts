@@ -7,7 +7,7 @@ import { and, eq, inArray, lt } from "drizzle-orm";
 import { pruneRateLimits } from "../accounts/rate-limit";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, generations, maintenanceState, references, webhookReceipts } from "../db/schema";
-import { refreshSessionStats } from "../generations/lifecycle";
+import { sessionStatsUpdate } from "../generations/lifecycle";
 import { chunks } from "../lib/chunks";
 import { log } from "../lib/logger";
 
@@ -33,10 +33,13 @@ export async function removeOldFailedGenerations(db: Database, now: number): Pro
     .limit(D1_MAX_BOUND_PARAMETERS - 10);
   if (old.length === 0) return 0;
   const oldIds = old.map((g) => g.id);
-  // Failed and canceled generations can still own outputs (a canceled run may have produced some).
-  await db.update(assets).set({ generationId: null }).where(inArray(assets.generationId, oldIds));
-  await db.delete(generations).where(inArray(generations.id, oldIds));
-  for (const sessionId of new Set(old.map((g) => g.sessionId))) await refreshSessionStats(db, sessionId);
+  // One atomic batch. Failed and canceled generations can still own outputs (a canceled run may
+  // have produced some): those are kept, without their generation.
+  await db.batch([
+    db.update(assets).set({ generationId: null }).where(inArray(assets.generationId, oldIds)),
+    db.delete(generations).where(inArray(generations.id, oldIds)),
+    ...[...new Set(old.map((g) => g.sessionId))].map((sessionId) => sessionStatsUpdate(db, sessionId)),
+  ]);
   return old.length;
 }
 

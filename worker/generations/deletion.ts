@@ -1,8 +1,11 @@
 /**
- * Deleting a session: its queue in the Durable Object, its bytes in R2, then its rows in D1.
+ * Deleting a session or a generation: the rows go first, in one atomic D1 batch whose statements
+ * name their rows by session or generation (never by a list of ids, so no statement nears D1's
+ * limit of D1_MAX_BOUND_PARAMETERS, however many outputs there are); then the bytes leave R2. If
+ * the R2 delete fails, what remains are objects no row points to, which the retention job removes.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
+import type { Database } from "../db/client";
 import { assets, generations, type ImageSessionRow, imageSessions } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { thumbnailKey } from "../storage/objects";
@@ -10,24 +13,24 @@ import { thumbnailKey } from "../storage/objects";
 /** R2 deletes at most this many keys in one call. */
 const R2_MAX_KEYS_PER_DELETE = 1000;
 
+async function deleteObjects(bucket: R2Bucket, keys: readonly string[]): Promise<void> {
+  const all = keys.flatMap((key) => [key, thumbnailKey(key)]);
+  for (const slice of chunks(all, R2_MAX_KEYS_PER_DELETE)) await bucket.delete(slice);
+}
+
 export async function deleteSessionEverywhere(env: Env, db: Database, session: ImageSessionRow): Promise<void> {
   await env.SESSION_ROOM.getByName(session.id).destroy();
-  const outputs = await db
-    .select({ id: assets.id, r2Key: assets.r2Key })
-    .from(assets)
-    .innerJoin(generations, eq(generations.id, assets.generationId))
-    .where(eq(generations.sessionId, session.id));
-  const keys = outputs.flatMap((asset) => [asset.r2Key, thumbnailKey(asset.r2Key)]);
-  for (const slice of chunks(keys, R2_MAX_KEYS_PER_DELETE)) await env.BUCKET.delete(slice);
-  for (const slice of chunks(outputs, D1_MAX_BOUND_PARAMETERS)) {
-    await db.delete(assets).where(
-      inArray(
-        assets.id,
-        slice.map((asset) => asset.id),
-      ),
-    );
-  }
-  await db.delete(imageSessions).where(eq(imageSessions.id, session.id));
+  const ofSession = db.select({ id: generations.id }).from(generations).where(eq(generations.sessionId, session.id));
+  const outputs = await db.select({ r2Key: assets.r2Key }).from(assets).where(inArray(assets.generationId, ofSession));
+  // The session's generations (and their reference links) go with it, by cascade.
+  await db.batch([
+    db.delete(assets).where(inArray(assets.generationId, ofSession)),
+    db.delete(imageSessions).where(eq(imageSessions.id, session.id)),
+  ]);
+  await deleteObjects(
+    env.BUCKET,
+    outputs.map((asset) => asset.r2Key),
+  );
 }
 
 /**
@@ -35,11 +38,11 @@ export async function deleteSessionEverywhere(env: Env, db: Database, session: I
  * `parentGenerationId` (shown as "source deleted"). Uploaded inputs are the user's and stay.
  */
 export async function deleteGenerationData(db: Database, bucket: R2Bucket, generationId: string): Promise<void> {
-  const outputs = await db
-    .select({ id: assets.id, r2Key: assets.r2Key })
-    .from(assets)
-    .where(and(eq(assets.generationId, generationId), eq(assets.role, "output")));
-  if (outputs.length) await bucket.delete(outputs.flatMap((asset) => [asset.r2Key, thumbnailKey(asset.r2Key)]));
-  for (const asset of outputs) await db.delete(assets).where(eq(assets.id, asset.id));
-  await db.delete(generations).where(eq(generations.id, generationId));
+  const itsOutputs = and(eq(assets.generationId, generationId), eq(assets.role, "output"));
+  const outputs = await db.select({ r2Key: assets.r2Key }).from(assets).where(itsOutputs);
+  await db.batch([db.delete(assets).where(itsOutputs), db.delete(generations).where(eq(generations.id, generationId))]);
+  await deleteObjects(
+    bucket,
+    outputs.map((asset) => asset.r2Key),
+  );
 }

@@ -6,12 +6,16 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import type { CreateGenerationRequest, ReferenceUploadResult } from "@contract/api";
 import { describe, expect, it } from "vitest";
+import { FAILED_RETENTION_MS, removeOldFailedGenerations } from "../cron/retention";
 import { ENQUEUE_GIVE_UP_MS, STUCK_AFTER_MS, sweepStuckGenerations } from "../cron/sweep-stuck";
-import { createDb } from "../db/client";
+import { createDb, D1_MAX_BOUND_PARAMETERS } from "../db/client";
 import { SessionRoom } from "../durable-objects/session-room";
 import { createGeneration } from "../generations/create";
+import { deleteGenerationData, deleteSessionEverywhere } from "../generations/deletion";
+import { newId } from "../lib/ids";
 import { PipelineError } from "../lib/retryable";
 import { findOwnedSession } from "../sessions/queries";
+import { outputKey, thumbnailKey } from "../storage/objects";
 import { D1_HICCUP, FailurePlan, failingD1, failingR2, failingRooms, R2_HICCUP } from "./failing-bindings";
 import {
   completeGeneration,
@@ -339,5 +343,113 @@ describe("the cron sweep and a room that refuses for good", () => {
       status: "failed",
       error: "It could not be queued: This session cannot take generations.",
     });
+  });
+});
+
+/** `count` recorded outputs of a generation, each with its object and thumbnail in R2. */
+async function seedOutputs(userId: string, generationId: string, count: number): Promise<string[]> {
+  const keys = Array.from({ length: count }, (_, index) => outputKey(userId, generationId, index));
+  await env.DB.batch(
+    keys.map((key, index) =>
+      env.DB.prepare(
+        "INSERT INTO assets (id, user_id, generation_id, role, output_index, r2_key, mime_type, size_bytes, sha256, created_at) VALUES (?, ?, ?, 'output', ?, ?, 'image/png', 3, 'x', ?)",
+      ).bind(newId("ast"), userId, generationId, index, key, Date.now()),
+    ),
+  );
+  await Promise.all(keys.flatMap((key) => [env.BUCKET.put(key, "png"), env.BUCKET.put(thumbnailKey(key), "png")]));
+  return keys;
+}
+
+async function stored(generationId: string, keys: readonly string[]) {
+  const rows = await env.DB.prepare(
+    "SELECT (SELECT count(*) FROM assets WHERE generation_id = ?1) AS assets, (SELECT count(*) FROM generations WHERE id = ?1) AS generations",
+  )
+    .bind(generationId)
+    .first<{ assets: number; generations: number }>();
+  const heads = await Promise.all(keys.flatMap((key) => [env.BUCKET.head(key), env.BUCKET.head(thumbnailKey(key))]));
+  return { ...rows, objects: heads.filter((head) => head !== null).length };
+}
+
+/** The most parameters any one statement of these round trips binds. */
+const mostParameters = (calls: readonly string[]) =>
+  Math.max(...calls.flatMap((call) => call.split(";\n").map((statement) => statement.split("?").length - 1)));
+
+describe("deleting", () => {
+  it("removes a generation with 150 outputs in one batch within D1's parameter limit: all of it or nothing", async () => {
+    const { user, created } = await createUnclaimed();
+    const keys = await seedOutputs(user.id, created.id, 150);
+    expect(await stored(created.id, keys)).toEqual({ assets: 150, generations: 1, objects: 300 });
+
+    const plan = new FailurePlan({
+      times: 1,
+      when: (call) => call.includes('delete from "assets"'),
+      message: D1_HICCUP,
+    });
+    const failingDb = createDb(failingD1(env.DB, plan));
+    await expect(deleteGenerationData(failingDb, env.BUCKET, created.id)).rejects.toThrow();
+    // The rows were not touched, so neither were the bytes they point to.
+    expect(await stored(created.id, keys)).toEqual({ assets: 150, generations: 1, objects: 300 });
+
+    await deleteGenerationData(failingDb, env.BUCKET, created.id);
+    expect(await stored(created.id, keys)).toEqual({ assets: 0, generations: 0, objects: 0 });
+    // Per attempt: one read of the keys, one batch of deletes.
+    expect(plan.calls.map((call) => call.split(" ")[0])).toEqual(["select", "delete", "select", "delete"]);
+    expect(mostParameters(plan.calls)).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
+  });
+
+  it("removes a session with 150 outputs the same way", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const keys = await seedOutputs(user.id, created.id, 150);
+    const session = await findOwnedSession(db, user.id, sessionId);
+    const plan = new FailurePlan({
+      times: 1,
+      when: (call) => call.includes('delete from "assets"'),
+      message: D1_HICCUP,
+    });
+    const failingDb = createDb(failingD1(env.DB, plan));
+
+    await expect(deleteSessionEverywhere(env, failingDb, session)).rejects.toThrow();
+    expect(await stored(created.id, keys)).toEqual({ assets: 150, generations: 1, objects: 300 });
+
+    await deleteSessionEverywhere(env, failingDb, session);
+    expect(await stored(created.id, keys)).toEqual({ assets: 0, generations: 0, objects: 0 });
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM image_sessions WHERE id = ?")
+      .bind(sessionId)
+      .first<{ n: number }>();
+    expect(left).toEqual({ n: 0 });
+    expect(plan.calls.map((call) => call.split(" ")[0])).toEqual(["select", "delete", "select", "delete"]);
+    expect(mostParameters(plan.calls)).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
+  });
+
+  it("retention removes old failed generations in one batch, keeping their outputs, or changes nothing", async () => {
+    const { user, sessionId, created } = await createUnclaimed();
+    const [key] = await seedOutputs(user.id, created.id, 1);
+    await env.DB.prepare("UPDATE generations SET status = 'failed', created_at = ? WHERE id = ?")
+      .bind(Date.now() - FAILED_RETENTION_MS - 60_000, created.id)
+      .run();
+    const sessionRow = () =>
+      env.DB.prepare("SELECT generation_count AS generations FROM image_sessions WHERE id = ?")
+        .bind(sessionId)
+        .first<{ generations: number }>();
+    const output = () =>
+      env.DB.prepare("SELECT generation_id AS generationId FROM assets WHERE r2_key = ?")
+        .bind(key)
+        .first<{ generationId: string | null }>();
+    const plan = new FailurePlan({
+      times: 1,
+      when: (call) => call.includes('delete from "generations"'),
+      message: D1_HICCUP,
+    });
+    const failingDb = createDb(failingD1(env.DB, plan));
+
+    await expect(removeOldFailedGenerations(failingDb, Date.now())).rejects.toThrow();
+    expect(await stored(created.id, [key!])).toMatchObject({ generations: 1, assets: 1 });
+    expect(await output()).toEqual({ generationId: created.id });
+    expect(await sessionRow()).toEqual({ generations: 1 });
+
+    expect(await removeOldFailedGenerations(failingDb, Date.now())).toBeGreaterThanOrEqual(1);
+    expect(await stored(created.id, [key!])).toEqual({ assets: 0, generations: 0, objects: 2 });
+    expect(await output()).toEqual({ generationId: null });
+    expect(await sessionRow()).toEqual({ generations: 0 });
   });
 });
