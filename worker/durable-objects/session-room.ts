@@ -22,6 +22,7 @@ import {
   refreshSessionStats,
   type TerminalUpdate,
 } from "../generations/lifecycle";
+import { generationStatusOf, isTerminal, isTerminalPrediction, type TerminalStatus } from "../generations/status";
 import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
@@ -30,8 +31,6 @@ import { buildModelInput, costOf, findModel } from "../replicate/catalog";
 import { ReplicateGateway } from "../replicate/gateway";
 import {
   errorMessageOf,
-  generationStatusOf,
-  isTerminalPrediction,
   outputUrls,
   type Prediction,
   parseTime,
@@ -162,18 +161,18 @@ export class SessionRoom extends DurableObject<Env> {
 
   /** A prediction update, from the completion consumer (webhooks and polls both end up here). */
   async applyPrediction(generationId: string, prediction: Prediction): Promise<void> {
-    if (isTerminalPrediction(prediction)) {
+    const status = generationStatusOf(prediction);
+    if (isTerminal(status)) {
       await this.finish(
         generationId,
-        this.terminalUpdate(generationId, prediction, await loadGeneration(this.db, generationId)),
+        this.terminalUpdate(generationId, prediction, status, await loadGeneration(this.db, generationId)),
       );
       return;
     }
-    const status = generationStatusOf(prediction);
     const progress = progressOf(prediction);
     const before = await loadGeneration(this.db, generationId);
     const changed = await applyRunningUpdate(this.db, generationId, {
-      status: status === "running" ? "running" : "starting",
+      status,
       progress,
       startedAt: parseTime(prediction.started_at),
     });
@@ -184,7 +183,7 @@ export class SessionRoom extends DurableObject<Env> {
       generationId,
     );
     if (!changed) return;
-    if (before && before.status === (status === "running" ? "running" : "starting") && progress !== null) {
+    if (before && before.status === status && progress !== null) {
       this.broadcast({ type: "generation.progress", generationId, progress });
     } else {
       await this.broadcastGeneration(generationId);
@@ -373,13 +372,9 @@ export class SessionRoom extends DurableObject<Env> {
   private terminalUpdate(
     generationId: string,
     prediction: Prediction,
-    generation: Awaited<ReturnType<typeof loadGeneration>>,
+    terminal: TerminalStatus,
+    generation: GenerationRow | undefined,
   ): TerminalUpdate {
-    const status = generationStatusOf(prediction);
-    const terminal =
-      status === "succeeded" || status === "failed" || status === "canceled" || status === "timed_out"
-        ? status
-        : "failed";
     const error =
       terminal === "failed"
         ? (errorMessageOf(prediction) ?? "The model failed without saying why.")

@@ -6,21 +6,13 @@
  * fails a generation no room would take).
  */
 
-import { type GenerationStatus, TERMINAL_STATUSES } from "@contract/api";
+import { TERMINAL_STATUSES } from "@contract/api";
 import { and, desc, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
+import { advances, isTerminal, type RunningStatus, type TerminalStatus } from "./status";
 
 const TERMINAL = [...TERMINAL_STATUSES];
-const RANK: Record<GenerationStatus, number> = {
-  queued: 0,
-  starting: 1,
-  running: 2,
-  succeeded: 3,
-  failed: 3,
-  canceled: 3,
-  timed_out: 3,
-};
 
 export const loadGeneration = (db: Database, generationId: string): Promise<GenerationRow | undefined> =>
   db.query.generations.findFirst({ where: eq(generations.id, generationId) });
@@ -64,11 +56,11 @@ export async function recordSubmission(db: Database, generationId: string, predi
 export async function applyRunningUpdate(
   db: Database,
   generationId: string,
-  update: { status: "starting" | "running"; progress: number | null; startedAt: Date | null },
+  update: { status: RunningStatus; progress: number | null; startedAt: Date | null },
 ): Promise<boolean> {
   const current = await loadGeneration(db, generationId);
-  if (!current || RANK[current.status] >= 3) return false;
-  const statusAdvances = RANK[update.status] > RANK[current.status];
+  if (!current || isTerminal(current.status)) return false;
+  const statusAdvances = advances(current.status, update.status);
   const progress = update.progress !== null && update.progress > current.progress ? update.progress : null;
   if (!statusAdvances && progress === null) return false;
   const status = statusAdvances ? update.status : current.status;
@@ -91,7 +83,7 @@ export async function applyRunningUpdate(
 }
 
 export type TerminalUpdate = {
-  status: "succeeded" | "failed" | "canceled" | "timed_out";
+  status: TerminalStatus;
   error: string | null;
   startedAt: Date | null;
   completedAt: Date;
@@ -101,7 +93,7 @@ export type TerminalUpdate = {
 /** Moves a generation to a terminal status exactly once. Returns whether this call did it. */
 export async function completeGeneration(db: Database, generationId: string, update: TerminalUpdate): Promise<boolean> {
   const current = await loadGeneration(db, generationId);
-  if (!current || RANK[current.status] >= 3) return false;
+  if (!current || isTerminal(current.status)) return false;
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
   const updated = await db

@@ -1,15 +1,17 @@
 /**
- * What we read from a Replicate prediction (webhook body or GET response), and how its state maps
- * onto a generation's.
+ * What we read from a Replicate prediction (webhook body or GET response). What its status means
+ * for a generation is decided in generations/status.ts.
  */
 
-import type { GenerationStatus } from "@contract/api";
 import { parseProgressFromLogs } from "replicate";
 import { z } from "zod";
 
+export const PREDICTION_STATUSES = ["starting", "processing", "succeeded", "failed", "canceled", "aborted"] as const;
+export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
+
 export const predictionSchema = z.looseObject({
   id: z.string().min(1).max(100),
-  status: z.enum(["starting", "processing", "succeeded", "failed", "canceled", "aborted"]),
+  status: z.enum(PREDICTION_STATUSES),
   output: z.unknown().optional(),
   logs: z.string().nullish(),
   error: z.unknown().optional(),
@@ -42,27 +44,6 @@ export function queuedPrediction(prediction: Prediction): Prediction {
     completed_at: prediction.completed_at,
   };
 }
-
-export function generationStatusOf(prediction: Prediction): GenerationStatus {
-  switch (prediction.status) {
-    case "starting":
-      return "starting";
-    case "processing":
-      return "running";
-    case "succeeded":
-      return "succeeded";
-    case "failed":
-      return "failed";
-    case "canceled":
-      return "canceled";
-    case "aborted":
-      // Terminated before it started, e.g. its deadline passed while queued.
-      return "timed_out";
-  }
-}
-
-export const isTerminalPrediction = (prediction: Prediction): boolean =>
-  ["succeeded", "failed", "canceled", "aborted"].includes(prediction.status);
 
 /** Output URLs in order, whether the model returns one URL or a list of them. */
 export function outputUrls(prediction: Prediction): string[] {

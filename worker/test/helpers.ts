@@ -2,9 +2,12 @@
  * Test helpers: real sign-ups through the API, requests as a given user, the emulator's control
  * API, and replaying the webhooks the emulator recorded.
  */
-import { env, SELF } from "cloudflare:test";
+
+import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
 import type { Generation, Problem } from "@contract/api";
 import { expect } from "vitest";
+import type { CompletionMessage } from "../completions/messages";
+import worker from "../index";
 import { signWebhook } from "../replicate/webhook-signature";
 import { TEST_PUBLIC_URL, TEST_WEBHOOK_SECRET } from "./constants";
 
@@ -251,3 +254,30 @@ export async function deliverSigned(body: string): Promise<Response> {
     body,
   });
 }
+
+/**
+ * Hands `messages` straight to the completions consumer as one batch of `queue` (delivered
+ * `attempts` times so far), and says how many it retried and acknowledged.
+ */
+export async function consumeBatch(
+  queue: string,
+  messages: CompletionMessage[],
+  attempts = 1,
+): Promise<{ retried: number; acked: number }> {
+  const batch = createMessageBatch(
+    queue,
+    messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env);
+  const result = await getQueueResult(batch, ctx);
+  return { retried: result.retryMessages.length, acked: result.explicitAcks.length };
+}
+
+/** A prediction's state as the webhook endpoint puts it on the completions queue. */
+export const completionOf = (prediction: unknown): CompletionMessage => ({
+  type: "prediction",
+  source: "webhook",
+  prediction,
+  receivedAt: Date.now(),
+});

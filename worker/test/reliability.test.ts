@@ -4,17 +4,16 @@
  */
 import {
   createExecutionContext,
-  createMessageBatch,
   createScheduledController,
   env,
-  getQueueResult,
   runDurableObjectAlarm,
   runInDurableObject,
 } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CompletionMessage } from "../completions/messages";
 import worker from "../index";
 import {
+  completionOf,
+  consumeBatch,
   createGeneration,
   createSession,
   emulator,
@@ -27,21 +26,6 @@ import {
   waitForGeneration,
 } from "./helpers";
 
-async function runBatch(
-  queue: string,
-  messages: CompletionMessage[],
-  attempts = 1,
-): Promise<{ retried: number; acked: number }> {
-  const batch = createMessageBatch(
-    queue,
-    messages.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env);
-  const result = await getQueueResult(batch, ctx);
-  return { retried: result.retryMessages.length, acked: result.explicitAcks.length };
-}
-
 async function finishedAtReplicate(user: TestUser, prompt: string) {
   const session = await createSession(user);
   const created = await createGeneration(user, session.id, { prompt });
@@ -53,13 +37,6 @@ async function finishedAtReplicate(user: TestUser, prompt: string) {
   >;
   return { session, generation: running, terminal };
 }
-
-const message = (prediction: unknown): CompletionMessage => ({
-  type: "prediction",
-  source: "webhook",
-  prediction,
-  receivedAt: Date.now(),
-});
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -113,13 +90,13 @@ describe("storing outputs", () => {
     });
     const { generation, terminal } = await finishedAtReplicate(user, `unreachable outputs ${tag}`);
 
-    const first = await runBatch("image-studio-completions", [message(terminal)]);
+    const first = await consumeBatch("image-studio-completions", [completionOf(terminal)]);
     expect(first.retried).toBe(1);
     const pending = await getGeneration(user, generation.id);
     expect(pending.status).not.toBe("succeeded");
     expect(pending.outputs).toEqual([]);
 
-    await runBatch("image-studio-completions-dlq", [message(terminal)], 7);
+    await consumeBatch("image-studio-completions-dlq", [completionOf(terminal)], 7);
     const failed = await getGeneration(user, generation.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/Could not keep the outputs after several attempts: .*HTTP 503/);
@@ -134,9 +111,9 @@ describe("storing outputs", () => {
       effect: { type: "download", mode: "truncate" },
     });
     const { generation, terminal } = await finishedAtReplicate(user, `truncated ${tag}`);
-    expect((await runBatch("image-studio-completions", [message(terminal)])).retried).toBe(1);
+    expect((await consumeBatch("image-studio-completions", [completionOf(terminal)])).retried).toBe(1);
     expect((await env.BUCKET.list({ prefix: `outputs/${user.id}/${generation.id}/` })).objects).toHaveLength(0);
-    await runBatch("image-studio-completions", [message(terminal)], 2);
+    await consumeBatch("image-studio-completions", [completionOf(terminal)], 2);
     const done = await getGeneration(user, generation.id);
     expect(done.status).toBe("succeeded");
     const original = new Uint8Array(await (await fetch((terminal.output as string[])[0]!)).arrayBuffer());
@@ -154,7 +131,7 @@ describe("storing outputs", () => {
       "https://user@replicate.delivery/x.png",
     ];
     for (const url of hostile) {
-      await runBatch("image-studio-completions", [message({ ...terminal, output: [url] })]);
+      await consumeBatch("image-studio-completions", [completionOf({ ...terminal, output: [url] })]);
     }
     const fetched = spy.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input));
     expect(fetched.filter((url) => hostile.includes(url))).toEqual([]);
@@ -170,7 +147,7 @@ describe("storing outputs", () => {
       output: ["https://replicate.delivery/x/out-0.png"],
     };
     const spy = vi.spyOn(globalThis, "fetch");
-    const result = await runBatch("image-studio-completions", [message(stranger)]);
+    const result = await consumeBatch("image-studio-completions", [completionOf(stranger)]);
     expect(result).toMatchObject({ retried: 0, acked: 1 });
     expect(spy).not.toHaveBeenCalled();
   });
@@ -186,7 +163,7 @@ describe("repeated completions", () => {
     const user = await signUp();
     const { generation, terminal } = await finishedAtReplicate(user, `repeat ${uniqueTag()}`);
     const webhookId = `msg_${crypto.randomUUID()}`;
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
+    expect(await consumeBatch(queue, [{ ...completionOf(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
     expect((await getGeneration(user, generation.id)).status).toBe("succeeded");
     const receipts = await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all();
     expect(receipts.results).toHaveLength(1);
@@ -195,14 +172,16 @@ describe("repeated completions", () => {
     const key = `outputs/${user.id}/${generation.id}/0`;
     await env.BUCKET.delete(key);
     const spy = vi.spyOn(globalThis, "fetch");
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
+    expect(await consumeBatch(queue, [{ ...completionOf(terminal), webhookId }])).toEqual({ acked: 1, retried: 0 });
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(0);
     expect(await env.BUCKET.head(key)).toBeNull();
 
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId: `msg_${crypto.randomUUID()}` }])).toEqual({
-      acked: 1,
-      retried: 0,
-    });
+    expect(await consumeBatch(queue, [{ ...completionOf(terminal), webhookId: `msg_${crypto.randomUUID()}` }])).toEqual(
+      {
+        acked: 1,
+        retried: 0,
+      },
+    );
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
     expect(await env.BUCKET.head(key)).not.toBeNull();
   });
@@ -212,11 +191,11 @@ describe("repeated completions", () => {
     const { generation, terminal } = await finishedAtReplicate(user, `copies ${uniqueTag()}`);
     const spy = vi.spyOn(globalThis, "fetch");
     const copies = Array.from({ length: 10 }, (_, i) => ({
-      ...message(terminal),
+      ...completionOf(terminal),
       webhookId: `msg_${crypto.randomUUID()}`,
       receivedAt: Date.now() + i,
     }));
-    expect(await runBatch(queue, copies)).toEqual({ acked: 10, retried: 0 });
+    expect(await consumeBatch(queue, copies)).toEqual({ acked: 10, retried: 0 });
     expect(fetchesOf(spy, outputUrl(terminal))).toBe(1);
     const done = await getGeneration(user, generation.id);
     expect(done.status).toBe("succeeded");
@@ -240,11 +219,11 @@ describe("repeated completions", () => {
     });
     const { generation, terminal } = await finishedAtReplicate(user, `retry then repeat ${tag}`);
     const webhookId = `msg_${crypto.randomUUID()}`;
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId }])).toEqual({ acked: 0, retried: 1 });
+    expect(await consumeBatch(queue, [{ ...completionOf(terminal), webhookId }])).toEqual({ acked: 0, retried: 1 });
     expect(
       (await env.DB.prepare("SELECT id FROM webhook_receipts WHERE id = ?").bind(webhookId).all()).results,
     ).toHaveLength(0);
-    expect(await runBatch(queue, [{ ...message(terminal), webhookId }], 2)).toEqual({ acked: 1, retried: 0 });
+    expect(await consumeBatch(queue, [{ ...completionOf(terminal), webhookId }], 2)).toEqual({ acked: 1, retried: 0 });
     expect((await getGeneration(user, generation.id)).status).toBe("succeeded");
   });
 });
