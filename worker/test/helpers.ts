@@ -2,8 +2,14 @@
  * Test helpers: real sign-ups through the API, requests as a given user, the emulator's control
  * API, and replaying the webhooks the emulator recorded.
  */
-
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  SELF,
+} from "cloudflare:test";
 import type { Generation, Problem } from "@contract/api";
 import { expect } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
@@ -281,3 +287,8 @@ export const completionOf = (prediction: unknown): CompletionMessage => ({
   prediction,
   receivedAt: Date.now(),
 });
+
+/** Runs the Worker's cron handler (every job) as the platform would at `scheduledTime`. */
+export async function runScheduled(scheduledTime = Date.now()): Promise<void> {
+  await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime }), env);
+}

@@ -2,15 +2,8 @@
  * What happens when things go wrong: Replicate throttling, failing downloads, lost webhooks, hostile
  * output URLs.
  */
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../index";
 import {
   completionOf,
   consumeBatch,
@@ -18,6 +11,7 @@ import {
   createSession,
   emulator,
   getGeneration,
+  runScheduled,
   signUp,
   type TestUser,
   terminalWebhooks,
@@ -44,11 +38,26 @@ describe("Replicate throttling on create", () => {
   it("waits and retries a 429 within one submission", async () => {
     const user = await signUp();
     const tag = uniqueTag();
-    await emulator.addFault({ match: { promptIncludes: tag }, times: 2, effect: { type: "http", status: 429 } });
+    const { id: faultId } = await emulator.addFault({
+      match: { promptIncludes: tag },
+      times: 2,
+      effect: { type: "http", status: 429 },
+    });
     const session = await createSession(user);
     const created = await createGeneration(user, session.id, { prompt: `throttled ${tag}` });
     const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
-    expect(running.status).not.toBe("failed");
+    // Both refusals were answered, and the call after them created the prediction…
+    expect(await emulator.fault(faultId)).toMatchObject({ hits: 2, remaining: 0 });
+    expect(running).toMatchObject({ error: null, predictionId: expect.any(String) });
+    expect(["starting", "running", "succeeded"]).toContain(running.status);
+    // …within the room's first submission: no backoff in the room, no second attempt.
+    const attempts = await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_room, state) =>
+      state.storage.sql
+        .exec<{ attempts: number }>("SELECT attempts FROM jobs WHERE generation_id = ?", created.id)
+        .toArray()
+        .map((job) => job.attempts),
+    );
+    expect(attempts).toEqual([1]);
   });
 
   it("fails the generation with a clear message when Replicate keeps refusing, and the queue moves on", async () => {
@@ -235,13 +244,13 @@ describe("the cron sweep", () => {
     await env.DB.prepare("UPDATE generations SET submitted_at = ? WHERE id = ?")
       .bind(Date.now() - 10 * 60_000, generation.id)
       .run();
-    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
+    await runScheduled();
     await runDurableObjectAlarm(env.SESSION_ROOM.getByName(session.id));
     const done = await waitForGeneration(user, generation.id, (g) => g.status === "succeeded");
     expect(done.outputs).toHaveLength(1);
 
     // Running it again changes nothing.
-    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env);
+    await runScheduled();
     expect(await getGeneration(user, generation.id)).toEqual(done);
   });
 });

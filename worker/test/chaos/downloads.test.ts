@@ -1,7 +1,6 @@
 /**
- * The completion pipeline under chaos, on the real local Queue, Durable Objects, D1 and R2, with the
- * emulator's faults: duplicated, shuffled, late and lost webhooks, failing downloads, crashes between
- * the R2 write and the D1 commit, handlers run twice.
+ * Chaos: failing and broken downloads, crashes between the R2 write and the D1 commit, and a
+ * throttled create (see support.ts).
  */
 import { env } from "cloudflare:test";
 import type { Generation } from "@contract/api";

@@ -1,8 +1,4 @@
-/**
- * The completion pipeline under chaos, on the real local Queue, Durable Objects, D1 and R2, with the
- * emulator's faults: duplicated, shuffled, late and lost webhooks, failing downloads, crashes between
- * the R2 write and the D1 commit, handlers run twice.
- */
+/** Chaos: live sockets under load and abuse, each event reaching only its owner (see support.ts). */
 import { SELF } from "cloudflare:test";
 import type { LiveServerMessage } from "@contract/live";
 import { describe, expect, it } from "vitest";

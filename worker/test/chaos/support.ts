@@ -1,6 +1,11 @@
 /**
- * Shared pieces of the chaos tests: a seeded shuffle, batched concurrency, cheap D1 polling of many
- * generations, and predictions run to completion at the emulator.
+ * The chaos tests (worker/test/chaos/*.test.ts) put the completion pipeline under chaos on the real
+ * local Queue, Durable Objects, D1 and R2, with the emulator's faults: duplicated, shuffled, late
+ * and lost webhooks, failing downloads, crashes between the R2 write and the D1 commit, handlers run
+ * twice, live sockets under load.
+ *
+ * Their shared pieces: a seeded shuffle, batched concurrency, cheap D1 polling of many generations,
+ * and predictions run to completion at the emulator.
  */
 import { env } from "cloudflare:test";
 import type { Generation } from "@contract/api";
