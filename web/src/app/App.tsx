@@ -6,8 +6,8 @@ import { preloadReferences, ReferencesPage } from "../references/ReferencesPage"
 import { preloadSession, SessionPage } from "../sessions/SessionPage";
 import { preloadSessions, SessionsPage } from "../sessions/SessionsPage";
 import { preloadRecentSessions, StudioPage } from "../studio/StudioPage";
+import { LiveAnnouncer } from "../ui/announcer";
 import { AppShell } from "./AppShell";
-import { LiveAnnouncer } from "./announcer";
 import { NotFoundPage } from "./NotFoundPage";
 
 /** Everything under the router: the signed-in state and the one live region. */

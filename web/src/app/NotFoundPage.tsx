@@ -1,6 +1,6 @@
 import { A } from "@solidjs/router";
 import type { JSX } from "solid-js";
-import { usePageTitle } from "./title";
+import { usePageTitle } from "../ui/title";
 
 export function NotFoundPage(): JSX.Element {
   usePageTitle(() => "Not found");

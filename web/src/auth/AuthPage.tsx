@@ -2,9 +2,9 @@ import { credentialsSchema } from "@contract/api";
 import { A, Navigate, useSearchParams } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { ApiError, errorMessage } from "../api/errors";
-import { usePageTitle } from "../app/title";
 import { describedBy, FieldError, FormError, issuesByPath } from "../ui/fields";
 import { Logo } from "../ui/icons";
+import { usePageTitle } from "../ui/title";
 import { safeNext, useSession } from "./session";
 
 type Mode = "sign-in" | "sign-up";

@@ -3,7 +3,7 @@ import type { Asset } from "@contract/api";
 import { createSignal, type JSX, onCleanup, onMount, Show } from "solid-js";
 import { uploadAsset } from "../api/assets";
 import { errorMessage } from "../api/errors";
-import { announce } from "../app/announcer";
+import { announce } from "../ui/announcer";
 import { BrushIcon, CloseIcon, EraserIcon, InvertIcon, TrashIcon, UndoIcon } from "../ui/icons";
 import {
   clearMask,

@@ -4,11 +4,11 @@ import { createEffect, For, type JSX, Match, onCleanup, onMount, Show, Switch } 
 import { createStore, produce } from "solid-js/store";
 import { errorMessage } from "../api/errors";
 import { deleteReference, listReferences, referenceListQuery } from "../api/references";
-import { announce } from "../app/announcer";
-import { usePageTitle } from "../app/title";
 import { formatAbsolute, formatBytes, formatRelative, plural } from "../lib/format";
+import { announce } from "../ui/announcer";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CloseIcon, PaperclipIcon, TrashIcon } from "../ui/icons";
+import { usePageTitle } from "../ui/title";
 import { ReferencePickers } from "./ReferencePickers";
 import { REPLICATE_STATUS_LABEL } from "./ReferenceTray";
 import { createReferenceTray } from "./tray";

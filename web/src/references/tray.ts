@@ -13,7 +13,7 @@ import { createStore, produce } from "solid-js/store";
 import { ApiError, errorMessage } from "../api/errors";
 import { uploadReferences } from "../api/references";
 import { isAbortError } from "../api/upload";
-import { announce } from "../app/announcer";
+import { announce } from "../ui/announcer";
 
 /** The contract's `referenceImageIds` takes at most 8. */
 export const MAX_REFERENCES = 8;

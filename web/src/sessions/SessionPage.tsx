@@ -5,14 +5,14 @@ import { createMemo, createResource, createSignal, type JSX, Match, onCleanup, S
 import { errorMessage, isApiError } from "../api/errors";
 import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
 import { sessionDetailQuery, startGeneration } from "../api/sessions";
-import { announce } from "../app/announcer";
-import { usePageTitle } from "../app/title";
 import { formatRelative, modelName, plural } from "../lib/format";
 import { MaskEditor, type MaskResult } from "../masks/MaskEditor";
 import { createComposer } from "../studio/composer";
 import { PromptComposer } from "../studio/PromptComposer";
 import { createSourceUpload } from "../studio/sourceUpload";
+import { announce } from "../ui/announcer";
 import { ChevronLeftIcon } from "../ui/icons";
+import { usePageTitle } from "../ui/title";
 import { type GenerationActions, GenerationDetails } from "./GenerationDetails";
 import { HistoryRail } from "./HistoryRail";
 import { LineageView } from "./LineageView";

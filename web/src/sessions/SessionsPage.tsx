@@ -3,9 +3,9 @@ import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { listSessions, type SessionListQuery, sessionListQuery } from "../api/sessions";
-import { usePageTitle } from "../app/title";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
+import { usePageTitle } from "../ui/title";
 import { SessionThumb } from "./SessionThumb";
 
 type SortKey = SessionSort;

@@ -24,8 +24,8 @@ import { onCleanup } from "solid-js";
 import { createStore, produce, reconcile } from "solid-js/store";
 import { ApiError } from "../api/errors";
 import { fetchSession, liveSessionUrl } from "../api/sessions";
-import { announce } from "../app/announcer";
 import { type LiveConnectionState, openLiveSocket } from "../lib/live";
+import { announce } from "../ui/announcer";
 
 export type LiveSessionState = {
   session: Session;

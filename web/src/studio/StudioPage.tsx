@@ -8,13 +8,13 @@ import {
   sessionListQuery,
   startGeneration,
 } from "../api/sessions";
-import { announce } from "../app/announcer";
-import { usePageTitle } from "../app/title";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
 import { watchGeneration } from "../sessions/liveSession";
 import { SessionThumb } from "../sessions/SessionThumb";
+import { announce } from "../ui/announcer";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, UploadIcon } from "../ui/icons";
+import { usePageTitle } from "../ui/title";
 import { createComposer } from "./composer";
 import { PromptComposer, SUBMIT_SHORTCUT } from "./PromptComposer";
 import { createSourceUpload, type SourceUpload } from "./sourceUpload";

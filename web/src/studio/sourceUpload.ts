@@ -9,7 +9,7 @@ import { createStore } from "solid-js/store";
 import { uploadAsset } from "../api/assets";
 import { errorMessage } from "../api/errors";
 import { isAbortError } from "../api/upload";
-import { announce } from "../app/announcer";
+import { announce } from "../ui/announcer";
 
 export type SourceUploadState = {
   status: "idle" | "uploading" | "ready" | "failed";
