@@ -1,11 +1,9 @@
 import { Route, Router, type RouteSectionProps } from "@solidjs/router";
 import type { JSX } from "solid-js";
-import { SignInPage, SignUpPage } from "../auth/AuthPage";
-import { SessionProvider } from "../auth/session";
-import { preloadReferences, ReferencesPage } from "../references/ReferencesPage";
-import { preloadSession, SessionPage } from "../sessions/SessionPage";
-import { preloadSessions, SessionsPage } from "../sessions/SessionsPage";
-import { preloadRecentSessions, StudioPage } from "../studio/StudioPage";
+import { SessionProvider, SignInPage, SignUpPage } from "../auth";
+import { preloadReferences, ReferencesPage } from "../references";
+import { preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
+import { preloadRecentSessions, StudioPage } from "../studio";
 import { LiveAnnouncer } from "../ui/announcer";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";

@@ -1,8 +1,7 @@
 import { A, type RouteSectionProps } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
-import { RequireAuth } from "../auth/RequireAuth";
-import { useSession } from "../auth/session";
+import { RequireAuth, useSession } from "../auth";
 import { Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**

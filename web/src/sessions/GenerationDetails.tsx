@@ -2,7 +2,7 @@ import { type Asset, type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, For, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { formatAbsolute, formatCost, formatDuration, formatRelative } from "../lib/format";
-import { REPLICATE_STATUS_LABEL } from "../references/ReferenceTray";
+import { REPLICATE_STATUS_LABEL } from "../references";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CopyIcon, DiceIcon, RetryIcon, StopIcon, TrashIcon } from "../ui/icons";
 import { ProgressBar, StatusBadge } from "./StatusBadge";

@@ -5,11 +5,9 @@ import { createMemo, createResource, createSignal, type JSX, Match, onCleanup, S
 import { errorMessage, isApiError } from "../api/errors";
 import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
 import { sessionDetailQuery, startGeneration } from "../api/sessions";
+import { createComposer, createSourceUpload, PromptComposer } from "../composer";
 import { formatRelative, modelName, plural } from "../lib/format";
-import { MaskEditor, type MaskResult } from "../masks/MaskEditor";
-import { createComposer } from "../studio/composer";
-import { PromptComposer } from "../studio/PromptComposer";
-import { createSourceUpload } from "../studio/sourceUpload";
+import { MaskEditor, type MaskResult } from "../masks";
 import { announce } from "../ui/announcer";
 import { ChevronLeftIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";

@@ -1,7 +1,7 @@
 import type { ModelSummary } from "@contract/api";
 import { type JSX, Match, Show, Switch } from "solid-js";
+import type { SourceUpload } from "../composer";
 import { modelName } from "../lib/format";
-import type { SourceUpload } from "../studio/sourceUpload";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, ImageIcon, MaskIcon, UploadIcon } from "../ui/icons";
 import { STATUS_LABEL } from "./StatusBadge";

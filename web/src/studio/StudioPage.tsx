@@ -8,16 +8,13 @@ import {
   sessionListQuery,
   startGeneration,
 } from "../api/sessions";
+import { createComposer, createSourceUpload, PromptComposer, type SourceUpload, SUBMIT_SHORTCUT } from "../composer";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
-import { watchGeneration } from "../sessions/liveSession";
-import { SessionThumb } from "../sessions/SessionThumb";
+import { SessionThumb, watchGeneration } from "../sessions";
 import { announce } from "../ui/announcer";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, UploadIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
-import { createComposer } from "./composer";
-import { PromptComposer, SUBMIT_SHORTCUT } from "./PromptComposer";
-import { createSourceUpload, type SourceUpload } from "./sourceUpload";
 
 const SUGGESTIONS = [
   "A lighthouse on a basalt cliff at dusk, volumetric fog, 35mm film",

@@ -1,7 +1,8 @@
 import type { CreateGenerationRequest } from "@contract/api";
 import { createSignal, For, type JSX, onMount, Show } from "solid-js";
 import { ApiError, errorMessage } from "../api/errors";
-import { ReferenceTrayView } from "../references/ReferenceTray";
+import { modelLabel } from "../models";
+import { ReferenceTrayView } from "../references";
 import { describedBy, FieldError, FormError } from "../ui/fields";
 import { ArrowUpIcon, CloseIcon, SlidersIcon } from "../ui/icons";
 import {
@@ -13,7 +14,6 @@ import {
   SIZE_PRESETS,
   type SizePresetId,
 } from "./composer";
-import { modelLabel } from "./models";
 
 export type PromptComposerProps = {
   composer: Composer;

@@ -36,8 +36,6 @@ export function useModels(): InitializedResource<ModelSummary[]> {
 /** What the next generation asks of its model. */
 export type ModelNeeds = { source: boolean; mask: boolean; references: boolean };
 
-export const NO_NEEDS: ModelNeeds = { source: false, mask: false, references: false };
-
 /** Why `model` can't serve `needs`, as the end of a sentence ("can't start from an image"), or null. */
 export function unmetNeed(model: ModelSummary, needs: ModelNeeds): string | null {
   const c = model.capabilities;

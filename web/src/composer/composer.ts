@@ -17,9 +17,9 @@ import {
 import { createMemo } from "solid-js";
 import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
 import { modelName } from "../lib/format";
-import { createReferenceTray, type ReferenceTray } from "../references/tray";
+import { DEFAULT_MODEL_ID, type ModelNeeds, unmetNeed, useModels } from "../models";
+import { createReferenceTray, type ReferenceTray } from "../references";
 import { issuesByPath } from "../ui/fields";
-import { DEFAULT_MODEL_ID, type ModelNeeds, unmetNeed, useModels } from "./models";
 
 export const SIZE_PRESETS = [
   { id: "default", label: "Model default" },

@@ -1,0 +1,2 @@
+/** The landing page: one prompt box that starts a session. */
+export { preloadRecentSessions, StudioPage } from "./StudioPage";
