@@ -2,21 +2,26 @@ import { Route, Router, type RouteSectionProps } from "@solidjs/router";
 import type { JSX } from "solid-js";
 import { SessionProvider, SignInPage, SignUpPage } from "../auth";
 import { preloadReferences, ReferencesPage } from "../references";
-import { preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
+import { AwaitedOutcomesProvider, preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
 import { preloadRecentSessions, StudioPage } from "../studio";
 import { LiveAnnouncer } from "../ui/announcer";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";
 
-/** Everything under the router: the signed-in state and the one live region. */
+/**
+ * Everything under the router: the signed-in state, the generations whose outcome is still to be
+ * announced (handed from the Studio to the session it opens), and the one live region.
+ */
 function Root(props: RouteSectionProps): JSX.Element {
   return (
     <SessionProvider>
-      <a class="skip-link" href="#main">
-        Skip to content
-      </a>
-      {props.children}
-      <LiveAnnouncer />
+      <AwaitedOutcomesProvider>
+        <a class="skip-link" href="#main">
+          Skip to content
+        </a>
+        {props.children}
+        <LiveAnnouncer />
+      </AwaitedOutcomesProvider>
     </SessionProvider>
   );
 }

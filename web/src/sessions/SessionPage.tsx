@@ -14,7 +14,8 @@ import { usePageTitle } from "../ui/title";
 import { type GenerationActions, GenerationDetails } from "./GenerationDetails";
 import { HistoryRail } from "./HistoryRail";
 import { LineageView } from "./LineageView";
-import { createLiveSession, watchGeneration } from "./liveSession";
+import { createLiveSession } from "./liveSession";
+import { useAwaitedOutcomes } from "./outcomes";
 import { type MaskEntry, SourceControls, type SourceMode } from "./SourceControls";
 import { canIterateFrom, isVideo, type Slot, slotKey, slotsOf } from "./slots";
 import { describeSlot, Viewer } from "./Viewer";
@@ -106,7 +107,7 @@ const CONNECTION_LABEL = {
 
 function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
   // `props.initial` is read once: this component is keyed on the loaded detail.
-  const live = createLiveSession(props.initial);
+  const live = createLiveSession(props.initial, useAwaitedOutcomes().claim(props.initial.id));
   const session = () => live.state.session;
   const generations = () => live.state.generations;
   const slots = createMemo(() => slotsOf(generations()));
@@ -278,7 +279,6 @@ function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
 
   // ---- Creating, and the actions on a generation ---------------------------------------------
   const adopt = (generation: Generation, message: string) => {
-    watchGeneration(generation.id);
     live.insert(generation);
     select(generation.id, 0);
     announce(message);

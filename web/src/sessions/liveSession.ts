@@ -39,7 +39,10 @@ export type LiveSessionState = {
 
 export type LiveSession = {
   state: LiveSessionState;
-  /** Adds a generation this tab just created, unless the socket already delivered it. */
+  /**
+   * Adds a generation this tab just created, unless the socket already delivered it; its outcome
+   * will be announced.
+   */
   insert: (generation: Generation) => void;
   /** Applies an authoritative copy (e.g. the answer of cancel). */
   replace: (generation: Generation) => void;
@@ -69,23 +72,16 @@ export function announceStatus(generation: Generation): void {
 
 const byCreatedAt = (a: Generation, b: Generation) => a.createdAt.localeCompare(b.createdAt);
 
-/**
- * Generations this tab created and whose outcome hasn't been announced yet. A fast model can finish
- * before the session page has loaded (so no status change is ever seen live); the person still
- * hears how the generation they asked for ended.
- */
-const awaitingOutcome = new Set<string>();
-
-export function watchGeneration(id: string): void {
-  awaitingOutcome.add(id);
-}
-
 function splitDetail(detail: SessionDetail): { session: Session; generations: Generation[] } {
   const { generations, ...session } = detail;
   return { session, generations };
 }
 
-export function createLiveSession(initial: SessionDetail): LiveSession {
+/**
+ * `awaitingOutcome`: ids of generations this tab asked for whose outcome is still to be announced
+ * (see `AwaitedOutcomes`); announced ones are taken out, generations inserted here are added.
+ */
+export function createLiveSession(initial: SessionDetail, awaitingOutcome: Set<string>): LiveSession {
   const start = splitDetail(initial);
   const [state, setState] = createStore<LiveSessionState>({
     session: start.session,
@@ -198,7 +194,10 @@ export function createLiveSession(initial: SessionDetail): LiveSession {
 
   return {
     state,
-    insert: (generation) => upsert(generation, "insert"),
+    insert: (generation) => {
+      awaitingOutcome.add(generation.id);
+      upsert(generation, "insert");
+    },
     replace: (generation) => upsert(generation, "replace"),
     remove,
     retryConnection: () => socket.retryNow(),

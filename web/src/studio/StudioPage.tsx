@@ -10,7 +10,7 @@ import {
 } from "../api/sessions";
 import { createComposer, createSourceUpload, PromptComposer, type SourceUpload, SUBMIT_SHORTCUT } from "../composer";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
-import { SessionThumb, watchGeneration } from "../sessions";
+import { SessionThumb, useAwaitedOutcomes } from "../sessions";
 import { announce } from "../ui/announcer";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, UploadIcon } from "../ui/icons";
@@ -31,6 +31,7 @@ export const preloadRecentSessions = () => sessionListQuery.preload(RECENT);
 export function StudioPage(): JSX.Element {
   usePageTitle(() => "Studio");
   const navigate = useNavigate();
+  const outcomes = useAwaitedOutcomes();
   const upload = createSourceUpload();
   const composer = createComposer({ needs: () => ({ source: upload.state.status !== "idle", mask: false }) });
   const blocked = () => {
@@ -57,7 +58,7 @@ export function StudioPage(): JSX.Element {
     const source = upload.state.asset;
     const body: CreateGenerationRequest = source ? { ...request, sourceAssetId: source.id } : request;
     const generation = await startGeneration(sessionId, body);
-    watchGeneration(generation.id);
+    outcomes.expect(sessionId, generation.id);
     pendingSession = undefined;
     announce("Generation queued");
     navigate(`/sessions/${encodeURIComponent(sessionId)}`);
