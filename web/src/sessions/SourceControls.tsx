@@ -1,45 +1,24 @@
-import type { ModelSummary } from "@contract/api";
 import { type JSX, Match, Show, Switch } from "solid-js";
-import type { SourceUpload } from "../composer";
+import type { Composer } from "../composer";
 import { modelName } from "../lib/format";
 import { FileButton } from "../ui/FileButton";
 import { CameraIcon, CloseIcon, ImageIcon, MaskIcon, UploadIcon } from "../ui/icons";
 import { STATUS_LABEL } from "./StatusBadge";
 import { isVideo, type Slot } from "./slots";
-
-export type SourceMode = "iterate" | "upload" | "text";
-
-export type MaskEntry = { asset: { id: string }; previewUrl: string; strokes: ImageData };
+import type { SessionSource } from "./source";
+import type { SourceMask } from "./sourceMask";
 
 export type SourceControlsProps = {
-  mode: SourceMode;
-  /** "Iterate from this image": also focuses the prompt. */
-  onIterate: () => void;
-  onText: () => void;
-  /** The selected image (`undefined` in an empty session). */
-  slot: Slot | undefined;
-  upload: SourceUpload;
-  onUpload: (file: File) => void;
-  onRemoveUpload: () => void;
-  /** An image the next generation starts from and a mask can be drawn on, when there is one. */
-  maskable: boolean;
-  mask: MaskEntry | undefined;
-  /** The model that will run (after the needs are applied) takes masks. */
-  maskSupported: boolean;
-  /** A model that would take the mask, to offer a switch. */
-  maskModel: ModelSummary | undefined;
-  /** A model that would take the mask if the reference images were removed. */
-  maskModelWithoutReferences: ModelSummary | undefined;
-  currentModel: string;
-  onSwitchModel: (id: string) => void;
-  onDrawMask: () => void;
-  onRemoveMask: () => void;
+  source: SessionSource;
+  mask: SourceMask;
+  /** The prompt form: which model will run, and a switch to one that takes the mask. */
+  composer: Composer;
 };
 
 /** Above the prompt: where the next image starts from, and its mask. */
 export function SourceControls(props: SourceControlsProps): JSX.Element {
   const slotLabel = (slot: Slot) => (slot.count > 1 ? `Image ${slot.index + 1} of ${slot.count}` : "This image");
-  const upload = () => props.upload.state;
+  const upload = () => props.source.upload.state;
   const slotNote = (slot: Slot): string => {
     if (slot.asset) return isVideo(slot.asset) ? "A video can't be a source" : slot.generation.prompt;
     const status = slot.generation.status;
@@ -48,20 +27,27 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
     }
     return "Has no image to start from";
   };
+  /** The model that will run (after the needs are applied) takes masks. */
+  const maskSupported = () => props.composer.selectedSummary()?.capabilities.mask ?? false;
+  /** A model that would take the mask, to offer a switch. */
+  const maskModel = () => props.composer.firstModelWith({ mask: true, source: true });
+  /** A model that would take the mask if the reference images were removed. */
+  const maskModelWithoutReferences = () =>
+    props.composer.firstModelWith({ mask: true, source: true, references: false });
   const pickOne = (files: File[]) => {
     const file = files[0];
-    if (file) props.onUpload(file);
+    if (file) props.source.pick(file);
   };
 
   return (
     <div class="source">
       <div class="segmented source__modes" role="group" aria-label="Start from">
-        <Show when={props.slot}>
+        <Show when={props.source.slot()}>
           <button
             type="button"
             class="segmented__button"
-            aria-pressed={props.mode === "iterate"}
-            onClick={() => props.onIterate()}
+            aria-pressed={props.source.mode() === "iterate"}
+            onClick={() => props.source.iterate()}
           >
             Iterate from this image
           </button>
@@ -69,8 +55,8 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
         <button
           type="button"
           class="segmented__button"
-          aria-pressed={props.mode === "text"}
-          onClick={() => props.onText()}
+          aria-pressed={props.source.mode() === "text"}
+          onClick={() => props.source.fromText()}
         >
           New from text
         </button>
@@ -78,7 +64,7 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
 
       <div class="source__row">
         <Switch fallback={<p class="source__hint">A new image from the prompt alone.</p>}>
-          <Match when={props.mode === "iterate" && props.slot}>
+          <Match when={props.source.mode() === "iterate" && props.source.slot()}>
             {(slot) => (
               <div class="source__chip" data-testid="source-chip">
                 <span class="source__thumb">
@@ -93,7 +79,7 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
               </div>
             )}
           </Match>
-          <Match when={props.mode === "upload"}>
+          <Match when={props.source.mode() === "upload"}>
             <div
               class="source__chip"
               classList={{ "is-failed": upload().status === "failed" }}
@@ -119,7 +105,7 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
                 type="button"
                 class="icon-button"
                 aria-label="Remove the uploaded image"
-                onClick={() => props.onRemoveUpload()}
+                onClick={() => props.source.removeUpload()}
               >
                 <CloseIcon />
               </button>
@@ -147,29 +133,29 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
         </span>
       </div>
 
-      <Show when={props.mode !== "text" && props.maskable}>
+      <Show when={props.source.mode() !== "text" && props.source.image()?.url}>
         <div class="source__mask">
           <Show
-            when={props.maskSupported}
+            when={maskSupported()}
             fallback={
               <p class="source__note">
-                {modelName(props.currentModel)} takes no mask.{" "}
+                {modelName(props.composer.selectedModel())} takes no mask.{" "}
                 <Switch fallback="No model in the catalog can take this mask.">
-                  <Match when={props.maskModel}>
+                  <Match when={maskModel()}>
                     {(model) => (
                       <>
                         {modelName(model().id)} does.{" "}
                         <button
                           type="button"
                           class="button button--small source__switch"
-                          onClick={() => props.onSwitchModel(model().id)}
+                          onClick={() => props.composer.set("model", model().id)}
                         >
                           Switch to {modelName(model().id)}
                         </button>
                       </>
                     )}
                   </Match>
-                  <Match when={props.maskModelWithoutReferences}>
+                  <Match when={maskModelWithoutReferences()}>
                     {(model) =>
                       `Masks need ${modelName(model().id)}, which takes no reference images: remove them to draw one.`
                     }
@@ -179,9 +165,9 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
             }
           >
             <Show
-              when={props.mask}
+              when={props.mask.current()}
               fallback={
-                <button type="button" class="button button--small" onClick={() => props.onDrawMask()}>
+                <button type="button" class="button button--small" onClick={() => props.mask.edit()}>
                   <MaskIcon />
                   Draw a mask
                 </button>
@@ -191,14 +177,14 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
                 <span class="source__masked" data-testid="mask-chip">
                   <img src={mask().previewUrl} alt="" width={40} height={40} class="source__mask-thumb" />
                   <span class="source__mask-text">Mask attached</span>
-                  <button type="button" class="button button--ghost button--small" onClick={() => props.onDrawMask()}>
+                  <button type="button" class="button button--ghost button--small" onClick={() => props.mask.edit()}>
                     Edit mask
                   </button>
                   <button
                     type="button"
                     class="icon-button"
                     aria-label="Remove the mask"
-                    onClick={() => props.onRemoveMask()}
+                    onClick={() => props.mask.remove()}
                   >
                     <CloseIcon />
                   </button>

@@ -2,7 +2,7 @@ import { type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { ChevronLeftIcon, ChevronRightIcon, DownloadIcon, ImageIcon, SparkleIcon } from "../ui/icons";
 import { ProgressBar, STATUS_LABEL, StatusBadge } from "./StatusBadge";
-import { isVideo, type Slot } from "./slots";
+import { describeSlot, isVideo, type Slot } from "./slots";
 
 export type ViewerProps = {
   slot: Slot | undefined;
@@ -15,11 +15,6 @@ export type ViewerProps = {
 };
 
 const SWIPE_MIN_PX = 48;
-
-export const describeSlot = (slot: Slot): string =>
-  slot.count > 1
-    ? `Image ${slot.index + 1} of ${slot.count}: ${slot.generation.prompt}`
-    : `Image: ${slot.generation.prompt}`;
 
 /**
  * The selected image, large. Swipe left or right (touch or pen), or use the arrow keys once it has

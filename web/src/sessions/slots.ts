@@ -14,8 +14,6 @@ export type Slot = {
   asset: Asset | undefined;
 };
 
-export type SelectionKey = { generationId: string; outputIndex: number };
-
 export const slotKey = (generationId: string, index: number): string => `${generationId}:${index}`;
 
 export const outputsOf = (generation: Generation): Asset[] =>
@@ -42,6 +40,12 @@ export function slotsOf(generations: readonly Generation[]): Slot[] {
   }
   return slots;
 }
+
+/** The image's alternative text: which image of its batch, and the prompt that made it. */
+export const describeSlot = (slot: Slot): string =>
+  slot.count > 1
+    ? `Image ${slot.index + 1} of ${slot.count}: ${slot.generation.prompt}`
+    : `Image: ${slot.generation.prompt}`;
 
 export const isVideo = (asset: Asset): boolean => asset.mimeType.startsWith("video/");
 

@@ -1,0 +1,58 @@
+import { A } from "@solidjs/router";
+import { type JSX, Show } from "solid-js";
+import { formatRelative, modelName, plural } from "../lib/format";
+import { ChevronLeftIcon } from "../ui/icons";
+import type { LiveSession } from "./liveSession";
+
+const CONNECTION_LABEL = {
+  connecting: "Connecting…",
+  open: "Live",
+  reconnecting: "Reconnecting…",
+  closed: "Offline",
+} as const;
+
+/** The session's title, whether updates arrive live, and what it holds. */
+export function SessionHeader(props: { live: LiveSession }): JSX.Element {
+  const session = () => props.live.state.session;
+  const connection = () => props.live.state.connection;
+  return (
+    <header class="session-head">
+      <A class="back-link" href="/sessions">
+        <ChevronLeftIcon />
+        Sessions
+      </A>
+      <div class="session-head__row">
+        <h1 class="session-head__title">{session().title || "Untitled session"}</h1>
+        <span
+          class={`connection connection--${connection()}`}
+          title={connection() === "open" ? "Updates arrive live" : undefined}
+        >
+          <span class="connection__dot" aria-hidden="true" />
+          {CONNECTION_LABEL[connection()]}
+        </span>
+      </div>
+      <p class="session-head__meta">
+        {plural(props.live.state.generations.length, "generation")}
+        <Show when={session().model}>
+          {(model) => (
+            <>
+              <span aria-hidden="true"> · </span>
+              {modelName(model())}
+            </>
+          )}
+        </Show>
+        <span aria-hidden="true"> · </span>
+        updated {formatRelative(session().lastActivityAt)}
+      </p>
+      <Show when={connection() === "reconnecting"}>
+        <p class="session-head__notice">
+          Connection lost. New results will appear when it's back.{" "}
+          <button type="button" class="button button--link" onClick={() => props.live.retryConnection()}>
+            Reconnect now
+          </button>
+        </p>
+      </Show>
+      <Show when={props.live.state.serverError}>{(detail) => <p class="field__error">{detail()}</p>}</Show>
+    </header>
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * One open session as state and actions, apart from its markup: the live generations, the selected
+ * image, the source and mask of the next generation, the prompt form, and what can be done to a
+ * generation. The session page lays it out.
+ */
+
+import {
+  type CreateGenerationRequest,
+  type Generation,
+  isTerminalStatus,
+  type Session,
+  type SessionDetail,
+} from "@contract/api";
+import { type Accessor, createMemo } from "solid-js";
+import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
+import { startGeneration } from "../api/sessions";
+import { type Composer, createComposer } from "../composer";
+import { plural } from "../lib/format";
+import { announce } from "../ui/announcer";
+import type { GenerationActions } from "./GenerationDetails";
+import { createLiveSession, type LiveSession } from "./liveSession";
+import { useAwaitedOutcomes } from "./outcomes";
+import { createSelection, type Selection } from "./selection";
+import { type Slot, slotsOf } from "./slots";
+import { createSessionSource, type SessionSource } from "./source";
+import { createSourceMask, type SourceMask } from "./sourceMask";
+
+/** The id prefix of the session's prompt form (`PromptComposer`'s `id`). */
+export const SESSION_FORM_ID = "session";
+
+export type SessionWorkspace = {
+  live: LiveSession;
+  session: () => Session;
+  /** Oldest first. */
+  generations: () => Generation[];
+  slots: Accessor<Slot[]>;
+  /** A generation of this session by id, while it exists. */
+  generationById: (id: string | null) => Generation | undefined;
+  selection: Selection;
+  source: SessionSource;
+  mask: SourceMask;
+  composer: Composer;
+  /** The selected generation is queued behind its parent, which is still making its source image. */
+  waitingForSource: () => boolean;
+  /** Sends the prompt form's request from the current source (and its mask). */
+  create: (request: CreateGenerationRequest) => Promise<void>;
+  actions: GenerationActions;
+};
+
+/** `initial` is read once: the caller is keyed on the loaded detail. */
+export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace {
+  const live = createLiveSession(initial, useAwaitedOutcomes().claim(initial.id));
+  const session = () => live.state.session;
+  const generations = () => live.state.generations;
+  const slots = createMemo(() => slotsOf(generations()));
+  const byId = createMemo(() => new Map(generations().map((g) => [g.id, g] as const)));
+  const generationById = (id: string | null) => (id ? byId().get(id) : undefined);
+
+  const selection = createSelection(slots, generations);
+  const focusPrompt = () => document.getElementById(`${SESSION_FORM_ID}-prompt`)?.focus();
+  const source = createSessionSource({
+    initialMode: initial.generations.length > 0 ? "iterate" : "text",
+    slot: selection.slot,
+    hasImages: () => slots().length > 0,
+    focusPrompt,
+  });
+  const mask = createSourceMask(source.image, () => queueMicrotask(focusPrompt));
+  const composer = createComposer({
+    preferredModel: () => generations().at(-1)?.model ?? session().model,
+    needs: () => ({ source: source.mode() !== "text", mask: Boolean(mask.current()) }),
+  });
+
+  /** A generation this tab just created: shown, selected, and its outcome announced. */
+  const adopt = (generation: Generation, message: string) => {
+    live.insert(generation);
+    selection.select(generation.id, 0);
+    announce(message);
+  };
+
+  const create = async (base: CreateGenerationRequest) => {
+    const request: CreateGenerationRequest = { ...base };
+    const slot = selection.slot();
+    source.applyTo(request);
+    const attached = mask.current();
+    if (attached && source.mode() !== "text") request.maskAssetId = attached.asset.id;
+
+    const generation = await startGeneration(session().id, request);
+    const waits = request.parentGenerationId && slot && !isTerminalStatus(slot.generation.status);
+    adopt(generation, waits ? "Generation queued; it starts when its source image is ready" : "Generation queued");
+    source.used();
+  };
+
+  const actions: GenerationActions = {
+    cancel: async (generation) => {
+      const updated = await cancelGeneration(generation.id);
+      live.replace(updated);
+    },
+    retry: async (generation, newSeed) => {
+      const created = await retryGeneration(generation.id, { newSeed });
+      adopt(created, newSeed ? "Regenerating with a new seed" : "Retry queued");
+    },
+    useBatch: (generation) => {
+      composer.loadFrom(generation);
+      // Its source kind comes along: a text-only batch is repeated from text, an iteration iterates
+      // (from the image selected now).
+      source.repeat(generation);
+      const refs = generation.references.length;
+      announce(
+        `Model, prompt and settings${refs > 0 ? ` and ${plural(refs, "reference image")}` : ""} loaded into the form`,
+      );
+    },
+    remove: async (generation) => {
+      await deleteGeneration(generation.id);
+      if (live.remove(generation.id)) announce("Generation deleted");
+      document.querySelector<HTMLElement>(".viewer__stage")?.focus({ preventScroll: true });
+    },
+  };
+
+  return {
+    live,
+    session,
+    generations,
+    slots,
+    generationById,
+    selection,
+    source,
+    mask,
+    composer,
+    waitingForSource: () => {
+      const g = selection.generation();
+      const parent = generationById(g?.parentGenerationId ?? null);
+      return Boolean(g && g.status === "queued" && parent && !isTerminalStatus(parent.status));
+    },
+    create,
+    actions,
+  };
+}
