@@ -4,4 +4,5 @@
  */
 export { type Composer, createComposer } from "./composer";
 export { PromptComposer, SUBMIT_SHORTCUT } from "./PromptComposer";
+export { SourcePickers, SourceUploadChip } from "./SourceUploadView";
 export { createSourceUpload, type SourceUpload } from "./sourceUpload";

@@ -1,8 +1,7 @@
 import { type JSX, Match, Show, Switch } from "solid-js";
-import type { Composer } from "../composer";
+import { type Composer, SourcePickers, SourceUploadChip } from "../composer";
 import { modelName } from "../lib/format";
-import { FileButton } from "../ui/FileButton";
-import { CameraIcon, CloseIcon, ImageIcon, MaskIcon, UploadIcon } from "../ui/icons";
+import { CloseIcon, ImageIcon, MaskIcon } from "../ui/icons";
 import { STATUS_LABEL } from "./StatusBadge";
 import { isVideo, type Slot } from "./slots";
 import type { SessionSource } from "./source";
@@ -18,7 +17,6 @@ export type SourceControlsProps = {
 /** Above the prompt: where the next image starts from, and its mask. */
 export function SourceControls(props: SourceControlsProps): JSX.Element {
   const slotLabel = (slot: Slot) => (slot.count > 1 ? `Image ${slot.index + 1} of ${slot.count}` : "This image");
-  const upload = () => props.source.upload.state;
   const slotNote = (slot: Slot): string => {
     if (slot.asset) return isVideo(slot.asset) ? "A video can't be a source" : slot.generation.prompt;
     const status = slot.generation.status;
@@ -34,10 +32,6 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
   /** A model that would take the mask if the reference images were removed. */
   const maskModelWithoutReferences = () =>
     props.composer.firstModelWith({ mask: true, source: true, references: false });
-  const pickOne = (files: File[]) => {
-    const file = files[0];
-    if (file) props.source.pick(file);
-  };
 
   return (
     <div class="source">
@@ -80,56 +74,15 @@ export function SourceControls(props: SourceControlsProps): JSX.Element {
             )}
           </Match>
           <Match when={props.source.mode() === "upload"}>
-            <div
-              class="source__chip"
-              classList={{ "is-failed": upload().status === "failed" }}
-              data-testid="source-chip"
-            >
-              <span class="source__thumb">
-                <Show when={upload().previewUrl ?? upload().asset?.thumbnailUrl} fallback={<ImageIcon class="icon" />}>
-                  {(url) => <img src={url()} alt="" width={40} height={40} />}
-                </Show>
-              </span>
-              <span class="source__text">
-                <span class="source__title">Your image</span>
-                <span class="source__sub" classList={{ "source__sub--error": upload().status === "failed" }}>
-                  <Switch fallback={upload().name}>
-                    <Match when={upload().status === "uploading"}>
-                      Uploading {Math.round(upload().progress * 100)}%
-                    </Match>
-                    <Match when={upload().status === "failed"}>{upload().error}</Match>
-                  </Switch>
-                </span>
-              </span>
-              <button
-                type="button"
-                class="icon-button"
-                aria-label="Remove the uploaded image"
-                onClick={() => props.source.removeUpload()}
-              >
-                <CloseIcon />
-              </button>
-            </div>
+            <SourceUploadChip
+              upload={props.source.upload}
+              title="Your image"
+              onRemove={() => props.source.removeUpload()}
+            />
           </Match>
         </Switch>
         <span class="source__uploads">
-          <FileButton
-            label="Start from an image"
-            text="Start from an image"
-            icon={<UploadIcon />}
-            accept="image/*"
-            class="button--ghost button--small source__file"
-            onFiles={(files) => pickOne(files)}
-          />
-          <FileButton
-            label="Camera: start from a photo"
-            text="Camera"
-            icon={<CameraIcon />}
-            accept="image/*"
-            capture="environment"
-            class="button--ghost button--small source__file"
-            onFiles={(files) => pickOne(files)}
-          />
+          <SourcePickers class="button--ghost button--small source__file" onFile={(file) => props.source.pick(file)} />
         </span>
       </div>
 

@@ -8,12 +8,18 @@ import {
   sessionListQuery,
   startGeneration,
 } from "../api/sessions";
-import { createComposer, createSourceUpload, PromptComposer, type SourceUpload, SUBMIT_SHORTCUT } from "../composer";
+import {
+  createComposer,
+  createSourceUpload,
+  PromptComposer,
+  SourcePickers,
+  type SourceUpload,
+  SourceUploadChip,
+  SUBMIT_SHORTCUT,
+} from "../composer";
 import { formatRelative, plural, titleFromPrompt } from "../lib/format";
 import { SessionThumb, useAwaitedOutcomes } from "../sessions";
 import { announce } from "../ui/announcer";
-import { FileButton } from "../ui/FileButton";
-import { CameraIcon, CloseIcon, UploadIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
 
 const SUGGESTIONS = [
@@ -143,58 +149,21 @@ export function StudioPage(): JSX.Element {
 
 /** "Start from an image" on the landing page: the first generation of the session starts from it. */
 function StartFromImage(props: { upload: SourceUpload }): JSX.Element {
-  const state = () => props.upload.state;
-  const pick = (files: File[]) => {
-    const file = files[0];
-    if (file) props.upload.upload(file);
-  };
   return (
     <div class="studio-source">
       <Show
-        when={state().status !== "idle"}
+        when={props.upload.state.status !== "idle"}
         fallback={
           <span class="studio-source__buttons">
-            <FileButton
-              label="Start from an image"
-              text="Start from an image"
-              icon={<UploadIcon />}
-              accept="image/*"
-              onFiles={pick}
-            />
-            <FileButton
-              label="Camera: start from a photo"
-              text="Camera"
-              icon={<CameraIcon />}
-              accept="image/*"
-              capture="environment"
-              onFiles={pick}
-            />
+            <SourcePickers onFile={(file) => props.upload.upload(file)} />
           </span>
         }
       >
-        <div class="source__chip" classList={{ "is-failed": state().status === "failed" }} data-testid="source-chip">
-          <span class="source__thumb">
-            <Show when={state().previewUrl}>{(url) => <img src={url()} alt="" width={40} height={40} />}</Show>
-          </span>
-          <span class="source__text">
-            <span class="source__title">Starting from your image</span>
-            <span class="source__sub" classList={{ "source__sub--error": state().status === "failed" }}>
-              {state().status === "uploading"
-                ? `Uploading ${Math.round(state().progress * 100)}%`
-                : state().status === "failed"
-                  ? state().error
-                  : state().name}
-            </span>
-          </span>
-          <button
-            type="button"
-            class="icon-button"
-            aria-label="Remove the uploaded image"
-            onClick={() => props.upload.clear()}
-          >
-            <CloseIcon />
-          </button>
-        </div>
+        <SourceUploadChip
+          upload={props.upload}
+          title="Starting from your image"
+          onRemove={() => props.upload.clear()}
+        />
       </Show>
     </div>
   );
