@@ -103,15 +103,74 @@ export const retryGenerationSchema = z.object({
 
 export const uploadRoleSchema = z.enum(["input", "mask"]);
 
-export const listSessionsQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(24),
-  cursor: z.string().max(200).optional(),
-  q: z.string().trim().max(200).optional(),
-  sort: z.enum(["updated", "created", "generations", "successRate"]).default("updated"),
-  order: z.enum(["desc", "asc"]).default("desc"),
+const DAY_MS = 24 * 60 * 60 * 1000;
+const isoDateOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: "Use an ISO 8601 date (2026-03-01) or date-time (2026-03-01T12:00:00Z)",
 });
+
+/**
+ * A date range in query strings, as epoch milliseconds: `from` inclusive (a date starts at 00:00
+ * UTC), `to` inclusive (a date runs to the end of that UTC day, a date-time is that instant).
+ */
+export const dateRangeQuerySchema = z.object({
+  from: isoDateOrTime.transform((value) => Date.parse(value)).optional(),
+  to: isoDateOrTime.transform((value) => Date.parse(value) + (value.length === 10 ? DAY_MS : 1)).optional(),
+});
+
+/** Search words: each must start a word of the prompt or of the session title (case and accents ignored). */
+const searchQuerySchema = z.string().trim().max(200).optional();
+
+export const listSessionsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(24),
+    cursor: z.string().max(200).optional(),
+    /** Matches the session's title and the prompts of its generations. */
+    q: searchQuerySchema,
+    sort: z.enum(["updated", "created", "generations", "successRate"]).default("updated"),
+    order: z.enum(["desc", "asc"]).default("desc"),
+    /**
+     * `model`, `status`, `from` and `to` keep the sessions that have a generation matching all of
+     * them at once (made with that model, in that status, created in that range).
+     */
+    model: modelIdSchema.optional(),
+    status: generationStatusSchema.optional(),
+  })
+  .extend(dateRangeQuerySchema.shape);
+// (`to` is an exclusive bound in milliseconds once parsed.)
 export type ListSessionsQuery = z.infer<typeof listSessionsQuerySchema>;
 export type SessionSort = ListSessionsQuery["sort"];
+
+/** `GET /api/sessions/:id`: how many of the newest generations, and a generation whose ancestry must come along. */
+export const sessionDetailQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  lineageOf: z.string().min(1).max(64).optional(),
+});
+export type SessionDetailQuery = z.infer<typeof sessionDetailQuerySchema>;
+
+/** `GET /api/sessions/:id/generations`: a page of the session's generations, newest first. */
+export const sessionGenerationsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type SessionGenerationsQuery = z.infer<typeof sessionGenerationsQuerySchema>;
+
+export const cloneSessionSchema = z.object({ title: z.string().trim().min(1).max(200).optional() });
+export type CloneSessionRequest = z.infer<typeof cloneSessionSchema>;
+
+/** The widths thumbnails are made in (WebP), for `srcset`. */
+export const THUMBNAIL_WIDTHS = [256, 768] as const;
+export type ThumbnailWidth = (typeof THUMBNAIL_WIDTHS)[number];
+export const DEFAULT_THUMBNAIL_WIDTH: ThumbnailWidth = 256;
+/** `GET /api/assets/:id/thumbnail?w=256|768` (default 256). */
+export const thumbnailQuerySchema = z.object({
+  w: z
+    .enum(THUMBNAIL_WIDTHS.map(String) as ["256", "768"])
+    .transform((value) => Number(value) as ThumbnailWidth)
+    .optional(),
+});
+
+/** `GET /api/assets/:id?download=1` answers as an attachment with a readable file name. */
+export const assetQuerySchema = z.object({ download: z.enum(["1", "true"]).optional() });
 
 // ---------------------------------------------------------------------------------------------
 // Responses
@@ -123,11 +182,17 @@ export type User = z.infer<typeof userSchema>;
 export const assetRoleSchema = z.enum(["input", "mask", "output"]);
 export type AssetRole = z.infer<typeof assetRoleSchema>;
 
+/** One thumbnail: its width in pixels and its URL (for `srcset="url 256w, url 768w"`). */
+export const thumbnailSchema = z.object({ width: z.number(), url: z.string() });
+export type Thumbnail = z.infer<typeof thumbnailSchema>;
+
 export const assetSchema = z.object({
   id: z.string(),
   role: assetRoleSchema,
   url: z.string(),
+  /** The small thumbnail (256 px wide); `thumbnails` lists every width. */
   thumbnailUrl: z.string(),
+  thumbnails: z.array(thumbnailSchema),
   mimeType: z.string(),
   sizeBytes: z.number(),
   width: z.number().nullable(),
@@ -187,6 +252,11 @@ export const generationSchema = z.object({
   /** Which output of the parent this generation started from, when it has a parent. */
   sourceOutputIndex: z.number().nullable(),
   references: z.array(referenceSchema),
+  /**
+   * Set on the generations of a cloned session: the generation whose settings this one copies. A
+   * copy has not run (status `canceled`, no prediction, no outputs); retrying it runs it.
+   */
+  clonedFromGenerationId: z.string().nullable(),
 });
 export type Generation = z.infer<typeof generationSchema>;
 
@@ -204,7 +274,15 @@ export const sessionSchema = z.object({
 });
 export type Session = z.infer<typeof sessionSchema>;
 
-export const sessionDetailSchema = sessionSchema.extend({ generations: z.array(generationSchema) });
+/**
+ * A session with its newest generations (at most `?limit=`, default 50), oldest first, plus the
+ * ancestry of `?lineageOf=` when asked. Older generations: `GET /api/sessions/:id/generations?cursor=`
+ * with `generationsCursor` (null when there are none).
+ */
+export const sessionDetailSchema = sessionSchema.extend({
+  generations: z.array(generationSchema),
+  generationsCursor: z.string().nullable(),
+});
 export type SessionDetail = z.infer<typeof sessionDetailSchema>;
 
 /**
@@ -217,6 +295,10 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 
 export const sessionPageSchema = pageSchema(sessionSchema);
 export type SessionPage = z.infer<typeof sessionPageSchema>;
+
+/** A page of a session's generations (newest first), or a generation's ancestry (root first). */
+export const generationPageSchema = pageSchema(generationSchema);
+export type GenerationPage = z.infer<typeof generationPageSchema>;
 
 export const modelSummarySchema = z.object({
   id: z.string(),

@@ -9,7 +9,10 @@ export const liveServerMessageSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("snapshot"),
     session: sessionSchema,
+    /** The newest generations (a bounded page, oldest first), as `GET /api/sessions/:id` gives them. */
     generations: z.array(generationSchema),
+    /** Older generations: `GET /api/sessions/:id/generations?cursor=`; null when there are none. */
+    generationsCursor: z.string().nullable(),
   }),
   z.object({ type: z.literal("generation.updated"), generation: generationSchema }),
   z.object({

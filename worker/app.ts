@@ -14,9 +14,11 @@ import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { generationRoutes } from "./routes/generations";
 import { healthRoutes } from "./routes/health";
+import { imageRoutes } from "./routes/images";
 import { modelRoutes } from "./routes/models";
 import { referenceRoutes } from "./routes/references";
 import { sessionRoutes } from "./routes/sessions";
+import { trashRoutes } from "./routes/trash";
 import { webhookRoutes } from "./routes/webhooks";
 
 /** Every request gets the database and the configuration. */
@@ -35,7 +37,7 @@ const jsonBodyLimit = bodyLimit({
     throw new ProblemError(413, `The request body is larger than ${MAX_JSON_BODY_BYTES / 1024} KB.`);
   },
 });
-const OWN_BODY_LIMITS = new Set(["/api/assets", "/api/references", "/api/webhooks/replicate"]);
+const OWN_BODY_LIMITS = new Set(["/api/assets", "/api/references", "/api/webhooks/replicate", "/api/sessions/import"]);
 const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (OWN_BODY_LIMITS.has(c.req.path)) return next();
   // Every other body is JSON. The validators read only JSON and would take anything else for an
@@ -62,6 +64,8 @@ export const app = new Hono<AppEnv>()
   .route("/sessions", sessionRoutes)
   .route("/generations", generationRoutes)
   .route("/assets", assetRoutes)
+  .route("/images", imageRoutes)
+  .route("/trash", trashRoutes)
   .route("/references", referenceRoutes)
   .route("/models", modelRoutes)
   .route("/webhooks", webhookRoutes)

@@ -287,7 +287,10 @@ export class SessionRoom extends DurableObject<Env> {
       sessionView(this.db, sessionId),
       sessionGenerationViews(this.db, sessionId),
     ]);
-    if (session) server.send(JSON.stringify({ type: "snapshot", session, generations } satisfies LiveServerMessage));
+    if (session)
+      server.send(
+        JSON.stringify({ type: "snapshot", session, generations, generationsCursor: null } satisfies LiveServerMessage),
+      );
     return new Response(null, { status: 101, webSocket: client });
   }
 

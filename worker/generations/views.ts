@@ -2,7 +2,14 @@
  * How stored rows are presented through the API and the live channel.
  */
 
-import type { Asset, Generation, Reference, Session } from "@contract/api";
+import {
+  type Asset,
+  DEFAULT_THUMBNAIL_WIDTH,
+  type Generation,
+  type Reference,
+  type Session,
+  THUMBNAIL_WIDTHS,
+} from "@contract/api";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
@@ -21,12 +28,19 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 
 export const assetUrl = (assetId: string): string => `/api/assets/${assetId}`;
 
+export const thumbnailUrl = (assetId: string, width: number = DEFAULT_THUMBNAIL_WIDTH): string =>
+  `${assetUrl(assetId)}/thumbnail?w=${width}`;
+
+export const thumbnailsOf = (assetId: string) =>
+  THUMBNAIL_WIDTHS.map((width) => ({ width, url: thumbnailUrl(assetId, width) }));
+
 export function toAssetView(row: AssetRow): Asset {
   return {
     id: row.id,
     role: row.role,
     url: assetUrl(row.id),
-    thumbnailUrl: `${assetUrl(row.id)}/thumbnail`,
+    thumbnailUrl: thumbnailUrl(row.id),
+    thumbnails: thumbnailsOf(row.id),
     mimeType: row.mimeType,
     sizeBytes: row.sizeBytes,
     width: row.width,
@@ -63,6 +77,7 @@ export function toGenerationView(
     inputs: inputs.map(toAssetView),
     sourceOutputIndex: row.parentGenerationId ? (row.sourceOutputIndex ?? 0) : null,
     references: referenceList,
+    clonedFromGenerationId: null,
   };
 }
 
@@ -71,7 +86,7 @@ export function toSessionView(row: ImageSessionRow): Session {
     id: row.id,
     title: row.title,
     model: row.model,
-    thumbnailUrl: row.thumbnailAssetId ? `${assetUrl(row.thumbnailAssetId)}/thumbnail` : null,
+    thumbnailUrl: row.thumbnailAssetId ? thumbnailUrl(row.thumbnailAssetId) : null,
     generationCount: row.generationCount,
     succeededCount: row.succeededCount,
     failedCount: row.failedCount,

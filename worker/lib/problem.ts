@@ -21,6 +21,7 @@ const TITLES: Record<number, string> = {
   426: "Upgrade Required",
   429: "Too Many Requests",
   500: "Internal Server Error",
+  501: "Not Implemented",
   502: "Bad Gateway",
   503: "Service Unavailable",
 };
@@ -60,3 +61,11 @@ export function problemResponse(error: ProblemError): Response {
 }
 
 export const respondProblem = (_c: Context, error: ProblemError): Response => problemResponse(error);
+
+/**
+ * A route whose contract is published before its implementation: typed as answering `T`, it
+ * answers 501 until it is built.
+ */
+export function notYetImplemented<T>(): T {
+  throw new ProblemError(501, "This endpoint is part of the contract but not available yet.");
+}

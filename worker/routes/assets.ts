@@ -1,4 +1,4 @@
-import { uploadRoleSchema } from "@contract/api";
+import { assetQuerySchema, thumbnailQuerySchema, uploadRoleSchema } from "@contract/api";
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { onlyRow } from "../db/client";
@@ -7,8 +7,9 @@ import { toAssetView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import { readMultipart } from "../http/multipart";
 import type { AppEnv } from "../http/types";
+import { validate } from "../http/validation";
 import { newId } from "../lib/ids";
-import { notFound, ProblemError } from "../lib/problem";
+import { notFound, notYetImplemented, ProblemError } from "../lib/problem";
 import { extensionFor } from "../storage/media-type";
 import { putObject, serveObject } from "../storage/objects";
 import { ensureThumbnail } from "../storage/thumbnails";
@@ -57,7 +58,7 @@ export const assetRoutes = new Hono<AppEnv>()
       .returning();
     return c.json(toAssetView(onlyRow(rows)), 201);
   })
-  .get("/:id", async (c) => {
+  .get("/:id", validate("query", assetQuerySchema), async (c) => {
     const asset = await findOwnedAsset(c);
     const response = await serveObject(c.env.BUCKET, asset.r2Key, c.req.raw, {
       etag: asset.sha256,
@@ -67,7 +68,7 @@ export const assetRoutes = new Hono<AppEnv>()
     if (!response) throw notFound("asset");
     return response;
   })
-  .get("/:id/thumbnail", async (c) => {
+  .get("/:id/thumbnail", validate("query", thumbnailQuerySchema), async (c) => {
     const asset = await findOwnedAsset(c);
     const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, asset);
     // Videos and anything the Images binding cannot read are served as they are.
@@ -78,4 +79,17 @@ export const assetRoutes = new Hono<AppEnv>()
     });
     if (!response) throw notFound("asset");
     return response;
+  })
+  /** Moves one output to the trash. */
+  .delete("/:id", async (c) => {
+    await findOwnedAsset(c);
+    return notYetImplemented<Response>();
+  })
+  .put("/:id/favorite", async (c) => {
+    await findOwnedAsset(c);
+    return notYetImplemented<Response>();
+  })
+  .delete("/:id/favorite", async (c) => {
+    await findOwnedAsset(c);
+    return notYetImplemented<Response>();
   });

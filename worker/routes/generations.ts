@@ -1,11 +1,11 @@
-import { retryGenerationSchema } from "@contract/api";
+import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
 import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
-import { notFound } from "../lib/problem";
+import { notFound, notYetImplemented } from "../lib/problem";
 import { findOwnedSession } from "../sessions/queries";
 
 /** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
@@ -18,6 +18,11 @@ export const generationRoutes = new Hono<AppEnv>()
     const generation = await generationView(db, row.id);
     if (!generation) throw notFound("generation");
     return c.json(generation);
+  })
+  /** The generation's ancestry, root first, ending with the generation itself. */
+  .get("/:id/ancestry", async (c) => {
+    await findOwnedGeneration(c.get("db"), c.get("user").id, c.req.param("id"));
+    return c.json(notYetImplemented<GenerationPage>());
   })
   .post("/:id/cancel", async (c) => {
     const db = c.get("db");

@@ -1,10 +1,17 @@
 import {
+  cloneSessionSchema,
   createGenerationSchema,
   createSessionSchema,
+  type GenerationPage,
   listSessionsQuerySchema,
   renameSessionSchema,
+  type Session,
+  type SessionDetail,
   type SessionPage,
+  sessionDetailQuerySchema,
+  sessionGenerationsQuerySchema,
 } from "@contract/api";
+import { type ExportDocument, exportQuerySchema, type ImportResult } from "@contract/transfer";
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { onlyRow } from "../db/client";
@@ -15,7 +22,7 @@ import { sessionGenerationViews, toSessionView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
-import { ProblemError } from "../lib/problem";
+import { notYetImplemented, ProblemError } from "../lib/problem";
 import { createSession, findOwnedSession, listSessions } from "../sessions/queries";
 
 /** Mounted at /api/sessions: sessions, the generations started in them, and their live channel. */
@@ -29,10 +36,27 @@ export const sessionRoutes = new Hono<AppEnv>()
     const page = await listSessions(c.get("db"), c.get("user").id, c.req.valid("query"));
     return c.json({ items: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   })
-  .get("/:id", async (c) => {
+  .post("/import", async (c) => c.json(notYetImplemented<ImportResult>(), 201))
+  .get("/:id", validate("query", sessionDetailQuerySchema), async (c) => {
     const db = c.get("db");
     const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
-    return c.json({ ...toSessionView(row), generations: await sessionGenerationViews(db, row.id) });
+    return c.json({
+      ...toSessionView(row),
+      generations: await sessionGenerationViews(db, row.id),
+      generationsCursor: null,
+    } satisfies SessionDetail);
+  })
+  .get("/:id/generations", validate("query", sessionGenerationsQuerySchema), async (c) => {
+    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
+    return c.json(notYetImplemented<GenerationPage>());
+  })
+  .post("/:id/clone", validate("json", cloneSessionSchema.optional()), async (c) => {
+    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
+    return c.json(notYetImplemented<Session>(), 201);
+  })
+  .get("/:id/export", validate("query", exportQuerySchema), async (c) => {
+    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
+    return c.json(notYetImplemented<ExportDocument>());
   })
   .patch("/:id", validate("json", renameSessionSchema), async (c) => {
     const db = c.get("db");

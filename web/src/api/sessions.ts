@@ -27,7 +27,7 @@ export async function listSessions(listQuery: SessionListQuery, options?: CallOp
 export const sessionListQuery = apiQuery(listSessions, "sessionList");
 
 export async function fetchSession(id: string, options?: CallOptions): Promise<SessionDetail> {
-  return readJson(await api.sessions[":id"].$get({ param: idParam(id) }, callInit(options)));
+  return readJson(await api.sessions[":id"].$get({ param: idParam(id), query: {} }, callInit(options)));
 }
 
 /** One session with its generations, for a route to preload and its page to load. */
