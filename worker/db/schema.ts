@@ -4,6 +4,7 @@
  */
 
 import type { AssetRole, GenerationParams, GenerationStatus } from "@contract/api";
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () =>
@@ -47,6 +48,12 @@ export const apiTokens = sqliteTable(
   (t) => [index("api_tokens_user_idx").on(t.userId)],
 );
 
+/**
+ * A session's share of succeeded generations, as the list sorts by it. Written once: the index
+ * below and the list's query must use the same expression for the index to serve the sort.
+ */
+export const sessionSuccessRate = sql<number>`(CASE WHEN generation_count = 0 THEN 0.0 ELSE CAST(succeeded_count AS REAL) / generation_count END)`;
+
 export const imageSessions = sqliteTable(
   "image_sessions",
   {
@@ -64,10 +71,19 @@ export const imageSessions = sqliteTable(
     lastActivityAt: integer("last_activity_at", { mode: "timestamp_ms" }).notNull(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    /** In the trash since then (hidden everywhere; purged 30 days later). */
+    trashedAt: integer("trashed_at", { mode: "timestamp_ms" }),
+    /** The row of its full-text search document (`session_search`); set by a trigger on insert. */
+    searchKey: integer("search_key"),
   },
   (t) => [
-    index("image_sessions_user_updated_idx").on(t.userId, t.updatedAt),
-    index("image_sessions_user_created_idx").on(t.userId, t.createdAt),
+    // One index per sort of the list, each in the list's own order and without what is in the trash.
+    index("image_sessions_list_updated_idx").on(t.userId, t.updatedAt, t.id).where(sql`trashed_at IS NULL`),
+    index("image_sessions_list_created_idx").on(t.userId, t.createdAt, t.id).where(sql`trashed_at IS NULL`),
+    index("image_sessions_list_generations_idx").on(t.userId, t.generationCount, t.id).where(sql`trashed_at IS NULL`),
+    index("image_sessions_list_success_idx").on(t.userId, sessionSuccessRate, t.id).where(sql`trashed_at IS NULL`),
+    index("image_sessions_trash_idx").on(t.userId, t.trashedAt, t.id).where(sql`trashed_at IS NOT NULL`),
+    uniqueIndex("image_sessions_search_key_idx").on(t.searchKey),
   ],
 );
 
@@ -103,12 +119,20 @@ export const generations = sqliteTable(
     completedAt: integer("completed_at", { mode: "timestamp_ms" }),
     durationMs: integer("duration_ms"),
     cost: real("cost"),
+    /** In the trash since then (hidden everywhere; purged 30 days later). */
+    trashedAt: integer("trashed_at", { mode: "timestamp_ms" }),
+    /** A copy made by cloning its session: the generation whose settings it copies. It has not run. */
+    clonedFromGenerationId: text("cloned_from_generation_id"),
   },
   (t) => [
-    index("generations_session_created_idx").on(t.sessionId, t.createdAt),
+    index("generations_session_page_idx").on(t.sessionId, t.createdAt, t.id),
     index("generations_user_created_idx").on(t.userId, t.createdAt),
     index("generations_parent_idx").on(t.parentGenerationId),
     index("generations_status_idx").on(t.status, t.submittedAt),
+    // The session list's filters look for one matching generation per session.
+    index("generations_session_model_idx").on(t.sessionId, t.model),
+    index("generations_session_status_idx").on(t.sessionId, t.status),
+    index("generations_trash_idx").on(t.userId, t.trashedAt, t.id).where(sql`trashed_at IS NOT NULL`),
   ],
 );
 
@@ -130,11 +154,32 @@ export const assets = sqliteTable(
     height: integer("height"),
     sha256: text("sha256").notNull(),
     createdAt: createdAt(),
+    // The gallery's columns, for outputs only. A trigger fills them when the output is recorded
+    // (and keeps `generationStatus` and `listed` up to date), whoever records it.
+    /** Its place in the gallery, newest highest: created_at in ms × 1024 + a tie-breaker. */
+    galleryKey: integer("gallery_key"),
+    sessionId: text("session_id"),
+    model: text("model"),
+    generationStatus: text("generation_status").$type<GenerationStatus>(),
+    /** 1 while it shows in the gallery: an output, and neither it, its generation nor its session in the trash. */
+    listed: integer("listed", { mode: "boolean" }).notNull().default(false),
+    favorite: integer("favorite", { mode: "boolean" }).notNull().default(false),
+    /** In the trash on its own since then (one output of a batch). */
+    trashedAt: integer("trashed_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     // One row per output of a generation, however many times its completion is delivered.
     uniqueIndex("assets_generation_output_idx").on(t.generationId, t.outputIndex),
     index("assets_user_created_idx").on(t.userId, t.createdAt),
+    index("assets_r2_key_idx").on(t.r2Key),
+    // The gallery: one index per filter it can be driven by, each in gallery order.
+    uniqueIndex("assets_gallery_key_idx").on(t.galleryKey),
+    index("assets_gallery_idx").on(t.userId, t.galleryKey).where(sql`listed = 1`),
+    index("assets_gallery_session_idx").on(t.sessionId, t.galleryKey),
+    index("assets_gallery_model_idx").on(t.userId, t.model, t.galleryKey).where(sql`listed = 1`),
+    index("assets_gallery_status_idx").on(t.userId, t.generationStatus, t.galleryKey).where(sql`listed = 1`),
+    index("assets_gallery_favorite_idx").on(t.userId, t.galleryKey).where(sql`listed = 1 AND favorite = 1`),
+    index("assets_trash_idx").on(t.userId, t.trashedAt, t.id).where(sql`trashed_at IS NOT NULL`),
   ],
 );
 
