@@ -6,6 +6,7 @@ import { createDb } from "../db/client";
 import { readConfig } from "../lib/config";
 import { log } from "../lib/logger";
 import { ReplicateGateway } from "../replicate/gateway";
+import { purgeTrash } from "./purge-trash";
 import { refreshActiveReferences } from "./refresh-references";
 import { runRetention } from "./retention";
 import { sweepStuckGenerations } from "./sweep-stuck";
@@ -17,6 +18,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     ["sweep-stuck", () => sweepStuckGenerations(db, env.SESSION_ROOM, now)],
     ["refresh-references", () => refreshActiveReferences(db, env.BUCKET, new ReplicateGateway(readConfig(env)), now)],
     ["retention", () => runRetention(db, env.BUCKET, now)],
+    ["purge-trash", () => purgeTrash(env, db, now)],
   ];
   for (const [name, job] of jobs) {
     try {

@@ -3,13 +3,14 @@
  * and R2 objects no row points to — left by a crash between an R2 write and its D1 commit, or by an
  * interrupted delete — are cleaned, a bounded page of the bucket per run.
  */
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notExists } from "drizzle-orm";
 import { pruneRateLimits } from "../accounts/rate-limit";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, generations, maintenanceState, references, webhookReceipts } from "../db/schema";
 import { sessionStatsUpdate } from "../generations/lifecycle";
 import { chunks } from "../lib/chunks";
 import { log } from "../lib/logger";
+import { thumbnailOwnerKey } from "../storage/objects";
 
 export const FAILED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Objects younger than this may belong to a write whose D1 commit is still on its way. */
@@ -27,24 +28,23 @@ export async function removeOldFailedGenerations(db: Database, now: number): Pro
       and(
         inArray(generations.status, ["failed", "timed_out", "canceled"]),
         lt(generations.createdAt, new Date(now - FAILED_RETENTION_MS)),
+        // The trash's purge decides about what is in the trash; outputs stay in the gallery.
+        isNull(generations.trashedAt),
+        notExists(db.select({ id: assets.id }).from(assets).where(eq(assets.generationId, generations.id))),
       ),
     )
     // Each statement below binds one parameter per generation, plus a few of its own.
     .limit(D1_MAX_BOUND_PARAMETERS - 10);
   if (old.length === 0) return 0;
   const oldIds = old.map((g) => g.id);
-  // One atomic batch. Failed and canceled generations can still own outputs (a canceled run may
-  // have produced some): those are kept, without their generation.
+  // One atomic batch. Generations with outputs (a canceled run may have produced some) are kept
+  // above, so no output loses its generation.
   await db.batch([
-    db.update(assets).set({ generationId: null }).where(inArray(assets.generationId, oldIds)),
     db.delete(generations).where(inArray(generations.id, oldIds)),
     ...[...new Set(old.map((g) => g.sessionId))].map((sessionId) => sessionStatsUpdate(db, sessionId)),
   ]);
   return old.length;
 }
-
-/** The key an object belongs to: thumbnails belong to their original. */
-const ownerKey = (key: string): string => (key.startsWith("thumbnails/") ? key.slice("thumbnails/".length) : key);
 
 export async function removeOrphanedObjects(
   db: Database,
@@ -56,7 +56,7 @@ export async function removeOrphanedObjects(
   const candidates = listing.objects
     .filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS)
     .map((object) => object.key);
-  const owners = [...new Set(candidates.map(ownerKey))];
+  const owners = [...new Set(candidates.map(thumbnailOwnerKey))];
   const referenced = new Set<string>();
   // Both halves of the union bind the slice: keep it under half of D1's parameter limit.
   for (const slice of chunks(owners, D1_MAX_BOUND_PARAMETERS / 2)) {
@@ -67,7 +67,7 @@ export async function removeOrphanedObjects(
       .union(db.select({ key: references.r2Key }).from(references).where(inArray(references.r2Key, slice)));
     for (const row of rows) referenced.add(row.key);
   }
-  const orphans = candidates.filter((key) => !referenced.has(ownerKey(key)));
+  const orphans = candidates.filter((key) => !referenced.has(thumbnailOwnerKey(key)));
   if (orphans.length) await bucket.delete(orphans);
   const next = listing.truncated ? listing.cursor : null;
   if (next) {

@@ -12,18 +12,16 @@ import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live"
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
 import type { GenerationRow } from "../db/schema";
-import { deleteGenerationData } from "../generations/deletion";
 import { resolveInputFiles } from "../generations/inputs";
 import {
   applyRunningUpdate,
   completeGeneration,
   loadGeneration,
   recordSubmission,
-  refreshSessionStats,
   type TerminalUpdate,
 } from "../generations/lifecycle";
 import { generationStatusOf, isTerminal, isTerminalPrediction, type TerminalStatus } from "../generations/status";
-import { generationView, sessionGenerationViews, sessionView } from "../generations/views";
+import { generationView, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
 import { failureReason, isRetryable, retryAfterOf, retryDelayMs } from "../lib/retryable";
@@ -38,6 +36,8 @@ import {
   progressOf,
   queuedPrediction,
 } from "../replicate/prediction";
+import { newestGenerationsPage } from "../sessions/generations";
+import { setGenerationTrashed } from "../trash/trash";
 
 export const DEFAULT_SESSION_CONCURRENCY = 4;
 const MAX_SUBMIT_ATTEMPTS = 5;
@@ -48,6 +48,8 @@ const POLL_WITHOUT_WEBHOOK_MS = 1_500;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
+/** How many generations a socket's snapshot carries (the newest). */
+const SNAPSHOT_GENERATIONS = 50;
 const MESSAGE_WINDOW_MS = 10_000;
 const MAX_MESSAGES_PER_WINDOW = 20;
 /** Waiting jobs whose parent (if any) is no longer in this queue. */
@@ -81,7 +83,13 @@ export class SessionRoom extends DurableObject<Env> {
     super(ctx, env);
     this.db = createDb(env.DB);
     this.config = readConfig(env);
-    ctx.storage.sql.exec(`
+    this.createTables();
+    // Pings are answered by the runtime itself, without waking a hibernated object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  private createTables(): void {
+    this.ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS jobs (
         generation_id TEXT PRIMARY KEY,
         seq INTEGER NOT NULL,
@@ -94,8 +102,6 @@ export class SessionRoom extends DurableObject<Env> {
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
-    // Pings are answered by the runtime itself, without waking a hibernated object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
   }
 
   private get concurrency(): number {
@@ -229,22 +235,45 @@ export class SessionRoom extends DurableObject<Env> {
     return generationView(this.db, generationId);
   }
 
-  /** Deletes a generation: canceled at Replicate if still running, outputs removed everywhere. */
-  async deleteGeneration(generationId: string): Promise<void> {
-    const job = this.job(generationId);
-    if (job?.prediction_id) {
-      await this.gateway()
-        .cancelPrediction(job.prediction_id)
-        .catch((error: unknown) => log.warn("replicate.cancel_failed", { generationId, error: errorMessage(error) }));
-    }
-    this.removeJob(generationId);
+  /**
+   * Moves a generation to the trash. One still queued or running is canceled first (at Replicate
+   * too): deleting it means it is not wanted, so nothing more is spent on it; restored, it comes
+   * back canceled, ready to retry. Children waiting on it then fail with the reason, as for any
+   * canceled source. Outputs that arrive after all are stored hidden with it (a trigger sees to it).
+   */
+  async trashGeneration(generationId: string): Promise<void> {
     const generation = await loadGeneration(this.db, generationId);
-    await deleteGenerationData(this.db, this.env.BUCKET, generationId);
-    if (generation) await refreshSessionStats(this.db, generation.sessionId);
+    if (!generation) return;
+    if (!isTerminalStatus(generation.status)) await this.cancel(generationId);
+    this.removeJob(generationId);
+    await setGenerationTrashed(this.db, generation, new Date());
     this.broadcast({ type: "generation.deleted", generationId });
     await this.broadcastSession();
-    // Children waiting on it can now go ahead (and learn their source is gone).
     await this.scheduleAlarm(Date.now());
+  }
+
+  /** Brings a generation back from the trash. */
+  async restoreGeneration(generationId: string): Promise<void> {
+    const generation = await loadGeneration(this.db, generationId);
+    if (!generation) return;
+    await setGenerationTrashed(this.db, generation, null);
+    await this.broadcastGeneration(generationId);
+    await this.broadcastSession();
+  }
+
+  /** Tells open tabs that these generations changed (e.g. one of their outputs went to the trash). */
+  async publishGenerations(generationIds: readonly string[]): Promise<void> {
+    for (const generationId of generationIds) await this.broadcastGeneration(generationId);
+    await this.broadcastSession();
+  }
+
+  /**
+   * The session went to the trash: whatever is still queued or running is canceled (never
+   * submitted, or stopped at Replicate), open tabs are closed, and the queue is forgotten.
+   */
+  async trashSession(): Promise<void> {
+    for (const job of this.jobs()) await this.cancel(job.generation_id);
+    await this.destroy();
   }
 
   /** Polls every in-flight prediction now (the cron sweep's nudge for stuck generations). */
@@ -258,6 +287,8 @@ export class SessionRoom extends DurableObject<Env> {
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "Session deleted");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // A late event (a completion, a restore) may still reach this object: it finds an empty queue.
+    this.createTables();
   }
 
   /** Generations this room is still responsible for (for tests and diagnostics). */
@@ -283,13 +314,19 @@ export class SessionRoom extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [userId]);
     server.serializeAttachment({ userId, sessionId, windowStart: Date.now(), messages: 0 } satisfies SocketAttachment);
-    const [session, generations] = await Promise.all([
+    // A bounded snapshot: the newest page, as `GET /api/sessions/:id` gives it; older ones are paged.
+    const [session, page] = await Promise.all([
       sessionView(this.db, sessionId),
-      sessionGenerationViews(this.db, sessionId),
+      newestGenerationsPage(this.db, sessionId, SNAPSHOT_GENERATIONS),
     ]);
     if (session)
       server.send(
-        JSON.stringify({ type: "snapshot", session, generations, generationsCursor: null } satisfies LiveServerMessage),
+        JSON.stringify({
+          type: "snapshot",
+          session,
+          generations: page.generations,
+          generationsCursor: page.generationsCursor,
+        } satisfies LiveServerMessage),
       );
     return new Response(null, { status: 101, webSocket: client });
   }

@@ -4,7 +4,7 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AssetRow,
@@ -240,9 +240,20 @@ function assertModelAccepts(
   }
 }
 
+/** The user's generation, unless it (or its session) is in the trash: then it is as absent as one that never was. */
 export async function findOwnedGeneration(db: Database, userId: string, generationId: string): Promise<GenerationRow> {
   const row = await db.query.generations.findFirst({
-    where: and(eq(generations.id, generationId), eq(generations.userId, userId)),
+    where: and(
+      eq(generations.id, generationId),
+      eq(generations.userId, userId),
+      isNull(generations.trashedAt),
+      notExists(
+        db
+          .select({ id: imageSessions.id })
+          .from(imageSessions)
+          .where(and(eq(imageSessions.id, generations.sessionId), isNotNull(imageSessions.trashedAt))),
+      ),
+    ),
   });
   if (!row) throw new ProblemError(404, "No such generation.");
   return row;

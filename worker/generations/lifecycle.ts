@@ -7,7 +7,7 @@
  */
 
 import { TERMINAL_STATUSES } from "@contract/api";
-import { and, desc, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, notInArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
 import { advances, isTerminal, type RunningStatus, type TerminalStatus } from "./status";
@@ -123,14 +123,21 @@ const THUMBNAIL_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
  */
 export function sessionStatsUpdate(db: Database, sessionId: string) {
   const now = new Date();
+  // What is in the trash does not count, and cannot be the thumbnail.
   const countOf = (status?: SQL) =>
-    sql`(SELECT count(*) FROM ${generations} WHERE ${generations.sessionId} = ${sessionId}${status ? sql` AND ${status}` : sql``})`;
+    sql`(SELECT count(*) FROM ${generations} WHERE ${generations.sessionId} = ${sessionId} AND ${generations.trashedAt} IS NULL${status ? sql` AND ${status}` : sql``})`;
   const latestOutput = db
     .select({ id: assets.id })
     .from(assets)
     .innerJoin(generations, eq(generations.id, assets.generationId))
     .where(
-      and(eq(generations.sessionId, sessionId), eq(assets.role, "output"), inArray(assets.mimeType, THUMBNAIL_TYPES)),
+      and(
+        eq(generations.sessionId, sessionId),
+        eq(assets.role, "output"),
+        inArray(assets.mimeType, THUMBNAIL_TYPES),
+        isNull(assets.trashedAt),
+        isNull(generations.trashedAt),
+      ),
     )
     .orderBy(desc(assets.createdAt))
     .limit(1);

@@ -10,8 +10,8 @@ import {
   type Session,
   THUMBNAIL_WIDTHS,
 } from "@contract/api";
-import { and, asc, eq, inArray } from "drizzle-orm";
-import type { Database } from "../db/client";
+import { and, asc, eq, inArray, isNull, ne, or } from "drizzle-orm";
+import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import {
   type AssetRow,
   assets,
@@ -22,6 +22,7 @@ import {
   imageSessions,
   references,
 } from "../db/schema";
+import { chunks } from "../lib/chunks";
 import { referenceViews } from "../references/views";
 
 const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
@@ -77,7 +78,7 @@ export function toGenerationView(
     inputs: inputs.map(toAssetView),
     sourceOutputIndex: row.parentGenerationId ? (row.sourceOutputIndex ?? 0) : null,
     references: referenceList,
-    clonedFromGenerationId: null,
+    clonedFromGenerationId: row.clonedFromGenerationId,
   };
 }
 
@@ -97,44 +98,71 @@ export function toSessionView(row: ImageSessionRow): Session {
 }
 
 /** Generation views for rows, with their outputs and inputs, in the rows' order. */
+/** Generation views for rows, with their outputs and inputs, in the rows' order. */
 export async function generationViews(db: Database, rows: GenerationRow[]): Promise<Generation[]> {
   if (rows.length === 0) return [];
-  const outputRows = await db
-    .select()
-    .from(assets)
-    .where(
-      and(
-        inArray(
-          assets.generationId,
-          rows.map((row) => row.id),
+  // Each read binds one parameter per id: in slices within D1's limit, however long the page.
+  const inSlices = async <T>(ids: readonly string[], read: (slice: string[]) => Promise<T[]>): Promise<T[]> =>
+    (await Promise.all(chunks(ids, D1_MAX_BOUND_PARAMETERS - 10).map(read))).flat();
+  const generationIds = rows.map((row) => row.id);
+  const outputRows = await inSlices(generationIds, (slice) =>
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          inArray(assets.generationId, slice),
+          eq(assets.role, "output"),
+          // An output in the trash is gone from its generation too.
+          isNull(assets.trashedAt),
         ),
-        eq(assets.role, "output"),
+      )
+      .orderBy(asc(assets.outputIndex)),
+  );
+  const inputIds = [
+    ...new Set(rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id)),
+  ];
+  // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
+  const inputRows = await inSlices(inputIds, (slice) =>
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          inArray(assets.id, slice),
+          isNull(assets.trashedAt),
+          or(ne(assets.role, "output"), eq(assets.listed, true)),
+        ),
       ),
-    )
-    .orderBy(asc(assets.outputIndex));
-  const inputIds = rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id);
-  const inputRows = inputIds.length ? await db.select().from(assets).where(inArray(assets.id, inputIds)) : [];
+  );
   const inputsById = new Map(inputRows.map((row) => [row.id, row]));
-  const links = await db
-    .select({ generationId: generationReferences.generationId, reference: references })
-    .from(generationReferences)
-    .innerJoin(references, eq(references.id, generationReferences.referenceId))
-    .where(
-      inArray(
-        generationReferences.generationId,
-        rows.map((row) => row.id),
-      ),
-    )
-    .orderBy(asc(generationReferences.position));
+  const links = await inSlices(generationIds, (slice) =>
+    db
+      .select({
+        generationId: generationReferences.generationId,
+        position: generationReferences.position,
+        reference: references,
+      })
+      .from(generationReferences)
+      .innerJoin(references, eq(references.id, generationReferences.referenceId))
+      .where(inArray(generationReferences.generationId, slice)),
+  );
+  links.sort((a, b) => a.position - b.position);
   const referenceList = await referenceViews(
     db,
     links.map((link) => link.reference),
   );
   const referencesById = new Map(referenceList.map((reference) => [reference.id, reference]));
+  const outputsByGeneration = new Map<string, AssetRow[]>();
+  for (const output of outputRows) {
+    const list = outputsByGeneration.get(output.generationId ?? "") ?? [];
+    list.push(output);
+    outputsByGeneration.set(output.generationId ?? "", list);
+  }
   return rows.map((row) =>
     toGenerationView(
       row,
-      outputRows.filter((output) => output.generationId === row.id),
+      (outputsByGeneration.get(row.id) ?? []).sort((a, b) => (a.outputIndex ?? 0) - (b.outputIndex ?? 0)),
       [row.sourceAssetId, row.maskAssetId].flatMap((id) => (id ? (inputsById.get(id) ?? []) : [])),
       links
         .filter((link) => link.generationId === row.id)
@@ -148,15 +176,6 @@ export async function generationView(db: Database, generationId: string): Promis
   if (!row) return null;
   const [view] = await generationViews(db, [row]);
   return view ?? null;
-}
-
-export async function sessionGenerationViews(db: Database, sessionId: string): Promise<Generation[]> {
-  const rows = await db
-    .select()
-    .from(generations)
-    .where(eq(generations.sessionId, sessionId))
-    .orderBy(asc(generations.createdAt), asc(generations.id));
-  return generationViews(db, rows);
 }
 
 export async function sessionView(db: Database, sessionId: string): Promise<Session | null> {

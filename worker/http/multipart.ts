@@ -26,7 +26,8 @@ export async function readMultipart(request: Request, maxPayloadBytes: number, f
   }
 }
 
-async function readBounded(request: Request, limit: number): Promise<Uint8Array> {
+/** The whole body, refused with 413 (naming `path`) as soon as it passes `limit` bytes. */
+export async function readBounded(request: Request, limit: number, path = "file"): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -38,7 +39,7 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array>
     if (total > limit) {
       await reader.cancel();
       throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, {
-        errors: [{ path: "file", message: "Too large" }],
+        errors: [{ path, message: "Too large" }],
       });
     }
     chunks.push(value);

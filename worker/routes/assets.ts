@@ -1,23 +1,35 @@
 import { assetQuerySchema, thumbnailQuerySchema, uploadRoleSchema } from "@contract/api";
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
+import type { Database } from "../db/client";
 import { onlyRow } from "../db/client";
-import { type AssetRow, assets } from "../db/schema";
+import { type AssetRow, assets, generations } from "../db/schema";
+import { downloadName } from "../gallery/views";
 import { toAssetView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import { readMultipart } from "../http/multipart";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { newId } from "../lib/ids";
-import { notFound, notYetImplemented, ProblemError } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 import { extensionFor } from "../storage/media-type";
 import { putObject, serveObject } from "../storage/objects";
 import { ensureThumbnail } from "../storage/thumbnails";
 import { blobKey, cleanUploadedImage, MAX_UPLOAD_BYTES } from "../storage/uploads";
+import { trashAsset } from "../trash/trash";
 
-async function findOwnedAsset(c: Context<AppEnv>): Promise<AssetRow> {
+/**
+ * The user's asset. Its bytes are served even from the trash (the trash page shows them); with
+ * `inGallery`, only an output on show in the gallery (neither it, its generation nor its session
+ * in the trash) is found.
+ */
+async function findOwnedAsset(c: Context<AppEnv>, options: { inGallery?: boolean } = {}): Promise<AssetRow> {
   const asset = await c.get("db").query.assets.findFirst({
-    where: and(eq(assets.id, c.req.param("id") ?? ""), eq(assets.userId, c.get("user").id)),
+    where: and(
+      eq(assets.id, c.req.param("id") ?? ""),
+      eq(assets.userId, c.get("user").id),
+      ...(options.inGallery ? [eq(assets.listed, true)] : []),
+    ),
   });
   if (!asset) throw notFound("asset");
   return asset;
@@ -63,14 +75,15 @@ export const assetRoutes = new Hono<AppEnv>()
     const response = await serveObject(c.env.BUCKET, asset.r2Key, c.req.raw, {
       etag: asset.sha256,
       mimeType: asset.mimeType,
-      fileName: `${asset.id}.${extensionFor(asset.mimeType)}`,
+      fileName: await fileNameOf(c.get("db"), asset),
+      attachment: c.req.valid("query").download !== undefined,
     });
     if (!response) throw notFound("asset");
     return response;
   })
   .get("/:id/thumbnail", validate("query", thumbnailQuerySchema), async (c) => {
     const asset = await findOwnedAsset(c);
-    const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, asset);
+    const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, asset, c.req.valid("query").w);
     // Videos and anything the Images binding cannot read are served as they are.
     const source = thumbnail ?? { key: asset.r2Key, mimeType: asset.mimeType, etag: asset.sha256 };
     const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, {
@@ -80,16 +93,33 @@ export const assetRoutes = new Hono<AppEnv>()
     if (!response) throw notFound("asset");
     return response;
   })
-  /** Moves one output to the trash. */
+  /** Moves one output to the trash (the rest of its batch stays); restorable for 30 days. */
   .delete("/:id", async (c) => {
-    await findOwnedAsset(c);
-    return notYetImplemented<Response>();
+    const asset = await findOwnedAsset(c, { inGallery: true });
+    await trashAsset(c.env, c.get("db"), asset);
+    return c.body(null, 204);
   })
   .put("/:id/favorite", async (c) => {
-    await findOwnedAsset(c);
-    return notYetImplemented<Response>();
+    await setFavorite(c, true);
+    return c.body(null, 204);
   })
   .delete("/:id/favorite", async (c) => {
-    await findOwnedAsset(c);
-    return notYetImplemented<Response>();
+    await setFavorite(c, false);
+    return c.body(null, 204);
   });
+
+/** Stars (or unstars) an output shown in the gallery; idempotent. */
+async function setFavorite(c: Context<AppEnv>, favorite: boolean): Promise<void> {
+  const asset = await findOwnedAsset(c, { inGallery: true });
+  await c.get("db").update(assets).set({ favorite }).where(eq(assets.id, asset.id));
+}
+
+/** A readable name for a download: the prompt's first words and the output's number. */
+async function fileNameOf(db: Database, asset: AssetRow): Promise<string> {
+  if (asset.role !== "output" || !asset.generationId) return `${asset.id}.${extensionFor(asset.mimeType)}`;
+  const generation = await db.query.generations.findFirst({
+    where: eq(generations.id, asset.generationId),
+    columns: { prompt: true },
+  });
+  return downloadName(generation?.prompt ?? "", asset.outputIndex ?? 0, asset.mimeType);
+}

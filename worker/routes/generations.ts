@@ -5,7 +5,8 @@ import { generationView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
-import { notFound, notYetImplemented } from "../lib/problem";
+import { notFound } from "../lib/problem";
+import { ancestryOf } from "../sessions/generations";
 import { findOwnedSession } from "../sessions/queries";
 
 /** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
@@ -21,8 +22,10 @@ export const generationRoutes = new Hono<AppEnv>()
   })
   /** The generation's ancestry, root first, ending with the generation itself. */
   .get("/:id/ancestry", async (c) => {
-    await findOwnedGeneration(c.get("db"), c.get("user").id, c.req.param("id"));
-    return c.json(notYetImplemented<GenerationPage>());
+    const db = c.get("db");
+    const userId = c.get("user").id;
+    const row = await findOwnedGeneration(db, userId, c.req.param("id"));
+    return c.json({ items: await ancestryOf(db, userId, row.id), nextCursor: null } satisfies GenerationPage);
   })
   .post("/:id/cancel", async (c) => {
     const db = c.get("db");
@@ -31,9 +34,10 @@ export const generationRoutes = new Hono<AppEnv>()
     if (!generation) throw notFound("generation");
     return c.json(generation);
   })
+  /** Into the trash (canceled first if it is still queued or running); restorable for 30 days. */
   .delete("/:id", async (c) => {
     const row = await findOwnedGeneration(c.get("db"), c.get("user").id, c.req.param("id"));
-    await c.env.SESSION_ROOM.getByName(row.sessionId).deleteGeneration(row.id);
+    await c.env.SESSION_ROOM.getByName(row.sessionId).trashGeneration(row.id);
     return c.body(null, 204);
   })
   .post("/:id/retry", validate("json", retryGenerationSchema.optional()), async (c) => {

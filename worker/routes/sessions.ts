@@ -16,14 +16,19 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { onlyRow } from "../db/client";
 import { imageSessions } from "../db/schema";
+import { fileStem } from "../gallery/views";
 import { createGeneration } from "../generations/create";
-import { deleteSessionEverywhere } from "../generations/deletion";
-import { sessionGenerationViews, toSessionView } from "../generations/views";
+import { toSessionView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
-import { notYetImplemented, ProblemError } from "../lib/problem";
+import { ProblemError } from "../lib/problem";
+import { cloneSession } from "../sessions/clone";
+import { ancestryOf, newestGenerationsPage, sessionGenerationsPage } from "../sessions/generations";
 import { createSession, findOwnedSession, listSessions } from "../sessions/queries";
+import { buildExport, exportZip } from "../transfer/export";
+import { importSession, readImport } from "../transfer/import";
+import { trashSession } from "../trash/trash";
 
 /** Mounted at /api/sessions: sessions, the generations started in them, and their live channel. */
 export const sessionRoutes = new Hono<AppEnv>()
@@ -36,27 +41,58 @@ export const sessionRoutes = new Hono<AppEnv>()
     const page = await listSessions(c.get("db"), c.get("user").id, c.req.valid("query"));
     return c.json({ items: page.items.map(toSessionView), nextCursor: page.nextCursor } satisfies SessionPage);
   })
-  .post("/import", async (c) => c.json(notYetImplemented<ImportResult>(), 201))
+  /** An export document (JSON) or an export zip → a new session of the caller's, with new ids. */
+  .post("/import", async (c) => {
+    const db = c.get("db");
+    const outcome = await importSession(c.env, db, c.get("user").id, await readImport(c.req.raw));
+    const { session, ...counts } = outcome;
+    return c.json({ ...toSessionView(session), ...counts } satisfies ImportResult, 201);
+  })
   .get("/:id", validate("query", sessionDetailQuerySchema), async (c) => {
     const db = c.get("db");
-    const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
+    const userId = c.get("user").id;
+    const row = await findOwnedSession(db, userId, c.req.param("id"));
+    const { limit, lineageOf } = c.req.valid("query");
+    const page = await newestGenerationsPage(db, row.id, limit);
+    // The selected lineage comes along, wherever it sits in the session's history.
+    const lineage = lineageOf ? (await ancestryOf(db, userId, lineageOf)).filter((g) => g.sessionId === row.id) : [];
+    const onPage = new Set(page.generations.map((generation) => generation.id));
+    const generations = [...lineage.filter((generation) => !onPage.has(generation.id)), ...page.generations].sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+    );
     return c.json({
       ...toSessionView(row),
-      generations: await sessionGenerationViews(db, row.id),
-      generationsCursor: null,
+      generations,
+      generationsCursor: page.generationsCursor,
     } satisfies SessionDetail);
   })
   .get("/:id/generations", validate("query", sessionGenerationsQuerySchema), async (c) => {
-    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
-    return c.json(notYetImplemented<GenerationPage>());
+    const db = c.get("db");
+    const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
+    return c.json((await sessionGenerationsPage(db, row.id, c.req.valid("query"))) satisfies GenerationPage);
   })
   .post("/:id/clone", validate("json", cloneSessionSchema.optional()), async (c) => {
-    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
-    return c.json(notYetImplemented<Session>(), 201);
+    const db = c.get("db");
+    const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
+    const copy = await cloneSession(db, row, c.req.valid("json")?.title);
+    return c.json(toSessionView(copy) satisfies Session, 201);
   })
   .get("/:id/export", validate("query", exportQuerySchema), async (c) => {
-    await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
-    return c.json(notYetImplemented<ExportDocument>());
+    const db = c.get("db");
+    const row = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
+    const zip = c.req.valid("query").format === "zip";
+    const exported = await buildExport(db, row, zip);
+    const name = fileStem(row.title, "session");
+    if (!zip) {
+      c.header("Content-Disposition", `attachment; filename="${name}.json"`);
+      return c.json(exported.document satisfies ExportDocument);
+    }
+    const { stream, done } = exportZip(c.env.BUCKET, exported);
+    c.executionCtx.waitUntil(done);
+    return c.body(stream, 200, {
+      "Content-Type": "application/zip",
+      "Content-Disposition": `attachment; filename="${name}.zip"`,
+    });
   })
   .patch("/:id", validate("json", renameSessionSchema), async (c) => {
     const db = c.get("db");
@@ -69,8 +105,9 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.json(toSessionView(onlyRow(updated)));
   })
   .delete("/:id", async (c) => {
+    // Into the trash: restorable for 30 days (POST /api/trash/:id/restore).
     const row = await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
-    await deleteSessionEverywhere(c.env, c.get("db"), row);
+    await trashSession(c.env, c.get("db"), row);
     return c.body(null, 204);
   })
   .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {

@@ -4,13 +4,15 @@
  */
 
 import type { listSessionsQuerySchema, Page } from "@contract/api";
-import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import { type Database, onlyRow } from "../db/client";
-import { type ImageSessionRow, imageSessions } from "../db/schema";
-import { newId, toBase64Url } from "../lib/ids";
-import { notFound, ProblemError } from "../lib/problem";
+import { type ImageSessionRow, imageSessions, sessionSuccessRate } from "../db/schema";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { newId } from "../lib/ids";
+import { notFound } from "../lib/problem";
+import { matchExpression } from "../lib/search";
 
 export const UNTITLED = "New session";
 
@@ -44,17 +46,16 @@ export async function createSession(
   return onlyRow(rows);
 }
 
+/** The user's session, unless it is in the trash (then it is as absent as one that never was). */
 export async function findOwnedSession(db: Database, userId: string, sessionId: string): Promise<ImageSessionRow> {
   const row = await db.query.imageSessions.findFirst({
-    where: and(eq(imageSessions.id, sessionId), eq(imageSessions.userId, userId)),
+    where: and(eq(imageSessions.id, sessionId), eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)),
   });
   if (!row) throw notFound("session");
   return row;
 }
 
 type ListQuery = z.infer<typeof listSessionsQuerySchema>;
-
-const successRate = sql<number>`(CASE WHEN ${imageSessions.generationCount} = 0 THEN 0.0 ELSE CAST(${imageSessions.succeededCount} AS REAL) / ${imageSessions.generationCount} END)`;
 
 function sortColumn(sort: ListQuery["sort"]): SQL | AnySQLiteColumn {
   switch (sort) {
@@ -63,7 +64,8 @@ function sortColumn(sort: ListQuery["sort"]): SQL | AnySQLiteColumn {
     case "generations":
       return imageSessions.generationCount;
     case "successRate":
-      return successRate;
+      // The very expression of `image_sessions_list_success_idx`, so that index serves the sort.
+      return sessionSuccessRate;
     case "updated":
       return imageSessions.updatedAt;
   }
@@ -82,35 +84,48 @@ function sortValue(row: ImageSessionRow, sort: ListQuery["sort"]): number {
   }
 }
 
-const encodeCursor = (value: number, id: string): string =>
-  toBase64Url(new TextEncoder().encode(JSON.stringify([value, id])));
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const json = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const parsed: unknown = JSON.parse(json);
-    if (Array.isArray(parsed) && typeof parsed[0] === "number" && typeof parsed[1] === "string")
-      return [parsed[0], parsed[1]];
-  } catch {
-    // Fall through to the error below.
-  }
-  throw new ProblemError(400, "The cursor is not valid.", {
-    errors: [{ path: "cursor", message: "Not a cursor from a previous page" }],
-  });
+/**
+ * The filters on generations (model, status, date range): the session has one generation matching
+ * all of them, found through `generations_session_model_idx` or `generations_session_status_idx`.
+ */
+function generationFilter(query: ListQuery): SQL | null {
+  const conditions: SQL[] = [];
+  if (query.model) conditions.push(sql`g.model = ${query.model}`);
+  if (query.status) conditions.push(sql`g.status = ${query.status}`);
+  if (query.from !== undefined) conditions.push(sql`g.created_at >= ${query.from}`);
+  if (query.to !== undefined) conditions.push(sql`g.created_at < ${query.to}`);
+  if (conditions.length === 0) return null;
+  return sql`EXISTS (SELECT 1 FROM generations g WHERE g.session_id = ${imageSessions.id} AND g.trashed_at IS NULL AND ${sql.join(conditions, sql` AND `)})`;
 }
 
 /**
- * Title search: a case-insensitive substring match. Not `LIKE`: D1 refuses LIKE patterns over 50
- * bytes (a long search was a 500), and `%` and `_` typed by people must match themselves.
+ * A page of the user's sessions (not in the trash) in the chosen order, walking the index of that
+ * order; `q` matches titles and prompts through the full-text index `session_search`.
  */
-const titleContains = (q: string): SQL => sql`instr(lower(${imageSessions.title}), lower(${q})) > 0`;
-
 export async function listSessions(db: Database, userId: string, query: ListQuery): Promise<Page<ImageSessionRow>> {
+  const rows = await sessionListStatement(db, userId, query);
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > query.limit && last ? encodeCursor([sortValue(last, query.sort), last.id]) : null,
+  };
+}
+
+/** The statement for one page (exported for the query-plan checks). */
+export function sessionListStatement(db: Database, userId: string, query: ListQuery) {
   const column = sortColumn(query.sort);
-  const conditions: SQL[] = [eq(imageSessions.userId, userId)];
-  if (query.q) conditions.push(titleContains(query.q));
+  const conditions: SQL[] = [eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)];
+  const match = matchExpression(userId, query.q, ["title", "prompts"]);
+  if (match !== null) {
+    conditions.push(
+      sql`${imageSessions.searchKey} IN (SELECT rowid FROM session_search WHERE session_search MATCH ${match})`,
+    );
+  }
+  const onGenerations = generationFilter(query);
+  if (onGenerations) conditions.push(onGenerations);
   if (query.cursor) {
-    const [value, id] = decodeCursor(query.cursor);
+    const [value, id] = decodeCursor(query.cursor, ["number", "string"]);
     // Raw comparison: timestamps are compared as stored (milliseconds), with the id breaking ties.
     const beyond = query.order === "desc" ? sql.raw("<") : sql.raw(">");
     conditions.push(
@@ -118,16 +133,10 @@ export async function listSessions(db: Database, userId: string, query: ListQuer
     );
   }
   const direction = query.order === "desc" ? desc : asc;
-  const rows = await db
+  return db
     .select()
     .from(imageSessions)
     .where(and(...conditions))
     .orderBy(direction(column), direction(imageSessions.id))
     .limit(query.limit + 1);
-  const items = rows.slice(0, query.limit);
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor: rows.length > query.limit && last ? encodeCursor(sortValue(last, query.sort), last.id) : null,
-  };
 }

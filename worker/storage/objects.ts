@@ -8,7 +8,18 @@ import { ProblemError, problemResponse } from "../lib/problem";
 export const outputKey = (userId: string, generationId: string, index: number): string =>
   `outputs/${userId}/${generationId}/${index}`;
 
-export const thumbnailKey = (r2Key: string): string => `thumbnails/${r2Key}`;
+/** Where a thumbnail of `r2Key` of the given width lives. */
+export const thumbnailKey = (r2Key: string, width: number): string => `thumbnails/${width}/${r2Key}`;
+
+/** Every thumbnail key an original may have: each width, and the single 384 px one of earlier versions. */
+export const thumbnailKeysOf = (r2Key: string, widths: readonly number[]): string[] => [
+  ...widths.map((width) => thumbnailKey(r2Key, width)),
+  `thumbnails/${r2Key}`,
+];
+
+/** The original a thumbnail belongs to (`thumbnails/<width>/<key>` or `thumbnails/<key>`). */
+export const thumbnailOwnerKey = (key: string): string =>
+  key.startsWith("thumbnails/") ? key.slice("thumbnails/".length).replace(/^\d+\//, "") : key;
 
 export async function putObject(
   bucket: R2Bucket,
@@ -25,7 +36,17 @@ export async function putObject(
 
 const ONE_YEAR_SECONDS = 31_536_000;
 
-type ServeOptions = { etag: string; mimeType: string; fileName?: string };
+type ServeOptions = { etag: string; mimeType: string; fileName?: string; attachment?: boolean };
+
+/** `Content-Disposition` with an ASCII fallback name and the exact one (RFC 6266, RFC 8187). */
+function contentDisposition(fileName: string, attachment: boolean): string {
+  const ascii =
+    fileName
+      .normalize("NFKD")
+      .replace(/[^\x20-\x7e]/g, "")
+      .replace(/["\\]/g, "_") || "download";
+  return `${attachment ? "attachment" : "inline"}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
 
 function parseRange(header: string | null, size: number): { offset: number; length: number } | "invalid" | null {
   if (!header) return null;
@@ -64,7 +85,7 @@ export async function serveObject(
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cross-Origin-Resource-Policy": "same-origin",
   });
-  if (options.fileName) headers.set("Content-Disposition", `inline; filename="${options.fileName}"`);
+  if (options.fileName) headers.set("Content-Disposition", contentDisposition(options.fileName, !!options.attachment));
 
   const ifNoneMatch = request.headers.get("If-None-Match");
   if (ifNoneMatch?.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {

@@ -1,22 +1,26 @@
 /**
- * Thumbnails: made once with the Images binding (fit inside 384 px, WebP) and kept in R2 next to the
- * original, so the gallery never pays for a resize twice.
+ * Thumbnails: made once per width (256 and 768 px wide, WebP) with the Images binding, on first
+ * request, and kept in R2 next to the original, so the gallery never pays for a resize twice and
+ * never downloads an original.
  */
+import { DEFAULT_THUMBNAIL_WIDTH, THUMBNAIL_WIDTHS } from "@contract/api";
 import { sha256Hex } from "../lib/ids";
 import { log } from "../lib/logger";
-import { putObject, thumbnailKey } from "./objects";
-
-export const THUMBNAIL_SIZE = 384;
+import { putObject, thumbnailKey, thumbnailKeysOf } from "./objects";
 
 export type Thumbnail = { key: string; mimeType: string; etag: string };
+
+/** Every thumbnail key an original may have, for deleting them with it. */
+export const allThumbnailKeys = (r2Key: string): string[] => thumbnailKeysOf(r2Key, THUMBNAIL_WIDTHS);
 
 export async function ensureThumbnail(
   bucket: R2Bucket,
   images: ImagesBinding,
   source: { r2Key: string; mimeType: string; width: number | null; height: number | null },
+  width: number = DEFAULT_THUMBNAIL_WIDTH,
 ): Promise<Thumbnail | null> {
   if (!source.mimeType.startsWith("image/")) return null;
-  const key = thumbnailKey(source.r2Key);
+  const key = thumbnailKey(source.r2Key, width);
   const existing = await bucket.head(key);
   if (existing) {
     return {
@@ -28,18 +32,19 @@ export async function ensureThumbnail(
   const original = await bucket.get(source.r2Key);
   if (!original) return null;
   try {
-    const fitsAlready = (source.width ?? Infinity) <= THUMBNAIL_SIZE && (source.height ?? Infinity) <= THUMBNAIL_SIZE;
+    // Never enlarged: a small original is only re-encoded.
+    const fitsAlready = (source.width ?? Infinity) <= width;
     const transformer = images.input(original.body);
-    const result = await (fitsAlready
-      ? transformer
-      : transformer.transform({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: "scale-down" })
-    ).output({ format: "image/webp", quality: 80 });
+    const result = await (fitsAlready ? transformer : transformer.transform({ width, fit: "scale-down" })).output({
+      format: "image/webp",
+      quality: 80,
+    });
     const bytes = new Uint8Array(await result.response().arrayBuffer());
     const sha256 = await sha256Hex(bytes);
     await putObject(bucket, key, bytes, { mimeType: result.contentType(), sha256 });
     return { key, mimeType: result.contentType(), etag: sha256 };
   } catch (error) {
-    log.warn("thumbnail.failed", { r2Key: source.r2Key, error });
+    log.warn("thumbnail.failed", { r2Key: source.r2Key, width, error });
     return null;
   }
 }

@@ -310,8 +310,11 @@ describe("controls", () => {
 
     expect((await api(user, "DELETE", `/api/generations/${parent.id}`)).status).toBe(204);
     await expectProblem(await api(user, "GET", `/api/generations/${parent.id}`), 404);
-    expect(await env.BUCKET.head(`outputs/${user.id}/${parent.id}/0`)).toBeNull();
-    await expectProblem(await api(user, "GET", parent.outputs[0]!.url), 404);
+    // In the trash: hidden everywhere, its bytes kept until the purge (the trash page shows them).
+    expect(await env.BUCKET.head(`outputs/${user.id}/${parent.id}/0`)).not.toBeNull();
+    expect(await env.DB.prepare("SELECT listed FROM assets WHERE id = ?").bind(parent.outputs[0]!.id).first()).toEqual({
+      listed: 0,
+    });
     const kept = await getGeneration(user, child.id);
     expect(kept).toMatchObject({ status: "succeeded", parentGenerationId: parent.id, inputs: [] });
     expect(kept.outputs).toHaveLength(1);

@@ -181,8 +181,8 @@ describe("a generation from request to stored image", () => {
     expect(response.headers.get("Content-Type")).toBe("image/webp");
     const media = sniffMedia(new Uint8Array(await response.arrayBuffer()));
     expect(media?.mimeType).toBe("image/webp");
-    expect(Math.max(media!.width!, media!.height!)).toBeLessThanOrEqual(384);
-    expect(await env.BUCKET.head(`thumbnails/outputs/${user.id}/${created.id}/0`)).not.toBeNull();
+    expect(media!.width).toBeLessThanOrEqual(256);
+    expect(await env.BUCKET.head(`thumbnails/256/outputs/${user.id}/${created.id}/0`)).not.toBeNull();
     const other = await signUp("other");
     await expectProblem(await api(other, "GET", asset!.thumbnailUrl), 404);
   });

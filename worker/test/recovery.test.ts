@@ -356,7 +356,7 @@ async function seedOutputs(userId: string, generationId: string, count: number):
       ).bind(newId("ast"), userId, generationId, index, key, Date.now()),
     ),
   );
-  await Promise.all(keys.flatMap((key) => [env.BUCKET.put(key, "png"), env.BUCKET.put(thumbnailKey(key), "png")]));
+  await Promise.all(keys.flatMap((key) => [env.BUCKET.put(key, "png"), env.BUCKET.put(thumbnailKey(key, 256), "png")]));
   return keys;
 }
 
@@ -366,7 +366,9 @@ async function stored(generationId: string, keys: readonly string[]) {
   )
     .bind(generationId)
     .first<{ assets: number; generations: number }>();
-  const heads = await Promise.all(keys.flatMap((key) => [env.BUCKET.head(key), env.BUCKET.head(thumbnailKey(key))]));
+  const heads = await Promise.all(
+    keys.flatMap((key) => [env.BUCKET.head(key), env.BUCKET.head(thumbnailKey(key, 256))]),
+  );
   return { ...rows, objects: heads.filter((head) => head !== null).length };
 }
 
@@ -392,8 +394,10 @@ describe("deleting", () => {
 
     await deleteGenerationData(failingDb, env.BUCKET, created.id);
     expect(await stored(created.id, keys)).toEqual({ assets: 0, generations: 0, objects: 0 });
-    // Per attempt: one read of the keys, one batch of deletes.
-    expect(plan.calls.map((call) => call.split(" ")[0])).toEqual(["select", "delete", "select", "delete"]);
+    // Per attempt: reads, then one batch of deletes; after it, reads of the keys still in use.
+    const kinds = plan.calls.map((call) => call.split(" ")[0]);
+    expect(kinds.slice(0, 6)).toEqual(["select", "select", "delete", "select", "select", "delete"]);
+    expect(new Set(kinds.slice(6))).toEqual(new Set(["select"]));
     expect(mostParameters(plan.calls)).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
   });
 
@@ -417,24 +421,27 @@ describe("deleting", () => {
       .bind(sessionId)
       .first<{ n: number }>();
     expect(left).toEqual({ n: 0 });
-    expect(plan.calls.map((call) => call.split(" ")[0])).toEqual(["select", "delete", "select", "delete"]);
+    const kinds = plan.calls.map((call) => call.split(" ")[0]);
+    expect(kinds.slice(0, 4)).toEqual(["select", "delete", "select", "delete"]);
+    expect(new Set(kinds.slice(4))).toEqual(new Set(["select"]));
     expect(mostParameters(plan.calls)).toBeLessThanOrEqual(D1_MAX_BOUND_PARAMETERS);
   });
 
-  it("retention removes old failed generations in one batch, keeping their outputs, or changes nothing", async () => {
-    const { user, sessionId, created } = await createUnclaimed();
-    const [key] = await seedOutputs(user.id, created.id, 1);
-    await env.DB.prepare("UPDATE generations SET status = 'failed', created_at = ? WHERE id = ?")
-      .bind(Date.now() - FAILED_RETENTION_MS - 60_000, created.id)
-      .run();
+  it("retention removes old failed generations without outputs in one batch, or changes nothing", async () => {
+    const { sessionId, created } = await createUnclaimed();
+    const withOutput = await createUnclaimed();
+    await seedOutputs(withOutput.user.id, withOutput.created.id, 1);
+    for (const id of [created.id, withOutput.created.id]) {
+      await env.DB.prepare("UPDATE generations SET status = 'failed', created_at = ? WHERE id = ?")
+        .bind(Date.now() - FAILED_RETENTION_MS - 60_000, id)
+        .run();
+    }
     const sessionRow = () =>
       env.DB.prepare("SELECT generation_count AS generations FROM image_sessions WHERE id = ?")
         .bind(sessionId)
         .first<{ generations: number }>();
-    const output = () =>
-      env.DB.prepare("SELECT generation_id AS generationId FROM assets WHERE r2_key = ?")
-        .bind(key)
-        .first<{ generationId: string | null }>();
+    const generationRow = (id: string) =>
+      env.DB.prepare("SELECT count(*) AS n FROM generations WHERE id = ?").bind(id).first<{ n: number }>();
     const plan = new FailurePlan({
       times: 1,
       when: (call) => call.includes('delete from "generations"'),
@@ -443,13 +450,13 @@ describe("deleting", () => {
     const failingDb = createDb(failingD1(env.DB, plan));
 
     await expect(removeOldFailedGenerations(failingDb, Date.now())).rejects.toThrow();
-    expect(await stored(created.id, [key!])).toMatchObject({ generations: 1, assets: 1 });
-    expect(await output()).toEqual({ generationId: created.id });
+    expect(await generationRow(created.id)).toEqual({ n: 1 });
     expect(await sessionRow()).toEqual({ generations: 1 });
 
     expect(await removeOldFailedGenerations(failingDb, Date.now())).toBeGreaterThanOrEqual(1);
-    expect(await stored(created.id, [key!])).toEqual({ assets: 0, generations: 0, objects: 2 });
-    expect(await output()).toEqual({ generationId: null });
+    expect(await generationRow(created.id)).toEqual({ n: 0 });
     expect(await sessionRow()).toEqual({ generations: 0 });
+    // One with outputs stays: its images are in the gallery, with their prompt.
+    expect(await generationRow(withOutput.created.id)).toEqual({ n: 1 });
   });
 });

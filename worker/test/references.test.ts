@@ -183,7 +183,7 @@ describe("serving references", () => {
     const row = await env.DB.prepare('SELECT r2_key FROM "references" WHERE id = ?')
       .bind(reference!.id)
       .first<{ r2_key: string }>();
-    await env.BUCKET.delete([row!.r2_key, `thumbnails/${row!.r2_key}`]);
+    await env.BUCKET.delete([row!.r2_key, `thumbnails/256/${row!.r2_key}`]);
 
     const content = await expectProblem(await api(user, "GET", reference!.url), 404);
     const thumbnail = await expectProblem(await api(user, "GET", reference!.thumbnailUrl), 404);

@@ -33,6 +33,8 @@ type World = {
   outputAsset: Asset;
   reference: Reference;
   token: { id: string; token: string };
+  /** A generation of the owner's in the trash. */
+  trashed: Generation;
 };
 
 type Fixture = keyof Omit<World, "owner" | "intruder">;
@@ -45,6 +47,7 @@ const FIXTURES: Record<Fixture, { id: (world: World) => string; missing: string 
   outputAsset: { id: (w) => w.outputAsset.id, missing: "ast_00000000000000000000000000" },
   reference: { id: (w) => w.reference.id, missing: "ref_00000000000000000000000000" },
   token: { id: (w) => w.token.id, missing: "tok_00000000000000000000000000" },
+  trashed: { id: (w) => w.trashed.id, missing: "gen_00000000000000000000000000" },
 };
 
 type Entry = {
@@ -77,9 +80,17 @@ const PARAM_ROUTES: Record<string, Entry> = {
   "POST /api/generations/:id/retry": { targets: ["generation"], body: { newSeed: true }, ownerStatus: 202 },
   "POST /api/generations/:id/cancel": { targets: ["generation"], ownerStatus: 200 },
   "PATCH /api/sessions/:id": { targets: ["session"], body: { title: "renamed by someone else" }, ownerStatus: 200 },
+  "GET /api/sessions/:id/generations": { targets: ["session"], ownerStatus: 200 },
+  "GET /api/sessions/:id/export": { targets: ["session"], ownerStatus: 200 },
+  "POST /api/sessions/:id/clone": { targets: ["session"], body: {}, ownerStatus: 201 },
+  "GET /api/generations/:id/ancestry": { targets: ["generation"], ownerStatus: 200 },
+  "PUT /api/assets/:id/favorite": { targets: ["outputAsset"], ownerStatus: 204 },
+  "DELETE /api/assets/:id/favorite": { targets: ["outputAsset"], ownerStatus: 204 },
+  "POST /api/trash/:id/restore": { targets: ["trashed"], ownerStatus: 200 },
   // Destructive ones last: the owner's sanity check runs in this order.
   "DELETE /api/tokens/:id": { targets: ["token"], ownerStatus: 204 },
   "DELETE /api/references/:id": { targets: ["reference"], ownerStatus: 204 },
+  "DELETE /api/assets/:id": { targets: ["outputAsset"], ownerStatus: 204 },
   "DELETE /api/generations/:id": { targets: ["generation"], ownerStatus: 204 },
   "DELETE /api/sessions/:id": { targets: ["session"], ownerStatus: 204 },
 };
@@ -131,6 +142,8 @@ beforeAll(async () => {
   const tokenResponse = await api(owner, "POST", "/api/tokens", { name: "ci" });
   expect(tokenResponse.status).toBe(201);
   const token = await tokenResponse.json<{ id: string; token: string }>();
+  const trashed = await createGeneration(owner, session.id, { model: SCHNELL, prompt: `discarded ${uniqueTag()}` });
+  expect((await api(owner, "DELETE", `/api/generations/${trashed.id}`)).status).toBe(204);
   // Let the session's counters settle, so "unchanged" compares a resting state.
   const settled = await waitFor(
     async () => {
@@ -139,7 +152,7 @@ beforeAll(async () => {
     },
     { what: "session counters" },
   );
-  world = { owner, intruder, session: settled, generation, inputAsset, outputAsset, reference, token };
+  world = { owner, intruder, session: settled, generation, inputAsset, outputAsset, reference, token, trashed };
 }, 60_000);
 
 describe("the isolation table", () => {

@@ -7,6 +7,7 @@
 import { env, SELF } from "cloudflare:test";
 import type { ReferenceUploadResult } from "@contract/api";
 import { describe, expect, it } from "vitest";
+import { insertBatch, insertSession } from "../gallery-support";
 import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
 import { appRoutes, fillParams, problemOf, sha256Of } from "./support";
@@ -187,10 +188,12 @@ describe("the session cookie", () => {
 async function visibleState(userId: string): Promise<unknown> {
   const all = async (query: string) => (await env.DB.prepare(query).bind(userId).all()).results;
   return {
-    sessions: await all("SELECT id, title FROM image_sessions WHERE user_id = ? ORDER BY id"),
+    sessions: await all("SELECT id, title, trashed_at FROM image_sessions WHERE user_id = ? ORDER BY id"),
     // Generations move on by themselves (submitted, running…); only a cancel makes one `canceled`.
-    generations: await all("SELECT id, status = 'canceled' AS canceled FROM generations WHERE user_id = ? ORDER BY id"),
-    assets: await all("SELECT id, role FROM assets WHERE user_id = ? ORDER BY id"),
+    generations: await all(
+      "SELECT id, status = 'canceled' AS canceled, trashed_at FROM generations WHERE user_id = ? ORDER BY id",
+    ),
+    assets: await all("SELECT id, role, favorite, trashed_at FROM assets WHERE user_id = ? ORDER BY id"),
     references: await all('SELECT id, deleted_at FROM "references" WHERE user_id = ? ORDER BY id'),
     tokens: await all("SELECT id, name FROM api_tokens WHERE user_id = ? ORDER BY id"),
     authSessions: await all("SELECT id FROM auth_sessions WHERE user_id = ? ORDER BY id"),
@@ -218,6 +221,12 @@ const imageForm = (fields: Record<string, string>) => async (): Promise<Pick<Pre
     },
   };
 };
+
+/** An output in the user's gallery (stored rows, as the pipeline writes them). */
+async function storedOutput(user: TestUser): Promise<string> {
+  const sessionId = await insertSession(user.id, "outputs");
+  return (await insertBatch(user.id, sessionId, { prompt: "an output" })).assetIds[0]!;
+}
 
 async function freshGeneration(user: TestUser): Promise<string> {
   const session = await createSession(user);
@@ -289,6 +298,47 @@ const MUTATING: Record<string, CsrfEntry> = {
   "DELETE /api/generations/:id": {
     prepare: async (user) => ({ path: `/api/generations/${await freshGeneration(user)}` }),
     okStatus: 204,
+  },
+  "POST /api/sessions/:id/clone": {
+    prepare: async (user) => ({ path: `/api/sessions/${(await createSession(user, "mine")).id}/clone`, ...json({}) }),
+    okStatus: 201,
+  },
+  "POST /api/sessions/import": {
+    prepare: async () => ({
+      path: "/api/sessions/import",
+      ...json({
+        version: 1,
+        exportedAt: new Date().toISOString(),
+        session: { title: "planted", model: null, createdAt: new Date().toISOString() },
+        generations: [],
+        assets: [],
+      }),
+    }),
+    okStatus: 201,
+  },
+  "PUT /api/assets/:id/favorite": {
+    prepare: async (user) => ({ path: `/api/assets/${await storedOutput(user)}/favorite` }),
+    okStatus: 204,
+  },
+  "DELETE /api/assets/:id/favorite": {
+    prepare: async (user) => {
+      const id = await storedOutput(user);
+      await env.DB.prepare("UPDATE assets SET favorite = 1 WHERE id = ?").bind(id).run();
+      return { path: `/api/assets/${id}/favorite` };
+    },
+    okStatus: 204,
+  },
+  "DELETE /api/assets/:id": {
+    prepare: async (user) => ({ path: `/api/assets/${await storedOutput(user)}` }),
+    okStatus: 204,
+  },
+  "POST /api/trash/:id/restore": {
+    prepare: async (user) => {
+      const session = await createSession(user, "deleted");
+      expect((await api(user, "DELETE", `/api/sessions/${session.id}`)).status).toBe(204);
+      return { path: `/api/trash/${session.id}/restore` };
+    },
+    okStatus: 200,
   },
   "POST /api/assets": {
     prepare: async () => ({ path: "/api/assets", ...(await imageForm({ role: "input" })()) }),

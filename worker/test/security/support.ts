@@ -3,7 +3,7 @@
  * raw reads of what a user has stored (D1 rows and R2 keys), and the problem+json check.
  */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
-import { type Problem, problemSchema } from "@contract/api";
+import { type Problem, problemSchema, THUMBNAIL_WIDTHS } from "@contract/api";
 import { expect } from "vitest";
 import { app } from "../../app";
 import worker from "../../index";
@@ -140,8 +140,14 @@ export async function footprint(
   result.r2 = [
     ...(await r2Listing(`blobs/${userId}/`)),
     ...(await r2Listing(`outputs/${userId}/`)),
-    ...(await r2Listing(`thumbnails/blobs/${userId}/`)),
-    ...(await r2Listing(`thumbnails/outputs/${userId}/`)),
+    ...(
+      await Promise.all(
+        THUMBNAIL_WIDTHS.flatMap((width) => [
+          r2Listing(`thumbnails/${width}/blobs/${userId}/`),
+          r2Listing(`thumbnails/${width}/outputs/${userId}/`),
+        ]),
+      )
+    ).flat(),
   ];
   return result;
 }
