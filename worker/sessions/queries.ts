@@ -118,8 +118,10 @@ export function sessionListStatement(db: Database, userId: string, query: ListQu
   const conditions: SQL[] = [eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)];
   const match = matchExpression(userId, query.q, ["title", "prompts"]);
   if (match !== null) {
+    // Checked per session as the sort's index is walked (a lookup of one row of the search
+    // index), rather than collecting every match first and sorting them.
     conditions.push(
-      sql`${imageSessions.searchKey} IN (SELECT rowid FROM session_search WHERE session_search MATCH ${match})`,
+      sql`EXISTS (SELECT 1 FROM session_search WHERE session_search MATCH ${match} AND session_search.rowid = ${imageSessions.searchKey})`,
     );
   }
   const onGenerations = generationFilter(query);
