@@ -8,7 +8,57 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type Stack = { url: string; emulatorUrl: string; output: () => string; stop: () => Promise<void> };
+/** What `npm run seed` put into the stack's database (see worker/bench/seed.ts). */
+export type SeedSummary = {
+  userId: string;
+  email: string;
+  password: string;
+  /** An API token of the seeded user (`Authorization: Bearer …`). */
+  token: string;
+  sessions: number;
+  generations: number;
+  images: number;
+  /** A prompt word about 1 in 40 generations use. */
+  searchWord: string;
+};
+
+export type Stack = {
+  url: string;
+  emulatorUrl: string;
+  stateDir: string;
+  /** Set when the stack was started with `seedImages`. */
+  seed: SeedSummary | null;
+  output: () => string;
+  stop: () => Promise<void>;
+};
+
+export type StackOptions = {
+  timeoutMs?: number;
+  /** Seed this many images (one user, `npm run seed`) into the fresh database before the app starts. */
+  seedImages?: number;
+  /** Use this state directory (kept afterwards) instead of a fresh temporary one (removed). */
+  stateDir?: string;
+};
+
+/** Runs `npm run seed` into a state directory; resolves with its summary. */
+export function seedState(stateDir: string, images: number): Promise<SeedSummary> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const child = spawn(
+      "node_modules/.bin/tsx",
+      ["worker/bench/seed.ts", "--images", String(images), "--state-dir", stateDir, "--json"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").at(-1) ?? "";
+      if (code === 0 && line.startsWith("{")) resolve(JSON.parse(line) as SeedSummary);
+      else reject(new Error(`Seeding failed (${code}):\n${err.slice(-3000)}`));
+    });
+  });
+}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -29,11 +79,13 @@ async function freePort(taken: ReadonlySet<number>): Promise<number> {
   }
 }
 
-export async function startStack(timeoutMs = 150_000): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const timeoutMs = options.timeoutMs ?? 150_000;
   const ports = new Set<number>();
   for (let i = 0; i < 3; i++) ports.add(await freePort(ports));
   const [port, emulatorPort, inspectorPort] = [...ports] as [number, number, number];
-  const stateDir = mkdtempSync(join(tmpdir(), "studio-e2e-"));
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "studio-e2e-"));
+  const seed = options.seedImages ? await seedState(stateDir, options.seedImages) : null;
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
@@ -58,7 +110,7 @@ export async function startStack(timeoutMs = 150_000): Promise<Stack> {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
     }
-    rmSync(stateDir, { recursive: true, force: true });
+    if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + timeoutMs;
@@ -66,7 +118,8 @@ export async function startStack(timeoutMs = 150_000): Promise<Stack> {
     if (child.exitCode !== null) break;
     try {
       const response = await fetch(`${url}/api/health`);
-      if (response.ok) return { url, emulatorUrl: `http://127.0.0.1:${emulatorPort}`, output: () => log, stop };
+      if (response.ok)
+        return { url, emulatorUrl: `http://127.0.0.1:${emulatorPort}`, stateDir, seed, output: () => log, stop };
     } catch {
       // Not listening yet.
     }

@@ -7,12 +7,12 @@
  *
  *   npm run bench -- --rate 200 --seconds 60 [--via proxy]
  */
-import { execFileSync } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Stack, startStack } from "../../web/e2e/stack";
+import { startStack } from "../../web/e2e/stack";
+import { percentile, workerSocket } from "./support";
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -38,41 +38,6 @@ const acknowledgedIn = (output: string): number => {
     total += Number(match[1]) - Number(match[2]);
   }
   return total;
-};
-
-/**
- * `wrangler dev` answers through a proxy (a second workerd) that now and then drops a POST with a 503
- * "Your worker restarted mid-request" when kj's two 5-second idle timeouts collide on a pooled
- * connection (cloudflare/workers-sdk#14641; fixed in wrangler releases that need Node 22). By default
- * the load goes to the Worker's own socket behind that proxy, as Cloudflare's edge would call it;
- * `--via proxy` sends it through the proxy instead.
- */
-async function workerSocket(stack: Stack): Promise<string> {
-  const publicPort = new URL(stack.url).port;
-  const listening = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" });
-  const ports = [...listening.matchAll(/127\.0\.0\.1:(\d+)\s.*"workerd"/g)]
-    .map((match) => match[1]!)
-    .filter((port) => port !== publicPort);
-  for (const port of ports) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(5_000) });
-      // This stack's Worker, not another one on the machine: it names this stack's emulator.
-      if (
-        response.ok &&
-        ((await response.json()) as { replicateBaseUrl?: unknown }).replicateBaseUrl === `${stack.emulatorUrl}/v1`
-      ) {
-        return `http://127.0.0.1:${port}`;
-      }
-    } catch {
-      // Not an HTTP socket of ours (the inspector, the runtime's control ports).
-    }
-  }
-  throw new Error("Could not find the Worker's own socket behind wrangler's dev proxy; try --via proxy");
-}
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
 
 async function json<T>(response: Response): Promise<T> {
