@@ -220,14 +220,15 @@ describe("refusals", () => {
   it("answers bad pages and formats with the field at fault", async () => {
     const user = await signUp("refusals");
     const session = await createSession(user, "Refusals");
-    for (const [path, field] of [
+    const cases: [path: string, field: string][] = [
       [`/api/sessions/${session.id}/generations?cursor=bm9wZQ`, "cursor"],
       [`/api/sessions/${session.id}/generations?limit=500`, "limit"],
       [`/api/sessions/${session.id}?limit=0`, "limit"],
       [`/api/sessions/${session.id}/export?format=pdf`, "format"],
       ["/api/trash?cursor=%5B1%5D", "cursor"],
       ["/api/trash?limit=1000", "limit"],
-    ]) {
+    ];
+    for (const [path, field] of cases) {
       const problem = await expectProblem(await api(user, "GET", path), 400);
       expect(
         problem.errors?.map((error) => error.path),
