@@ -12,7 +12,7 @@ import { insertBatch, insertOutput, insertSession } from "./gallery-support";
 import { ORIGIN, signUp, type TestUser } from "./helpers";
 import { callWorker } from "./security/support";
 
-const RUNS = 25;
+const RUNS = 15;
 
 async function get<T>(user: TestUser, path: string): Promise<T> {
   const response = await callWorker(`${ORIGIN}${path}`, { headers: { Authorization: `Bearer ${user.token}` } });
