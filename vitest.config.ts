@@ -49,6 +49,10 @@ export default defineConfig(async () => {
           test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"] },
         },
         {
+          // The deployment, built and bundled for each environment without a Cloudflare account.
+          test: { name: "deploy", environment: "node", include: ["scripts/test/**/*.test.ts"], testTimeout: 180_000 },
+        },
+        {
           // Headless Chromium against the app started exactly as `npm run dev` starts it.
           test: {
             name: "browser",

@@ -21,7 +21,8 @@ import { failureReason, isRetryable, retryDelayMs } from "../lib/retryable";
 import { outputUrls, type Prediction, predictionSchema } from "../replicate/prediction";
 import { type CompletionMessage, completionMessageSchema } from "./messages";
 
-export const DEAD_LETTER_QUEUE = "image-studio-completions-dlq";
+/** Each environment names its queues (`image-studio[-env]-completions`); the dead-letter one ends in `-dlq`. */
+export const isDeadLetterQueue = (queue: string): boolean => queue.endsWith("-dlq");
 
 /** Redelivery backs off up to this; after the queue's last retry the message is dead-lettered. */
 const MAX_REDELIVERY_DELAY_MS = 5 * 60_000;
@@ -51,7 +52,7 @@ function parseDelivery(message: Message<unknown>): Delivery | null {
 
 export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = createDb(env.DB);
-  if (batch.queue === DEAD_LETTER_QUEUE) {
+  if (isDeadLetterQueue(batch.queue)) {
     await consumeDeadLetters(batch, env, db);
     return;
   }
