@@ -6,6 +6,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { createDb } from "./db/client";
+import { apiHeaders } from "./http/headers";
 import type { AppEnv } from "./http/types";
 import { readConfig } from "./lib/config";
 import { log } from "./lib/logger";
@@ -58,6 +59,7 @@ const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
  */
 export const app = new Hono<AppEnv>()
   .basePath("/api")
+  .use(apiHeaders)
   .use(context)
   .use(jsonBodies)
   .route("/", authRoutes)
