@@ -22,9 +22,17 @@ import { sessionRoutes } from "./routes/sessions";
 import { trashRoutes } from "./routes/trash";
 import { webhookRoutes } from "./routes/webhooks";
 
-/** Every request gets the database and the configuration. */
-const context: MiddlewareHandler<AppEnv> = async (c, next) => {
+/** Every request gets the database. */
+const database: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("db", createDb(c.env.DB));
+  await next();
+};
+
+/**
+ * The configuration, checked once per isolate by the first request that needs it: a missing or
+ * malformed variable answers 503 naming it (the health probe, which runs before this, reports it).
+ */
+const configuration: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("config", readConfig(c.env));
   await next();
 };
@@ -60,7 +68,10 @@ const jsonBodies: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const app = new Hono<AppEnv>()
   .basePath("/api")
   .use(apiHeaders)
-  .use(context)
+  .use(database)
+  // Before the configuration: the probe answers (and names what is missing) even when it is incomplete.
+  .route("/health", healthRoutes)
+  .use(configuration)
   .use(jsonBodies)
   .route("/", authRoutes)
   .route("/sessions", sessionRoutes)
@@ -70,8 +81,7 @@ export const app = new Hono<AppEnv>()
   .route("/trash", trashRoutes)
   .route("/references", referenceRoutes)
   .route("/models", modelRoutes)
-  .route("/webhooks", webhookRoutes)
-  .route("/health", healthRoutes);
+  .route("/webhooks", webhookRoutes);
 
 /** The API's routes with their inputs and outputs, for the web app's typed client (`hc<AppType>`). */
 export type AppType = typeof app;

@@ -39,7 +39,6 @@ import {
 import { newestGenerationsPage } from "../sessions/generations";
 import { setGenerationTrashed } from "../trash/trash";
 
-export const DEFAULT_SESSION_CONCURRENCY = 4;
 const MAX_SUBMIT_ATTEMPTS = 5;
 const MAX_SUBMIT_DELAY_MS = 60_000;
 /** With webhooks, poll only as a safety net; without them, polling is how results arrive. */
@@ -105,8 +104,7 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private get concurrency(): number {
-    const configured = Number(this.env.SESSION_CONCURRENCY);
-    return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_SESSION_CONCURRENCY;
+    return this.config.sessionConcurrency;
   }
 
   private gateway(): ReplicateGateway {
