@@ -212,15 +212,21 @@ export class ReplicateGateway {
     return this.call(async (client) => parseFile(await client.files.get(id)));
   }
 
-  /** REPLICATE_WEBHOOK_SECRET, or the account's default secret fetched once and cached. */
-  async webhookSecret(): Promise<string> {
-    if (this.config.webhookSecret) return this.config.webhookSecret;
+  /**
+   * The secrets webhooks may be signed with: REPLICATE_WEBHOOK_SECRET (or the account's default
+   * secret, fetched once and cached), and during a rotation REPLICATE_WEBHOOK_SECRET_PREVIOUS.
+   */
+  async webhookSecrets(): Promise<string[]> {
+    const previous = this.config.previousWebhookSecret ? [this.config.previousWebhookSecret] : [];
+    if (this.config.webhookSecret) return [this.config.webhookSecret, ...previous];
     const cacheKey = `${this.config.replicateBaseUrl}|${this.config.replicateToken}`;
-    const cached = ReplicateGateway.cachedSecrets.get(cacheKey);
-    if (cached) return cached;
-    const { key } = await this.call((client) => client.webhooks.default.secret.get());
-    ReplicateGateway.cachedSecrets.set(cacheKey, key);
-    return key;
+    let current = ReplicateGateway.cachedSecrets.get(cacheKey);
+    if (!current) {
+      const { key } = await this.call((client) => client.webhooks.default.secret.get());
+      ReplicateGateway.cachedSecrets.set(cacheKey, key);
+      current = key;
+    }
+    return [current, ...previous];
   }
 
   /** Whether the API answers at all (for the health endpoint). */

@@ -45,24 +45,32 @@ export async function signWebhook(secret: string, id: string, timestamp: string,
   return btoa(binary);
 }
 
+/**
+ * Verifies a delivery against one secret, or several while a secret is being rotated (the new one
+ * and the one on its way out): a valid `v1` signature made with any of them passes.
+ */
 export async function verifyWebhook(
-  secret: string,
+  secrets: string | readonly string[],
   headers: WebhookHeaders,
   rawBody: string,
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): Promise<WebhookVerdict> {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) return { ok: false, reason: "missing_headers" };
-  if (!secretKeyBytes(secret)) return { ok: false, reason: "bad_secret" };
+  const usable = (typeof secrets === "string" ? [secrets] : secrets).filter((secret) => secretKeyBytes(secret));
+  if (usable.length === 0) return { ok: false, reason: "bad_secret" };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "bad_timestamp" };
   if (Math.abs(nowSeconds - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) return { ok: false, reason: "stale" };
 
-  const expected = encoder.encode(await signWebhook(secret, id, timestamp, rawBody));
-  // The header may carry several space-separated signatures (key rotation); any valid v1 one passes.
+  const expected = await Promise.all(
+    usable.map(async (secret) => encoder.encode(await signWebhook(secret, id, timestamp, rawBody))),
+  );
+  // The header may carry several space-separated signatures (the sender's own key rotation).
   for (const entry of signature.split(" ")) {
     const comma = entry.indexOf(",");
     if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
-    if (timingSafeEqual(encoder.encode(entry.slice(comma + 1)), expected)) return { ok: true, webhookId: id };
+    const given = encoder.encode(entry.slice(comma + 1));
+    if (expected.some((mac) => timingSafeEqual(given, mac))) return { ok: true, webhookId: id };
   }
   return { ok: false, reason: "bad_signature" };
 }

@@ -19,9 +19,9 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
   const rawBody = await c.req.text();
   if (rawBody.length > MAX_WEBHOOK_BYTES) throw new ProblemError(413, "The webhook body is too large.");
 
-  const secret = await new ReplicateGateway(c.get("config")).webhookSecret();
+  const secrets = await new ReplicateGateway(c.get("config")).webhookSecrets();
   const verdict = await verifyWebhook(
-    secret,
+    secrets,
     {
       id: c.req.header("webhook-id"),
       timestamp: c.req.header("webhook-timestamp"),

@@ -1,5 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../index";
 import { signWebhook } from "../replicate/webhook-signature";
 import { TEST_WEBHOOK_SECRET } from "./constants";
 import {
@@ -100,5 +101,56 @@ describe("POST /api/webhooks/replicate", () => {
     expect((await deliverSigned(body)).status).toBe(200);
     const done = await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
     expect(done.outputs).toHaveLength(1);
+  });
+});
+
+describe("rotating the webhook secret", () => {
+  it("accepts deliveries signed with the new or the previous secret, and nothing else", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, { prompt: `rotation ${uniqueTag()}` });
+    const running = await waitForGeneration(user, created.id, (g) => g.predictionId !== null);
+    // The emulator signs with the test secret: here it is the one being rotated out.
+    const terminal = (await terminalWebhooks(running.predictionId!)).find((w) => w.status === "succeeded")!;
+    const newSecret = "whsec_bmV3LXNlY3JldC1hZnRlci1yb3RhdGlvbi0wMQ==";
+    const rotating = {
+      ...env,
+      REPLICATE_WEBHOOK_SECRET: newSecret,
+      REPLICATE_WEBHOOK_SECRET_PREVIOUS: TEST_WEBHOOK_SECRET,
+    };
+    const rotated = { ...env, REPLICATE_WEBHOOK_SECRET: newSecret };
+    const now = Math.floor(Date.now() / 1000);
+    const signedWith = async (secret: string) => {
+      const id = `msg_${crypto.randomUUID()}`;
+      return {
+        "Content-Type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(now),
+        "webhook-signature": `v1,${await signWebhook(secret, id, String(now), terminal.body)}`,
+      };
+    };
+    const postWith = async (bindings: Env, headers: Record<string, string>) => {
+      const ctx = createExecutionContext();
+      const request = new Request(`${ORIGIN}/api/webhooks/replicate`, {
+        method: "POST",
+        headers,
+        body: terminal.body,
+      }) as Request<unknown, IncomingRequestCfProperties>;
+      const response = await worker.fetch(request, bindings, ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+
+    // Neither secret: refused during the rotation and after it.
+    const stranger = await signedWith("whsec_c29tZW9uZS1lbHNlcy1zZWNyZXQtMDEyMzQ1Ng==");
+    await expectProblem(await postWith(rotating, stranger), 401);
+    // After the rotation, the old secret no longer verifies.
+    await expectProblem(await postWith(rotated, await signedWith(TEST_WEBHOOK_SECRET)), 401);
+    expect((await getGeneration(user, created.id)).status).not.toBe("succeeded");
+
+    // During it, both do: the new one, and the delivery exactly as Replicate signed it with the old.
+    expect((await postWith(rotating, await signedWith(newSecret))).status).toBe(200);
+    expect((await postWith(rotating, terminal.headers)).status).toBe(200);
+    await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
   });
 });
