@@ -11,6 +11,7 @@ import type { AppEnv } from "./http/types";
 import { readConfig } from "./lib/config";
 import { log } from "./lib/logger";
 import { ProblemError, problemResponse } from "./lib/problem";
+import { adminRoutes } from "./routes/admin";
 import { assetRoutes } from "./routes/assets";
 import { authRoutes } from "./routes/auth";
 import { generationRoutes } from "./routes/generations";
@@ -81,7 +82,8 @@ export const app = new Hono<AppEnv>()
   .route("/trash", trashRoutes)
   .route("/references", referenceRoutes)
   .route("/models", modelRoutes)
-  .route("/webhooks", webhookRoutes);
+  .route("/webhooks", webhookRoutes)
+  .route("/admin", adminRoutes);
 
 /** The API's routes with their inputs and outputs, for the web app's typed client (`hc<AppType>`). */
 export type AppType = typeof app;

@@ -2,20 +2,24 @@
  * The completions queue consumer. Each message is a prediction's state (from a webhook or a poll).
  * Terminal successes have their outputs downloaded into R2 first; then the session's Durable Object
  * applies the state exactly once. Failures retry with backoff; what still fails lands in the
- * dead-letter queue, whose consumer records the reason on the generation.
+ * dead-letter queue, whose consumer records it, makes one last attempt, and otherwise fails the
+ * generation with the reason. (While the dead-letter queue's delivery is paused, its messages wait:
+ * resuming delivery replays them, see docs/operations.md.)
  *
  * A batch costs a fixed handful of D1 statements, not a few per message: the webhook-ids already
  * processed, the generations and their recorded outputs are each read once for the whole batch.
  */
 
 import { isTerminalStatus } from "@contract/api";
-import { inArray } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
-import { type GenerationRow, generations, webhookReceipts } from "../db/schema";
+import { deadLetters, type GenerationRow, generations, webhookReceipts } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
 import { findRecordedOutputs, type RecordedOutputs, storeOutputs } from "../generations/outputs";
+import { isTerminalPrediction } from "../generations/status";
 import { chunks } from "../lib/chunks";
 import { type AppConfig, readConfig } from "../lib/config";
+import { newId } from "../lib/ids";
 import { log } from "../lib/logger";
 import { failureReason, isRetryable, retryDelayMs } from "../lib/retryable";
 import { outputUrls, type Prediction, predictionSchema } from "../replicate/prediction";
@@ -41,6 +45,8 @@ type BatchContext = {
   config: AppConfig;
   generations: Map<string, GenerationRow>;
   recorded: RecordedOutputs;
+  /** Generations this batch brought to a terminal state, and by which path (webhook or poll). */
+  completed: Map<string, CompletionMessage["source"]>;
 };
 
 function parseDelivery(message: Message<unknown>): Delivery | null {
@@ -97,6 +103,7 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     config: readConfig(env),
     generations: found,
     recorded: await findRecordedOutputs(db, withOutputs),
+    completed: new Map(),
   };
 
   const acknowledged: Delivery[] = [];
@@ -107,6 +114,7 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     db,
     acknowledged.map((delivery) => delivery.completion.webhookId),
   );
+  await recordCompletionSources(db, context.completed);
   log.info("completion.batch", {
     messages: batch.messages.length,
     repeats: deliveries.length - fresh.length,
@@ -122,6 +130,9 @@ async function settleState(context: BatchContext, group: Delivery[]): Promise<De
   const generation = context.generations.get(latest.prediction.id);
   try {
     await applyPrediction(context, latest.prediction, generation);
+    if (generation && !isTerminalStatus(generation.status) && isTerminalPrediction(latest.prediction)) {
+      context.completed.set(generation.id, latest.completion.source);
+    }
     latest.message.ack();
     return group;
   } catch (error) {
@@ -222,18 +233,67 @@ async function recordProcessedWebhooks(db: Database, webhookIds: readonly (strin
   }
 }
 
-/** Messages that failed every retry: the generation fails with the last reason recorded. */
+/**
+ * Which path finished each generation, for the operations stats: one statement for the batch, and
+ * only the first word counts (a later repeat through the other path changes nothing).
+ */
+async function recordCompletionSources(db: Database, completed: Map<string, CompletionMessage["source"]>) {
+  // Three parameters per generation.
+  for (const slice of chunks([...completed], Math.floor(D1_MAX_BOUND_PARAMETERS / 3))) {
+    const cases = sql.join(
+      slice.map(([id, source]) => sql`WHEN ${id} THEN ${source}`),
+      sql` `,
+    );
+    const ids = sql.join(
+      slice.map(([id]) => sql`${id}`),
+      sql`, `,
+    );
+    await db.run(
+      sql`UPDATE generations SET completed_via = CASE id ${cases} END WHERE id IN (${ids}) AND completed_via IS NULL`,
+    );
+  }
+}
+
+/**
+ * Messages that failed every retry. Each is recorded, then tried once more (the cause may be gone:
+ * after an outage, paused dead-letter delivery replays its messages this way); if that fails too,
+ * the generation fails with the reason.
+ */
 async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, db: Database): Promise<void> {
   for (const message of batch.messages) {
-    const prediction = parseDelivery(message)?.prediction;
-    const generation = prediction ? await findGenerationByPrediction(db, prediction.id) : undefined;
-    if (generation) {
-      const reason = generation.pipelineError ?? "the completion could not be processed";
+    const delivery = parseDelivery(message);
+    const generation = delivery ? await findGenerationByPrediction(db, delivery.prediction.id) : undefined;
+    if (!delivery || !generation) {
+      await recordDeadLetter(db, { generation, predictionId: delivery?.prediction.id, outcome: "unknown_prediction" });
+      message.ack();
+      continue;
+    }
+    const context: BatchContext = {
+      env,
+      db,
+      config: readConfig(env),
+      generations: new Map([[delivery.prediction.id, generation]]),
+      recorded: await findRecordedOutputs(db, delivery.prediction.status === "succeeded" ? [generation.id] : []),
+      completed: new Map(),
+    };
+    try {
+      await applyPrediction(context, delivery.prediction, generation);
+      await recordDeadLetter(db, { generation, predictionId: delivery.prediction.id, outcome: "replayed" });
+      if (!isTerminalStatus(generation.status) && isTerminalPrediction(delivery.prediction)) {
+        await recordCompletionSources(db, new Map([[generation.id, delivery.completion.source]]));
+      }
+      log.warn("completion.dead_letter_replayed", {
+        generationId: generation.id,
+        predictionId: delivery.prediction.id,
+      });
+    } catch (error) {
+      const reason = failureReason(error) || generation.pipelineError || "the completion could not be processed";
       log.error("completion.dead_lettered", {
         generationId: generation.id,
         predictionId: generation.predictionId ?? undefined,
         error: reason,
       });
+      await recordDeadLetter(db, { generation, predictionId: delivery.prediction.id, outcome: "failed", reason });
       await sessionRoom(env, generation.sessionId).failGeneration(
         generation.id,
         `Could not keep the outputs after several attempts: ${reason}`,
@@ -241,4 +301,24 @@ async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, db: Da
     }
     message.ack();
   }
+}
+
+async function recordDeadLetter(
+  db: Database,
+  letter: {
+    generation: GenerationRow | undefined;
+    predictionId: string | undefined;
+    outcome: "replayed" | "failed" | "unknown_prediction";
+    reason?: string;
+  },
+): Promise<void> {
+  await db.insert(deadLetters).values({
+    id: newId("dlq"),
+    userId: letter.generation?.userId ?? null,
+    generationId: letter.generation?.id ?? null,
+    predictionId: letter.predictionId ?? null,
+    outcome: letter.outcome,
+    reason: letter.reason ?? null,
+    receivedAt: new Date(),
+  });
 }

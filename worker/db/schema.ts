@@ -123,6 +123,8 @@ export const generations = sqliteTable(
     trashedAt: integer("trashed_at", { mode: "timestamp_ms" }),
     /** A copy made by cloning its session: the generation whose settings it copies. It has not run. */
     clonedFromGenerationId: text("cloned_from_generation_id"),
+    /** What brought the terminal state: Replicate's webhook or our own poll (operations stats). */
+    completedVia: text("completed_via").$type<"webhook" | "poll">(),
   },
   (t) => [
     index("generations_session_page_idx").on(t.sessionId, t.createdAt, t.id),
@@ -133,6 +135,9 @@ export const generations = sqliteTable(
     index("generations_session_model_idx").on(t.sessionId, t.model),
     index("generations_session_status_idx").on(t.sessionId, t.status),
     index("generations_trash_idx").on(t.userId, t.trashedAt, t.id).where(sql`trashed_at IS NOT NULL`),
+    // Operations stats read the last hour and day of the whole service.
+    index("generations_created_idx").on(t.createdAt),
+    index("generations_completed_idx").on(t.completedAt),
   ],
 );
 
@@ -273,6 +278,25 @@ export const webhookReceipts = sqliteTable(
     receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("webhook_receipts_received_idx").on(t.receivedAt)],
+);
+
+/**
+ * Completions that exhausted the queue's retries, as the dead-letter consumer received them: counted
+ * by the operations stats, and kept for diagnosis. Removed with their user's account.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    generationId: text("generation_id"),
+    predictionId: text("prediction_id"),
+    /** `replayed` when the last attempt stored the outputs; `failed` when it failed the generation. */
+    outcome: text("outcome").$type<"replayed" | "failed" | "unknown_prediction">().notNull(),
+    reason: text("reason"),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("dead_letters_received_idx").on(t.receivedAt), index("dead_letters_user_idx").on(t.userId)],
 );
 
 /** Small pieces of state the cron jobs carry between runs (e.g. where a bucket scan stopped). */

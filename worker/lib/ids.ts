@@ -5,7 +5,7 @@
  */
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-export type IdPrefix = "usr" | "ses" | "gen" | "ast" | "tok" | "ref" | "upl";
+export type IdPrefix = "usr" | "ses" | "gen" | "ast" | "tok" | "ref" | "upl" | "dlq";
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = "";
