@@ -46,6 +46,9 @@ export type Credentials = z.infer<typeof credentialsSchema>;
 
 export const createTokenSchema = z.object({ name: z.string().trim().min(1).max(100) });
 
+/** `DELETE /api/me`: a browser (cookie) confirms with the password; a bearer token may omit it. */
+export const deleteAccountSchema = z.object({ password: z.string().max(256).optional() });
+
 const modelIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/i, { message: "Use the form owner/name" });

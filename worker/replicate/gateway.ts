@@ -212,6 +212,16 @@ export class ReplicateGateway {
     return this.call(async (client) => parseFile(await client.files.get(id)));
   }
 
+  /** Deletes one of our files from the Files API; a file already gone counts as deleted. */
+  async deleteFile(id: string): Promise<void> {
+    try {
+      await this.call((client) => client.files.delete(id));
+    } catch (error) {
+      if (error instanceof GatewayError && error.kind === "not_found") return;
+      throw error;
+    }
+  }
+
   /**
    * The secrets webhooks may be signed with: REPLICATE_WEBHOOK_SECRET (or the account's default
    * secret, fetched once and cached), and during a rotation REPLICATE_WEBHOOK_SECRET_PREVIOUS.

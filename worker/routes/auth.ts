@@ -1,7 +1,14 @@
-import { type ApiTokenPage, type CreatedApiToken, createTokenSchema, credentialsSchema } from "@contract/api";
+import {
+  type ApiTokenPage,
+  type CreatedApiToken,
+  createTokenSchema,
+  credentialsSchema,
+  deleteAccountSchema,
+} from "@contract/api";
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { createApiToken, createAuthSession, deleteAuthSession } from "../accounts/credentials";
+import { deleteAccount } from "../accounts/deletion";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
 import { apiTokens, users } from "../db/schema";
@@ -65,6 +72,34 @@ export const authRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .get("/me", requireUser, (c) => c.json(c.get("user")))
+  .delete("/me", requireUser, validate("json", deleteAccountSchema), async (c) => {
+    const user = c.get("user");
+    const db = c.get("db");
+    const { password } = c.req.valid("json");
+    // In a browser the password is asked again: a borrowed, framed or scripted page cannot do this.
+    if (c.get("authMethod") === "cookie" && !password) {
+      throw new ProblemError(400, "Confirm with your password to delete the account.", {
+        errors: [{ path: "password", message: "Required to delete the account" }],
+      });
+    }
+    if (password !== undefined) {
+      await consumeRateLimit(db, LIMITS.loginPerAccount, user.email);
+      const stored = await db.query.users.findFirst({ where: eq(users.id, user.id), columns: { passwordHash: true } });
+      const valid = await verifyPassword(
+        password,
+        stored?.passwordHash ?? DUMMY_PASSWORD_HASH,
+        c.get("config").passwordPepper,
+      );
+      if (!valid) {
+        throw new ProblemError(403, "The password is wrong; nothing was deleted.", {
+          errors: [{ path: "password", message: "Wrong password" }],
+        });
+      }
+    }
+    await deleteAccount(c.env, db, c.get("config"), user);
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  })
   .post("/tokens", requireUser, validate("json", createTokenSchema), async (c) => {
     const created = await createApiToken(c.get("db"), c.get("user").id, c.req.valid("json").name);
     const body: CreatedApiToken = {

@@ -15,6 +15,7 @@ import type { CompletionMessage } from "../completions/messages";
 import worker from "../index";
 import type { OperationsStats } from "../operations/stats";
 import {
+  api,
   completeGeneration,
   createGeneration,
   createSession,
@@ -140,5 +141,36 @@ describe("GET /api/admin/stats", () => {
       .bind(lost.generation.id)
       .first<{ outcome: string; reason: string; user_id: string }>();
     expect(letter).toMatchObject({ outcome: "failed", user_id: user.id, reason: expect.stringContaining("503") });
+  });
+});
+
+describe("DELETE /api/admin/users/:id", () => {
+  it("deletes another account for an administrator; refuses everyone else and other sites", async () => {
+    const admin = await signUp("admin");
+    const owner = await signUp("asked-by-mail");
+    const session = await createSession(owner, "to be forgotten");
+    const path = `/api/admin/users/${owner.id}`;
+    const remove = (user: TestUser | null, extra: Record<string, string> = {}) =>
+      asOperator(admin.email, path, { method: "DELETE", headers: { ...bearer(user).headers, ...extra } });
+
+    await expectProblem(await remove(null), 401);
+    await expectProblem(await remove(owner), 403);
+    await expectProblem(
+      await asOperator(admin.email, path, {
+        method: "DELETE",
+        headers: { Cookie: admin.cookie, Origin: "https://evil.example" },
+      }),
+      403,
+    );
+    expect((await api(owner, "GET", `/api/sessions/${session.id}`)).status).toBe(200);
+
+    expect((await remove(admin)).status).toBe(204);
+    // Once gone, the id is like one that never existed.
+    await expectProblem(await remove(admin), 404);
+    await expectProblem(await api(owner, "GET", "/api/me"), 401);
+    expect(await env.DB.prepare("SELECT id FROM users WHERE id = ?").bind(owner.id).first()).toBeNull();
+    expect(await env.DB.prepare("SELECT id FROM image_sessions WHERE user_id = ?").bind(owner.id).first()).toBeNull();
+    // The administrator's own account is untouched.
+    expect((await api(admin, "GET", "/api/me")).status).toBe(200);
   });
 });

@@ -157,8 +157,9 @@ beforeAll(async () => {
 
 describe("the isolation table", () => {
   it("lists exactly the app's routes with a path parameter", () => {
+    // Operator routes answer 403 to everyone but the administrators: their suite is operations.test.ts.
     const paramRoutes = appRoutes()
-      .filter((route) => hasParam(route.path))
+      .filter((route) => hasParam(route.path) && !route.path.startsWith("/api/admin/"))
       .map((route) => route.key)
       .sort();
     expect(paramRoutes.length).toBeGreaterThan(0);
