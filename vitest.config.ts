@@ -58,6 +58,9 @@ export default defineConfig(async () => {
             name: "browser",
             environment: "node",
             include: ["web/e2e/**/*.test.ts"],
+            // One file at a time: each starts the app like `npm run dev`, which builds the web app
+            // into the one `web/dist` the others serve.
+            fileParallelism: false,
             testTimeout: 180_000,
             hookTimeout: 200_000,
           },

@@ -28,11 +28,15 @@ export type Stack = {
   stateDir: string;
   /** Set when the stack was started with `seedImages`. */
   seed: SeedSummary | null;
+  /** wrangler's registry of local Workers for this stack: `wrangler pages dev` finds the Worker there. */
+  registryPath: string;
   output: () => string;
   stop: () => Promise<void>;
 };
 
 export type StackOptions = {
+  /** More environment for `npm run dev` (e.g. STUDIO_DEV_VARS naming a real backend). */
+  env?: Record<string, string>;
   timeoutMs?: number;
   /** Seed this many images (one user, `npm run seed`) into the fresh database before the app starts. */
   seedImages?: number;
@@ -72,7 +76,7 @@ function canListen(port: number): Promise<boolean> {
  * A free port below Linux's ephemeral range (32768+): the app binds it only after migrations and a
  * web build, and a port from that range could meanwhile be taken by any outgoing connection.
  */
-async function freePort(taken: ReadonlySet<number>): Promise<number> {
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (!taken.has(port) && (await canListen(port))) return port;
@@ -86,6 +90,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [port, emulatorPort, inspectorPort] = [...ports] as [number, number, number];
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "studio-e2e-"));
   const seed = options.seedImages ? await seedState(stateDir, options.seedImages) : null;
+  // Its own registry, so stacks side by side never bind each other's Worker.
+  const registryPath = join(stateDir, "registry");
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
@@ -95,7 +101,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       EMULATOR_PORT: String(emulatorPort),
       INSPECTOR_PORT: String(inspectorPort),
       STUDIO_STATE_DIR: stateDir,
+      WRANGLER_REGISTRY_PATH: registryPath,
       CI: "true",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -118,8 +126,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (child.exitCode !== null) break;
     try {
       const response = await fetch(`${url}/api/health`);
-      if (response.ok)
-        return { url, emulatorUrl: `http://127.0.0.1:${emulatorPort}`, stateDir, seed, output: () => log, stop };
+      if (response.ok) {
+        const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+        return { url, emulatorUrl, stateDir, seed, registryPath, output: () => log, stop };
+      }
     } catch {
       // Not listening yet.
     }
