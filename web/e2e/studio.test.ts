@@ -4,17 +4,21 @@
  *
  * Then iterates: picks one image of a batch and iterates from it, attaches reference photos (one
  * refused, one a duplicate), paints a mask, deletes a generation whose child then shows "source
- * deleted", and manages the References page (infinite scroll, delete).
+ * deleted", and manages the References page (infinite scroll, delete). All of it under the app's
+ * Content-Security-Policy, which the console never reports a violation of.
+ *
+ * A stranger first sees what the app is, and signs up from there; in Settings, a person manages
+ * API tokens and deletes their account.
  *
  * One file, one stack: every stack builds the web app into the same `web/dist`, which a second
  * stack starting in parallel would rebuild under the first one's feet.
  */
 import { deflateSync } from "node:zlib";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ConsoleWatch, launchBrowser, watchConsole } from "./browser";
 import { type Stack, startStack } from "./stack";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Screenshots of each step, to look at; `SCREENSHOT_DIR=docs/screenshots` refreshes the ones in the docs. */
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? ".e2e/screenshots";
 
@@ -25,19 +29,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 }, 180_000);
 
 afterAll(async () => {
@@ -45,22 +37,22 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signUp(page: Page): Promise<void> {
+/** Signs up from the first page a stranger sees; the email it used. */
+async function signUp(page: Page): Promise<string> {
   await page.goto(stack.url);
-  await page
-    .getByRole("link", { name: /create an account|sign up/i })
-    .first()
-    .click()
-    .catch(() => undefined);
-  await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
+  await page.getByRole("link", { name: "Create an account" }).first().click();
+  const email = `e2e-${Date.now()}@example.com`;
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign up" }).click();
   await page.getByLabel("Prompt").waitFor();
+  return email;
 }
 
 describe("generating an image in the browser", () => {
   it("signs up, generates with Ctrl+Enter and shows the stored image live", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    const watched = watchConsole(context);
     const page = await context.newPage();
     await signUp(page);
     await shot(page, "studio-landing");
@@ -85,6 +77,8 @@ describe("generating an image in the browser", () => {
       .poll(() => page.getByText("a lighthouse on a cliff at dawn").count(), { timeout: 10_000 })
       .toBeGreaterThan(0);
     await shot(page, "studio-sessions");
+    expect(watched.cspViolations()).toEqual([]);
+    expect(watched.pageErrors()).toEqual([]);
     await context.close();
   }, 120_000);
 });
@@ -174,9 +168,11 @@ async function selectedGeneration(page: Page): Promise<GenerationJson> {
 describe("iterating in the browser", () => {
   let context: BrowserContext;
   let page: Page;
+  let watched: ConsoleWatch;
 
   beforeAll(async () => {
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
+    watched = watchConsole(context);
     page = await context.newPage();
     await signUp(page);
   }, 60_000);
@@ -329,6 +325,11 @@ describe("iterating in the browser", () => {
     expect(await rows.first().textContent()).toContain("ref-40.png");
     await shot(page, "references-page");
   });
+
+  it("did all of it without one Content-Security-Policy violation", () => {
+    expect(watched.cspViolations()).toEqual([]);
+    expect(watched.pageErrors()).toEqual([]);
+  });
 });
 
 describe("loading a page's data", () => {
@@ -362,4 +363,86 @@ describe("loading a page's data", () => {
     await expect.poll(() => count("GET /api/sessions")).toBe(2);
     await context.close();
   }, 60_000);
+});
+
+describe("a first visit", () => {
+  it("shows a stranger what the app does, with examples, and the way to sign up", async () => {
+    for (const viewport of [
+      { width: 360, height: 780 },
+      { width: 1280, height: 860 },
+    ]) {
+      const context = await browser.newContext({ viewport });
+      const watched = watchConsole(context);
+      const page = await context.newPage();
+      await page.goto(stack.url);
+      await page.waitForURL(`${stack.url}/welcome`);
+      await page.getByRole("heading", { level: 1 }).waitFor();
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toMatch(/prompt/i);
+      const examples = page.locator(".welcome__examples img");
+      expect(await examples.count()).toBe(4);
+      for (const image of await examples.all()) {
+        await image.scrollIntoViewIfNeeded();
+        await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(384);
+      }
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+      ).toBe(0);
+      for (const link of await page.getByRole("link", { name: /create an account|sign in|start making/i }).all()) {
+        const box = await link.boundingBox();
+        expect(box?.height ?? 0).toBeGreaterThanOrEqual(44);
+      }
+      await shot(page, `welcome-${viewport.width}`, true);
+      await page.getByRole("link", { name: "Create an account" }).first().click();
+      await page.waitForURL(`${stack.url}/sign-up`);
+      expect(watched.cspViolations()).toEqual([]);
+      await context.close();
+    }
+  }, 60_000);
+});
+
+describe("settings", () => {
+  it("creates, lists and revokes an API token, then deletes the account with the password", async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 780 } });
+    const watched = watchConsole(context);
+    const page = await context.newPage();
+    const email = await signUp(page);
+    await page.getByRole("link", { name: "Settings" }).last().click();
+    await page.waitForURL(`${stack.url}/settings`);
+
+    // A token: its secret shown once, and it works.
+    await page.getByLabel("Token name").fill("nightly export");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const secret = await page.getByLabel("Secret of nightly export").inputValue();
+    expect(secret).toMatch(/^isk_/);
+    const rows = page.locator('[data-testid="token-row"]');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("nightly export");
+    const asScript = () => fetch(`${stack.url}/api/me`, { headers: { Authorization: `Bearer ${secret}` } });
+    expect((await asScript()).status).toBe(200);
+    await shot(page, "settings-tokens", true);
+
+    // Revoked: gone from the list, refused by the API.
+    await rows.first().getByRole("button", { name: "Revoke nightly export" }).click();
+    await rows.first().getByRole("button", { name: "Revoke", exact: true }).click();
+    await expect.poll(() => rows.count()).toBe(0);
+    expect((await asScript()).status).toBe(401);
+
+    // Deleting the account: the wrong password deletes nothing; the right one deletes it all.
+    await page.getByLabel("Your password").fill("not my password");
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await expect.poll(() => page.locator("#delete-password-error").textContent()).toBe("That password is not right");
+    expect((await page.request.get(`${stack.url}/api/me`)).status()).toBe(200);
+    await page.getByLabel("Your password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await page.waitForURL(`${stack.url}/welcome?deleted=1`);
+    await page.getByText("Your account and everything in it were deleted.").waitFor();
+    expect((await page.request.get(`${stack.url}/api/me`)).status()).toBe(401);
+    const signIn = await page.request.post(`${stack.url}/api/auth/login`, {
+      data: { email, password: "correct horse battery" },
+      headers: { Origin: stack.url },
+    });
+    expect(signIn.status()).toBe(401);
+    expect(watched.cspViolations()).toEqual([]);
+    await context.close();
+  }, 90_000);
 });

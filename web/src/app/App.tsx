@@ -3,8 +3,10 @@ import type { JSX } from "solid-js";
 import { SessionProvider, SignInPage, SignUpPage } from "../auth";
 import { preloadReferences, ReferencesPage } from "../references";
 import { AwaitedOutcomesProvider, preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
+import { SettingsPage } from "../settings";
 import { preloadRecentSessions, StudioPage } from "../studio";
 import { LiveAnnouncer } from "../ui/announcer";
+import { WelcomePage } from "../welcome";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";
 
@@ -28,17 +30,20 @@ function Root(props: RouteSectionProps): JSX.Element {
 
 /**
  * Routes:
+ *   /welcome                public: what the app is (where a signed-out visit to / goes)
  *   /sign-in, /sign-up      public
  *   /                       Studio (new session from a prompt)
  *   /sessions               sessions list
  *   /sessions/:id           one session, live (`?g=&o=` the selected image)
  *   /references             reference images
+ *   /settings               account: API tokens, deleting the account
  * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
  * it is hovered), not after the page has rendered.
  */
 export function App(): JSX.Element {
   return (
     <Router root={Root}>
+      <Route path="/welcome" component={WelcomePage} />
       <Route path="/sign-in" component={SignInPage} />
       <Route path="/sign-up" component={SignUpPage} />
       <Route path="/" component={AppShell}>
@@ -46,6 +51,7 @@ export function App(): JSX.Element {
         <Route path="/sessions" component={SessionsPage} preload={preloadSessions} />
         <Route path="/sessions/:id" component={SessionPage} preload={preloadSession} />
         <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
+        <Route path="/settings" component={SettingsPage} />
         <Route path="*404" component={NotFoundPage} />
       </Route>
     </Router>

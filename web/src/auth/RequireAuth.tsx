@@ -5,16 +5,18 @@ import { useSession } from "./session";
 
 /**
  * Renders its children for a signed-in person. Signed out (or the session expired: any 401), it
- * goes to the sign-in page with `?next=` set to where the person was, so they come back after.
+ * goes to the sign-in page with `?next=` set to where the person was, so they come back after. A
+ * first visit to the home page goes to the landing page instead, which says what the app is.
  */
 export function RequireAuth(props: { children: JSX.Element; fallback: JSX.Element }): JSX.Element {
   const session = useSession();
   const location = useLocation();
 
   const signInHref = () => {
+    if (session.accountDeleted()) return "/welcome?deleted=1";
     if (session.signedOutOnPurpose()) return "/sign-in";
     const here = `${location.pathname}${location.search}`;
-    return here === "/" ? "/sign-in" : `/sign-in?next=${encodeURIComponent(here)}`;
+    return here === "/" ? "/welcome" : `/sign-in?next=${encodeURIComponent(here)}`;
   };
 
   return (

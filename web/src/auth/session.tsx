@@ -16,7 +16,7 @@ import {
   type Resource,
   useContext,
 } from "solid-js";
-import { fetchMe, signIn, signOut, signUp } from "../api/auth";
+import { deleteAccount, fetchMe, signIn, signOut, signUp } from "../api/auth";
 import { onUnauthorized } from "../api/client";
 
 type SessionContextValue = {
@@ -24,9 +24,13 @@ type SessionContextValue = {
   user: Resource<User | null>;
   /** True after an explicit sign out (no "return to" page on the sign-in screen then). */
   signedOutOnPurpose: Accessor<boolean>;
+  /** True once the account was deleted: the person is taken to the landing page, told so. */
+  accountDeleted: Accessor<boolean>;
   signIn: (credentials: Credentials) => Promise<User>;
   signUp: (credentials: Credentials) => Promise<User>;
   signOut: () => Promise<void>;
+  /** Deletes the account (confirmed with the password); the session ends with it. */
+  deleteAccount: (password: string) => Promise<void>;
   retry: () => void;
 };
 
@@ -35,6 +39,7 @@ const SessionContext = createContext<SessionContextValue>();
 export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
   const [user, { mutate, refetch }] = createResource(fetchMe);
   const [signedOutOnPurpose, setSignedOutOnPurpose] = createSignal(false);
+  const [accountDeleted, setAccountDeleted] = createSignal(false);
 
   onCleanup(
     onUnauthorized(() => {
@@ -45,6 +50,7 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
 
   const accept = (next: User): User => {
     setSignedOutOnPurpose(false);
+    setAccountDeleted(false);
     mutate(next);
     return next;
   };
@@ -52,11 +58,18 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
   const value: SessionContextValue = {
     user,
     signedOutOnPurpose,
+    accountDeleted,
     signIn: async (credentials) => accept(await signIn(credentials)),
     signUp: async (credentials) => accept(await signUp(credentials)),
     async signOut() {
       await signOut();
       setSignedOutOnPurpose(true);
+      mutate(null);
+    },
+    async deleteAccount(password) {
+      await deleteAccount(password);
+      setSignedOutOnPurpose(true);
+      setAccountDeleted(true);
       mutate(null);
     },
     retry: () => void refetch(),

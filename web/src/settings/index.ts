@@ -1,0 +1,2 @@
+/** The account's settings: API tokens and deleting the account. */
+export { SettingsPage } from "./SettingsPage";

@@ -1,0 +1,2 @@
+/** The landing page: what Image Studio is, for someone who is not signed in. */
+export { WelcomePage } from "./WelcomePage";
