@@ -152,78 +152,75 @@ async function damage(page: Page) {
 
 describe("hostile content", () => {
   it("is shown as text on every page, runs nothing and never breaks the layout", async () => {
-    for (const viewport of [
-      { width: 360, height: 780 },
-      { width: 1280, height: 860 },
-    ]) {
-      const context = await browser.newContext({ viewport });
-      const watched = watchConsole(context);
-      const page = await context.newPage();
-      const email = `hostile-${viewport.width}-${Date.now()}@example.com`;
-      const signup = await page.request.post(`${stack.url}/api/auth/signup`, {
-        data: { email, password: "correct horse battery" },
+    const context = await browser.newContext({ viewport: { width: 360, height: 780 } });
+    const watched = watchConsole(context);
+    const page = await context.newPage();
+    const signup = await page.request.post(`${stack.url}/api/auth/signup`, {
+      data: { email: `hostile-${Date.now()}@example.com`, password: "correct horse battery" },
+      headers: { Origin: stack.url },
+    });
+    expect(signup.status()).toBe(201);
+    const post = async (path: string, data: unknown) => {
+      const response = await page.request.post(`${stack.url}${path}`, { data, headers: { Origin: stack.url } });
+      expect(response.status(), `${path}: ${await response.text()}`).toBeLessThan(300);
+      return (await response.json()) as { id: string };
+    };
+
+    // Sessions titled with each hostile string and the longest unbroken title there can be.
+    const sessions = [];
+    for (const title of [...HOSTILE, longWord(200)]) sessions.push(await post("/api/sessions", { title }));
+    // Generations whose prompts are hostile; one fails with a hostile message from Replicate.
+    const tag = `t${Date.now()}`;
+    const failing = await fetch(`${stack.emulatorUrl}/__control/faults`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        match: { promptIncludes: tag },
+        effect: { type: "fail", error: `${HOSTILE[1]} ${HOSTILE[0]} ${longWord(3000)}` },
+      }),
+    });
+    expect(failing.status).toBe(201);
+    const target = sessions[0]!.id;
+    for (const prompt of [...HOSTILE, longWord(4000), `${tag} ${HOSTILE[1]}`]) {
+      await post(`/api/sessions/${target}/generations`, {
+        model: "black-forest-labs/flux-schnell",
+        prompt,
+        negativePrompt: HOSTILE[0],
+      });
+    }
+    // References named with them (names are kept up to 200 characters).
+    for (const [index, name] of [...HOSTILE.map((text) => `${text}.png`), `${longWord(196)}.png`].entries()) {
+      const response = await page.request.post(`${stack.url}/api/references`, {
+        multipart: { file: { name, mimeType: "image/png", buffer: png(index) } },
         headers: { Origin: stack.url },
       });
-      expect(signup.status()).toBe(201);
-      const post = async (path: string, data: unknown) => {
-        const response = await page.request.post(`${stack.url}${path}`, { data, headers: { Origin: stack.url } });
-        expect(response.status(), `${path}: ${await response.text()}`).toBeLessThan(300);
-        return (await response.json()) as { id: string };
-      };
+      expect(response.status()).toBe(201);
+    }
+    // API tokens too.
+    await post("/api/tokens", { name: HOSTILE[1] });
+    await post("/api/tokens", { name: longWord(100) });
 
-      // Sessions titled with each hostile string and the longest unbroken title there can be.
-      const sessions = [];
-      for (const title of [...HOSTILE, longWord(200)]) sessions.push(await post("/api/sessions", { title }));
-      // Generations whose prompts are hostile; one fails with a hostile message from Replicate.
-      const tag = `t${Date.now()}`;
-      const failing = await fetch(`${stack.emulatorUrl}/__control/faults`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          match: { promptIncludes: tag },
-          effect: { type: "fail", error: `${HOSTILE[1]} ${HOSTILE[0]} ${longWord(3000)}` },
-        }),
-      });
-      expect(failing.status).toBe(201);
-      const target = sessions[0]!.id;
-      for (const prompt of [...HOSTILE, longWord(4000), `${tag} ${HOSTILE[1]}`]) {
-        await post(`/api/sessions/${target}/generations`, {
-          model: "black-forest-labs/flux-schnell",
-          prompt,
-          negativePrompt: HOSTILE[0],
-        });
-      }
-      // References named with them (names are kept up to 200 characters).
-      for (const [index, name] of [...HOSTILE.map((text) => `${text}.png`), `${longWord(196)}.png`].entries()) {
-        const response = await page.request.post(`${stack.url}/api/references`, {
-          multipart: { file: { name, mimeType: "image/png", buffer: png(index + viewport.width) } },
-          headers: { Origin: stack.url },
-        });
-        expect(response.status()).toBe(201);
-      }
-      // An API token too.
-      await post("/api/tokens", { name: HOSTILE[1] });
-      await post("/api/tokens", { name: longWord(100) });
+    // Let every generation finish (one fails), so the pages show results and the failure.
+    await expect
+      .poll(
+        async () => {
+          const detail = (await (await page.request.get(`${stack.url}/api/sessions/${target}`)).json()) as {
+            generations: { status: string }[];
+          };
+          return detail.generations.filter((g) => ["succeeded", "failed"].includes(g.status)).length;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(HOSTILE.length + 2);
 
-      // Let every generation finish (one fails), so the pages show results and the failure.
-      await expect
-        .poll(
-          async () => {
-            const detail = (await (await page.request.get(`${stack.url}/api/sessions/${target}`)).json()) as {
-              generations: { status: string }[];
-            };
-            return detail.generations.filter((g) => ["succeeded", "failed"].includes(g.status)).length;
-          },
-          { timeout: 60_000 },
-        )
-        .toBe(HOSTILE.length + 2);
-
-      const pages = ["/", "/sessions", ...sessions.map((s) => `/sessions/${s.id}`), "/references", "/settings"];
+    const pages = ["/", "/sessions", ...sessions.map((s) => `/sessions/${s.id}`), "/references", "/settings"];
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: width === 360 ? 780 : 860 });
       for (const path of pages) {
         await page.goto(`${stack.url}${path}`);
         await page.locator("main").first().waitFor();
         await page.waitForLoadState("networkidle");
-        expect(await damage(page), `${path} at ${viewport.width} px`).toEqual({
+        expect(await damage(page), `${path} at ${width} px`).toEqual({
           canary: false,
           injected: [],
           scriptLinks: [],
@@ -235,15 +232,15 @@ describe("hostile content", () => {
       await expect.poll(() => page.getByText(HOSTILE[1]!, { exact: true }).count()).toBeGreaterThan(0);
       await page.goto(`${stack.url}/sessions/${target}`);
       await expect.poll(() => page.getByText(HOSTILE[1]!).count()).toBeGreaterThan(0);
-      await page.screenshot({ path: `.e2e/screenshots/hostile-session-${viewport.width}.png`, fullPage: false });
+      await page.screenshot({ path: `.e2e/screenshots/hostile-session-${width}.png` });
       await page.goto(`${stack.url}/references`);
-      await page.screenshot({ path: `.e2e/screenshots/hostile-references-${viewport.width}.png`, fullPage: false });
+      await page.screenshot({ path: `.e2e/screenshots/hostile-references-${width}.png` });
       await page.goto(`${stack.url}/settings`);
-      await page.screenshot({ path: `.e2e/screenshots/hostile-settings-${viewport.width}.png`, fullPage: true });
-
-      expect(watched.cspViolations()).toEqual([]);
-      expect(watched.pageErrors()).toEqual([]);
-      await context.close();
+      await page.screenshot({ path: `.e2e/screenshots/hostile-settings-${width}.png`, fullPage: true });
     }
-  }, 240_000);
+
+    expect(watched.cspViolations()).toEqual([]);
+    expect(watched.pageErrors()).toEqual([]);
+    await context.close();
+  }, 180_000);
 });
