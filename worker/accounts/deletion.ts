@@ -29,18 +29,18 @@ import {
 import type { AppConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
 import { ReplicateGateway } from "../replicate/gateway";
+import { allThumbnailKeys } from "../storage/thumbnails";
 import { LIMITS } from "./rate-limit";
 
 /** R2 deletes at most this many keys in one call. */
 const R2_MAX_KEYS_PER_DELETE = 1000;
 
 /** Every R2 prefix that holds objects of one user, and only theirs. */
-export const userObjectPrefixes = (userId: string): string[] => [
-  `outputs/${userId}/`,
-  `blobs/${userId}/`,
-  `thumbnails/outputs/${userId}/`,
-  `thumbnails/blobs/${userId}/`,
-];
+export const userObjectPrefixes = (userId: string): string[] => {
+  const originals = [`outputs/${userId}/`, `blobs/${userId}/`];
+  // Thumbnails sit under the key of their original, behind a width.
+  return [...originals, ...originals.flatMap(allThumbnailKeys)];
+};
 
 export type DeletedAccount = { sessions: number; replicateFiles: number; objects: number };
 
