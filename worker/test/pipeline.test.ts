@@ -293,7 +293,9 @@ describe("the live session channel", () => {
     expect(response.status).toBe(101);
     const socket = response.webSocket!;
     const messages: LiveServerMessage[] = [];
-    socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data)) as LiveServerMessage));
+    socket.addEventListener("message", (event) => {
+      messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
+    });
     socket.accept();
     return { socket, messages };
   }

@@ -27,9 +27,9 @@ describe("live sockets under load", () => {
         });
         const socket = response.webSocket!;
         const entry = { user: index, sessionId: sessions[index]!.id, messages: [] as LiveServerMessage[], socket };
-        socket.addEventListener("message", (event) =>
-          entry.messages.push(JSON.parse(String(event.data)) as LiveServerMessage),
-        );
+        socket.addEventListener("message", (event) => {
+          entry.messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
+        });
         socket.accept();
         sockets.push(entry);
       }
