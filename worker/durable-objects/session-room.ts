@@ -20,6 +20,7 @@ import {
   recordSubmission,
   type TerminalUpdate,
 } from "../generations/lifecycle";
+import { findRecordedOutputs, storeOutputs } from "../generations/outputs";
 import { generationStatusOf, isTerminal, isTerminalPrediction, type TerminalStatus } from "../generations/status";
 import { generationView, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
@@ -163,23 +164,68 @@ export class SessionRoom extends DurableObject<Env> {
     return added;
   }
 
+  /**
+   * A verified webhook, handed over by the webhook route as soon as it arrives so that open tabs
+   * hear of it at once: outputs are stored and the change pushed here, without waiting for the
+   * queue. The same state is also on the completions queue, the durable path, which finds the work
+   * done (outputs recorded under the same keys, the transition already made) and changes nothing.
+   * A prediction this room is not running (finished, or not ours) is left to the queue.
+   */
+  async receiveWebhook(prediction: Prediction): Promise<void> {
+    const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
+    if (!job) return;
+    const generation = await loadGeneration(this.db, job.generation_id);
+    if (!generation || isTerminalStatus(generation.status)) return;
+    try {
+      if (prediction.status === "succeeded") {
+        const recorded = await findRecordedOutputs(this.db, [generation.id]);
+        await storeOutputs(
+          this.db,
+          this.env.BUCKET,
+          generation,
+          outputUrls(prediction),
+          this.config.outputHosts,
+          recorded.get(generation.id) ?? new Map(),
+        );
+      }
+      await this.applyPrediction(generation.id, prediction, { via: "webhook", generation });
+    } catch (error) {
+      // The queue has the same state and retries it with backoff; nothing is lost here.
+      log.warn("generation.fast_path_failed", {
+        generationId: generation.id,
+        predictionId: prediction.id,
+        error: failureReason(error),
+      });
+    }
+  }
+
   /** A prediction update, from the completion consumer (webhooks and polls both end up here). */
-  async applyPrediction(generationId: string, prediction: Prediction): Promise<void> {
+  async applyPrediction(
+    generationId: string,
+    prediction: Prediction,
+    known: { via?: "webhook" | "poll"; generation?: GenerationRow } = {},
+  ): Promise<void> {
     const status = generationStatusOf(prediction);
     if (isTerminal(status)) {
+      const generation = known.generation ?? (await loadGeneration(this.db, generationId));
       await this.finish(
         generationId,
-        this.terminalUpdate(generationId, prediction, status, await loadGeneration(this.db, generationId)),
+        {
+          ...this.terminalUpdate(generationId, prediction, status, generation),
+          ...(known.via ? { completedVia: known.via } : {}),
+        },
+        generation,
       );
       return;
     }
     const progress = progressOf(prediction);
-    const before = await loadGeneration(this.db, generationId);
-    const changed = await applyRunningUpdate(this.db, generationId, {
-      status,
-      progress,
-      startedAt: parseTime(prediction.started_at),
-    });
+    const before = known.generation ?? (await loadGeneration(this.db, generationId));
+    const changed = await applyRunningUpdate(
+      this.db,
+      generationId,
+      { status, progress, startedAt: parseTime(prediction.started_at) },
+      before,
+    );
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
@@ -437,8 +483,8 @@ export class SessionRoom extends DurableObject<Env> {
     };
   }
 
-  private async finish(generationId: string, update: TerminalUpdate): Promise<void> {
-    const changed = await completeGeneration(this.db, generationId, update);
+  private async finish(generationId: string, update: TerminalUpdate, known?: GenerationRow): Promise<void> {
+    const changed = await completeGeneration(this.db, generationId, update, known);
     this.removeJob(generationId);
     if (changed) {
       log.info("generation.completed", {
@@ -493,7 +539,11 @@ export class SessionRoom extends DurableObject<Env> {
       await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
       return;
     }
-    const webhook = this.config.publicUrl ? `${this.config.publicUrl}/api/webhooks/replicate` : undefined;
+    // The session rides along so the webhook route can hand the state straight to this room; the
+    // room only acts on predictions it is running, so the (unsigned) parameter cannot steer anything.
+    const webhook = this.config.publicUrl
+      ? `${this.config.publicUrl}/api/webhooks/replicate?session=${encodeURIComponent(generation.sessionId)}`
+      : undefined;
     const gateway = this.gateway();
     let stage: SubmitStage = "preparing";
     let prediction: Prediction;

@@ -57,8 +57,10 @@ export async function applyRunningUpdate(
   db: Database,
   generationId: string,
   update: { status: RunningStatus; progress: number | null; startedAt: Date | null },
+  /** The row as the caller just read it, to spare a read; the update is conditional on it anyway. */
+  known?: GenerationRow,
 ): Promise<boolean> {
-  const current = await loadGeneration(db, generationId);
+  const current = known ?? (await loadGeneration(db, generationId));
   if (!current || isTerminal(current.status)) return false;
   const statusAdvances = advances(current.status, update.status);
   const progress = update.progress !== null && update.progress > current.progress ? update.progress : null;
@@ -88,11 +90,19 @@ export type TerminalUpdate = {
   startedAt: Date | null;
   completedAt: Date;
   cost: number | null;
+  /** The path that brought the news, when it is known here (the operations stats count it). */
+  completedVia?: "webhook" | "poll";
 };
 
 /** Moves a generation to a terminal status exactly once. Returns whether this call did it. */
-export async function completeGeneration(db: Database, generationId: string, update: TerminalUpdate): Promise<boolean> {
-  const current = await loadGeneration(db, generationId);
+export async function completeGeneration(
+  db: Database,
+  generationId: string,
+  update: TerminalUpdate,
+  known?: GenerationRow,
+): Promise<boolean> {
+  // A row the caller just read spares a read: the update below is conditional on the status anyway.
+  const current = known ?? (await loadGeneration(db, generationId));
   if (!current || isTerminal(current.status)) return false;
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
@@ -106,6 +116,7 @@ export async function completeGeneration(db: Database, generationId: string, upd
       completedAt: update.completedAt,
       durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
       cost: update.cost,
+      ...(update.completedVia ? { completedVia: update.completedVia } : {}),
     })
     .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
     .returning({ id: generations.id });

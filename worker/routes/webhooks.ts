@@ -1,13 +1,15 @@
 import { Hono } from "hono";
 import type { CompletionMessage } from "../completions/messages";
 import type { AppEnv } from "../http/types";
-import { log } from "../lib/logger";
+import { errorMessage, log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
 import { ReplicateGateway } from "../replicate/gateway";
 import { predictionSchema, queuedPrediction } from "../replicate/prediction";
 import { verifyWebhook } from "../replicate/webhook-signature";
 
 const MAX_WEBHOOK_BYTES = 1024 * 1024;
+/** The shape of a session id (worker/lib/ids.ts); anything else never names a room. */
+const SESSION_ID = /^ses_[0-9a-z]{26}$/;
 
 /**
  * Replicate's signed webhooks: verified, then put on the completions queue and acknowledged at once.
@@ -53,6 +55,19 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
     receivedAt: Date.now(),
     webhookId,
   } satisfies CompletionMessage);
+  // The fast path: the session's room stores and pushes the state at once, while Replicate already
+  // has its answer. The queued copy is the guaranteed path; both are idempotent together.
+  const sessionId = c.req.query("session");
+  if (sessionId && SESSION_ID.test(sessionId)) {
+    const room = c.env.SESSION_ROOM.getByName(sessionId);
+    c.executionCtx.waitUntil(
+      room
+        .receiveWebhook(queuedPrediction(prediction.data))
+        .catch((error: unknown) =>
+          log.warn("webhook.fast_path_failed", { predictionId: prediction.data.id, error: errorMessage(error) }),
+        ),
+    );
+  }
   log.debug("webhook.accepted", { predictionId: prediction.data.id, status: prediction.data.status, webhookId });
   return c.json({ ok: true });
 });
