@@ -4,7 +4,7 @@
  */
 
 import type { User } from "@contract/api";
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { apiTokens, authSessions, users } from "../db/schema";
 import { newId, randomToken, sha256Hex } from "../lib/ids";
@@ -45,15 +45,19 @@ export async function createApiToken(
   return { id, name, token, createdAt };
 }
 
+/**
+ * The token's user, with its use stamped, in one statement: signing a request in costs one round
+ * trip to D1 (a deleted user's tokens are deleted with it).
+ */
 export async function userForApiToken(db: Database, token: string): Promise<User | null> {
   const tokenHash = await sha256Hex(token);
   const [row] = await db
-    .select({ id: users.id, email: users.email, tokenId: apiTokens.id })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .update(apiTokens)
+    .set({ lastUsedAt: new Date() })
     .where(eq(apiTokens.tokenHash, tokenHash))
-    .limit(1);
-  if (!row) return null;
-  await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.tokenId));
-  return { id: row.id, email: row.email };
+    .returning({
+      id: apiTokens.userId,
+      email: sql<string | null>`(SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${apiTokens.userId})`,
+    });
+  return row?.email ? { id: row.id, email: row.email } : null;
 }

@@ -141,9 +141,10 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * Adds stored, queued generations to this session's queue, in the order given, each after the
-   * generation it waits for (if any). Idempotent: returns the ids it did not have yet.
+   * generation it waits for (if any). Idempotent: returns the ids it did not have yet. `views` are
+   * the generations as just stored, pushed to open tabs as they are.
    */
-  async enqueue(sessionId: string, jobs: readonly QueuedJob[]): Promise<string[]> {
+  async enqueue(sessionId: string, jobs: readonly QueuedJob[], views: readonly Generation[] = []): Promise<string[]> {
     this.rememberSession(sessionId);
     const added: string[] = [];
     for (const { generationId, waitFor } of jobs) {
@@ -159,7 +160,13 @@ export class SessionRoom extends DurableObject<Env> {
         .toArray();
       if (inserted.length > 0) added.push(generationId);
     }
-    for (const generationId of added) await this.broadcastGeneration(generationId);
+    // The caller's view of a generation it just stored spares reading it back.
+    const known = new Map(views.map((view) => [view.id, view]));
+    for (const generationId of added) {
+      const view = known.get(generationId);
+      if (view) this.broadcast({ type: "generation.updated", generation: view });
+      else await this.broadcastGeneration(generationId);
+    }
     await this.scheduleAlarm(Date.now());
     return added;
   }

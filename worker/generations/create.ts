@@ -20,10 +20,11 @@ import {
 import { newId, randomSeed } from "../lib/ids";
 import { errorMessage, log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
+import { referenceViews } from "../references/views";
 import { type CatalogModel, findModel, reservedInputNames } from "../replicate/catalog";
 import { titleFromPrompt, UNTITLED } from "../sessions/queries";
 import { sessionStatsUpdate } from "./lifecycle";
-import { generationView } from "./views";
+import { toGenerationView } from "./views";
 
 export async function createGeneration(
   env: Env,
@@ -54,21 +55,24 @@ export async function createGeneration(
   });
   const id = newId("gen");
   // One atomic batch: the generation, its references and the session's counters, or none of them.
-  await db.batch([
-    db.insert(generations).values({
-      id,
-      userId: session.userId,
-      sessionId: session.id,
-      parentGenerationId: parent?.id ?? null,
-      status: "queued",
-      model: model.id,
-      prompt: request.prompt,
-      negativePrompt: request.negativePrompt || null,
-      params: request.params ?? {},
-      sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
-      sourceAssetId: source?.id ?? null,
-      maskAssetId: mask?.id ?? null,
-    }),
+  const [inserted] = await db.batch([
+    db
+      .insert(generations)
+      .values({
+        id,
+        userId: session.userId,
+        sessionId: session.id,
+        parentGenerationId: parent?.id ?? null,
+        status: "queued",
+        model: model.id,
+        prompt: request.prompt,
+        negativePrompt: request.negativePrompt || null,
+        params: request.params ?? {},
+        sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
+        sourceAssetId: source?.id ?? null,
+        maskAssetId: mask?.id ?? null,
+      })
+      .returning(),
     ...(referenceRows.length
       ? [
           db
@@ -91,10 +95,21 @@ export async function createGeneration(
     sessionStatsUpdate(db, session.id),
   ]);
   log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
+  const [row] = inserted;
+  if (!row) throw new Error(`Generation ${id} was not stored.`);
+  // Everything the answer shows is at hand: the row as stored, its inputs and its references.
+  const view = toGenerationView(
+    row,
+    [],
+    [source, mask].filter((asset): asset is AssetRow => !!asset),
+    await referenceViews(db, referenceRows),
+  );
   try {
-    await env.SESSION_ROOM.getByName(session.id).enqueue(session.id, [
-      { generationId: id, waitFor: parent?.id ?? null },
-    ]);
+    await env.SESSION_ROOM.getByName(session.id).enqueue(
+      session.id,
+      [{ generationId: id, waitFor: parent?.id ?? null }],
+      [view],
+    );
   } catch (error) {
     // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
     // room. The user sees it queued meanwhile, which it is.
@@ -104,8 +119,6 @@ export async function createGeneration(
       error: errorMessage(error),
     });
   }
-  const view = await generationView(db, id);
-  if (!view) throw new Error(`Generation ${id} vanished right after it was created.`);
   return view;
 }
 

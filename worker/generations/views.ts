@@ -98,55 +98,57 @@ export function toSessionView(row: ImageSessionRow): Session {
 }
 
 /** Generation views for rows, with their outputs and inputs, in the rows' order. */
-/** Generation views for rows, with their outputs and inputs, in the rows' order. */
 export async function generationViews(db: Database, rows: GenerationRow[]): Promise<Generation[]> {
   if (rows.length === 0) return [];
   // Each read binds one parameter per id: in slices within D1's limit, however long the page.
   const inSlices = async <T>(ids: readonly string[], read: (slice: string[]) => Promise<T[]>): Promise<T[]> =>
     (await Promise.all(chunks(ids, D1_MAX_BOUND_PARAMETERS - 10).map(read))).flat();
   const generationIds = rows.map((row) => row.id);
-  const outputRows = await inSlices(generationIds, (slice) =>
-    db
-      .select()
-      .from(assets)
-      .where(
-        and(
-          inArray(assets.generationId, slice),
-          eq(assets.role, "output"),
-          // An output in the trash is gone from its generation too.
-          isNull(assets.trashedAt),
-        ),
-      )
-      .orderBy(asc(assets.outputIndex)),
-  );
   const inputIds = [
     ...new Set(rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id)),
   ];
-  // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
-  const inputRows = await inSlices(inputIds, (slice) =>
-    db
-      .select()
-      .from(assets)
-      .where(
-        and(
-          inArray(assets.id, slice),
-          isNull(assets.trashedAt),
-          or(ne(assets.role, "output"), eq(assets.listed, true)),
+  // The three reads do not depend on each other: one round trip's wait, not three.
+  const [outputRows, inputRows, links] = await Promise.all([
+    inSlices(generationIds, (slice) =>
+      db
+        .select()
+        .from(assets)
+        .where(
+          and(
+            inArray(assets.generationId, slice),
+            eq(assets.role, "output"),
+            // An output in the trash is gone from its generation too.
+            isNull(assets.trashedAt),
+          ),
+        )
+        .orderBy(asc(assets.outputIndex)),
+    ),
+    // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
+    inSlices(inputIds, (slice) =>
+      db
+        .select()
+        .from(assets)
+        .where(
+          and(
+            inArray(assets.id, slice),
+            isNull(assets.trashedAt),
+            or(ne(assets.role, "output"), eq(assets.listed, true)),
+          ),
         ),
-      ),
-  );
+    ),
+    inSlices(generationIds, (slice) =>
+      db
+        .select({
+          generationId: generationReferences.generationId,
+          position: generationReferences.position,
+          reference: references,
+        })
+        .from(generationReferences)
+        .innerJoin(references, eq(references.id, generationReferences.referenceId))
+        .where(inArray(generationReferences.generationId, slice)),
+    ),
+  ]);
   const inputsById = new Map(inputRows.map((row) => [row.id, row]));
-  const links = await inSlices(generationIds, (slice) =>
-    db
-      .select({
-        generationId: generationReferences.generationId,
-        position: generationReferences.position,
-        reference: references,
-      })
-      .from(generationReferences)
-      .innerJoin(references, eq(references.id, generationReferences.referenceId))
-      .where(inArray(generationReferences.generationId, slice)),
-  );
   links.sort((a, b) => a.position - b.position);
   const referenceList = await referenceViews(
     db,

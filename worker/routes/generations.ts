@@ -1,7 +1,7 @@
 import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
-import { generationView } from "../generations/views";
+import { generationViews } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
@@ -15,8 +15,7 @@ export const generationRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const db = c.get("db");
     const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
-    // Deleted in the meantime: as absent as one that never was.
-    const generation = await generationView(db, row.id);
+    const [generation] = await generationViews(db, [row]);
     if (!generation) throw notFound("generation");
     return c.json(generation);
   })
