@@ -104,7 +104,10 @@ async function main(): Promise<void> {
       PUBLIC_URL: devVars.PUBLIC_URL ?? `http://${host}:${port}`,
       REPLICATE_BASE_URL: `${emulator.url}/v1`,
       REPLICATE_API_TOKEN: devVars.REPLICATE_API_TOKEN ?? "r8_local_emulator",
-      REPLICATE_OUTPUT_HOSTS: new URL(emulator.url).host,
+      // The emulator's own host, and any named in the dev vars (e.g. a benchmark's file server).
+      REPLICATE_OUTPUT_HOSTS: [new URL(emulator.url).host, devVars.REPLICATE_OUTPUT_HOSTS]
+        .filter((hosts) => hosts)
+        .join(","),
       REPLICATE_WEBHOOK_SECRET: webhookSecret,
     });
     console.log(`Replicate emulator at ${emulator.url}`);

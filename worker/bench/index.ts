@@ -4,12 +4,15 @@
  *   npm run bench                                   listing at 1k/10k/100k images, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
+ *   npm run bench -- --only live [--rounds 8 --requests 200]   completion to browser, request cost,
+ *                                                               a burst of 200, upload, fan-out
  *
  * The listing query plans at the largest size are printed after the table.
  */
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { runListing } from "./listing";
+import { runLive } from "./live";
 
 const arg = (name: string): string | undefined => {
   const index = process.argv.indexOf(`--${name}`);
@@ -70,8 +73,13 @@ function webhooks(): void {
 async function main(): Promise<void> {
   let plans: string[] = [];
   if (!only || only === "listing") plans = await listing();
+  if (!only || only === "live") {
+    table.push(...(await runLive({ rounds: Number(arg("rounds") ?? 8), requests: Number(arg("requests") ?? 200) })));
+  }
   if (!only || only === "webhooks") webhooks();
-  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  // A copy of the tree outside git (to benchmark one commit while working on the next) names its own.
+  const commit =
+    process.env.BENCH_COMMIT ?? execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const widths = [0, 1, 2].map((column) => Math.max(...table.map((row) => row[column]!.length), 8));
   const line = (cells: string[]) => `| ${cells.map((cell, index) => cell.padEnd(widths[index]!)).join(" | ")} |`;
   console.log(

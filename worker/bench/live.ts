@@ -1,0 +1,442 @@
+/**
+ * What people feel, on one app started as `npm run dev` starts it, on loopback only:
+ *
+ * - completion to browser: a terminal webhook is sent → `generation.updated: succeeded` on the
+ *   session's socket, for outputs of 100 KB, 1 MB and 5 MB, next to the raw download of the same
+ *   bytes and to a client polling the emulator every 500 ms on the same predictions; each round also
+ *   sends the state without naming the session (the queue alone), so before and after share a run;
+ *   and a progress webhook → its event on the socket;
+ * - request cost: p50 of signed-in requests next to `GET /api/health`, interleaved;
+ * - a burst: 200 generations over 50 sessions at once: accepted, finished, lost, duplicated;
+ * - upload: a 10 MB reference, next to a 10 MB input of a session (the same checks, no hashing
+ *   into references) is not a raw R2 put, so the figure given is end to end;
+ * - fan-out: events per second one session's room delivers to 100 open sockets.
+ *
+ * The outputs are served by this process on loopback (noise PNGs of the wanted sizes), named to the
+ * app as an allowed output host through the dev vars. Emulator webhooks of these predictions are
+ * dropped (a fault rule): this process sends them, signed with the emulator's secret, so it knows
+ * the moment each is sent.
+ */
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import WebSocket from "ws";
+import { startStack } from "../../web/e2e/stack";
+import { percentile, workerSocket } from "./support";
+
+export type LiveRow = [benchmark: string, measure: string, result: string];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(1)} / p90 ${percentile(values, 90).toFixed(1)} / p99 ${percentile(values, 99).toFixed(1)} ms (n=${values.length})`;
+const median = (values: number[]) => percentile(values, 50);
+
+async function json<T>(response: Response): Promise<T> {
+  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** A PNG of random pixels (incompressible) of about `bytes` bytes. */
+async function noisePng(bytes: number): Promise<Buffer> {
+  const side = Math.round(Math.sqrt(bytes / 3));
+  const pixels = randomBytes(side * side * 3);
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}
+
+type Socket = { socket: WebSocket; messages: { at: number; message: LiveMessage }[] };
+type LiveMessage = {
+  type: string;
+  generation?: { id: string; status: string; progress: number; outputs: unknown[] };
+  generationId?: string;
+  progress?: number;
+};
+
+function openSocket(base: string, sessionId: string, token: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${base.replace(/^http/, "ws")}/api/sessions/${sessionId}/live`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const entry: Socket = { socket, messages: [] };
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data)) as LiveMessage;
+      entry.messages.push({ at: performance.now(), message });
+      if (message.type === "snapshot") resolve(entry);
+    });
+    socket.on("error", reject);
+  });
+}
+
+async function until<T>(probe: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
+
+export async function runLive(options: { rounds: number; requests: number }): Promise<LiveRow[]> {
+  const rows: LiveRow[] = [];
+  // Each figure is printed as soon as it is known, so a run cut short still tells what it measured.
+  const push = rows.push.bind(rows);
+  rows.push = (...added: LiveRow[]) => {
+    for (const row of added) console.error(`  ${row.join(" | ")}`);
+    return push(...added);
+  };
+  const sizes = [100 * 1024, 1024 * 1024, 5 * 1024 * 1024];
+  const files = new Map<string, Buffer>();
+  for (const size of sizes) files.set(`/out/${size}.png`, await noisePng(size));
+  const server = createServer((request, response) => {
+    const body = files.get(request.url ?? "");
+    if (!body) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "Content-Type": "image/png", "Content-Length": body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const outputHost = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const devVars = join(tmpdir(), `studio-bench-${randomUUID()}.vars`);
+  writeFileSync(devVars, `REPLICATE_OUTPUT_HOSTS=${outputHost}\n`);
+  const stack = await startStack({ env: { STUDIO_DEV_VARS: devVars } });
+  try {
+    const signup = await fetch(`${stack.url}/api/auth/signup`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: stack.url },
+      body: JSON.stringify({ email: `live-${Date.now()}@example.com`, password: "benchmark password" }),
+    });
+    const cookie = (signup.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const { token } = await json<{ token: string }>(
+      await fetch(`${stack.url}/api/tokens`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Cookie: cookie, Origin: stack.url },
+        body: JSON.stringify({ name: "bench" }),
+      }),
+    );
+    const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    const worker = await workerSocket(stack);
+    const emulatorAuth = { Authorization: "Bearer r8_local_emulator" };
+    const { key: secret } = await json<{ key: string }>(
+      await fetch(`${stack.emulatorUrl}/v1/webhooks/default/secret`, { headers: emulatorAuth }),
+    );
+    const sign = (id: string, timestamp: string, body: string) =>
+      `v1,${createHmac("sha256", Buffer.from(secret.replace(/^whsec_/, ""), "base64"))
+        .update(`${id}.${timestamp}.${body}`)
+        .digest("base64")}`;
+    /** Sends a prediction body as Replicate would: to the public URL (through wrangler's dev proxy). */
+    const sendWebhook = async (path: string, body: string) => {
+      const id = `msg_${randomUUID()}`;
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const response = await fetch(`${stack.url}${path}`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": timestamp,
+          "webhook-signature": sign(id, timestamp, body),
+        },
+        body,
+      });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`webhook answered ${response.status}`);
+    };
+    const newSession = async () =>
+      (
+        await json<{ id: string }>(
+          await fetch(`${stack.url}/api/sessions`, { method: "POST", headers: auth, body: "{}" }),
+        )
+      ).id;
+    const createGeneration = async (sessionId: string, prompt: string) =>
+      json<{ id: string }>(
+        await fetch(`${stack.url}/api/sessions/${sessionId}/generations`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt }),
+        }),
+      );
+    /** The prediction id, once the session's room has submitted the generation. */
+    const submitted = async (generationId: string): Promise<string> => {
+      const deadline = performance.now() + 60_000;
+      for (;;) {
+        const { predictionId } = await json<{ predictionId: string | null }>(
+          await fetch(`${worker}/api/generations/${generationId}`, { headers: auth }),
+        );
+        if (predictionId) return predictionId;
+        if (performance.now() > deadline) throw new Error(`${generationId} was not submitted`);
+        await sleep(20);
+      }
+    };
+    const clock = await json<{ now: number }>(await fetch(`${stack.emulatorUrl}/__control/clock`));
+    const emulatorOffset = clock.now - Date.now();
+
+    // ---- Completion to browser ------------------------------------------------------------------
+    const tag = `fastbench${Date.now()}`;
+    await json(
+      await fetch(`${stack.emulatorUrl}/__control/faults`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ match: { promptIncludes: tag }, effect: { type: "webhook", mode: "drop" } }),
+      }),
+    );
+    const sessionId = await newSession();
+    const tab = await openSocket(stack.url, sessionId, token);
+    const fast = new Map<number, number[]>(sizes.map((size) => [size, []]));
+    const queued = new Map<number, number[]>(sizes.map((size) => [size, []]));
+    const download = new Map<number, number[]>(sizes.map((size) => [size, []]));
+    const poller: number[] = [];
+    const progress: number[] = [];
+    const predictTimes: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      for (const size of sizes) {
+        for (const path of [`/api/webhooks/replicate?session=${sessionId}`, "/api/webhooks/replicate"]) {
+          const viaRoom = path.includes("session=");
+          const generation = await createGeneration(sessionId, `${tag} ${round} ${size}`);
+          const predictionId = await submitted(generation.id);
+          // The poller: every 500 ms, as polling clients do, from the moment the prediction exists.
+          type EmulatorPrediction = Record<string, unknown> & {
+            status: string;
+            completed_at?: string;
+            created_at: string;
+          };
+          let state: EmulatorPrediction;
+          let progressSent = false;
+          for (;;) {
+            state = await json<EmulatorPrediction>(
+              await fetch(`${stack.emulatorUrl}/v1/predictions/${predictionId}`, { headers: emulatorAuth }),
+            );
+            if (state.status === "succeeded") break;
+            if (viaRoom && !progressSent && state.status === "processing") {
+              // Progress: a logs webhook → its event on the socket.
+              progressSent = true;
+              const body = JSON.stringify({ ...state, logs: " 50%|█████     | 2/4 [00:00<00:00, 9.00it/s]\n" });
+              const sentAt = performance.now();
+              await sendWebhook(path, body);
+              const heard = await until(
+                () =>
+                  tab.messages.find(
+                    ({ at, message }) =>
+                      at >= sentAt &&
+                      ((message.type === "generation.progress" && message.generationId === generation.id) ||
+                        (message.generation?.id === generation.id && (message.generation.progress ?? 0) > 0)),
+                  ),
+                10_000,
+                "the progress event",
+              );
+              progress.push(heard.at - sentAt);
+            }
+            await sleep(500);
+          }
+          const completedAt = Date.parse(state.completed_at!) - emulatorOffset;
+          poller.push(Date.now() - completedAt);
+          predictTimes.push(Date.parse(state.completed_at!) - Date.parse(state.created_at));
+          // The raw download of the same bytes, then the terminal webhook naming them.
+          const url = `http://${outputHost}/out/${size}.png`;
+          const downloadStart = performance.now();
+          await (await fetch(url)).arrayBuffer();
+          download.get(size)!.push(performance.now() - downloadStart);
+          const body = JSON.stringify({ ...state, output: [url] });
+          const sentAt = performance.now();
+          await sendWebhook(path, body);
+          const heard = await until(
+            () =>
+              tab.messages.find(
+                ({ message }) => message.generation?.id === generation.id && message.generation.status === "succeeded",
+              ),
+            60_000,
+            "the success on the socket",
+          );
+          (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
+        }
+      }
+    }
+    tab.socket.close();
+    const pollerP50 = median(poller);
+    for (const size of sizes) {
+      const label = `Completion to browser, ${size >= 1024 * 1024 ? `${size / 1024 / 1024} MB` : `${size / 1024} KB`} output`;
+      const fastP50 = median(fast.get(size)!);
+      rows.push([label, "webhook sent → success on the socket (room first)", fmt(fast.get(size)!)]);
+      rows.push([label, "… the queue alone (as before)", fmt(queued.get(size)!)]);
+      rows.push([label, "raw download of the same bytes", fmt(download.get(size)!)]);
+      rows.push([
+        label,
+        "p50 − download p50 (target ≤ 50 ms); poller p50 ÷ p50 (target ≥ 5)",
+        `${(fastP50 - median(download.get(size)!)).toFixed(1)} ms; ${(pollerP50 / fastP50).toFixed(1)}×`,
+      ]);
+    }
+    rows.push(["Completion to browser", "a 500 ms poller's detection latency, same predictions", fmt(poller)]);
+    rows.push(["Completion to browser", "progress webhook sent → event on the socket (target ≤ 50 ms)", fmt(progress)]);
+    rows.push(["Completion to browser", "one prediction's own time at the emulator", fmt(predictTimes)]);
+
+    // ---- Request cost ---------------------------------------------------------------------------
+    const requestSession = await newSession();
+    const sample = await createGeneration(requestSession, `requests ${tag}`);
+    const postSession = await newSession();
+    const timings = new Map<string, number[]>();
+    const kinds: [string, () => Promise<Response>][] = [
+      ["GET /api/health", () => fetch(`${worker}/api/health`)],
+      ["GET /api/me", () => fetch(`${worker}/api/me`, { headers: auth })],
+      ["GET /api/generations/:id", () => fetch(`${worker}/api/generations/${sample.id}`, { headers: auth })],
+      ["GET /api/sessions/:id", () => fetch(`${worker}/api/sessions/${requestSession}`, { headers: auth })],
+    ];
+    for (let i = 0; i < options.requests; i++) {
+      const round = [...kinds];
+      // A POST every fourth round: each one is a prediction at the emulator.
+      if (i % 4 === 0)
+        round.push([
+          "POST /api/sessions/:id/generations",
+          () =>
+            fetch(`${worker}/api/sessions/${postSession}/generations`, {
+              method: "POST",
+              headers: auth,
+              body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `post ${i} ${tag}` }),
+            }),
+        ]);
+      for (const [name, send] of round) {
+        const start = performance.now();
+        const response = await send();
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`${name}: ${response.status}`);
+        timings.set(name, [...(timings.get(name) ?? []), performance.now() - start]);
+      }
+    }
+    const health = median(timings.get("GET /api/health")!);
+    for (const [name, values] of timings) {
+      const target = name.startsWith("POST") ? 2 : 1.5;
+      rows.push([
+        `${name} (Worker socket)`,
+        name === "GET /api/health" ? "latency" : `latency; p50 ÷ health p50 (target ≤ ${target})`,
+        `${fmt(values)}${name === "GET /api/health" ? "" : `; ${(median(values) / health).toFixed(2)}`}`,
+      ]);
+    }
+
+    // ---- A burst: 200 generations over 50 sessions ----------------------------------------------
+    const burstSessions = await Promise.all(Array.from({ length: 50 }, () => newSession()));
+    const burstSockets = await Promise.all(burstSessions.map((id) => openSocket(stack.url, id, token)));
+    const burstStart = performance.now();
+    const burstIds = (
+      await Promise.all(
+        burstSessions.flatMap((id, s) =>
+          Array.from({ length: 4 }, (_, g) =>
+            fetch(`${worker}/api/sessions/${id}/generations`, {
+              method: "POST",
+              headers: auth,
+              body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `burst ${s}.${g}` }),
+            }).then((response) => json<{ id: string }>(response)),
+          ),
+        ),
+      )
+    ).map((generation) => generation.id);
+    const acceptedMs = performance.now() - burstStart;
+    const wanted = new Set(burstIds);
+    const finished = () => {
+      const done = new Set<string>();
+      for (const socket of burstSockets)
+        for (const { message } of socket.messages)
+          if (message.generation && wanted.has(message.generation.id) && message.generation.status === "succeeded")
+            done.add(message.generation.id);
+      return done;
+    };
+    const deadline = performance.now() + 120_000;
+    while (finished().size < wanted.size && performance.now() < deadline) await sleep(20);
+    const finishedMs = performance.now() - burstStart;
+    const lost = wanted.size - finished().size;
+    let duplicated = 0;
+    for (const id of burstSessions) {
+      const { generations } = await json<{ generations: { id: string; outputs: unknown[] }[] }>(
+        await fetch(`${worker}/api/sessions/${id}`, { headers: auth }),
+      );
+      for (const generation of generations) if (generation.outputs.length !== 1) duplicated++;
+      if (generations.length !== 4) duplicated += Math.abs(generations.length - 4);
+    }
+    for (const socket of burstSockets) socket.socket.close();
+    const onePrediction = median(predictTimes);
+    rows.push([
+      "200 generations over 50 sessions",
+      "all accepted (target ≤ 3 s)",
+      `${(acceptedMs / 1000).toFixed(2)} s`,
+    ]);
+    rows.push([
+      "200 generations over 50 sessions",
+      `all finished (target ≤ 5 × ${(onePrediction / 1000).toFixed(2)} s)`,
+      `${(finishedMs / 1000).toFixed(2)} s (${(finishedMs / onePrediction).toFixed(1)}×)`,
+    ]);
+    rows.push(["200 generations over 50 sessions", "lost / duplicated", `${lost} / ${duplicated}`]);
+
+    // ---- Upload: a 10 MB reference --------------------------------------------------------------
+    const tenMegabytes = await noisePng(10 * 1024 * 1024 - 4096);
+    const uploads: number[] = [];
+    for (let i = 0; i < Math.max(3, Math.round(options.rounds / 2)); i++) {
+      // Different bytes each time (a reference already held is not stored again).
+      const bytes = Buffer.from(tenMegabytes);
+      bytes.writeUInt32BE(i, bytes.length - 16);
+      const form = new FormData();
+      form.append("file", new File([bytes], `ref-${i}.png`, { type: "image/png" }));
+      const start = performance.now();
+      const response = await fetch(`${worker}/api/references`, {
+        method: "POST",
+        headers: { Authorization: auth.Authorization },
+        body: form,
+      });
+      await response.arrayBuffer();
+      if (response.status >= 300) throw new Error(`upload answered ${response.status}`);
+      uploads.push(performance.now() - start);
+    }
+    rows.push(["Upload of a 10 MB reference (end to end)", "latency", fmt(uploads)]);
+
+    // ---- Fan-out: one room, 100 sockets ---------------------------------------------------------
+    const fanSession = await newSession();
+    const fanSockets = await Promise.all(Array.from({ length: 100 }, () => openSocket(stack.url, fanSession, token)));
+    const fanGeneration = await createGeneration(fanSession, `${tag} fan-out`);
+    const fanPredictionId = await submitted(fanGeneration.id);
+    const fanState = await json<Record<string, unknown>>(
+      await fetch(`${stack.emulatorUrl}/v1/predictions/${fanPredictionId}`, { headers: emulatorAuth }),
+    );
+    const steps = 50;
+    const fanStart = performance.now();
+    for (let step = 1; step <= steps; step++) {
+      const percent = Math.round((step / (steps + 1)) * 100);
+      await sendWebhook(
+        `/api/webhooks/replicate?session=${fanSession}`,
+        JSON.stringify({
+          ...fanState,
+          status: "processing",
+          logs: ` ${percent}%|█    | ${step}/${steps + 1} [00:00<00:00]\n`,
+        }),
+      );
+    }
+    const events = () =>
+      fanSockets.reduce(
+        (sum, socket) =>
+          sum +
+          socket.messages.filter(
+            ({ message }) =>
+              message.generationId === fanGeneration.id ||
+              (message.generation?.id === fanGeneration.id && message.generation.status === "running"),
+          ).length,
+        0,
+      );
+    await until(() => events() >= steps * 100 * 0.99, 60_000, "the fan-out events").catch(() => undefined);
+    const lastAt = Math.max(...fanSockets.flatMap((socket) => socket.messages.map(({ at }) => at)));
+    const delivered = events();
+    rows.push([
+      "Fan-out: one room, 100 sockets",
+      `${steps} progress webhooks sent back to back → events delivered`,
+      `${delivered} events in ${((lastAt - fanStart) / 1000).toFixed(2)} s = ${Math.round(delivered / ((lastAt - fanStart) / 1000))} events/s`,
+    ]);
+    for (const socket of fanSockets) socket.socket.close();
+    return rows;
+  } catch (error) {
+    console.error(stack.output().split("\n").slice(-60).join("\n"));
+    throw error;
+  } finally {
+    await stack.stop();
+    server.close();
+  }
+}
