@@ -57,19 +57,51 @@ type LiveMessage = {
   progress?: number;
 };
 
-function openSocket(base: string, sessionId: string, token: string): Promise<Socket> {
+function openSocketOnce(base: string, sessionId: string, token: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${base.replace(/^http/, "ws")}/api/sessions/${sessionId}/live`, {
       headers: { Authorization: `Bearer ${token}` },
     });
     const entry: Socket = { socket, messages: [] };
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`no snapshot on ${sessionId}'s socket within 15 s`));
+    }, 15_000);
     socket.on("message", (data) => {
       const message = JSON.parse(String(data)) as LiveMessage;
       entry.messages.push({ at: performance.now(), message });
-      if (message.type === "snapshot") resolve(entry);
+      if (message.type === "snapshot") {
+        clearTimeout(timer);
+        resolve(entry);
+      }
     });
-    socket.on("error", reject);
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      reject(new Error(`${sessionId}'s socket closed before its snapshot`));
+    });
   });
+}
+
+/** A session's live socket, once its snapshot has arrived (tried three times). */
+async function openSocket(base: string, sessionId: string, token: string): Promise<Socket> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openSocketOnce(base, sessionId, token);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+/** Sockets one after another: a crowd of upgrades at once is not what is measured. */
+async function openSockets(base: string, sessionIds: readonly string[], token: string): Promise<Socket[]> {
+  const sockets: Socket[] = [];
+  for (const id of sessionIds) sockets.push(await openSocket(base, id, token));
+  return sockets;
 }
 
 async function until<T>(probe: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
@@ -318,7 +350,7 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
 
     // ---- A burst: 200 generations over 50 sessions ----------------------------------------------
     const burstSessions = await Promise.all(Array.from({ length: 50 }, () => newSession()));
-    const burstSockets = await Promise.all(burstSessions.map((id) => openSocket(stack.url, id, token)));
+    const burstSockets = await openSockets(stack.url, burstSessions, token);
     const burstStart = performance.now();
     const burstIds = (
       await Promise.all(
@@ -328,6 +360,7 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
               method: "POST",
               headers: auth,
               body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `burst ${s}.${g}` }),
+              signal: AbortSignal.timeout(60_000),
             }).then((response) => json<{ id: string }>(response)),
           ),
         ),
@@ -392,7 +425,7 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
 
     // ---- Fan-out: one room, 100 sockets ---------------------------------------------------------
     const fanSession = await newSession();
-    const fanSockets = await Promise.all(Array.from({ length: 100 }, () => openSocket(stack.url, fanSession, token)));
+    const fanSockets = await openSockets(stack.url, Array(100).fill(fanSession), token);
     const fanGeneration = await createGeneration(fanSession, `${tag} fan-out`);
     const fanPredictionId = await submitted(fanGeneration.id);
     const fanState = await json<Record<string, unknown>>(
