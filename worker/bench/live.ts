@@ -224,6 +224,7 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
     const download = new Map<number, number[]>(sizes.map((size) => [size, []]));
     const poller: number[] = [];
     const progress: number[] = [];
+    let progressMissed = 0;
     const predictTimes: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       for (const size of sizes) {
@@ -247,7 +248,8 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
             if (viaRoom && !progressSent && state.status === "processing") {
               // Progress: a logs webhook → its event on the socket.
               progressSent = true;
-              const body = JSON.stringify({ ...state, logs: " 50%|█████     | 2/4 [00:00<00:00, 9.00it/s]\n" });
+              // 99%: more than the room can have seen, even from a safety-net poll of its own.
+              const body = JSON.stringify({ ...state, logs: " 99%|█████████▉| 99/100 [00:00<00:00, 9.00it/s]\n" });
               const sentAt = performance.now();
               await sendWebhook(path, body);
               const heard = await until(
@@ -256,12 +258,13 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
                     ({ at, message }) =>
                       at >= sentAt &&
                       ((message.type === "generation.progress" && message.generationId === generation.id) ||
-                        (message.generation?.id === generation.id && (message.generation.progress ?? 0) > 0)),
+                        (message.generation?.id === generation.id && (message.generation.progress ?? 0) > 0.9)),
                   ),
                 10_000,
                 "the progress event",
-              );
-              progress.push(heard.at - sentAt);
+              ).catch(() => null);
+              if (heard) progress.push(heard.at - sentAt);
+              else progressMissed++;
             }
             await sleep(500);
           }
@@ -303,7 +306,11 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
       ]);
     }
     rows.push(["Completion to browser", "a 500 ms poller's detection latency, same predictions", fmt(poller)]);
-    rows.push(["Completion to browser", "progress webhook sent → event on the socket (target ≤ 50 ms)", fmt(progress)]);
+    rows.push([
+      "Completion to browser",
+      "progress webhook sent → event on the socket (target ≤ 50 ms)",
+      `${fmt(progress)}; not heard within 10 s: ${progressMissed}`,
+    ]);
     rows.push(["Completion to browser", "one prediction's own time at the emulator", fmt(predictTimes)]);
 
     // ---- Request cost ---------------------------------------------------------------------------
