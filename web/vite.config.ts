@@ -1,5 +1,7 @@
+import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 import solid from "vite-plugin-solid";
 
 const webRoot = fileURLToPath(new URL(".", import.meta.url));
@@ -9,17 +11,42 @@ const contract = fileURLToPath(new URL("../contract", import.meta.url));
 const apiOrigin = process.env.API_ORIGIN ?? "http://127.0.0.1:8787";
 const apiProxy = { "/api": { target: apiOrigin, ws: true } };
 
+/**
+ * Source maps are made (for reading stack traces) but never served: they are moved out of the
+ * served directory to `sourcemaps/` beside it (web/sourcemaps, .deploy/sourcemaps), and the bundles
+ * do not name them.
+ */
+function keepSourceMapsPrivate(): Plugin {
+  let outDir = "";
+  return {
+    name: "keep-source-maps-private",
+    apply: "build",
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      const assets = join(outDir, "assets");
+      const kept = join(dirname(outDir), "sourcemaps");
+      rmSync(kept, { recursive: true, force: true });
+      mkdirSync(kept, { recursive: true });
+      for (const name of readdirSync(assets))
+        if (name.endsWith(".map")) renameSync(join(assets, name), join(kept, name));
+    },
+  };
+}
+
 // The built app is served by the Worker as static assets, at the same origin as `/api`.
 // In development, Vite serves the app and forwards `/api` (HTTP and the live WebSocket) to `wrangler dev`.
 export default defineConfig({
   root: webRoot,
-  plugins: [solid()],
+  plugins: [solid(), keepSourceMapsPrivate()],
   resolve: { alias: { "@contract": contract } },
   build: {
     outDir: "dist",
     emptyOutDir: true,
     target: "es2022",
-    sourcemap: true,
+    // Written, but not linked from the bundles (see keepSourceMapsPrivate).
+    sourcemap: "hidden",
   },
   server: {
     proxy: apiProxy,

@@ -4,7 +4,7 @@
  * app with its security headers, and the Function that forwards /api/* to the Worker).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,9 @@ describe("npm run deploy -- production --dry-run", () => {
     const headers = readFileSync(".deploy/web/_headers", "utf8");
     expect(headers).toContain("frame-ancestors 'none'");
     expect(headers).toContain("script-src 'self';");
+    // Hashed files are kept for a year; their source maps are not published.
+    expect(headers).toMatch(/\/assets\/\*\n\s+Cache-Control: public, max-age=31536000, immutable/);
+    expect(readdirSync(".deploy/web/assets").filter((name) => name.endsWith(".map"))).toEqual([]);
     expect(JSON.parse(readFileSync(".deploy/pages/_routes.json", "utf8"))).toMatchObject({
       include: ["/api/*"],
       exclude: [],

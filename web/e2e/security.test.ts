@@ -49,6 +49,25 @@ describe("headers", () => {
       await response.arrayBuffer();
     }
   });
+
+  it("hashed assets are kept for a year, pages are asked for again, and no source map is served", async () => {
+    const built = readdirSync("web/dist/assets");
+    expect(built.filter((name) => name.endsWith(".map"))).toEqual([]);
+    for (const name of built) {
+      const response = await fetch(`${stack.url}/assets/${name}`);
+      expect(response.status, name).toBe(200);
+      expect(response.headers.get("Cache-Control"), name).toBe("public, max-age=31536000, immutable");
+      // The bundle does not point at a map.
+      expect(await response.text(), name).not.toContain("sourceMappingURL");
+    }
+    const page = await fetch(`${stack.url}/sessions`);
+    expect(page.headers.get("Cache-Control") ?? "").not.toContain("immutable");
+    await page.arrayBuffer();
+    const js = built.find((name) => name.endsWith(".js"));
+    const map = await fetch(`${stack.url}/assets/${js}.map`);
+    // Unknown paths fall back to the app's page: never to a map's JSON.
+    expect(await map.text()).not.toContain('"mappings"');
+  });
 });
 
 describe("framing", () => {
