@@ -32,7 +32,9 @@ async function openSocket(
   expect(response.status).toBe(101);
   const socket = response.webSocket!;
   const messages: LiveServerMessage[] = [];
-  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data)) as LiveServerMessage));
+  socket.addEventListener("message", (event) => {
+    messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
+  });
   socket.accept();
   await waitFor(async () => messages.length > 0, { what: "the snapshot" });
   return { socket, messages };
