@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, bounded in time, on loopback only, with one table at the end.
  *
- *   npm run bench                                   listing at 1k/10k/100k images, then webhooks (30 s at 200/s)
+ *   npm run bench                                   listing at 1k/10k/100k images, live, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
  *   npm run bench -- --only live [--rounds 8 --requests 200]   completion to browser, request cost,
