@@ -98,17 +98,62 @@ export function toSessionView(row: ImageSessionRow): Session {
 }
 
 /** Generation views for rows, with their outputs and inputs, in the rows' order. */
-export async function generationViews(db: Database, rows: GenerationRow[]): Promise<Generation[]> {
-  if (rows.length === 0) return [];
+export function generationViews(db: Database, rows: GenerationRow[]): Promise<Generation[]> {
+  return viewsOf(
+    db,
+    rows.map((row) => row.id),
+    rows,
+  );
+}
+
+/**
+ * The view of one generation whose row is still being read (e.g. with its owner checked): its
+ * outputs and references are read at the same time, so the answer waits for one round trip, not
+ * two. If the row's read fails (not found), so does this, and the other reads are dropped.
+ */
+export async function generationViewAlongside(
+  db: Database,
+  generationId: string,
+  row: Promise<GenerationRow>,
+): Promise<Generation> {
+  const [view] = await viewsOf(
+    db,
+    [generationId],
+    row.then((found) => [found]),
+  );
+  if (!view) throw new Error(`No view of ${generationId}`);
+  return view;
+}
+
+async function viewsOf(
+  db: Database,
+  generationIds: string[],
+  rowsOrRead: GenerationRow[] | Promise<GenerationRow[]>,
+): Promise<Generation[]> {
+  if (generationIds.length === 0) return [];
   // Each read binds one parameter per id: in slices within D1's limit, however long the page.
   const inSlices = async <T>(ids: readonly string[], read: (slice: string[]) => Promise<T[]>): Promise<T[]> =>
     (await Promise.all(chunks(ids, D1_MAX_BOUND_PARAMETERS - 10).map(read))).flat();
-  const generationIds = rows.map((row) => row.id);
-  const inputIds = [
-    ...new Set(rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id)),
-  ];
-  // The three reads do not depend on each other: one round trip's wait, not three.
-  const [outputRows, inputRows, links] = await Promise.all([
+  // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
+  const readInputs = (rows: GenerationRow[]) =>
+    inSlices(
+      [...new Set(rows.flatMap((row) => [row.sourceAssetId, row.maskAssetId]).filter((id): id is string => !!id))],
+      (slice) =>
+        db
+          .select()
+          .from(assets)
+          .where(
+            and(
+              inArray(assets.id, slice),
+              isNull(assets.trashedAt),
+              or(ne(assets.role, "output"), eq(assets.listed, true)),
+            ),
+          ),
+    );
+  // The reads do not depend on each other: one round trip's wait, not several. Inputs need the
+  // rows; when those are still being read, inputs follow them (only generations with inputs).
+  const [rows, outputRows, links, inputsNow] = await Promise.all([
+    rowsOrRead,
     inSlices(generationIds, (slice) =>
       db
         .select()
@@ -123,19 +168,6 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
         )
         .orderBy(asc(assets.outputIndex)),
     ),
-    // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
-    inSlices(inputIds, (slice) =>
-      db
-        .select()
-        .from(assets)
-        .where(
-          and(
-            inArray(assets.id, slice),
-            isNull(assets.trashedAt),
-            or(ne(assets.role, "output"), eq(assets.listed, true)),
-          ),
-        ),
-    ),
     inSlices(generationIds, (slice) =>
       db
         .select({
@@ -147,7 +179,9 @@ export async function generationViews(db: Database, rows: GenerationRow[]): Prom
         .innerJoin(references, eq(references.id, generationReferences.referenceId))
         .where(inArray(generationReferences.generationId, slice)),
     ),
+    Array.isArray(rowsOrRead) ? readInputs(rowsOrRead) : null,
   ]);
+  const inputRows = inputsNow ?? (await readInputs(rows));
   const inputsById = new Map(inputRows.map((row) => [row.id, row]));
   links.sort((a, b) => a.position - b.position);
   const referenceList = await referenceViews(

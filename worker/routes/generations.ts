@@ -1,7 +1,7 @@
 import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
 import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
-import { generationViews } from "../generations/views";
+import { generationViewAlongside } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
@@ -14,10 +14,10 @@ export const generationRoutes = new Hono<AppEnv>()
   .use(requireUser)
   .get("/:id", async (c) => {
     const db = c.get("db");
-    const row = await findOwnedGeneration(db, c.get("user").id, c.req.param("id"));
-    const [generation] = await generationViews(db, [row]);
-    if (!generation) throw notFound("generation");
-    return c.json(generation);
+    const id = c.req.param("id");
+    // The owner is checked while its outputs and references are read: whatever was read for
+    // someone else's id is dropped with the 404.
+    return c.json(await generationViewAlongside(db, id, findOwnedGeneration(db, c.get("user").id, id)));
   })
   /** The generation's ancestry, root first, ending with the generation itself. */
   .get("/:id/ancestry", async (c) => {

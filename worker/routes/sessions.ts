@@ -51,9 +51,13 @@ export const sessionRoutes = new Hono<AppEnv>()
   .get("/:id", validate("query", sessionDetailQuerySchema), async (c) => {
     const db = c.get("db");
     const userId = c.get("user").id;
-    const row = await findOwnedSession(db, userId, c.req.param("id"));
     const { limit, lineageOf } = c.req.valid("query");
-    const page = await newestGenerationsPage(db, row.id, limit);
+    // The owner is checked while the page is read: a page read for someone else's id is dropped
+    // with the 404.
+    const [row, page] = await Promise.all([
+      findOwnedSession(db, userId, c.req.param("id")),
+      newestGenerationsPage(db, c.req.param("id"), limit),
+    ]);
     // The selected lineage comes along, wherever it sits in the session's history.
     const lineage = lineageOf ? (await ancestryOf(db, userId, lineageOf)).filter((g) => g.sessionId === row.id) : [];
     const onPage = new Set(page.generations.map((generation) => generation.id));
