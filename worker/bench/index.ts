@@ -4,7 +4,8 @@
  *   npm run bench                                   listing at 1k/10k/100k images, live, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
- *   npm run bench -- --only live [--rounds 8 --requests 200]   completion to browser, request cost,
+ *   npm run bench -- --only live [--rounds 8 --requests 200 --phases completion,requests,burst,upload,fanout]
+ *                                                               completion to browser, request cost,
  *                                                               a burst of 200, upload, fan-out
  *
  * The listing query plans at the largest size are printed after the table.
@@ -74,7 +75,14 @@ async function main(): Promise<void> {
   let plans: string[] = [];
   if (!only || only === "listing") plans = await listing();
   if (!only || only === "live") {
-    table.push(...(await runLive({ rounds: Number(arg("rounds") ?? 8), requests: Number(arg("requests") ?? 200) })));
+    const phases = arg("phases")?.split(",");
+    table.push(
+      ...(await runLive({
+        rounds: Number(arg("rounds") ?? 8),
+        requests: Number(arg("requests") ?? 200),
+        ...(phases ? { phases } : {}),
+      })),
+    );
   }
   if (!only || only === "webhooks") webhooks();
   // A copy of the tree outside git (to benchmark one commit while working on the next) names its own.

@@ -114,7 +114,13 @@ async function until<T>(probe: () => T | null | undefined | false, timeoutMs: nu
   }
 }
 
-export async function runLive(options: { rounds: number; requests: number }): Promise<LiveRow[]> {
+export async function runLive(options: {
+  rounds: number;
+  requests: number;
+  /** Which parts to run (all by default): completion, requests, burst, upload, fanout. */
+  phases?: readonly string[];
+}): Promise<LiveRow[]> {
+  const want = (phase: string) => !options.phases || options.phases.includes(phase);
   const rows: LiveRow[] = [];
   // Each figure is printed as soon as it is known, so a run cut short still tells what it measured.
   const push = rows.push.bind(rows);
@@ -208,7 +214,9 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
     const clock = await json<{ now: number }>(await fetch(`${stack.emulatorUrl}/__control/clock`));
     const emulatorOffset = clock.now - Date.now();
 
-    // ---- Completion to browser ------------------------------------------------------------------
+    /** One prediction's own time at the emulator (completion rounds measure it; 1.8 s otherwise). */
+    const predictTimes: number[] = [];
+    // Predictions whose prompt has the tag send no webhooks of their own: this process sends them.
     const tag = `fastbench${Date.now()}`;
     await json(
       await fetch(`${stack.emulatorUrl}/__control/faults`, {
@@ -217,260 +225,267 @@ export async function runLive(options: { rounds: number; requests: number }): Pr
         body: JSON.stringify({ match: { promptIncludes: tag }, effect: { type: "webhook", mode: "drop" } }),
       }),
     );
-    const sessionId = await newSession();
-    const tab = await openSocket(stack.url, sessionId, token);
-    const fast = new Map<number, number[]>(sizes.map((size) => [size, []]));
-    const queued = new Map<number, number[]>(sizes.map((size) => [size, []]));
-    const download = new Map<number, number[]>(sizes.map((size) => [size, []]));
-    const poller: number[] = [];
-    const progress: number[] = [];
-    let progressMissed = 0;
-    const predictTimes: number[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      for (const size of sizes) {
-        for (const path of [`/api/webhooks/replicate?session=${sessionId}`, "/api/webhooks/replicate"]) {
-          const viaRoom = path.includes("session=");
-          const generation = await createGeneration(sessionId, `${tag} ${round} ${size}`);
-          const predictionId = await submitted(generation.id);
-          // The poller: every 500 ms, as polling clients do, from the moment the prediction exists.
-          type EmulatorPrediction = Record<string, unknown> & {
-            status: string;
-            completed_at?: string;
-            created_at: string;
-          };
-          let state: EmulatorPrediction;
-          let progressSent = false;
-          for (;;) {
-            state = await json<EmulatorPrediction>(
-              await fetch(`${stack.emulatorUrl}/v1/predictions/${predictionId}`, { headers: emulatorAuth }),
-            );
-            if (state.status === "succeeded") break;
-            if (viaRoom && !progressSent && state.status === "processing") {
-              // Progress: a logs webhook → its event on the socket.
-              progressSent = true;
-              // 99%: more than the room can have seen, even from a safety-net poll of its own.
-              const body = JSON.stringify({ ...state, logs: " 99%|█████████▉| 99/100 [00:00<00:00, 9.00it/s]\n" });
-              const sentAt = performance.now();
-              await sendWebhook(path, body);
-              const heard = await until(
-                () =>
-                  tab.messages.find(
-                    ({ at, message }) =>
-                      at >= sentAt &&
-                      ((message.type === "generation.progress" && message.generationId === generation.id) ||
-                        (message.generation?.id === generation.id && (message.generation.progress ?? 0) > 0.9)),
-                  ),
-                10_000,
-                "the progress event",
-              ).catch(() => null);
-              if (heard) progress.push(heard.at - sentAt);
-              else progressMissed++;
+    // ---- Completion to browser ------------------------------------------------------------------
+    if (want("completion")) {
+      const sessionId = await newSession();
+      const tab = await openSocket(stack.url, sessionId, token);
+      const fast = new Map<number, number[]>(sizes.map((size) => [size, []]));
+      const queued = new Map<number, number[]>(sizes.map((size) => [size, []]));
+      const download = new Map<number, number[]>(sizes.map((size) => [size, []]));
+      const poller: number[] = [];
+      const progress: number[] = [];
+      let progressMissed = 0;
+      for (let round = 0; round < options.rounds; round++) {
+        for (const size of sizes) {
+          for (const path of [`/api/webhooks/replicate?session=${sessionId}`, "/api/webhooks/replicate"]) {
+            const viaRoom = path.includes("session=");
+            const generation = await createGeneration(sessionId, `${tag} ${round} ${size}`);
+            const predictionId = await submitted(generation.id);
+            // The poller: every 500 ms, as polling clients do, from the moment the prediction exists.
+            type EmulatorPrediction = Record<string, unknown> & {
+              status: string;
+              completed_at?: string;
+              created_at: string;
+            };
+            let state: EmulatorPrediction;
+            let progressSent = false;
+            for (;;) {
+              state = await json<EmulatorPrediction>(
+                await fetch(`${stack.emulatorUrl}/v1/predictions/${predictionId}`, { headers: emulatorAuth }),
+              );
+              if (state.status === "succeeded") break;
+              if (viaRoom && !progressSent && state.status === "processing") {
+                // Progress: a logs webhook → its event on the socket.
+                progressSent = true;
+                // 99%: more than the room can have seen, even from a safety-net poll of its own.
+                const body = JSON.stringify({ ...state, logs: " 99%|█████████▉| 99/100 [00:00<00:00, 9.00it/s]\n" });
+                const sentAt = performance.now();
+                await sendWebhook(path, body);
+                const heard = await until(
+                  () =>
+                    tab.messages.find(
+                      ({ at, message }) =>
+                        at >= sentAt &&
+                        ((message.type === "generation.progress" && message.generationId === generation.id) ||
+                          (message.generation?.id === generation.id && (message.generation.progress ?? 0) > 0.9)),
+                    ),
+                  10_000,
+                  "the progress event",
+                ).catch(() => null);
+                if (heard) progress.push(heard.at - sentAt);
+                else progressMissed++;
+              }
+              await sleep(500);
             }
-            await sleep(500);
+            const completedAt = Date.parse(state.completed_at!) - emulatorOffset;
+            poller.push(Date.now() - completedAt);
+            predictTimes.push(Date.parse(state.completed_at!) - Date.parse(state.created_at));
+            // The raw download of the same bytes, then the terminal webhook naming them.
+            const url = `http://${outputHost}/out/${size}.png`;
+            const downloadStart = performance.now();
+            await (await fetch(url)).arrayBuffer();
+            download.get(size)!.push(performance.now() - downloadStart);
+            const body = JSON.stringify({ ...state, output: [url] });
+            const sentAt = performance.now();
+            await sendWebhook(path, body);
+            const heard = await until(
+              () =>
+                tab.messages.find(
+                  ({ message }) =>
+                    message.generation?.id === generation.id && message.generation.status === "succeeded",
+                ),
+              60_000,
+              "the success on the socket",
+            );
+            (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
           }
-          const completedAt = Date.parse(state.completed_at!) - emulatorOffset;
-          poller.push(Date.now() - completedAt);
-          predictTimes.push(Date.parse(state.completed_at!) - Date.parse(state.created_at));
-          // The raw download of the same bytes, then the terminal webhook naming them.
-          const url = `http://${outputHost}/out/${size}.png`;
-          const downloadStart = performance.now();
-          await (await fetch(url)).arrayBuffer();
-          download.get(size)!.push(performance.now() - downloadStart);
-          const body = JSON.stringify({ ...state, output: [url] });
-          const sentAt = performance.now();
-          await sendWebhook(path, body);
-          const heard = await until(
-            () =>
-              tab.messages.find(
-                ({ message }) => message.generation?.id === generation.id && message.generation.status === "succeeded",
-              ),
-            60_000,
-            "the success on the socket",
-          );
-          (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
         }
       }
-    }
-    tab.socket.close();
-    const pollerP50 = median(poller);
-    for (const size of sizes) {
-      const label = `Completion to browser, ${size >= 1024 * 1024 ? `${size / 1024 / 1024} MB` : `${size / 1024} KB`} output`;
-      const fastP50 = median(fast.get(size)!);
-      rows.push([label, "webhook sent → success on the socket (room first)", fmt(fast.get(size)!)]);
-      rows.push([label, "… the queue alone (as before)", fmt(queued.get(size)!)]);
-      rows.push([label, "raw download of the same bytes", fmt(download.get(size)!)]);
-      rows.push([
-        label,
-        "p50 − download p50 (target ≤ 50 ms); poller p50 ÷ p50 (target ≥ 5)",
-        `${(fastP50 - median(download.get(size)!)).toFixed(1)} ms; ${(pollerP50 / fastP50).toFixed(1)}×`,
-      ]);
-    }
-    rows.push(["Completion to browser", "a 500 ms poller's detection latency, same predictions", fmt(poller)]);
-    rows.push([
-      "Completion to browser",
-      "progress webhook sent → event on the socket (target ≤ 50 ms)",
-      `${fmt(progress)}; not heard within 10 s: ${progressMissed}`,
-    ]);
-    rows.push(["Completion to browser", "one prediction's own time at the emulator", fmt(predictTimes)]);
-
-    // ---- Request cost ---------------------------------------------------------------------------
-    const requestSession = await newSession();
-    const sample = await createGeneration(requestSession, `requests ${tag}`);
-    const postSession = await newSession();
-    const timings = new Map<string, number[]>();
-    const kinds: [string, () => Promise<Response>][] = [
-      ["GET /api/health", () => fetch(`${worker}/api/health`)],
-      ["GET /api/me", () => fetch(`${worker}/api/me`, { headers: auth })],
-      ["GET /api/generations/:id", () => fetch(`${worker}/api/generations/${sample.id}`, { headers: auth })],
-      ["GET /api/sessions/:id", () => fetch(`${worker}/api/sessions/${requestSession}`, { headers: auth })],
-    ];
-    for (let i = 0; i < options.requests; i++) {
-      const round = [...kinds];
-      // A POST every fourth round: each one is a prediction at the emulator.
-      if (i % 4 === 0)
-        round.push([
-          "POST /api/sessions/:id/generations",
-          () =>
-            fetch(`${worker}/api/sessions/${postSession}/generations`, {
-              method: "POST",
-              headers: auth,
-              body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `post ${i} ${tag}` }),
-            }),
+      tab.socket.close();
+      const pollerP50 = median(poller);
+      for (const size of sizes) {
+        const label = `Completion to browser, ${size >= 1024 * 1024 ? `${size / 1024 / 1024} MB` : `${size / 1024} KB`} output`;
+        const fastP50 = median(fast.get(size)!);
+        rows.push([label, "webhook sent → success on the socket (room first)", fmt(fast.get(size)!)]);
+        rows.push([label, "… the queue alone (as before)", fmt(queued.get(size)!)]);
+        rows.push([label, "raw download of the same bytes", fmt(download.get(size)!)]);
+        rows.push([
+          label,
+          "p50 − download p50 (target ≤ 50 ms); poller p50 ÷ p50 (target ≥ 5)",
+          `${(fastP50 - median(download.get(size)!)).toFixed(1)} ms; ${(pollerP50 / fastP50).toFixed(1)}×`,
         ]);
-      for (const [name, send] of round) {
-        const start = performance.now();
-        const response = await send();
-        await response.arrayBuffer();
-        if (!response.ok) throw new Error(`${name}: ${response.status}`);
-        timings.set(name, [...(timings.get(name) ?? []), performance.now() - start]);
+      }
+      rows.push(["Completion to browser", "a 500 ms poller's detection latency, same predictions", fmt(poller)]);
+      rows.push([
+        "Completion to browser",
+        "progress webhook sent → event on the socket (target ≤ 50 ms)",
+        `${fmt(progress)}; not heard within 10 s: ${progressMissed}`,
+      ]);
+      rows.push(["Completion to browser", "one prediction's own time at the emulator", fmt(predictTimes)]);
+    }
+    // ---- Request cost ---------------------------------------------------------------------------
+    if (want("requests")) {
+      const requestSession = await newSession();
+      const sample = await createGeneration(requestSession, `requests ${tag}`);
+      const postSession = await newSession();
+      const timings = new Map<string, number[]>();
+      const kinds: [string, () => Promise<Response>][] = [
+        ["GET /api/health", () => fetch(`${worker}/api/health`)],
+        ["GET /api/me", () => fetch(`${worker}/api/me`, { headers: auth })],
+        ["GET /api/generations/:id", () => fetch(`${worker}/api/generations/${sample.id}`, { headers: auth })],
+        ["GET /api/sessions/:id", () => fetch(`${worker}/api/sessions/${requestSession}`, { headers: auth })],
+      ];
+      for (let i = 0; i < options.requests; i++) {
+        const round = [...kinds];
+        // A POST every fourth round: each one is a prediction at the emulator.
+        if (i % 4 === 0)
+          round.push([
+            "POST /api/sessions/:id/generations",
+            () =>
+              fetch(`${worker}/api/sessions/${postSession}/generations`, {
+                method: "POST",
+                headers: auth,
+                body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `post ${i} ${tag}` }),
+              }),
+          ]);
+        for (const [name, send] of round) {
+          const start = performance.now();
+          const response = await send();
+          await response.arrayBuffer();
+          if (!response.ok) throw new Error(`${name}: ${response.status}`);
+          timings.set(name, [...(timings.get(name) ?? []), performance.now() - start]);
+        }
+      }
+      const health = median(timings.get("GET /api/health")!);
+      for (const [name, values] of timings) {
+        const target = name.startsWith("POST") ? 2 : 1.5;
+        rows.push([
+          `${name} (Worker socket)`,
+          name === "GET /api/health" ? "latency" : `latency; p50 ÷ health p50 (target ≤ ${target})`,
+          `${fmt(values)}${name === "GET /api/health" ? "" : `; ${(median(values) / health).toFixed(2)}`}`,
+        ]);
       }
     }
-    const health = median(timings.get("GET /api/health")!);
-    for (const [name, values] of timings) {
-      const target = name.startsWith("POST") ? 2 : 1.5;
-      rows.push([
-        `${name} (Worker socket)`,
-        name === "GET /api/health" ? "latency" : `latency; p50 ÷ health p50 (target ≤ ${target})`,
-        `${fmt(values)}${name === "GET /api/health" ? "" : `; ${(median(values) / health).toFixed(2)}`}`,
-      ]);
-    }
-
     // ---- A burst: 200 generations over 50 sessions ----------------------------------------------
-    const burstSessions = await Promise.all(Array.from({ length: 50 }, () => newSession()));
-    const burstSockets = await openSockets(stack.url, burstSessions, token);
-    const burstStart = performance.now();
-    const burstIds = (
-      await Promise.all(
-        burstSessions.flatMap((id, s) =>
-          Array.from({ length: 4 }, (_, g) =>
-            fetch(`${worker}/api/sessions/${id}/generations`, {
-              method: "POST",
-              headers: auth,
-              body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `burst ${s}.${g}` }),
-              signal: AbortSignal.timeout(60_000),
-            }).then((response) => json<{ id: string }>(response)),
+    if (want("burst")) {
+      const burstSessions = await Promise.all(Array.from({ length: 50 }, () => newSession()));
+      const burstSockets = await openSockets(stack.url, burstSessions, token);
+      const burstStart = performance.now();
+      const burstIds = (
+        await Promise.all(
+          burstSessions.flatMap((id, s) =>
+            Array.from({ length: 4 }, (_, g) =>
+              fetch(`${worker}/api/sessions/${id}/generations`, {
+                method: "POST",
+                headers: auth,
+                body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: `burst ${s}.${g}` }),
+                signal: AbortSignal.timeout(60_000),
+              }).then((response) => json<{ id: string }>(response)),
+            ),
           ),
-        ),
-      )
-    ).map((generation) => generation.id);
-    const acceptedMs = performance.now() - burstStart;
-    const wanted = new Set(burstIds);
-    const finished = () => {
-      const done = new Set<string>();
-      for (const socket of burstSockets)
-        for (const { message } of socket.messages)
-          if (message.generation && wanted.has(message.generation.id) && message.generation.status === "succeeded")
-            done.add(message.generation.id);
-      return done;
-    };
-    const deadline = performance.now() + 120_000;
-    while (finished().size < wanted.size && performance.now() < deadline) await sleep(20);
-    const finishedMs = performance.now() - burstStart;
-    const lost = wanted.size - finished().size;
-    let duplicated = 0;
-    for (const id of burstSessions) {
-      const { generations } = await json<{ generations: { id: string; outputs: unknown[] }[] }>(
-        await fetch(`${worker}/api/sessions/${id}`, { headers: auth }),
-      );
-      for (const generation of generations) if (generation.outputs.length !== 1) duplicated++;
-      if (generations.length !== 4) duplicated += Math.abs(generations.length - 4);
+        )
+      ).map((generation) => generation.id);
+      const acceptedMs = performance.now() - burstStart;
+      const wanted = new Set(burstIds);
+      const finished = () => {
+        const done = new Set<string>();
+        for (const socket of burstSockets)
+          for (const { message } of socket.messages)
+            if (message.generation && wanted.has(message.generation.id) && message.generation.status === "succeeded")
+              done.add(message.generation.id);
+        return done;
+      };
+      const deadline = performance.now() + 120_000;
+      while (finished().size < wanted.size && performance.now() < deadline) await sleep(20);
+      const finishedMs = performance.now() - burstStart;
+      const lost = wanted.size - finished().size;
+      let duplicated = 0;
+      for (const id of burstSessions) {
+        const { generations } = await json<{ generations: { id: string; outputs: unknown[] }[] }>(
+          await fetch(`${worker}/api/sessions/${id}`, { headers: auth }),
+        );
+        for (const generation of generations) if (generation.outputs.length !== 1) duplicated++;
+        if (generations.length !== 4) duplicated += Math.abs(generations.length - 4);
+      }
+      for (const socket of burstSockets) socket.socket.close();
+      const onePrediction = predictTimes.length ? median(predictTimes) : 1_800;
+      rows.push([
+        "200 generations over 50 sessions",
+        "all accepted (target ≤ 3 s)",
+        `${(acceptedMs / 1000).toFixed(2)} s`,
+      ]);
+      rows.push([
+        "200 generations over 50 sessions",
+        `all finished (target ≤ 5 × ${(onePrediction / 1000).toFixed(2)} s)`,
+        `${(finishedMs / 1000).toFixed(2)} s (${(finishedMs / onePrediction).toFixed(1)}×)`,
+      ]);
+      rows.push(["200 generations over 50 sessions", "lost / duplicated", `${lost} / ${duplicated}`]);
     }
-    for (const socket of burstSockets) socket.socket.close();
-    const onePrediction = median(predictTimes);
-    rows.push([
-      "200 generations over 50 sessions",
-      "all accepted (target ≤ 3 s)",
-      `${(acceptedMs / 1000).toFixed(2)} s`,
-    ]);
-    rows.push([
-      "200 generations over 50 sessions",
-      `all finished (target ≤ 5 × ${(onePrediction / 1000).toFixed(2)} s)`,
-      `${(finishedMs / 1000).toFixed(2)} s (${(finishedMs / onePrediction).toFixed(1)}×)`,
-    ]);
-    rows.push(["200 generations over 50 sessions", "lost / duplicated", `${lost} / ${duplicated}`]);
-
     // ---- Upload: a 10 MB reference --------------------------------------------------------------
-    const tenMegabytes = await noisePng(10 * 1024 * 1024 - 4096);
-    const uploads: number[] = [];
-    for (let i = 0; i < Math.max(3, Math.round(options.rounds / 2)); i++) {
-      // Different bytes each time (a reference already held is not stored again).
-      const bytes = Buffer.from(tenMegabytes);
-      bytes.writeUInt32BE(i, bytes.length - 16);
-      const form = new FormData();
-      form.append("file", new File([bytes], `ref-${i}.png`, { type: "image/png" }));
-      const start = performance.now();
-      const response = await fetch(`${worker}/api/references`, {
-        method: "POST",
-        headers: { Authorization: auth.Authorization },
-        body: form,
-      });
-      await response.arrayBuffer();
-      if (response.status >= 300) throw new Error(`upload answered ${response.status}`);
-      uploads.push(performance.now() - start);
+    if (want("upload")) {
+      const tenMegabytes = await noisePng(10 * 1024 * 1024 - 4096);
+      const uploads: number[] = [];
+      for (let i = 0; i < Math.max(3, Math.round(options.rounds / 2)); i++) {
+        // Different bytes each time (a reference already held is not stored again).
+        const bytes = Buffer.from(tenMegabytes);
+        bytes.writeUInt32BE(i, bytes.length - 16);
+        const form = new FormData();
+        form.append("file", new File([bytes], `ref-${i}.png`, { type: "image/png" }));
+        const start = performance.now();
+        const response = await fetch(`${worker}/api/references`, {
+          method: "POST",
+          headers: { Authorization: auth.Authorization },
+          body: form,
+        });
+        await response.arrayBuffer();
+        if (response.status >= 300) throw new Error(`upload answered ${response.status}`);
+        uploads.push(performance.now() - start);
+      }
+      rows.push(["Upload of a 10 MB reference (end to end)", "latency", fmt(uploads)]);
     }
-    rows.push(["Upload of a 10 MB reference (end to end)", "latency", fmt(uploads)]);
-
     // ---- Fan-out: one room, 100 sockets ---------------------------------------------------------
-    const fanSession = await newSession();
-    const fanSockets = await openSockets(stack.url, Array(100).fill(fanSession), token);
-    const fanGeneration = await createGeneration(fanSession, `${tag} fan-out`);
-    const fanPredictionId = await submitted(fanGeneration.id);
-    const fanState = await json<Record<string, unknown>>(
-      await fetch(`${stack.emulatorUrl}/v1/predictions/${fanPredictionId}`, { headers: emulatorAuth }),
-    );
-    const steps = 50;
-    const fanStart = performance.now();
-    for (let step = 1; step <= steps; step++) {
-      const percent = Math.round((step / (steps + 1)) * 100);
-      await sendWebhook(
-        `/api/webhooks/replicate?session=${fanSession}`,
-        JSON.stringify({
-          ...fanState,
-          status: "processing",
-          logs: ` ${percent}%|█    | ${step}/${steps + 1} [00:00<00:00]\n`,
-        }),
+    if (want("fanout")) {
+      const fanSession = await newSession();
+      const fanSockets = await openSockets(stack.url, Array(100).fill(fanSession), token);
+      const fanGeneration = await createGeneration(fanSession, `${tag} fan-out`);
+      const fanPredictionId = await submitted(fanGeneration.id);
+      const fanState = await json<Record<string, unknown>>(
+        await fetch(`${stack.emulatorUrl}/v1/predictions/${fanPredictionId}`, { headers: emulatorAuth }),
       );
+      const steps = 50;
+      const fanStart = performance.now();
+      for (let step = 1; step <= steps; step++) {
+        const percent = Math.round((step / (steps + 1)) * 100);
+        await sendWebhook(
+          `/api/webhooks/replicate?session=${fanSession}`,
+          JSON.stringify({
+            ...fanState,
+            status: "processing",
+            logs: ` ${percent}%|█    | ${step}/${steps + 1} [00:00<00:00]\n`,
+          }),
+        );
+      }
+      const events = () =>
+        fanSockets.reduce(
+          (sum, socket) =>
+            sum +
+            socket.messages.filter(
+              ({ message }) =>
+                message.generationId === fanGeneration.id ||
+                (message.generation?.id === fanGeneration.id && message.generation.status === "running"),
+            ).length,
+          0,
+        );
+      await until(() => events() >= steps * 100 * 0.99, 60_000, "the fan-out events").catch(() => undefined);
+      const lastAt = Math.max(...fanSockets.flatMap((socket) => socket.messages.map(({ at }) => at)));
+      const delivered = events();
+      rows.push([
+        "Fan-out: one room, 100 sockets",
+        `${steps} progress webhooks sent back to back → events delivered`,
+        `${delivered} events in ${((lastAt - fanStart) / 1000).toFixed(2)} s = ${Math.round(delivered / ((lastAt - fanStart) / 1000))} events/s`,
+      ]);
+      for (const socket of fanSockets) socket.socket.close();
     }
-    const events = () =>
-      fanSockets.reduce(
-        (sum, socket) =>
-          sum +
-          socket.messages.filter(
-            ({ message }) =>
-              message.generationId === fanGeneration.id ||
-              (message.generation?.id === fanGeneration.id && message.generation.status === "running"),
-          ).length,
-        0,
-      );
-    await until(() => events() >= steps * 100 * 0.99, 60_000, "the fan-out events").catch(() => undefined);
-    const lastAt = Math.max(...fanSockets.flatMap((socket) => socket.messages.map(({ at }) => at)));
-    const delivered = events();
-    rows.push([
-      "Fan-out: one room, 100 sockets",
-      `${steps} progress webhooks sent back to back → events delivered`,
-      `${delivered} events in ${((lastAt - fanStart) / 1000).toFixed(2)} s = ${Math.round(delivered / ((lastAt - fanStart) / 1000))} events/s`,
-    ]);
-    for (const socket of fanSockets) socket.socket.close();
     return rows;
   } catch (error) {
     console.error(stack.output().split("\n").slice(-60).join("\n"));
