@@ -4,7 +4,7 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AssetRow,
@@ -254,20 +254,23 @@ function assertModelAccepts(
 }
 
 /** The user's generation, unless it (or its session) is in the trash: then it is as absent as one that never was. */
-export async function findOwnedGeneration(db: Database, userId: string, generationId: string): Promise<GenerationRow> {
-  const row = await db.query.generations.findFirst({
-    where: and(
-      eq(generations.id, generationId),
-      eq(generations.userId, userId),
-      isNull(generations.trashedAt),
-      notExists(
-        db
-          .select({ id: imageSessions.id })
-          .from(imageSessions)
-          .where(and(eq(imageSessions.id, generations.sessionId), isNotNull(imageSessions.trashedAt))),
-      ),
+export function ownedGeneration(db: Database, userId: string, generationId: string): SQL {
+  return and(
+    eq(generations.id, generationId),
+    eq(generations.userId, userId),
+    isNull(generations.trashedAt),
+    notExists(
+      db
+        .select({ id: imageSessions.id })
+        .from(imageSessions)
+        .where(and(eq(imageSessions.id, generations.sessionId), isNotNull(imageSessions.trashedAt))),
     ),
-  });
+  ) as SQL;
+}
+
+/** The user's generation (see `ownedGeneration`), or 404. */
+export async function findOwnedGeneration(db: Database, userId: string, generationId: string): Promise<GenerationRow> {
+  const row = await db.query.generations.findFirst({ where: ownedGeneration(db, userId, generationId) });
   if (!row) throw new ProblemError(404, "No such generation.");
   return row;
 }

@@ -10,7 +10,7 @@ import {
   type Session,
   THUMBNAIL_WIDTHS,
 } from "@contract/api";
-import { and, asc, eq, inArray, isNull, ne, or } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, ne, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import {
   type AssetRow,
@@ -20,6 +20,7 @@ import {
   generations,
   type ImageSessionRow,
   imageSessions,
+  type ReferenceRow,
   references,
 } from "../db/schema";
 import { chunks } from "../lib/chunks";
@@ -107,29 +108,66 @@ export function generationViews(db: Database, rows: GenerationRow[]): Promise<Ge
 }
 
 /**
- * The view of one generation whose row is still being read (e.g. with its owner checked): its
- * outputs and references are read at the same time, so the answer waits for one round trip, not
- * two. If the row's read fails (not found), so does this, and the other reads are dropped.
+ * The reads behind the views of the generations `chosen` names (a subquery of their ids), to go
+ * in one D1 batch with the read of the rows themselves: outputs, inputs and reference links.
  */
-export async function generationViewAlongside(
-  db: Database,
-  generationId: string,
-  row: Promise<GenerationRow>,
-): Promise<Generation> {
-  const [view] = await viewsOf(
-    db,
-    [generationId],
-    row.then((found) => [found]),
-  );
-  if (!view) throw new Error(`No view of ${generationId}`);
-  return view;
+export function generationViewReads(db: Database, chosen: SQLWrapper) {
+  // A query builder embedded in SQL brings its own parentheses: `IN ${chosen}` is `IN (SELECT …)`.
+  const inputsOf = (column: "source_asset_id" | "mask_asset_id") =>
+    inArray(assets.id, sql`(SELECT ${sql.raw(column)} FROM ${generations} WHERE ${generations.id} IN ${chosen})`);
+  return [
+    db
+      .select()
+      .from(assets)
+      .where(and(sql`${assets.generationId} IN ${chosen}`, eq(assets.role, "output"), isNull(assets.trashedAt)))
+      .orderBy(asc(assets.outputIndex)),
+    // An input that is an output gone to the trash is gone from here too (shown as "source deleted").
+    db
+      .select()
+      .from(assets)
+      .where(
+        and(
+          or(inputsOf("source_asset_id"), inputsOf("mask_asset_id")),
+          isNull(assets.trashedAt),
+          or(ne(assets.role, "output"), eq(assets.listed, true)),
+        ),
+      ),
+    db
+      .select({
+        generationId: generationReferences.generationId,
+        position: generationReferences.position,
+        reference: references,
+      })
+      .from(generationReferences)
+      .innerJoin(references, eq(references.id, generationReferences.referenceId))
+      .where(sql`${generationReferences.generationId} IN ${chosen}`),
+  ] as const;
 }
 
-async function viewsOf(
+/**
+ * The view of one generation, read in one call to D1 (a batch): the row (under `where`, e.g. its
+ * owner and the trash checked), its outputs, its inputs and its reference links. Null when the
+ * row is not there; what was read with it is then dropped.
+ */
+export async function generationViewInOneCall(
   db: Database,
-  generationIds: string[],
-  rowsOrRead: GenerationRow[] | Promise<GenerationRow[]>,
-): Promise<Generation[]> {
+  generationId: string,
+  where: SQL,
+): Promise<Generation | null> {
+  const [found, outputRows, inputRows, links] = await db.batch([
+    db.select().from(generations).where(where).limit(1),
+    ...generationViewReads(
+      db,
+      db.select({ id: generations.id }).from(generations).where(eq(generations.id, generationId)),
+    ),
+  ]);
+  const [row] = found;
+  if (!row) return null;
+  const [view] = await assembleViews(db, [row], outputRows, inputRows, links);
+  return view ?? null;
+}
+
+async function viewsOf(db: Database, generationIds: string[], rows: GenerationRow[]): Promise<Generation[]> {
   if (generationIds.length === 0) return [];
   // Each read binds one parameter per id: in slices within D1's limit, however long the page.
   const inSlices = async <T>(ids: readonly string[], read: (slice: string[]) => Promise<T[]>): Promise<T[]> =>
@@ -150,10 +188,8 @@ async function viewsOf(
             ),
           ),
     );
-  // The reads do not depend on each other: one round trip's wait, not several. Inputs need the
-  // rows; when those are still being read, inputs follow them (only generations with inputs).
-  const [rows, outputRows, links, inputsNow] = await Promise.all([
-    rowsOrRead,
+  // The reads do not depend on each other: one round trip's wait, not three.
+  const [outputRows, links, inputRows] = await Promise.all([
     inSlices(generationIds, (slice) =>
       db
         .select()
@@ -179,9 +215,21 @@ async function viewsOf(
         .innerJoin(references, eq(references.id, generationReferences.referenceId))
         .where(inArray(generationReferences.generationId, slice)),
     ),
-    Array.isArray(rowsOrRead) ? readInputs(rowsOrRead) : null,
+    readInputs(rows),
   ]);
-  const inputRows = inputsNow ?? (await readInputs(rows));
+  return assembleViews(db, rows, outputRows, inputRows, links);
+}
+
+type ReferenceLink = { generationId: string; position: number; reference: ReferenceRow };
+
+/** Views from what was read: the rows, their outputs, their inputs and their reference links. */
+export async function assembleViews(
+  db: Database,
+  rows: GenerationRow[],
+  outputRows: AssetRow[],
+  inputRows: AssetRow[],
+  links: ReferenceLink[],
+): Promise<Generation[]> {
   const inputsById = new Map(inputRows.map((row) => [row.id, row]));
   links.sort((a, b) => a.position - b.position);
   const referenceList = await referenceViews(

@@ -1,7 +1,7 @@
 import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
-import { createGeneration, findOwnedGeneration, retryRequestOf } from "../generations/create";
-import { generationViewAlongside } from "../generations/views";
+import { createGeneration, findOwnedGeneration, ownedGeneration, retryRequestOf } from "../generations/create";
+import { generationViewInOneCall } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
@@ -15,9 +15,11 @@ export const generationRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const db = c.get("db");
     const id = c.req.param("id");
-    // The owner is checked while its outputs and references are read: whatever was read for
-    // someone else's id is dropped with the 404.
-    return c.json(await generationViewAlongside(db, id, findOwnedGeneration(db, c.get("user").id, id)));
+    // One call to D1: the owner is checked in the same batch that reads the outputs and references;
+    // whatever was read for someone else's id is dropped with the 404.
+    const generation = await generationViewInOneCall(db, id, ownedGeneration(db, c.get("user").id, id));
+    if (!generation) throw notFound("generation");
+    return c.json(generation);
   })
   /** The generation's ancestry, root first, ending with the generation itself. */
   .get("/:id/ancestry", async (c) => {

@@ -22,10 +22,10 @@ import { toSessionView } from "../generations/views";
 import { requireUser } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
-import { ProblemError } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 import { cloneSession } from "../sessions/clone";
-import { ancestryOf, newestGenerationsPage, sessionGenerationsPage } from "../sessions/generations";
-import { createSession, findOwnedSession, listSessions } from "../sessions/queries";
+import { ancestryOf, sessionGenerationsPage, sessionWithNewestPage } from "../sessions/generations";
+import { createSession, findOwnedSession, listSessions, ownedSession } from "../sessions/queries";
 import { buildExport, exportZip } from "../transfer/export";
 import { importSession, readImport } from "../transfer/import";
 import { trashSession } from "../trash/trash";
@@ -52,12 +52,12 @@ export const sessionRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const userId = c.get("user").id;
     const { limit, lineageOf } = c.req.valid("query");
-    // The owner is checked while the page is read: a page read for someone else's id is dropped
-    // with the 404.
-    const [row, page] = await Promise.all([
-      findOwnedSession(db, userId, c.req.param("id")),
-      newestGenerationsPage(db, c.req.param("id"), limit),
-    ]);
+    // One call to D1: the owner is checked in the same batch that reads the newest page; a page
+    // read for someone else's id is dropped with the 404.
+    const id = c.req.param("id");
+    const found = await sessionWithNewestPage(db, id, ownedSession(userId, id), limit);
+    if (!found) throw notFound("session");
+    const { session: row, ...page } = found;
     // The selected lineage comes along, wherever it sits in the session's history.
     const lineage = lineageOf ? (await ancestryOf(db, userId, lineageOf)).filter((g) => g.sessionId === row.id) : [];
     const onPage = new Set(page.generations.map((generation) => generation.id));

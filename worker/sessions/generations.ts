@@ -4,10 +4,10 @@
  * ancestry (its parents up to the root) for the lineage on screen.
  */
 import type { Generation, Page } from "@contract/api";
-import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
-import { type GenerationRow, generations } from "../db/schema";
-import { generationViews } from "../generations/views";
+import { type GenerationRow, generations, type ImageSessionRow, imageSessions } from "../db/schema";
+import { assembleViews, generationViewReads, generationViews } from "../generations/views";
 import { chunks } from "../lib/chunks";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 
@@ -55,6 +55,46 @@ export async function newestGenerationsPage(
 ): Promise<{ generations: Generation[]; generationsCursor: string | null }> {
   const page = await sessionGenerationsPage(db, sessionId, { limit });
   return { generations: page.items.reverse(), generationsCursor: page.nextCursor };
+}
+
+/**
+ * A session (under `where`, e.g. its owner checked) and its newest `limit` generations, oldest
+ * first, with the cursor of the older ones: all read in one call to D1 (a batch). Null when the
+ * session is not there; what was read with it is then dropped.
+ */
+export async function sessionWithNewestPage(
+  db: Database,
+  sessionId: string,
+  where: SQL,
+  limit: number,
+): Promise<{ session: ImageSessionRow; generations: Generation[]; generationsCursor: string | null } | null> {
+  const newest = and(eq(generations.sessionId, sessionId), isNull(generations.trashedAt));
+  const pageIds = db
+    .select({ id: generations.id })
+    .from(generations)
+    .where(newest)
+    .orderBy(desc(generations.createdAt), desc(generations.id))
+    .limit(limit);
+  const [sessions, rows, outputRows, inputRows, links] = await db.batch([
+    db.select().from(imageSessions).where(where).limit(1),
+    db
+      .select()
+      .from(generations)
+      .where(newest)
+      .orderBy(desc(generations.createdAt), desc(generations.id))
+      .limit(limit + 1),
+    ...generationViewReads(db, pageIds),
+  ]);
+  const [session] = sessions;
+  if (!session) return null;
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const views = await assembleViews(db, items, outputRows, inputRows, links);
+  return {
+    session,
+    generations: views.reverse(),
+    generationsCursor: rows.length > limit && last ? cursorOf(last) : null,
+  };
 }
 
 /** A generation and its ancestors (not in the trash), root first. */

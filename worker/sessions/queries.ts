@@ -47,10 +47,12 @@ export async function createSession(
 }
 
 /** The user's session, unless it is in the trash (then it is as absent as one that never was). */
+/** The user's session, unless it is in the trash. */
+export const ownedSession = (userId: string, sessionId: string): SQL =>
+  and(eq(imageSessions.id, sessionId), eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)) as SQL;
+
 export async function findOwnedSession(db: Database, userId: string, sessionId: string): Promise<ImageSessionRow> {
-  const row = await db.query.imageSessions.findFirst({
-    where: and(eq(imageSessions.id, sessionId), eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)),
-  });
+  const row = await db.query.imageSessions.findFirst({ where: ownedSession(userId, sessionId) });
   if (!row) throw notFound("session");
   return row;
 }
