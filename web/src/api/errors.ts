@@ -3,7 +3,6 @@
  * `status`, `title`, `detail` and field `errors`; network failures and unreadable answers get their
  * own `kind` so callers can word them.
  */
-import { problemSchema } from "@contract/problem";
 
 export type FieldIssue = { path: string; message: string };
 export type ApiErrorKind = "http" | "network" | "contract";
@@ -88,14 +87,18 @@ function formatSeconds(seconds: number): string {
   return `${Math.ceil(seconds / 60)} min`;
 }
 
-/** An `ApiError` from the pieces of a failed answer, whatever transport carried it. */
-export function problemFromParts(parts: {
+/**
+ * An `ApiError` from the pieces of a failed answer, whatever transport carried it. The problem
+ * schema (and the validation library under it) is loaded with the first failed answer, not with
+ * the first page.
+ */
+export async function problemFromParts(parts: {
   status: number;
   statusText: string;
   contentType: string;
   body: string;
   retryAfter: string | null;
-}): ApiError {
+}): Promise<ApiError> {
   const retryAfter = parseRetryAfter(parts.retryAfter);
   if (parts.contentType.includes("json") && parts.body) {
     let raw: unknown;
@@ -104,6 +107,7 @@ export function problemFromParts(parts: {
     } catch {
       raw = undefined;
     }
+    const { problemSchema } = await import("@contract/problem");
     const parsed = problemSchema.safeParse(raw);
     if (parsed.success) {
       return new ApiError({ kind: "http", ...parsed.data, retryAfter });

@@ -32,15 +32,13 @@ export function uploadForm<T>(url: URL, form: FormData, options: UploadOptions =
       settle();
       if (xhr.status < 200 || xhr.status >= 300) {
         if (xhr.status === 401) notifyUnauthorized();
-        reject(
-          problemFromParts({
-            status: xhr.status,
-            statusText: xhr.statusText,
-            contentType: xhr.getResponseHeader("Content-Type") ?? "",
-            body: xhr.responseText,
-            retryAfter: xhr.getResponseHeader("Retry-After"),
-          }),
-        );
+        void problemFromParts({
+          status: xhr.status,
+          statusText: xhr.statusText,
+          contentType: xhr.getResponseHeader("Content-Type") ?? "",
+          body: xhr.responseText,
+          retryAfter: xhr.getResponseHeader("Retry-After"),
+        }).then(reject);
         return;
       }
       options.onProgress?.(1);

@@ -1,14 +1,30 @@
-import { Route, Router, type RouteSectionProps } from "@solidjs/router";
-import type { JSX } from "solid-js";
-import { SessionProvider, SignInPage, SignUpPage } from "../auth";
-import { preloadReferences, ReferencesPage } from "../references";
-import { AwaitedOutcomesProvider, preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
-import { SettingsPage } from "../settings";
-import { preloadRecentSessions, StudioPage } from "../studio";
+import { Route, type RoutePreloadFuncArgs, Router, type RouteSectionProps } from "@solidjs/router";
+import { type Component, type JSX, lazy } from "solid-js";
+import { SessionProvider } from "../auth";
+import { AwaitedOutcomesProvider } from "../sessions";
 import { LiveAnnouncer } from "../ui/announcer";
 import { WelcomePage } from "../welcome";
-import { AppShell } from "./AppShell";
-import { NotFoundPage } from "./NotFoundPage";
+
+/**
+ * Each page is its own chunk, loaded when it is first visited (or a link to it is hovered): a first
+ * visit to the landing page loads the landing page and nothing else. A page's preload loads its
+ * chunk and then starts its request, so the data does not wait for the page to render.
+ */
+function page<M, K extends keyof M>(load: () => Promise<M>, name: K): Component<RouteSectionProps> {
+  return lazy(async () => ({ default: (await load())[name] as Component<RouteSectionProps> }));
+}
+function preload<M>(load: () => Promise<M>, start: (module: M, args: RoutePreloadFuncArgs) => unknown) {
+  return (args: RoutePreloadFuncArgs) => {
+    void load().then((module) => start(module, args));
+  };
+}
+const auth = () => import("../auth/pages");
+const shell = () => import("./AppShell");
+const notFound = () => import("./NotFoundPage");
+const studio = () => import("../studio");
+const sessions = () => import("../sessions/pages");
+const references = () => import("../references");
+const settings = () => import("../settings");
 
 /**
  * Everything under the router: the signed-in state, the generations whose outcome is still to be
@@ -44,15 +60,31 @@ export function App(): JSX.Element {
   return (
     <Router root={Root}>
       <Route path="/welcome" component={WelcomePage} />
-      <Route path="/sign-in" component={SignInPage} />
-      <Route path="/sign-up" component={SignUpPage} />
-      <Route path="/" component={AppShell}>
-        <Route path="/" component={StudioPage} preload={preloadRecentSessions} />
-        <Route path="/sessions" component={SessionsPage} preload={preloadSessions} />
-        <Route path="/sessions/:id" component={SessionPage} preload={preloadSession} />
-        <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
-        <Route path="/settings" component={SettingsPage} />
-        <Route path="*404" component={NotFoundPage} />
+      <Route path="/sign-in" component={page(auth, "SignInPage")} />
+      <Route path="/sign-up" component={page(auth, "SignUpPage")} />
+      <Route path="/" component={page(shell, "AppShell")}>
+        <Route
+          path="/"
+          component={page(studio, "StudioPage")}
+          preload={preload(studio, (module) => module.preloadRecentSessions())}
+        />
+        <Route
+          path="/sessions"
+          component={page(sessions, "SessionsPage")}
+          preload={preload(sessions, (module, args) => module.preloadSessions(args))}
+        />
+        <Route
+          path="/sessions/:id"
+          component={page(sessions, "SessionPage")}
+          preload={preload(sessions, (module, args) => module.preloadSession(args))}
+        />
+        <Route
+          path="/references"
+          component={page(references, "ReferencesPage")}
+          preload={preload(references, (module) => module.preloadReferences())}
+        />
+        <Route path="/settings" component={page(settings, "SettingsPage")} />
+        <Route path="*404" component={page(notFound, "NotFoundPage")} />
       </Route>
     </Router>
   );

@@ -1,0 +1,2 @@
+/** The sign-in and sign-up pages, loaded when first visited (see app/App.tsx). */
+export { SignInPage, SignUpPage } from "./AuthPage";
