@@ -4,7 +4,7 @@
  *   npm run bench                                   listing at 1k/10k/100k images, live, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
- *   npm run bench -- --only live [--rounds 8 --requests 200 --phases completion,requests,burst,upload,fanout]
+ *   npm run bench -- --only live [--rounds 8 --requests 200 --phases completion,requests,burst,upload,fanout,firstload]
  *                                                               completion to browser, request cost,
  *                                                               a burst of 200, upload, fan-out
  *

@@ -18,13 +18,15 @@
  * the moment each is sent.
  */
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import sharp from "sharp";
 import WebSocket from "ws";
+import { launchBrowser } from "../../web/e2e/browser";
 import { startStack } from "../../web/e2e/stack";
 import { percentile, workerSocket } from "./support";
 
@@ -117,7 +119,7 @@ async function until<T>(probe: () => T | null | undefined | false, timeoutMs: nu
 export async function runLive(options: {
   rounds: number;
   requests: number;
-  /** Which parts to run (all by default): completion, requests, burst, upload, fanout. */
+  /** Which parts to run (all by default): completion, requests, burst, upload, fanout, firstload. */
   phases?: readonly string[];
 }): Promise<LiveRow[]> {
   const want = (phase: string) => !options.phases || options.phases.includes(phase);
@@ -485,6 +487,66 @@ export async function runLive(options: {
         `${delivered} events in ${((lastAt - fanStart) / 1000).toFixed(2)} s = ${Math.round(delivered / ((lastAt - fanStart) / 1000))} events/s`,
       ]);
       for (const socket of fanSockets) socket.socket.close();
+    }
+    // ---- First load: the landing page's scripts, and LCP in headless Chromium -------------------
+    if (want("firstload")) {
+      const html = readFileSync("web/dist/index.html", "utf8");
+      const scripts = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((match) => match[1]!);
+      const gzipped = scripts.reduce(
+        (sum, file) => sum + gzipSync(readFileSync(`web/dist/${file}`), { level: 9 }).length,
+        0,
+      );
+      rows.push([
+        "First load",
+        "scripts the landing page loads before it runs, gzipped (target ≤ 40 KB)",
+        `${(gzipped / 1024).toFixed(1)} KB in ${scripts.length} files`,
+      ]);
+      // A session with one finished image, for the session page's LCP.
+      const shown = await newSession();
+      const image = await createGeneration(shown, "a lighthouse at dusk");
+      for (let waited = 0; ; waited += 250) {
+        const { status } = await json<{ status: string }>(
+          await fetch(`${worker}/api/generations/${image.id}`, { headers: auth }),
+        );
+        if (status === "succeeded") break;
+        if (waited > 60_000) throw new Error("the session page's image did not finish");
+        await sleep(250);
+      }
+      const browser = await launchBrowser();
+      try {
+        const [name, value] = cookie.split("=") as [string, string];
+        const lcp = async (path: string, signedIn: boolean): Promise<number> => {
+          // A fresh context each time: nothing cached, as on a first visit.
+          const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+          if (signedIn) await context.addCookies([{ name, value, url: stack.url }]);
+          const page = await context.newPage();
+          await page.goto(`${stack.url}${path}`, { waitUntil: "networkidle" });
+          const at = await page.evaluate(
+            () =>
+              new Promise<number>((resolve) => {
+                new PerformanceObserver((list: { getEntries(): { startTime: number }[] }) =>
+                  resolve(list.getEntries().at(-1)?.startTime ?? -1),
+                ).observe({
+                  type: "largest-contentful-paint",
+                  buffered: true,
+                });
+                setTimeout(() => resolve(-1), 5_000);
+              }),
+          );
+          await context.close();
+          return at;
+        };
+        const landing: number[] = [];
+        const sessionPage: number[] = [];
+        for (let i = 0; i < Math.max(3, options.rounds); i++) {
+          landing.push(await lcp("/welcome", false));
+          sessionPage.push(await lcp(`/sessions/${shown}`, true));
+        }
+        rows.push(["First load", "LCP of the landing page (/welcome), cold, 1280×800", fmt(landing)]);
+        rows.push(["First load", "LCP of a session page with one image, cold, 1280×800", fmt(sessionPage)]);
+      } finally {
+        await browser.close();
+      }
     }
     return rows;
   } catch (error) {
