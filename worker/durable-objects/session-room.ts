@@ -9,9 +9,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Generation, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
+import { eq } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
-import type { GenerationRow } from "../db/schema";
+import { type GenerationRow, generations } from "../db/schema";
 import { resolveInputFiles } from "../generations/inputs";
 import {
   applyRunningUpdate,
@@ -22,7 +23,7 @@ import {
 } from "../generations/lifecycle";
 import { findRecordedOutputs, storeOutputs } from "../generations/outputs";
 import { generationStatusOf, isTerminal, isTerminalPrediction, type TerminalStatus } from "../generations/status";
-import { generationView, sessionView } from "../generations/views";
+import { generationView, generationViewInOneCall, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
 import { failureReason, isRetryable, retryAfterOf, retryDelayMs } from "../lib/retryable";
@@ -441,7 +442,7 @@ export class SessionRoom extends DurableObject<Env> {
 
   private async broadcastGeneration(generationId: string): Promise<void> {
     if (this.ctx.getWebSockets().length === 0) return;
-    const generation = await generationView(this.db, generationId);
+    const generation = await generationViewInOneCall(this.db, generationId, eq(generations.id, generationId));
     if (generation) this.broadcast({ type: "generation.updated", generation });
   }
 

@@ -106,23 +106,26 @@ export async function completeGeneration(
   if (!current || isTerminal(current.status)) return false;
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
-  const updated = await db
-    .update(generations)
-    .set({
-      status: update.status,
-      error: update.error,
-      progress: update.status === "succeeded" ? 1 : current.progress,
-      startedAt,
-      completedAt: update.completedAt,
-      durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
-      cost: update.cost,
-      ...(update.completedVia ? { completedVia: update.completedVia } : {}),
-    })
-    .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
-    .returning({ id: generations.id });
-  if (updated.length === 0) return false;
-  await refreshSessionStats(db, current.sessionId);
-  return true;
+  // One call: the transition, and the session's counters after it (idempotent, so harmless when
+  // the transition was already made by another path).
+  const [updated] = await db.batch([
+    db
+      .update(generations)
+      .set({
+        status: update.status,
+        error: update.error,
+        progress: update.status === "succeeded" ? 1 : current.progress,
+        startedAt,
+        completedAt: update.completedAt,
+        durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
+        cost: update.cost,
+        ...(update.completedVia ? { completedVia: update.completedVia } : {}),
+      })
+      .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
+      .returning({ id: generations.id }),
+    sessionStatsUpdate(db, current.sessionId),
+  ]);
+  return updated.length > 0;
 }
 
 /** The output types a session's thumbnail can show. */
@@ -163,10 +166,6 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
       updatedAt: sql`max(${imageSessions.updatedAt}, ${now.getTime()})`,
     })
     .where(eq(imageSessions.id, sessionId));
-}
-
-export async function refreshSessionStats(db: Database, sessionId: string): Promise<void> {
-  await sessionStatsUpdate(db, sessionId);
 }
 
 export const findGenerationByPrediction = (db: Database, predictionId: string): Promise<GenerationRow | undefined> =>
