@@ -7,24 +7,38 @@ import { WelcomePage } from "../welcome";
 
 /**
  * Each page is its own chunk, loaded when it is first visited (or a link to it is hovered): a first
- * visit to the landing page loads the landing page and nothing else. A page's preload loads its
- * chunk and then starts its request, so the data does not wait for the page to render.
+ * visit to the landing page loads the landing page and nothing else. A page's preload starts its
+ * request as soon as the chunk is there, before the page itself renders (it waits on the same
+ * load), so the page finds the request under way and shares it; once loaded, at once.
  */
-function page<M, K extends keyof M>(load: () => Promise<M>, name: K): Component<RouteSectionProps> {
-  return lazy(async () => ({ default: (await load())[name] as Component<RouteSectionProps> }));
-}
-function preload<M>(load: () => Promise<M>, start: (module: M, args: RoutePreloadFuncArgs) => unknown) {
-  return (args: RoutePreloadFuncArgs) => {
-    void load().then((module) => start(module, args));
+function lazyFeature<M>(importer: () => Promise<M>) {
+  let loaded: M | undefined;
+  let loading: Promise<M> | undefined;
+  const load = () => {
+    loading ??= importer().then((module) => {
+      loaded = module;
+      return module;
+    });
+    return loading;
+  };
+  return {
+    page: <K extends keyof M>(name: K): Component<RouteSectionProps> =>
+      lazy(async () => ({ default: (await load())[name] as Component<RouteSectionProps> })),
+    preload:
+      (start: (module: M, args: RoutePreloadFuncArgs) => unknown) =>
+      (args: RoutePreloadFuncArgs): void => {
+        if (loaded) start(loaded, args);
+        else void load().then((module) => start(module, args));
+      },
   };
 }
-const auth = () => import("../auth/pages");
-const shell = () => import("./AppShell");
-const notFound = () => import("./NotFoundPage");
-const studio = () => import("../studio");
-const sessions = () => import("../sessions/pages");
-const references = () => import("../references");
-const settings = () => import("../settings");
+const auth = lazyFeature(() => import("../auth/pages"));
+const shell = lazyFeature(() => import("./AppShell"));
+const notFound = lazyFeature(() => import("./NotFoundPage"));
+const studio = lazyFeature(() => import("../studio"));
+const sessions = lazyFeature(() => import("../sessions/pages"));
+const references = lazyFeature(() => import("../references"));
+const settings = lazyFeature(() => import("../settings"));
 
 /**
  * Everything under the router: the signed-in state, the generations whose outcome is still to be
@@ -60,31 +74,31 @@ export function App(): JSX.Element {
   return (
     <Router root={Root}>
       <Route path="/welcome" component={WelcomePage} />
-      <Route path="/sign-in" component={page(auth, "SignInPage")} />
-      <Route path="/sign-up" component={page(auth, "SignUpPage")} />
-      <Route path="/" component={page(shell, "AppShell")}>
+      <Route path="/sign-in" component={auth.page("SignInPage")} />
+      <Route path="/sign-up" component={auth.page("SignUpPage")} />
+      <Route path="/" component={shell.page("AppShell")}>
         <Route
           path="/"
-          component={page(studio, "StudioPage")}
-          preload={preload(studio, (module) => module.preloadRecentSessions())}
+          component={studio.page("StudioPage")}
+          preload={studio.preload((module) => module.preloadRecentSessions())}
         />
         <Route
           path="/sessions"
-          component={page(sessions, "SessionsPage")}
-          preload={preload(sessions, (module, args) => module.preloadSessions(args))}
+          component={sessions.page("SessionsPage")}
+          preload={sessions.preload((module, args) => module.preloadSessions(args))}
         />
         <Route
           path="/sessions/:id"
-          component={page(sessions, "SessionPage")}
-          preload={preload(sessions, (module, args) => module.preloadSession(args))}
+          component={sessions.page("SessionPage")}
+          preload={sessions.preload((module, args) => module.preloadSession(args))}
         />
         <Route
           path="/references"
-          component={page(references, "ReferencesPage")}
-          preload={preload(references, (module) => module.preloadReferences())}
+          component={references.page("ReferencesPage")}
+          preload={references.preload((module) => module.preloadReferences())}
         />
-        <Route path="/settings" component={page(settings, "SettingsPage")} />
-        <Route path="*404" component={page(notFound, "NotFoundPage")} />
+        <Route path="/settings" component={settings.page("SettingsPage")} />
+        <Route path="*404" component={notFound.page("NotFoundPage")} />
       </Route>
     </Router>
   );
