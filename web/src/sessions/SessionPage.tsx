@@ -1,16 +1,11 @@
 import "./session.css";
-import { type RoutePreloadFuncArgs, useParams } from "@solidjs/router";
+import { useParams } from "@solidjs/router";
 import { createResource, type JSX, Match, Show, Switch } from "solid-js";
 import { errorMessage, isApiError } from "../api/errors";
 import { sessionDetailQuery } from "../api/sessions";
 import { usePageTitle } from "../ui/title";
 import { LiveSessionView } from "./LiveSessionView";
 import { SessionMissing, SessionSkeleton } from "./SessionPlaceholders";
-
-/** The route's preload: the session, fetched while the page is on its way. */
-export const preloadSession = (args: RoutePreloadFuncArgs) => {
-  if (args.params.id) sessionDetailQuery.preload(args.params.id);
-};
 
 /** `/sessions/:id`. Keyed on the id, so moving to another session starts from a clean slate. */
 export function SessionPage(): JSX.Element {

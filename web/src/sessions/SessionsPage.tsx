@@ -1,56 +1,28 @@
-import type { Session, SessionPage, SessionSort } from "@contract/api";
-import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
+import type { Session, SessionPage } from "@contract/api";
+import { A, useSearchParams } from "@solidjs/router";
 import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
 import { errorMessage } from "../api/errors";
-import { listSessions, type SessionListQuery, sessionListQuery } from "../api/sessions";
+import { listSessions, sessionListQuery } from "../api/sessions";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
+import { firstSessionsPage, SESSION_SORTS, SESSIONS_PAGE_SIZE, type SessionsView, sessionsViewOf } from "./listQuery";
 import { SessionThumb } from "./SessionThumb";
 
-type SortKey = SessionSort;
-const SORTS: { id: SortKey; label: string }[] = [
-  { id: "updated", label: "Last activity" },
-  { id: "created", label: "Newest" },
-  { id: "generations", label: "Most generations" },
-  { id: "successRate", label: "Success rate" },
-];
-const PAGE_SIZE = 24;
-
-type Query = { q: string; sort: SortKey };
 type Listing = SessionPage;
-
-/** The search and sort of `?q=&sort=`; an unknown sort is the default one. */
-function queryOf(params: { q?: string | string[]; sort?: string | string[] }): Query {
-  const q = typeof params.q === "string" ? params.q.trim() : "";
-  const sort = SORTS.find((option) => option.id === params.sort)?.id ?? "updated";
-  return { q, sort };
-}
-
-/** The first page of what `?q=&sort=` asks for. */
-const firstPage = (source: Query): SessionListQuery => ({
-  limit: PAGE_SIZE,
-  q: source.q,
-  sort: source.sort,
-  order: "desc",
-});
-
-/** The route's preload: the first page, fetched while the page is on its way. */
-export const preloadSessions = (args: RoutePreloadFuncArgs) =>
-  sessionListQuery.preload(firstPage(queryOf(args.location.query)));
 
 export function SessionsPage(): JSX.Element {
   usePageTitle(() => "Sessions");
   const [params, setParams] = useSearchParams<{ q: string; sort: string }>();
 
-  const query = (): Query => queryOf(params);
+  const query = (): SessionsView => sessionsViewOf(params);
 
   // `refetch(cursor)` appends the next page to what is already shown.
-  const [listing, { refetch }] = createResource<Listing, Query, string>(query, async (source, info) => {
+  const [listing, { refetch }] = createResource<Listing, SessionsView, string>(query, async (source, info) => {
     const cursor = typeof info.refetching === "string" ? info.refetching : undefined;
     const page = cursor
-      ? await listSessions({ limit: PAGE_SIZE, q: source.q, sort: source.sort, order: "desc", cursor })
-      : await sessionListQuery.load(firstPage(source));
+      ? await listSessions({ limit: SESSIONS_PAGE_SIZE, q: source.q, sort: source.sort, order: "desc", cursor })
+      : await sessionListQuery.load(firstSessionsPage(source));
     return cursor && info.value ? { items: [...info.value.items, ...page.items], nextCursor: page.nextCursor } : page;
   });
   const [loadingMore, setLoadingMore] = createSignal(false);
@@ -128,7 +100,7 @@ export function SessionsPage(): JSX.Element {
               setParams({ sort: e.currentTarget.value === "updated" ? undefined : e.currentTarget.value })
             }
           >
-            <For each={SORTS}>
+            <For each={SESSION_SORTS}>
               {(sort) => (
                 <option value={sort.id} selected={sort.id === query().sort}>
                   {sort.label}
