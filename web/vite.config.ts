@@ -20,6 +20,14 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     sourcemap: true,
+    rollupOptions: {
+      // The service worker is its own entry, at the root so its scope is the whole app.
+      input: {
+        index: fileURLToPath(new URL("index.html", import.meta.url)),
+        sw: fileURLToPath(new URL("sw/sw.ts", import.meta.url)),
+      },
+      output: { entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js") },
+    },
   },
   server: {
     proxy: apiProxy,
