@@ -1,18 +1,21 @@
 import { Route, Router, type RouteSectionProps } from "@solidjs/router";
 import type { JSX } from "solid-js";
 import { SessionProvider, SignInPage, SignUpPage } from "../auth";
+import { GalleryPage, preloadGallery } from "../gallery";
 import { preloadReferences, ReferencesPage } from "../references";
 import { AwaitedOutcomesProvider, preloadSession, preloadSessions, SessionPage, SessionsPage } from "../sessions";
 import { SettingsPage } from "../settings";
 import { preloadRecentSessions, StudioPage } from "../studio";
+import { preloadTrash, TrashPage } from "../trash";
 import { LiveAnnouncer } from "../ui/announcer";
+import { Toasts } from "../ui/toast";
 import { WelcomePage } from "../welcome";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";
 
 /**
  * Everything under the router: the signed-in state, the generations whose outcome is still to be
- * announced (handed from the Studio to the session it opens), and the one live region.
+ * announced (handed from the Studio to the session it opens), the toasts and the one live region.
  */
 function Root(props: RouteSectionProps): JSX.Element {
   return (
@@ -22,6 +25,7 @@ function Root(props: RouteSectionProps): JSX.Element {
           Skip to content
         </a>
         {props.children}
+        <Toasts />
         <LiveAnnouncer />
       </AwaitedOutcomesProvider>
     </SessionProvider>
@@ -35,6 +39,8 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /                       Studio (new session from a prompt)
  *   /sessions               sessions list
  *   /sessions/:id           one session, live (`?g=&o=` the selected image)
+ *   /gallery                every image (`?q=` and filters; `?view=` the image open full size)
+ *   /trash                  what was deleted, restorable
  *   /references             reference images
  *   /settings               account: API tokens, deleting the account
  * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
@@ -50,6 +56,8 @@ export function App(): JSX.Element {
         <Route path="/" component={StudioPage} preload={preloadRecentSessions} />
         <Route path="/sessions" component={SessionsPage} preload={preloadSessions} />
         <Route path="/sessions/:id" component={SessionPage} preload={preloadSession} />
+        <Route path="/gallery" component={GalleryPage} preload={preloadGallery} />
+        <Route path="/trash" component={TrashPage} preload={preloadTrash} />
         <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
         <Route path="/settings" component={SettingsPage} />
         <Route path="*404" component={NotFoundPage} />

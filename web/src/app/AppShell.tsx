@@ -2,7 +2,7 @@ import { A, type RouteSectionProps } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { RequireAuth, useSession } from "../auth";
-import { GearIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
+import { GearIcon, GridIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**
  * The signed-in frame: a top bar (brand, navigation on wide screens, account) and, on narrow
@@ -30,6 +30,10 @@ function NavLinks(props: { class: string }): JSX.Element {
       <A href="/sessions" class={props.class} activeClass="is-active">
         <StackIcon />
         <span>Sessions</span>
+      </A>
+      <A href="/gallery" class={props.class} activeClass="is-active">
+        <GridIcon />
+        <span>Gallery</span>
       </A>
       <A href="/references" class={props.class} activeClass="is-active">
         <PaperclipIcon />
