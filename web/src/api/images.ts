@@ -24,3 +24,16 @@ export async function setFavorite(assetId: string, favorite: boolean): Promise<v
 export async function deleteAsset(assetId: string): Promise<void> {
   await done(await api.assets[":id"].$delete({ param: idParam(assetId) }));
 }
+
+/** The ids of a session's favourite images (a session has few; at most a few pages are read). */
+export async function favoriteIdsOf(sessionId: string, options?: CallOptions): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < 5; page += 1) {
+    const result = await listImages({ sessionId, favorite: "true", limit: 100, cursor }, options);
+    for (const item of result.items) ids.add(item.id);
+    if (!result.nextCursor) break;
+    cursor = result.nextCursor;
+  }
+  return ids;
+}

@@ -1,10 +1,11 @@
 import "./session.css";
-import { useParams } from "@solidjs/router";
-import { createResource, type JSX, Match, Show, Switch } from "solid-js";
+import { useParams, useSearchParams } from "@solidjs/router";
+import { createResource, type JSX, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, isApiError } from "../api/errors";
 import { sessionDetailQuery } from "../api/sessions";
 import { usePageTitle } from "../ui/title";
 import { LiveSessionView } from "./LiveSessionView";
+import { selectedGenerationOf } from "./listQuery";
 import { SessionMissing, SessionSkeleton } from "./SessionPlaceholders";
 
 /** `/sessions/:id`. Keyed on the id, so moving to another session starts from a clean slate. */
@@ -18,9 +19,12 @@ export function SessionPage(): JSX.Element {
 }
 
 function SessionLoader(props: { id: string }): JSX.Element {
+  const [search] = useSearchParams();
+  // The selected generation's lineage comes with the first load, however old it is.
+  const lineageOf = untrack(() => selectedGenerationOf(search));
   const [detail, { refetch }] = createResource(
     () => props.id,
-    (id) => sessionDetailQuery.load(id),
+    (id) => sessionDetailQuery.load(id, lineageOf),
   );
   const notFound = () => detail.state === "errored" && isApiError(detail.error) && detail.error.status === 404;
   usePageTitle(() =>

@@ -11,12 +11,16 @@ import {
   type Session,
   type SessionDetail,
 } from "@contract/api";
-import { type Accessor, createMemo } from "solid-js";
-import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
+import { useSearchParams } from "@solidjs/router";
+import { type Accessor, createEffect, createMemo, createResource, on, onMount } from "solid-js";
+import { cancelGeneration, deleteGeneration, fetchGeneration, retryGeneration } from "../api/generations";
+import { favoriteIdsOf } from "../api/images";
 import { startGeneration } from "../api/sessions";
+import { restoreFromTrash } from "../api/trash";
 import { type Composer, createComposer } from "../composer";
 import { plural } from "../lib/format";
 import { announce } from "../ui/announcer";
+import { showToast } from "../ui/toast";
 import type { GenerationActions } from "./GenerationDetails";
 import { createLiveSession, type LiveSession } from "./liveSession";
 import { useAwaitedOutcomes } from "./outcomes";
@@ -45,6 +49,8 @@ export type SessionWorkspace = {
   /** Sends the prompt form's request from the current source (and its mask). */
   create: (request: CreateGenerationRequest) => Promise<void>;
   actions: GenerationActions;
+  /** Whether an output is a favourite, as the server said when the page opened. */
+  isFavorite: (assetId: string) => boolean;
 };
 
 /** `initial` is read once: the caller is keyed on the loaded detail. */
@@ -57,6 +63,20 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
   const generationById = (id: string | null) => (id ? byId().get(id) : undefined);
 
   const selection = createSelection(slots, generations);
+  // The selected generation's ancestors may be older than the pages loaded: fetch them when missing.
+  createEffect(
+    on(
+      () => selection.generation()?.id,
+      (id) => {
+        if (id) live.ensureAncestry(id).catch((error: unknown) => console.warn("Lineage not loaded", error));
+      },
+    ),
+  );
+  const [favorites] = createResource(
+    () => initial.id,
+    (id) => favoriteIdsOf(id).catch(() => new Set<string>()),
+    { initialValue: new Set<string>() },
+  );
   const focusPrompt = () => document.getElementById(`${SESSION_FORM_ID}-prompt`)?.focus();
   const source = createSessionSource({
     initialMode: initial.generations.length > 0 ? "iterate" : "text",
@@ -65,6 +85,14 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     focusPrompt,
   });
   const mask = createSourceMask(source.image, () => queueMicrotask(focusPrompt));
+  // "Iterate from this" elsewhere (the gallery) opens the session with `?iterate=1`.
+  const [search, setSearch] = useSearchParams<{ iterate?: string }>();
+  onMount(() => {
+    if (!search.iterate) return;
+    setSearch({ iterate: undefined }, { replace: true, scroll: false });
+    source.iterate();
+    queueMicrotask(focusPrompt);
+  });
   const composer = createComposer({
     preferredModel: () => generations().at(-1)?.model ?? session().model,
     needs: () => ({ source: source.mode() !== "text", mask: Boolean(mask.current()) }),
@@ -111,8 +139,19 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     },
     remove: async (generation) => {
       await deleteGeneration(generation.id);
-      if (live.remove(generation.id)) announce("Generation deleted");
+      live.remove(generation.id);
       document.querySelector<HTMLElement>(".viewer__stage")?.focus({ preventScroll: true });
+      showToast({
+        message: "Generation moved to the trash",
+        action: {
+          label: "Undo",
+          run: async () => {
+            await restoreFromTrash(generation.id);
+            live.restore(await fetchGeneration(generation.id));
+            selection.select(generation.id, 0);
+          },
+        },
+      });
     },
   };
 
@@ -133,5 +172,6 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     },
     create,
     actions,
+    isFavorite: (assetId) => favorites().has(assetId),
   };
 }
