@@ -1,6 +1,7 @@
 /**
  * Runs the app exactly as `npm run dev` does (emulator, migrations, web build, wrangler dev) on free
- * ports with a fresh state directory, for browser tests.
+ * ports with a fresh state directory, for browser tests. Each stack builds the web app into its own
+ * state directory, so test files can run side by side.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,6 +26,7 @@ export type SeedSummary = {
 export type Stack = {
   url: string;
   emulatorUrl: string;
+  /** Where wrangler keeps this stack's local D1, R2 and Durable Objects. */
   stateDir: string;
   /** Set when the stack was started with `seedImages`. */
   seed: SeedSummary | null;
@@ -102,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       INSPECTOR_PORT: String(inspectorPort),
       STUDIO_STATE_DIR: stateDir,
       WRANGLER_REGISTRY_PATH: registryPath,
+      STUDIO_WEB_OUT: join(stateDir, "web"),
       CI: "true",
       ...options.env,
     },

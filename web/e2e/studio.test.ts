@@ -10,8 +10,7 @@
  * A stranger first sees what the app is, and signs up from there; in Settings, a person manages
  * API tokens and deletes their account.
  *
- * One file, one stack: every stack builds the web app into the same `web/dist`, which a second
- * stack starting in parallel would rebuild under the first one's feet.
+ * One stack for the whole file: starting the app is the slow part.
  */
 import { deflateSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
