@@ -25,9 +25,9 @@ type GalleryParams = {
 };
 
 const MIN_WIDTHS = [
-  { value: "512", label: "512 px wide or more" },
-  { value: "1024", label: "1024 px wide or more" },
-  { value: "2048", label: "2048 px wide or more" },
+  { value: "512", label: "512 px wide +" },
+  { value: "1024", label: "1024 px wide +" },
+  { value: "2048", label: "2048 px wide +" },
 ];
 
 /** `/gallery`: every image made, newest first, searchable and filtered, opened full size in place. */
