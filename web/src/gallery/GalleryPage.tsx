@@ -57,14 +57,14 @@ export function GalleryPage(): JSX.Element {
   const openIndex = () => (params.view ? feed.state.items.findIndex((item) => item.id === params.view) : -1);
   const open = (id: string) => {
     openedHere = true;
-    setParams({ view: id });
+    setParams({ view: id }, { scroll: false });
   };
   const close = () => {
     if (openedHere) {
       openedHere = false;
       history.back();
     } else {
-      setParams({ view: undefined }, { replace: true });
+      setParams({ view: undefined }, { replace: true, scroll: false });
     }
   };
   const moveTo = (index: number) => {

@@ -77,6 +77,8 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
       class="vgrid"
       role="list"
       aria-label={props.label}
+      data-count={props.items.length}
+      data-more={props.hasMore}
       style={{ height: `${virtualizer.getTotalSize()}px` }}
     >
       <For each={virtualizer.getVirtualItems()}>
@@ -85,7 +87,7 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
             class="vgrid__row"
             role="presentation"
             style={{
-              transform: `translateY(${row.start - virtualizer.options.scrollMargin}px)`,
+              transform: `translateY(${row.start - offsetTop()}px)`,
               height: `${tileWidth()}px`,
               "grid-template-columns": `repeat(${columns()}, minmax(0, 1fr))`,
               gap: `${props.gap}px`,

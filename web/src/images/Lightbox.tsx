@@ -252,7 +252,6 @@ export function Lightbox(props: LightboxProps): JSX.Element {
       </div>
 
       <div class="lightbox__body">
-        {/* biome-ignore lint/a11y/noStaticElementInteractions: the pointer handlers are swipe, pan and pinch; arrow keys, + and - and the buttons do the same. */}
         <div
           ref={stage}
           class="lightbox__stage"
