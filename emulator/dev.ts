@@ -121,7 +121,10 @@ async function main(): Promise<void> {
   const quiet = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
   await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], quiet);
   const outDir = webOut ? ["--outDir", webOut, "--emptyOutDir"] : [];
-  await run("node_modules/.bin/vite", ["build", "--config", "web/vite.config.ts", "--logLevel", "warn", ...outDir]);
+  // Always a production build, even when started from a test runner that sets NODE_ENV=test.
+  await run("node_modules/.bin/vite", ["build", "--config", "web/vite.config.ts", "--logLevel", "warn", ...outDir], {
+    NODE_ENV: "production",
+  });
 
   const args = [
     "dev",
