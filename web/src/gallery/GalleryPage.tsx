@@ -38,6 +38,12 @@ export function GalleryPage(): JSX.Element {
     equals: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   });
   const feed = createGalleryFeed(view);
+  // Bigger tiles where there is room; three across on a phone.
+  const wideQuery = window.matchMedia("(min-width: 768px)");
+  const [wide, setWide] = createSignal(wideQuery.matches);
+  const onWidth = () => setWide(wideQuery.matches);
+  wideQuery.addEventListener("change", onWidth);
+  onCleanup(() => wideQuery.removeEventListener("change", onWidth));
   const models = useModels();
 
   const setFilter = (change: Partial<Record<keyof GalleryParams, string | undefined>>) =>
@@ -252,7 +258,7 @@ export function GalleryPage(): JSX.Element {
             items={feed.state.items}
             hasMore={Boolean(feed.state.nextCursor) && !feed.state.error}
             onEndReached={() => void feed.loadMore()}
-            minTileWidth={104}
+            minTileWidth={wide() ? 180 : 104}
             gap={4}
             label="Images"
           >

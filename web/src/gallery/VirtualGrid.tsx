@@ -15,9 +15,9 @@ export type VirtualGridProps<T> = {
 };
 
 /** Rows rendered beyond the screen, each way: enough for a fast flick, few enough to stay light. */
-const OVERSCAN_ROWS = 3;
-/** Ask for the next page this many rows before the end. */
-const PREFETCH_ROWS = 6;
+const OVERSCAN_ROWS = 2;
+/** Ask for the next page this many screens before the end, so a quick flick rarely waits. */
+const PREFETCH_SCREENS = 3;
 
 /**
  * A responsive grid of square tiles in the page's own scroll (so a phone's toolbars collapse as
@@ -65,7 +65,8 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   createEffect(() => {
     const rows = virtualizer.getVirtualItems();
     const last = rows[rows.length - 1];
-    if (props.hasMore && (rowCount() === 0 || (last && last.index >= rowCount() - PREFETCH_ROWS))) props.onEndReached();
+    const prefetchRows = Math.ceil((PREFETCH_SCREENS * window.innerHeight) / Math.max(1, tileWidth() + props.gap));
+    if (props.hasMore && (rowCount() === 0 || (last && last.index >= rowCount() - prefetchRows))) props.onEndReached();
   });
 
   // The items themselves (not wrappers), so a tile keeps its DOM when pages are appended.
