@@ -93,8 +93,8 @@ sw.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") return event.respondWith(page(request));
   if (url.pathname.startsWith("/assets/")) return event.respondWith(immutableAsset(request));
   if (url.pathname === "/api/me") return event.respondWith(me(request));
-  if (THUMBNAIL.test(url.pathname)) return event.respondWith(thumbnail(request));
-  if (OFFLINE_READS.has(url.pathname)) return event.respondWith(networkFirst(request));
+  if (THUMBNAIL.test(url.pathname)) return event.respondWith(thumbnail(event));
+  if (OFFLINE_READS.has(url.pathname)) return event.respondWith(networkFirst(event));
 });
 
 /** Pages: the network, else the cached shell (the app routes on its own). */
@@ -123,8 +123,17 @@ async function immutableAsset(request: Request): Promise<Response> {
   return response;
 }
 
+/** The `/api/me` answer on its way, if any: what comes back with it belongs to whoever it names. */
+let identifying: Promise<unknown> | undefined;
+
 /** Who is signed in: from the network when it answers, and the caches follow. */
-async function me(request: Request): Promise<Response> {
+function me(request: Request): Promise<Response> {
+  const answer = learnWhoIsSignedIn(request);
+  identifying = answer.catch(() => undefined);
+  return answer;
+}
+
+async function learnWhoIsSignedIn(request: Request): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(request);
@@ -149,28 +158,38 @@ async function me(request: Request): Promise<Response> {
   return response;
 }
 
-/** A thumbnail never changes: the cached copy, else the network's, kept for next time. */
-async function thumbnail(request: Request): Promise<Response> {
-  const cache = await currentUserCache();
-  const cached = await cache?.match(request);
+/**
+ * A thumbnail never changes: the cached copy, else the network's, kept for next time (after it is
+ * answered, so keeping it costs the page nothing).
+ */
+async function thumbnail(event: FetchEvent): Promise<Response> {
+  const request = event.request;
+  const cached = await (await currentUserCache())?.match(request);
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok && cache) await keep(cache, request, response.clone());
+  if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone()));
   return response;
 }
 
-/** Lists change: the network's answer, else the last one seen (offline). */
-async function networkFirst(request: Request): Promise<Response> {
-  const cache = await currentUserCache();
+/** Lists change: the network's answer (kept once answered), else the last one seen (offline). */
+async function networkFirst(event: FetchEvent): Promise<Response> {
+  const request = event.request;
   try {
     const response = await fetch(request);
-    if (response.ok && cache) await keep(cache, request, response.clone());
+    if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone()));
     return response;
   } catch (error) {
-    const cached = await cache?.match(request);
+    const cached = await (await currentUserCache())?.match(request);
     if (cached) return cached;
     throw error;
   }
+}
+
+/** Kept for the person signed in, once `/api/me` (often still on its way) has said who that is. */
+async function keepForCurrentUser(request: Request, response: Response): Promise<void> {
+  await identifying;
+  const cache = await currentUserCache();
+  if (cache) await keep(cache, request, response);
 }
 
 async function afterAuthChange(request: Request): Promise<Response> {

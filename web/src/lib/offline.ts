@@ -5,10 +5,17 @@
 
 const USER_CACHE_PREFIX = "studio-user:";
 
-/** In built apps only: the dev server's modules change under the same names. */
+/**
+ * In built apps only (the dev server's modules change under the same names). Registered once the
+ * page has loaded, or after a few seconds if images are still arriving: the worker then keeps what
+ * the page shows from the next request on.
+ */
 export function registerServiceWorker(): void {
   if (!import.meta.env.PROD || !("serviceWorker" in navigator)) return;
-  window.addEventListener("load", () => {
+  let registered = false;
+  const register = () => {
+    if (registered) return;
+    registered = true;
     navigator.serviceWorker
       .register("/sw.js")
       .then(() => navigator.serviceWorker.ready)
@@ -20,7 +27,10 @@ export function registerServiceWorker(): void {
         registration.active?.postMessage({ type: "keep-assets", urls });
       })
       .catch((error: unknown) => console.warn("The service worker was not registered", error));
-  });
+  };
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
+  setTimeout(register, 3_000);
 }
 
 /**
