@@ -32,6 +32,8 @@ export type Stack = {
   seed: SeedSummary | null;
   /** wrangler's registry of local Workers for this stack: `wrangler pages dev` finds the Worker there. */
   registryPath: string;
+  /** What `seedUsers` seeded, in their order. */
+  seededUsers: SeedSummary[];
   output: () => string;
   stop: () => Promise<void>;
 };
@@ -42,18 +44,30 @@ export type StackOptions = {
   timeoutMs?: number;
   /** Seed this many images (one user, `npm run seed`) into the fresh database before the app starts. */
   seedImages?: number;
+  /** More people to seed, each with their own email (and `imagesPerSession`, 40 by default). */
+  seedUsers?: readonly SeedRequest[];
   /** Use this state directory (kept afterwards) instead of a fresh temporary one (removed). */
   stateDir?: string;
 };
 
+export type SeedRequest = { email: string; images: number; imagesPerSession?: number };
+
 /** Runs `npm run seed` into a state directory; resolves with its summary. */
-export function seedState(stateDir: string, images: number): Promise<SeedSummary> {
+export function seedState(
+  stateDir: string,
+  images: number,
+  who: Partial<Omit<SeedRequest, "images">> = {},
+): Promise<SeedSummary> {
+  const options = [
+    ...(who.email ? ["--email", who.email] : []),
+    ...(who.imagesPerSession ? ["--per-session", String(who.imagesPerSession)] : []),
+  ];
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
     const child = spawn(
       "node_modules/.bin/tsx",
-      ["worker/bench/seed.ts", "--images", String(images), "--state-dir", stateDir, "--json"],
+      ["worker/bench/seed.ts", "--images", String(images), ...options, "--state-dir", stateDir, "--json"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -94,6 +108,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const seed = options.seedImages ? await seedState(stateDir, options.seedImages) : null;
   // Its own registry, so stacks side by side never bind each other's Worker.
   const registryPath = join(stateDir, "registry");
+  const seededUsers: SeedSummary[] = [];
+  for (const request of options.seedUsers ?? []) seededUsers.push(await seedState(stateDir, request.images, request));
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
@@ -131,7 +147,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {
         const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-        return { url, emulatorUrl, stateDir, seed, registryPath, output: () => log, stop };
+        return { url, emulatorUrl, stateDir, seed, seededUsers, registryPath, output: () => log, stop };
       }
     } catch {
       // Not listening yet.
