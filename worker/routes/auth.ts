@@ -69,6 +69,9 @@ export const authRoutes = new Hono<AppEnv>()
     const token = readSessionToken(c);
     if (token) await deleteAuthSession(c.get("db"), token);
     clearSessionCookie(c);
+    // The browser's HTTP cache still holds this person's images (cached privately for a year): the
+    // next person on this device must not be served them.
+    c.header("Clear-Site-Data", '"cache"');
     return c.body(null, 204);
   })
   .get("/me", requireUser, (c) => c.json(c.get("user")))
