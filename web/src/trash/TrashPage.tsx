@@ -147,7 +147,7 @@ function TrashRow(props: { item: TrashItem; onRestored: () => void }): JSX.Eleme
   };
   const thumb = () => props.item.thumbnails.find((t) => t.width >= 256)?.url ?? props.item.thumbnailUrl;
   return (
-    <li class="trash-item" data-testid="trash-item">
+    <li class="trash-item" data-testid="trash-item" data-id={props.item.id}>
       <span class="trash-item__thumb">
         <Show when={thumb()} fallback={<ImageIcon class="icon" />}>
           {(url) => <img src={url()} alt="" width={56} height={56} loading="lazy" decoding="async" />}
