@@ -4,8 +4,8 @@
  * - The app shell (the page and its hashed assets) is kept in one cache, shared by everyone.
  * - What belongs to the signed-in person (who they are, gallery pages, viewed thumbnails) is kept in
  *   a cache named after them. The worker learns who that is from `GET /api/me` answers; a different
- *   person, a 401, or signing in, up or out deletes every person's cache, so nothing of one person is
- *   ever served to the next one. The page also deletes them when it signs out.
+ *   person, a 401, signing in, up or out, or deleting the account deletes every person's cache, so
+ *   nothing of one person is ever served to the next one. The page also deletes them when it signs out.
  * - Any other API call goes straight to the network, uncached.
  */
 
@@ -87,7 +87,8 @@ sw.addEventListener("fetch", (event) => {
   if (url.origin !== sw.location.origin) return;
 
   if (request.method !== "GET") {
-    if (AUTH_CHANGES.has(url.pathname)) event.respondWith(afterAuthChange(request));
+    const leaving = request.method === "DELETE" && url.pathname === "/api/me";
+    if (AUTH_CHANGES.has(url.pathname) || leaving) event.respondWith(afterAuthChange(request));
     return;
   }
   if (request.mode === "navigate") return event.respondWith(page(request));
@@ -164,19 +165,21 @@ async function learnWhoIsSignedIn(request: Request): Promise<Response> {
  */
 async function thumbnail(event: FetchEvent): Promise<Response> {
   const request = event.request;
+  const since = forgotten;
   const cached = await (await currentUserCache())?.match(request);
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone()));
+  if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone(), since));
   return response;
 }
 
 /** Lists change: the network's answer (kept once answered), else the last one seen (offline). */
 async function networkFirst(event: FetchEvent): Promise<Response> {
   const request = event.request;
+  const since = forgotten;
   try {
     const response = await fetch(request);
-    if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone()));
+    if (response.ok) event.waitUntil(keepForCurrentUser(request, response.clone(), since));
     return response;
   } catch (error) {
     const cached = await (await currentUserCache())?.match(request);
@@ -185,9 +188,14 @@ async function networkFirst(event: FetchEvent): Promise<Response> {
   }
 }
 
-/** Kept for the person signed in, once `/api/me` (often still on its way) has said who that is. */
-async function keepForCurrentUser(request: Request, response: Response): Promise<void> {
+/**
+ * Kept for the person signed in, once `/api/me` (often still on its way) has said who that is;
+ * dropped if someone's cache was deleted meanwhile (signed out, or another person): then whose
+ * answer this is can't be told.
+ */
+async function keepForCurrentUser(request: Request, response: Response, since: number): Promise<void> {
   await identifying;
+  if (forgotten !== since) return;
   const cache = await currentUserCache();
   if (cache) await keep(cache, request, response);
 }
@@ -204,13 +212,15 @@ async function currentUserCache(): Promise<Cache | undefined> {
   return name ? caches.open(name) : undefined;
 }
 
+/** How many times a person's cache was deleted (or everyone's asked to be): answers on their way then are not kept. */
+let forgotten = 0;
+
 /** Deletes every person's cache but `keepUserId`'s. */
 async function forgetUsers(keepUserId?: string): Promise<void> {
   const keepName = keepUserId ? USER_CACHE_PREFIX + keepUserId : undefined;
-  const names = await caches.keys();
-  await Promise.all(
-    names.filter((name) => name.startsWith(USER_CACHE_PREFIX) && name !== keepName).map((name) => caches.delete(name)),
-  );
+  const names = (await caches.keys()).filter((name) => name.startsWith(USER_CACHE_PREFIX) && name !== keepName);
+  if (!keepUserId || names.length > 0) forgotten += 1;
+  await Promise.all(names.map((name) => caches.delete(name)));
 }
 
 let puts = 0;

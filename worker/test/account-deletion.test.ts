@@ -216,6 +216,7 @@ describe("DELETE /api/me", () => {
     const response = await asCookie(victim.user, "DELETE", "/api/me", { password: "correct horse battery" });
     expect(response.status).toBe(204);
     expect(response.headers.get("Set-Cookie")).toMatch(/studio_session=;.*Max-Age=0/i);
+    expect(response.headers.get("Clear-Site-Data")).toBe('"cache"');
 
     // Credentials: the old cookie and the old token are refused.
     await expectProblem(await asCookie(victim.user, "GET", "/api/me"), 401);

@@ -71,6 +71,7 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
     },
     async deleteAccount(password) {
       await deleteAccount(password);
+      await forgetOfflineData().catch(() => undefined);
       setSignedOutOnPurpose(true);
       setAccountDeleted(true);
       mutate(null);
