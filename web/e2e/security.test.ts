@@ -9,6 +9,7 @@
  */
 import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +42,7 @@ const APP_ROUTES = [
 
 describe("headers", () => {
   it("every page and a hashed asset carry the app shell's security headers", async () => {
-    const asset = readdirSync("web/dist/assets").find((name) => name.endsWith(".js"));
+    const asset = readdirSync(join(stack.webDir, "assets")).find((name) => name.endsWith(".js"));
     for (const path of [...APP_ROUTES, `/assets/${asset}`, "/favicon.svg", "/examples/fox.webp"]) {
       const response = await fetch(`${stack.url}${path}`);
       expect(response.status, path).toBe(200);

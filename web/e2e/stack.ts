@@ -28,6 +28,8 @@ export type Stack = {
   emulatorUrl: string;
   /** Where wrangler keeps this stack's local D1, R2 and Durable Objects. */
   stateDir: string;
+  /** Where this stack's web app was built, and is served from. */
+  webDir: string;
   /** Set when the stack was started with `seedImages`. */
   seed: SeedSummary | null;
   /** wrangler's registry of local Workers for this stack: `wrangler pages dev` finds the Worker there. */
@@ -110,6 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const registryPath = join(stateDir, "registry");
   const seededUsers: SeedSummary[] = [];
   for (const request of options.seedUsers ?? []) seededUsers.push(await seedState(stateDir, request.images, request));
+  const webDir = join(stateDir, "web");
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
@@ -120,7 +123,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       INSPECTOR_PORT: String(inspectorPort),
       STUDIO_STATE_DIR: stateDir,
       WRANGLER_REGISTRY_PATH: registryPath,
-      STUDIO_WEB_OUT: join(stateDir, "web"),
+      STUDIO_WEB_OUT: webDir,
       CI: "true",
       ...options.env,
     },
@@ -147,7 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {
         const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-        return { url, emulatorUrl, stateDir, seed, seededUsers, registryPath, output: () => log, stop };
+        return { url, emulatorUrl, stateDir, webDir, seed, seededUsers, registryPath, output: () => log, stop };
       }
     } catch {
       // Not listening yet.
