@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, watchConsole } from "./browser";
 import { type SeedSummary, type Stack, startStack } from "./stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -203,10 +204,7 @@ beforeAll(async () => {
   big = stack.seed;
   [small, bigSession, manager] = stack.seededUsers as [SeedSummary, SeedSummary, SeedSummary];
   expect([big.images, small.images, bigSession.images]).toEqual([BIG_GALLERY, SMALL_GALLERY, BIG_SESSION_IMAGES]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"],
-  });
+  browser = await launchBrowser();
 }, 900_000);
 
 afterAll(async () => {
@@ -604,6 +602,7 @@ describe("every page fits the screen", () => {
     "on a %s, with long titles and many items: no sideways scroll, 44 px targets, Gallery in the navigation",
     async (name, viewport) => {
       const context = await signedIn(big, viewport);
+      const watched = watchConsole(context);
       const long = `${"A very long session title that goes on ".repeat(4)}${"x".repeat(60)}`.slice(0, 200);
       const session = await api<SessionJson>(context, "/api/sessions", { method: "POST", data: { title: long } });
       const images = await api<PageJson<ImageJson>>(context, "/api/images?limit=1");
@@ -623,6 +622,7 @@ describe("every page fits the screen", () => {
         "/gallery?q=zzzz-nothing",
         "/trash",
         "/references",
+        "/settings",
         "/no-such-page",
       ];
       for (const path of pages) {
@@ -638,21 +638,31 @@ describe("every page fits the screen", () => {
         }
         await shot(page, `fits-${name}${path.replace(/[/?=]/g, "_")}`);
       }
+      // The gallery, its viewer and every other page work within the app's Content-Security-Policy.
+      expect(watched.cspViolations()).toEqual([]);
+      expect(watched.pageErrors()).toEqual([]);
       await context.close();
 
-      // Signed out: the sign-in page.
+      // Signed out: the landing page and the sign-in page.
       const visitor = await browser.newContext({
         viewport,
         isMobile: viewport.width < 600,
         hasTouch: viewport.width < 600,
       });
-      const signIn = await visitor.newPage();
-      await signIn.goto(`${stack.url}/gallery`);
-      await signIn.waitForURL(/\/sign-in/);
-      await signIn.locator("main").first().waitFor();
-      await expectNoSidewaysScroll(signIn, "the sign-in page");
-      if (name === "phone") expect(await smallTargets(signIn), "/sign-in").toEqual([]);
-      await shot(signIn, `fits-${name}_sign-in`);
+      const signedOut = await visitor.newPage();
+      for (const [path, arrived] of [
+        ["/", /\/welcome/],
+        ["/gallery", /\/sign-in/],
+      ] as const) {
+        await signedOut.goto(`${stack.url}${path}`);
+        await signedOut.waitForURL(arrived);
+        await signedOut.locator("main").first().waitFor();
+        await signedOut.waitForLoadState("networkidle");
+        const where = new URL(signedOut.url()).pathname;
+        await expectNoSidewaysScroll(signedOut, where);
+        if (name === "phone") expect(await smallTargets(signedOut), where).toEqual([]);
+        await shot(signedOut, `fits-${name}${where.replace(/[/?=]/g, "_")}`);
+      }
       await visitor.close();
     },
     240_000,
