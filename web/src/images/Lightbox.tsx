@@ -43,7 +43,9 @@ export function Lightbox(props: LightboxProps): JSX.Element {
   let stage: HTMLDivElement | undefined;
   const pointers = new Map<number, { x: number; y: number }>();
   let gesture: Gesture | null = null;
+  /** When the last tap (a touch that didn't move) ended: a second one soon after zooms. */
   let lastTap = 0;
+  const TAP_SLOP_PX = 10;
 
   const resetZoom = () => {
     setZoom(1);
@@ -90,14 +92,12 @@ export function Lightbox(props: LightboxProps): JSX.Element {
       setDrag(0);
       return;
     }
-    const now = event.timeStamp;
-    if (now - lastTap < 300) {
+    if (event.timeStamp - lastTap < 300) {
       lastTap = 0;
       zoomTo(zoom() > 1 ? 1 : DOUBLE_TAP_ZOOM, { x: event.clientX, y: event.clientY });
       gesture = null;
       return;
     }
-    lastTap = now;
     gesture =
       zoom() > 1
         ? { kind: "pan", id: event.pointerId, x: event.clientX, y: event.clientY, from: pan() }
@@ -135,6 +135,9 @@ export function Lightbox(props: LightboxProps): JSX.Element {
     }
     if (!ended || ended.id !== event.pointerId) return;
     gesture = null;
+    // Only a touch that stayed put is a tap: two quick swipes are not a double tap.
+    const moved = Math.hypot(event.clientX - ended.x, event.clientY - ended.y) > TAP_SLOP_PX;
+    lastTap = event.type === "pointerup" && !moved ? event.timeStamp : 0;
     if (ended.kind === "swipe") {
       const dx = event.clientX - ended.x;
       setDrag(0);
