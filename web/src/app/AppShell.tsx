@@ -20,7 +20,8 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
   );
 }
 
-function NavLinks(props: { class: string }): JSX.Element {
+/** The app's destinations; Settings is left out of the phone's bottom bar (it sits in the top bar there). */
+function NavLinks(props: { class: string; settings: boolean }): JSX.Element {
   return (
     <>
       <A href="/" end class={props.class} activeClass="is-active">
@@ -39,10 +40,12 @@ function NavLinks(props: { class: string }): JSX.Element {
         <PaperclipIcon />
         <span>References</span>
       </A>
-      <A href="/settings" class={props.class} activeClass="is-active">
-        <GearIcon />
-        <span>Settings</span>
-      </A>
+      <Show when={props.settings}>
+        <A href="/settings" class={props.class} activeClass="is-active">
+          <GearIcon />
+          <span>Settings</span>
+        </A>
+      </Show>
     </>
   );
 }
@@ -74,7 +77,7 @@ function TopBar(): JSX.Element {
           <span class="brand__name">Image Studio</span>
         </A>
         <nav class="topbar__nav" aria-label="Main">
-          <NavLinks class="topbar__link" />
+          <NavLinks class="topbar__link" settings={true} />
         </nav>
         <div class="topbar__account">
           <Show when={session.user.latest}>
@@ -84,6 +87,10 @@ function TopBar(): JSX.Element {
               </span>
             )}
           </Show>
+          {/* Four destinations fit a phone's bottom bar; Settings waits here, beside signing out. */}
+          <A href="/settings" class="icon-button topbar__settings" activeClass="is-active" aria-label="Settings">
+            <GearIcon />
+          </A>
           <button
             type="button"
             class="button button--ghost topbar__signout"
@@ -107,7 +114,7 @@ function TopBar(): JSX.Element {
 function BottomNav(): JSX.Element {
   return (
     <nav class="bottomnav" aria-label="Main">
-      <NavLinks class="bottomnav__link" />
+      <NavLinks class="bottomnav__link" settings={false} />
     </nav>
   );
 }
