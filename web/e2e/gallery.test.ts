@@ -349,7 +349,13 @@ describe("finding, viewing and keeping images", () => {
     await swipe(page, context, '[data-testid="lightbox-stage"]', -200);
     await poll(() => position.textContent()).toMatch(/^2 of/);
     await poll(() => new URL(page.url()).searchParams.get("view")).toBe(ids[1]);
-    await swipe(page, context, '[data-testid="lightbox-stage"]', 200);
+    // Two quick flicks are two moves (not a double tap that zooms).
+    await swipe(page, context, '[data-testid="lightbox-stage"]', -200);
+    await swipe(page, context, '[data-testid="lightbox-stage"]', -200);
+    await poll(() => position.textContent()).toMatch(/^4 of/);
+    // Not zoomed: the image slides back to rest.
+    await poll(() => image.evaluate((img) => getComputedStyle(img).transform)).toBe("none");
+    for (const _back of [1, 2, 3]) await swipe(page, context, '[data-testid="lightbox-stage"]', 200);
     await poll(() => position.textContent()).toMatch(/^1 of/);
 
     await page.keyboard.press("ArrowRight");
@@ -635,6 +641,8 @@ describe("every page fits the screen", () => {
           // The bottom navigation reaches the gallery.
           const nav = page.getByRole("navigation", { name: "Main" }).last();
           expect(await nav.getByRole("link", { name: "Gallery" }).isVisible(), path).toBe(true);
+          // Settings, left out of the bottom bar, is in the top bar.
+          expect(await page.locator(".topbar").getByRole("link", { name: "Settings" }).isVisible(), path).toBe(true);
         }
         await shot(page, `fits-${name}${path.replace(/[/?=]/g, "_")}`);
       }
