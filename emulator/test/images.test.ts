@@ -1,6 +1,11 @@
 /** Output images: real, sized as asked, deterministic, and derived from their inputs. */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { download, type Harness, outputUrls, type PredictionBody, SDXL, startHarness } from "./helpers";
@@ -206,18 +211,58 @@ describe("image-to-image", () => {
   });
 });
 
+/** Runs the emulator's own ffmpeg over a video: its first frame as PNG, and what ffmpeg says of it. */
+async function inspectVideo(video: Buffer): Promise<{ firstFrame: Buffer; info: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "video-test-"));
+  try {
+    const file = join(dir, "in.mp4");
+    await writeFile(file, video);
+    const { path } = createRequire(import.meta.url)("@ffmpeg-installer/ffmpeg") as { path: string };
+    const run = spawnSync(path, [
+      "-hide_banner",
+      "-i",
+      file,
+      "-frames:v",
+      "1",
+      "-f",
+      "image2pipe",
+      "-vcodec",
+      "png",
+      "-",
+    ]);
+    return { firstFrame: run.stdout, info: run.stderr.toString() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe("image-to-video", () => {
-  it("produces an animated WebP whose first frame is the first_frame_image", async () => {
+  it("produces an H.264 MP4 whose first frame is the first_frame_image", async () => {
     const first = await testPicture(256, 144, { r: 20, g: 120, b: 200 });
-    const video = await only(official("minimax/video-01"), {
+    const created = await harness.create(official("minimax/video-01"), {
       input: { prompt: "a slow zoom", first_frame_image: dataUrl(first) },
     });
-    const meta = await sharp(video, { animated: true }).metadata();
-    expect(meta.format).toBe("webp");
-    expect(meta.pages).toBeGreaterThan(1);
-    expect(Math.abs((meta.width ?? 0) / (meta.pageHeight ?? 1) - 16 / 9)).toBeLessThan(0.05);
-    const frame0 = await sharp(video, { page: 0 }).png().toBuffer();
-    const resized = await sharp(first).resize(meta.width, meta.pageHeight, { fit: "cover" }).png().toBuffer();
-    expect(distance(await meanColour(frame0), await meanColour(resized))).toBeLessThan(6);
+    await harness.advance(60_000);
+    const prediction = await harness.get(created.id);
+    expect(prediction.status, JSON.stringify(prediction.error)).toBe("succeeded");
+    const url = outputUrls(prediction)[0] ?? "";
+    expect(url).toMatch(/\/out-0\.mp4$/);
+    const response = await fetch(url);
+    expect(response.headers.get("content-type")).toBe("video/mp4");
+    const video = Buffer.from(await response.arrayBuffer());
+    expect(video.subarray(4, 8).toString("latin1")).toBe("ftyp");
+
+    const { firstFrame, info } = await inspectVideo(video);
+    // 6 seconds of H.264, 16:9 like its first frame, at 8 frames a second.
+    expect(info).toMatch(/Duration: 00:00:06\.00/);
+    expect(info).toMatch(/Video: h264 .*yuv420p.* 320x180/);
+    const resized = await sharp(first).resize(320, 180, { fit: "cover" }).png().toBuffer();
+    expect(distance(await meanColour(firstFrame), await meanColour(resized))).toBeLessThan(8);
+  });
+
+  it("makes a video as long as its duration input asks", async () => {
+    const video = await only(official("kwaivgi/kling-v2.0"), { input: { prompt: "waves", duration: 10 } });
+    const { info } = await inspectVideo(video);
+    expect(info).toMatch(/Duration: 00:00:10\.00/);
   });
 });
