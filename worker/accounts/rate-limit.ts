@@ -38,16 +38,10 @@ export async function consumeRateLimit(
   if (count > limit.max) {
     const resetsAt = new Date(windowStart + windowMs).toISOString();
     const retryAfterSeconds = (windowStart + windowMs - now) / 1000;
-    throw new ProblemError(
-      429,
-      describe
-        ? `${describe.detail} Try again in ${Math.max(1, Math.ceil(retryAfterSeconds))} s.`
-        : "Too many attempts. Wait a little and try again.",
-      {
-        retryAfterSeconds,
-        ...(describe ? { limit: { name: describe.limitName, max: limit.max, used: count - 1, resetsAt } } : {}),
-      },
-    );
+    throw new ProblemError(429, describe ? describe.detail : "Too many attempts. Wait a little and try again.", {
+      retryAfterSeconds,
+      ...(describe ? { limit: { name: describe.limitName, max: limit.max, used: count - 1, resetsAt } } : {}),
+    });
   }
 }
 

@@ -6,6 +6,7 @@ import { AwaitedOutcomesProvider, preloadSession, preloadSessions, SessionPage, 
 import { SettingsPage } from "../settings";
 import { preloadRecentSessions, StudioPage } from "../studio";
 import { LiveAnnouncer } from "../ui/announcer";
+import { UsagePage } from "../usage";
 import { WelcomePage } from "../welcome";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";
@@ -36,6 +37,7 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /sessions               sessions list
  *   /sessions/:id           one session, live (`?g=&o=` the selected image)
  *   /references             reference images
+ *   /usage                  what was spent, by day, and today's quota (loaded when opened)
  *   /settings               account: API tokens, deleting the account
  * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
  * it is hovered), not after the page has rendered.
@@ -51,6 +53,7 @@ export function App(): JSX.Element {
         <Route path="/sessions" component={SessionsPage} preload={preloadSessions} />
         <Route path="/sessions/:id" component={SessionPage} preload={preloadSession} />
         <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
+        <Route path="/usage" component={UsagePage} />
         <Route path="/settings" component={SettingsPage} />
         <Route path="*404" component={NotFoundPage} />
       </Route>

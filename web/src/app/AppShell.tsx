@@ -2,7 +2,7 @@ import { A, type RouteSectionProps } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { RequireAuth, useSession } from "../auth";
-import { GearIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
+import { ChartIcon, GearIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**
  * The signed-in frame: a top bar (brand, navigation on wide screens, account) and, on narrow
@@ -34,6 +34,10 @@ function NavLinks(props: { class: string }): JSX.Element {
       <A href="/references" class={props.class} activeClass="is-active">
         <PaperclipIcon />
         <span>References</span>
+      </A>
+      <A href="/usage" class={props.class} activeClass="is-active">
+        <ChartIcon />
+        <span>Usage</span>
       </A>
       <A href="/settings" class={props.class} activeClass="is-active">
         <GearIcon />

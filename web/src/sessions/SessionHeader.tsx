@@ -1,6 +1,6 @@
 import { A } from "@solidjs/router";
 import { type JSX, Show } from "solid-js";
-import { formatRelative, modelName, plural } from "../lib/format";
+import { formatCost, formatRelative, modelName, plural } from "../lib/format";
 import { ChevronLeftIcon } from "../ui/icons";
 import type { LiveSession } from "./liveSession";
 
@@ -40,6 +40,10 @@ export function SessionHeader(props: { live: LiveSession }): JSX.Element {
               {modelName(model())}
             </>
           )}
+        </Show>
+        <Show when={session().totalCost > 0}>
+          <span aria-hidden="true"> · </span>
+          <span data-testid="session-cost">{formatCost(session().totalCost)} spent</span>
         </Show>
         <span aria-hidden="true"> · </span>
         updated {formatRelative(session().lastActivityAt)}
