@@ -7,7 +7,14 @@ import { validate } from "../http/validation";
 import { sha256Hex } from "../lib/ids";
 import { log } from "../lib/logger";
 import { notFound, ProblemError } from "../lib/problem";
-import { addModel, findModelDefinition, listModelDefinitions, removeModel, toModelSummary } from "../models/registry";
+import {
+  addModel,
+  findModelDefinition,
+  listModelDefinitions,
+  refreshModelSchemas,
+  removeModel,
+  toModelSummary,
+} from "../models/registry";
 import { ReplicateGateway } from "../replicate/gateway";
 import { sniffMedia } from "../storage/media-type";
 import { putObject, serveObject } from "../storage/objects";
@@ -30,7 +37,16 @@ async function ownModel(c: Context<AppEnv>) {
 export const modelRoutes = new Hono<AppEnv>()
   .use(requireUser)
   .get("/", async (c) => {
-    const models = await listModelDefinitions(c.get("db"), c.get("user").id);
+    const db = c.get("db");
+    const models = await listModelDefinitions(db, c.get("user").id);
+    // The list never waits for Replicate; catalog schemas (and covers) not fetched yet are, after it.
+    if (models.some((model) => model.source === "catalog" && !model.schema)) {
+      c.executionCtx.waitUntil(
+        refreshModelSchemas(db, new ReplicateGateway(c.get("config"))).catch((error: unknown) =>
+          log.warn("models.refresh_failed", { error }),
+        ),
+      );
+    }
     return c.json({ items: models.map(toModelSummary), nextCursor: null } satisfies ModelPage);
   })
   .post("/", validate("json", addModelSchema), async (c) => {

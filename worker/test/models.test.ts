@@ -24,6 +24,7 @@ import {
   type TestUser,
   terminalWebhooks,
   uniqueTag,
+  waitFor,
 } from "./helpers";
 
 const SCHNELL = "black-forest-labs/flux-schnell";
@@ -115,6 +116,19 @@ describe("schemas from Replicate", () => {
       ref: `${SDXL}:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc`,
     });
     await expectProblem(await api(null, "GET", `/api/models/${SDXL}/schema`), 401);
+    // Listing never waits for Replicate, but fills the catalog's schemas (and covers) after answering.
+    expect((await api(user, "GET", "/api/models")).status).toBe(200);
+    await waitFor(
+      async () => {
+        const cached = await env.DB.prepare(
+          `SELECT count(DISTINCT model_id) AS n FROM model_schemas WHERE model_id IN (${MODELS.map(() => "?").join(", ")})`,
+        )
+          .bind(...MODELS.map((model) => model.id))
+          .first<{ n: number }>();
+        return cached?.n === MODELS.length;
+      },
+      { what: "every catalog schema cached" },
+    );
     await expectProblem(await api(user, "GET", "/api/models/nobody/nothing/schema"), 404);
 
     const session = await createSession(user);
