@@ -69,6 +69,7 @@ function ModelDialog(props: ModelPickerProps & { onClose: () => void }): JSX.Ele
   const [name, setName] = createSignal("");
   const [adding, setAdding] = createSignal(false);
   const [addError, setAddError] = createSignal<string>();
+  const fieldId = `${props.id}-add-model`;
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   onMount(() => dialog?.showModal());
   onCleanup(() => {
@@ -96,6 +97,8 @@ function ModelDialog(props: ModelPickerProps & { onClose: () => void }): JSX.Ele
       pick(model);
     } catch (error) {
       setAddError(isApiError(error) ? (error.fieldError("id") ?? errorMessage(error)) : errorMessage(error));
+      // The list scrolls above the field: bring the reason into view.
+      queueMicrotask(() => document.getElementById(`${fieldId}-error`)?.scrollIntoView({ block: "nearest" }));
     } finally {
       setAdding(false);
     }
@@ -109,7 +112,6 @@ function ModelDialog(props: ModelPickerProps & { onClose: () => void }): JSX.Ele
     }
   };
   const group = (source: ModelSummary["source"]) => props.models.filter((model) => model.source === source);
-  const fieldId = `${props.id}-add-model`;
 
   return (
     <dialog

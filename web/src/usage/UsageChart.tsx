@@ -1,10 +1,11 @@
 import type { Usage } from "@contract/api";
-import { For, type JSX, Show } from "solid-js";
+import { createSignal, For, type JSX, onCleanup, onMount, Show } from "solid-js";
 import { formatCost } from "../lib/format";
 
-// Small enough that its text stays legible on a phone once the SVG is scaled to the screen.
-const WIDTH = 440;
-const HEIGHT = 200;
+// Drawn at the width it is shown at (one SVG unit a CSS pixel), so its text keeps the page's size on
+// a phone and on a wide screen alike.
+const INITIAL_WIDTH = 440;
+const HEIGHT = 220;
 const PAD = { top: 14, right: 30, bottom: 26, left: 56 };
 
 /** A rounded-up axis maximum (1, 2 or 5 times a power of ten). */
@@ -23,22 +24,37 @@ const shortDay = (day: string): string =>
  * SVG: no chart library for one chart. The same numbers are in the table below it.
  */
 export function UsageChart(props: { days: Usage["byDay"] }): JSX.Element {
-  const plotW = WIDTH - PAD.left - PAD.right;
+  let svg: SVGSVGElement | undefined;
+  const [width, setWidth] = createSignal(INITIAL_WIDTH);
+  onMount(() => {
+    const box = svg?.parentElement;
+    if (!box) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(Math.max(240, Math.floor(entry.contentRect.width)));
+    });
+    observer.observe(box);
+    onCleanup(() => observer.disconnect());
+  });
+  const plotW = () => width() - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const costMax = () => niceMax(Math.max(...props.days.map((d) => d.cost), 0));
   const countMax = () => niceMax(Math.max(...props.days.map((d) => d.generations), 0));
-  const slot = () => plotW / Math.max(1, props.days.length);
+  const slot = () => plotW() / Math.max(1, props.days.length);
   const x = (index: number) => PAD.left + slot() * index + slot() / 2;
   const yCost = (cost: number) => PAD.top + plotH - (cost / costMax()) * plotH;
   const yCount = (count: number) => PAD.top + plotH - (count / countMax()) * plotH;
   const line = () =>
     props.days.map((d, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${yCount(d.generations).toFixed(1)}`).join(" ");
-  const labelEvery = () => Math.max(1, Math.ceil(props.days.length / 4));
+  // A date label about every 90 px, counted back from the last day.
+  const labelEvery = () => Math.max(1, Math.ceil(props.days.length / Math.max(2, Math.floor(plotW() / 90))));
 
   return (
     <svg
+      ref={svg}
       class="usagechart"
-      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+      viewBox={`0 0 ${width()} ${HEIGHT}`}
+      width={width()}
+      height={HEIGHT}
       role="img"
       aria-labelledby="usage-chart-title"
       data-testid="usage-chart"
@@ -50,7 +66,7 @@ export function UsageChart(props: { days: Usage["byDay"] }): JSX.Element {
             <line
               class="usagechart__grid"
               x1={PAD.left}
-              x2={WIDTH - PAD.right}
+              x2={width() - PAD.right}
               y1={PAD.top + plotH * (1 - fraction)}
               y2={PAD.top + plotH * (1 - fraction)}
             />
@@ -59,7 +75,7 @@ export function UsageChart(props: { days: Usage["byDay"] }): JSX.Element {
             </text>
             <text
               class="usagechart__axis usagechart__axis--count"
-              x={WIDTH - PAD.right + 6}
+              x={width() - PAD.right + 6}
               y={PAD.top + plotH * (1 - fraction) + 4}
             >
               {Math.round(countMax() * fraction)}
@@ -82,7 +98,7 @@ export function UsageChart(props: { days: Usage["byDay"] }): JSX.Element {
                 {shortDay(day.day)}: {formatCost(day.cost)}, {day.generations} generations
               </title>
             </rect>
-            <Show when={index() % labelEvery() === 0 || index() === props.days.length - 1}>
+            <Show when={(props.days.length - 1 - index()) % labelEvery() === 0}>
               <text class="usagechart__axis" x={x(index())} y={HEIGHT - 8} text-anchor="middle">
                 {shortDay(day.day)}
               </text>
