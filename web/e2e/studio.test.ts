@@ -371,15 +371,36 @@ describe("iterating in the browser", () => {
 describe("any model, video and usage in the browser", () => {
   /** No sideways scrolling at this size. */
   const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  /** Controls under `scope` that are shown but smaller than a 44 px touch target, described. */
+  const smallTargets = (page: Page, scope: string) =>
+    page.evaluate((selector) => {
+      const controls = document.querySelectorAll<HTMLElement>(
+        `${selector} :is(button, a[href], input:not([type="hidden"]), select, textarea, summary)`,
+      );
+      return [...controls].flatMap((control) => {
+        const own = control.getBoundingClientRect();
+        if (own.width === 0 || own.height === 0 || getComputedStyle(control).visibility === "hidden") return [];
+        // A file picker or a switch is tapped through its label; a range's track takes the tap anywhere
+        // along it, and its number field is the precise target.
+        const label = control instanceof HTMLInputElement ? control.labels?.[0]?.getBoundingClientRect() : undefined;
+        const width = Math.max(own.width, label?.width ?? 0);
+        const height = control.matches('input[type="range"]') ? 44 : Math.max(own.height, label?.height ?? 0);
+        if (height >= 44 && width >= 44) return [];
+        const name = control.getAttribute("aria-label") ?? control.textContent?.trim() ?? control.id;
+        return [`${control.tagName.toLowerCase()} "${name}" ${Math.round(width)}×${Math.round(height)}`];
+      });
+    }, scope);
 
   for (const [size, viewport] of [
     ["desktop", { width: 1280, height: 860 }],
-    ["phone", { width: 375, height: 812 }],
+    ["phone", { width: 390, height: 844 }],
   ] as const) {
     it(`on a ${size}: SDXL's own controls, a model added by name, an image animated, the usage chart`, async () => {
-      const context = await browser.newContext({ viewport, deviceScaleFactor: size === "phone" ? 2 : 1 });
+      const phone = size === "phone";
+      const context = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, hasTouch: phone });
       const page = await context.newPage();
       await signUp(page);
+      const tooSmall: string[] = [];
 
       // SDXL: its scheduler as a select, its guidance as a slider with a number, from its schema.
       await chooseModel(page, "stability-ai/sdxl");
@@ -397,6 +418,7 @@ describe("any model, video and usage in the browser", () => {
       expect(await page.getByText("More settings").count()).toBe(1);
       await shot(page, `models-sdxl-form-${size}`, true);
       expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, "form.composer")));
       await page.getByLabel("Prompt", { exact: true }).fill("a paper boat on a pond, morning mist");
       await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
       await page.waitForURL(/\/sessions\/ses_/);
@@ -414,6 +436,7 @@ describe("any model, video and usage in the browser", () => {
       await page.locator(".modeldlg").getByRole("button", { name: "Add" }).click();
       await expect.poll(() => page.locator(".modeldlg .field__error").textContent()).toContain("does not know");
       await shot(page, `models-picker-${size}`);
+      tooSmall.push(...(await smallTargets(page, ".modeldlg")));
       await page.getByLabel("Add any public model from Replicate").fill("kwaivgi/kling-v2.0");
       await page.locator(".modeldlg").getByRole("button", { name: "Add" }).click();
       await page.locator(".modeldlg").waitFor({ state: "detached" });
@@ -424,6 +447,7 @@ describe("any model, video and usage in the browser", () => {
       expect(await page.locator('[data-field="cfg_scale"] input[type="range"]').count()).toBe(1);
       expect(await page.locator('[data-field="start_image"]').textContent()).toContain("From");
       await shot(page, `models-kling-form-${size}`, true);
+      tooSmall.push(...(await smallTargets(page, "form.composer")));
       await page.getByRole("button", { name: "More options" }).click();
       await chooseModel(page, "stability-ai/sdxl");
 
@@ -431,18 +455,24 @@ describe("any model, video and usage in the browser", () => {
       await page.getByRole("button", { name: "Animate" }).click();
       const video = page.locator('[data-testid="viewer-video"]');
       await video.waitFor({ timeout: 90_000 });
-      expect(await video.getAttribute("poster")).toMatch(/^\/api\/assets\/ast_.*\/thumbnail$/);
+      expect(await video.getAttribute("poster")).toMatch(/^\/api\/assets\/ast_\w+\/thumbnail\?w=768$/);
       expect(await video.evaluate((element) => (element as HTMLVideoElement).canPlayType("video/mp4"))).not.toBe("");
       await video.evaluate((element) => {
         const player = element as HTMLVideoElement;
         player.muted = true;
         return player.play();
       });
+      // Decoded (a frame to show) and playing on: the clock moves.
+      await expect
+        .poll(() => video.evaluate((element) => (element as HTMLVideoElement).readyState), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(2);
       await expect
         .poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), { timeout: 20_000 })
         .toBeGreaterThan(0.2);
+      expect(await video.evaluate((element) => (element as HTMLVideoElement).error)).toBeNull();
       await shot(page, `video-playing-${size}`, true);
       expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, ".viewer")));
 
       // Usage: today's bars and the session that cost the most.
       await page.getByRole("link", { name: "Usage" }).first().click();
@@ -455,6 +485,8 @@ describe("any model, video and usage in the browser", () => {
       expect(await page.locator(".usage__sessions li").count()).toBe(1);
       await shot(page, `usage-${size}`, true);
       expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, "main.usage")));
+      expect(tooSmall).toEqual([]);
       await context.close();
     }, 180_000);
   }

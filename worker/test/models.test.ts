@@ -422,6 +422,14 @@ describe("image to video", () => {
     // The session's thumbnail can now be the video's poster.
     const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ thumbnailUrl: string }>();
     expect(detail.thumbnailUrl).toContain(`${clip!.url}/thumbnail`);
+    // The gallery lists it like an image, with its poster.
+    const gallery = await (await api(user, "GET", "/api/images")).json<{ items: Record<string, unknown>[] }>();
+    expect(gallery.items.find((item) => item.id === clip!.id)).toMatchObject({
+      mimeType: "video/mp4",
+      posterUrl: clip!.posterUrl,
+      generationId: video.id,
+      model: "minimax/video-01",
+    });
     const other = await signUp("other");
     await expectProblem(await api(other, "GET", clip!.url), 404);
     expect((await getGeneration(user, video.id)).outputs[0]!.posterUrl).not.toBeNull();
