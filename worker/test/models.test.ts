@@ -204,6 +204,22 @@ describe("schemas from Replicate", () => {
     expect(problem.errors).toEqual([{ path: "params.palette", message: "Use one of: 8, 16, 32" }]);
     await createGeneration(user, session.id, { model: id, prompt: "pixels", params: { palette: 32 } });
     await fetch(`${env.EMULATOR_URL}/__control/faults/${outage.id}`, { method: "DELETE" });
+
+    // Back up, with a new palette: the next refresh brings it, and validation follows.
+    await controlEmulator("/models", {
+      id,
+      official: true,
+      description: "Pixel art from a prompt",
+      inputs: {
+        prompt: { kind: "string", description: "Prompt", required: true },
+        palette: { kind: "enum", description: "How many colours", values: [8, 16, 32, 64], default: 16 },
+      },
+    });
+    await env.DB.prepare("UPDATE model_schemas SET checked_at = 0 WHERE model_id = ?").bind(id).run();
+    await runScheduled();
+    const refreshed = inputSchemaSchema.parse(await (await api(user, "GET", `/api/models/${id}/schema`)).json());
+    expect(refreshed.properties.palette).toMatchObject({ enum: [8, 16, 32, 64] });
+    await createGeneration(user, session.id, { model: id, prompt: "pixels", params: { palette: 64 } });
   });
 });
 
