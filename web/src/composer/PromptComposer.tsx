@@ -265,7 +265,7 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
           </button>
         </div>
         <p class="composer__cost" id={id("price")} data-testid="cost-estimate">
-          <Show when={model()}>
+          <Show when={!props.composer.modelsLoading() && model()}>
             {(m) => (
               <>
                 <Show when={estimate() !== null} fallback={<span>{priceLabel(m())}</span>}>

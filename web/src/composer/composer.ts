@@ -57,6 +57,8 @@ export type Composer = {
   needs: () => ModelNeeds;
   /** Every model the person can choose (the catalog and their own). */
   models: () => ModelSummary[];
+  /** The list is still on its way (until then only the default model is known, without its price). */
+  modelsLoading: () => boolean;
   selectedModel: () => string;
   selectedSummary: () => ModelSummary | undefined;
   /** What the chosen model cannot do of what the next generation needs, when it can't. */
@@ -232,6 +234,7 @@ export function createComposer(options: ComposerOptions = {}, initial: Partial<C
     references,
     needs,
     models,
+    modelsLoading: () => models.loading,
     selectedModel,
     selectedSummary,
     modelNote,
