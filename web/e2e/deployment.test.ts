@@ -130,12 +130,12 @@ describe("the Pages deployment, bound to the Worker", () => {
     await page.getByLabel("Email").fill(`pages-${Date.now()}@example.com`);
     await page.getByLabel("Password").fill("correct horse battery");
     await page.getByRole("button", { name: "Sign up" }).click();
-    await page.getByLabel("Prompt").waitFor();
+    await page.getByLabel("Prompt", { exact: true }).waitFor();
     const cookies = await context.cookies(pages.url);
     expect(cookies.find((cookie) => cookie.name === "studio_session")).toMatchObject({ httpOnly: true });
 
-    await page.getByLabel("Prompt").fill("a paper boat on a rainy street");
-    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.getByLabel("Prompt", { exact: true }).fill("a paper boat on a rainy street");
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.waitForURL(/\/sessions\/ses_/);
     const sessionId = new URL(page.url()).pathname.split("/").at(-1);
     const card = page.locator('[data-testid="generation"]').first();

@@ -184,7 +184,8 @@ describe("hostile content", () => {
     const target = sessions[0]!.id;
     for (const prompt of [...HOSTILE, longWord(4000), `${tag} ${HOSTILE[1]}`]) {
       await post(`/api/sessions/${target}/generations`, {
-        model: "black-forest-labs/flux-schnell",
+        // A model that takes a negative prompt, so it is stored and shown too.
+        model: "stability-ai/sdxl",
         prompt,
         negativePrompt: HOSTILE[0],
       });
@@ -214,7 +215,15 @@ describe("hostile content", () => {
       )
       .toBe(HOSTILE.length + 2);
 
-    const pages = ["/", "/sessions", ...sessions.map((s) => `/sessions/${s.id}`), "/references", "/settings"];
+    const pages = [
+      "/",
+      "/sessions",
+      ...sessions.map((s) => `/sessions/${s.id}`),
+      "/references",
+      // The most expensive sessions, by their titles.
+      "/usage",
+      "/settings",
+    ];
     for (const width of [360, 1280]) {
       await page.setViewportSize({ width, height: width === 360 ? 780 : 860 });
       for (const path of pages) {

@@ -7,9 +7,10 @@
  */
 
 import { TERMINAL_STATUSES } from "@contract/api";
-import { and, desc, eq, inArray, isNull, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
+import { recordCostStatement } from "../usage/ledger";
 import { advances, isTerminal, type RunningStatus, type TerminalStatus } from "./status";
 
 const TERMINAL = [...TERMINAL_STATUSES];
@@ -88,6 +89,7 @@ export type TerminalUpdate = {
   startedAt: Date | null;
   completedAt: Date;
   cost: number | null;
+  predictSeconds: number | null;
 };
 
 /** Moves a generation to a terminal status exactly once. Returns whether this call did it. */
@@ -96,25 +98,30 @@ export async function completeGeneration(db: Database, generationId: string, upd
   if (!current || isTerminal(current.status)) return false;
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
-  const updated = await db
-    .update(generations)
-    .set({
-      status: update.status,
-      error: update.error,
-      progress: update.status === "succeeded" ? 1 : current.progress,
-      startedAt,
-      completedAt: update.completedAt,
-      durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
-      cost: update.cost,
-    })
-    .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
-    .returning({ id: generations.id });
+  // The cost joins the ledger in the same batch, and only while the generation is not yet terminal.
+  const [, updated] = await db.batch([
+    recordCostStatement(db, generationId, update.cost ?? 0),
+    db
+      .update(generations)
+      .set({
+        status: update.status,
+        error: update.error,
+        progress: update.status === "succeeded" ? 1 : current.progress,
+        startedAt,
+        completedAt: update.completedAt,
+        durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
+        cost: update.cost,
+        predictSeconds: update.predictSeconds,
+      })
+      .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
+      .returning({ id: generations.id }),
+  ]);
   if (updated.length === 0) return false;
   await refreshSessionStats(db, current.sessionId);
   return true;
 }
 
-/** The output types a session's thumbnail can show. */
+/** The output types a session's thumbnail can show (and videos with a poster frame). */
 const THUMBNAIL_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 
 /**
@@ -134,7 +141,7 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
       and(
         eq(generations.sessionId, sessionId),
         eq(assets.role, "output"),
-        inArray(assets.mimeType, THUMBNAIL_TYPES),
+        or(inArray(assets.mimeType, THUMBNAIL_TYPES), isNotNull(assets.posterKey)),
         isNull(assets.trashedAt),
         isNull(generations.trashedAt),
       ),
@@ -147,6 +154,7 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
       generationCount: countOf(),
       succeededCount: countOf(sql`${generations.status} = 'succeeded'`),
       failedCount: countOf(sql`${generations.status} IN ('failed', 'timed_out')`),
+      totalCost: sql`(SELECT coalesce(sum(${generations.cost}), 0) FROM ${generations} WHERE ${generations.sessionId} = ${sessionId})`,
       thumbnailAssetId: sql`(${latestOutput})`,
       lastActivityAt: now,
       updatedAt: sql`max(${imageSessions.updatedAt}, ${now.getTime()})`,

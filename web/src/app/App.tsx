@@ -9,6 +9,7 @@ import { preloadRecentSessions, StudioPage } from "../studio";
 import { preloadTrash, TrashPage } from "../trash";
 import { LiveAnnouncer } from "../ui/announcer";
 import { Toasts } from "../ui/toast";
+import { UsagePage } from "../usage";
 import { WelcomePage } from "../welcome";
 import { AppShell } from "./AppShell";
 import { NotFoundPage } from "./NotFoundPage";
@@ -42,6 +43,7 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /gallery                every image (`?q=` and filters; `?view=` the image open full size)
  *   /trash                  what was deleted, restorable
  *   /references             reference images
+ *   /usage                  what was spent, by day, and today's quota (loaded when opened)
  *   /settings               account: API tokens, deleting the account
  * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
  * it is hovered), not after the page has rendered.
@@ -59,6 +61,7 @@ export function App(): JSX.Element {
         <Route path="/gallery" component={GalleryPage} preload={preloadGallery} />
         <Route path="/trash" component={TrashPage} preload={preloadTrash} />
         <Route path="/references" component={ReferencesPage} preload={preloadReferences} />
+        <Route path="/usage" component={UsagePage} />
         <Route path="/settings" component={SettingsPage} />
         <Route path="*404" component={NotFoundPage} />
       </Route>

@@ -2,7 +2,7 @@ import { A, type RouteSectionProps } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { RequireAuth, useSession } from "../auth";
-import { GearIcon, GridIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
+import { ChartIcon, GearIcon, GridIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**
  * The signed-in frame: a top bar (brand, navigation on wide screens, account) and, on narrow
@@ -20,8 +20,8 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
   );
 }
 
-/** The app's destinations; Settings is left out of the phone's bottom bar (it sits in the top bar there). */
-function NavLinks(props: { class: string; settings: boolean }): JSX.Element {
+/** The app's destinations; Usage and Settings are left out of the phone's bottom bar (they sit in the top bar there). */
+function NavLinks(props: { class: string; secondary: boolean }): JSX.Element {
   return (
     <>
       <A href="/" end class={props.class} activeClass="is-active">
@@ -40,7 +40,11 @@ function NavLinks(props: { class: string; settings: boolean }): JSX.Element {
         <PaperclipIcon />
         <span>References</span>
       </A>
-      <Show when={props.settings}>
+      <Show when={props.secondary}>
+        <A href="/usage" class={props.class} activeClass="is-active">
+          <ChartIcon />
+          <span>Usage</span>
+        </A>
         <A href="/settings" class={props.class} activeClass="is-active">
           <GearIcon />
           <span>Settings</span>
@@ -77,7 +81,7 @@ function TopBar(): JSX.Element {
           <span class="brand__name">Image Studio</span>
         </A>
         <nav class="topbar__nav" aria-label="Main">
-          <NavLinks class="topbar__link" settings={true} />
+          <NavLinks class="topbar__link" secondary={true} />
         </nav>
         <div class="topbar__account">
           <Show when={session.user.latest}>
@@ -87,7 +91,10 @@ function TopBar(): JSX.Element {
               </span>
             )}
           </Show>
-          {/* Four destinations fit a phone's bottom bar; Settings waits here, beside signing out. */}
+          {/* Four destinations fit a phone's bottom bar; Usage and Settings wait here, beside signing out. */}
+          <A href="/usage" class="icon-button topbar__settings" activeClass="is-active" aria-label="Usage">
+            <ChartIcon />
+          </A>
           <A href="/settings" class="icon-button topbar__settings" activeClass="is-active" aria-label="Settings">
             <GearIcon />
           </A>
@@ -114,7 +121,7 @@ function TopBar(): JSX.Element {
 function BottomNav(): JSX.Element {
   return (
     <nav class="bottomnav" aria-label="Main">
-      <NavLinks class="bottomnav__link" settings={false} />
+      <NavLinks class="bottomnav__link" secondary={false} />
     </nav>
   );
 }

@@ -1,10 +1,12 @@
-import { A } from "@solidjs/router";
-import { createSignal, For, type JSX } from "solid-js";
+import { A, useNavigate } from "@solidjs/router";
+import { createSignal, For, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
-import { BranchIcon, DownloadIcon, ExternalIcon, TrashIcon } from "../ui/icons";
+import { startGeneration } from "../api/sessions";
+import { DEFAULT_VIDEO_MODEL_ID } from "../models";
+import { BranchIcon, DownloadIcon, ExternalIcon, FilmIcon, TrashIcon } from "../ui/icons";
 import { showToast } from "../ui/toast";
 import { FavoriteButton } from "./FavoriteButton";
-import { iterateHref, sessionHref, type ViewerImage } from "./image";
+import { isVideoImage, iterateHref, sessionHref, type ViewerImage } from "./image";
 
 /**
  * An action on one image beyond the built-in ones (favourite, download, iterate, open, delete):
@@ -44,6 +46,9 @@ export function ImageActions(props: ImageActionsProps): JSX.Element {
         <BranchIcon />
         <span>Iterate from this</span>
       </A>
+      <Show when={!isVideoImage(props.image)}>
+        <AnimateButton image={props.image} />
+      </Show>
       <A class="button button--ghost button--small" href={sessionHref(props.image)}>
         <ExternalIcon />
         <span>Open session</span>
@@ -69,6 +74,45 @@ export function ImageActions(props: ImageActionsProps): JSX.Element {
       </For>
       <DeleteButton onDelete={props.onDelete} />
     </div>
+  );
+}
+
+/**
+ * Starts a video from this image (as its first frame) in the image's own session, with the default
+ * video model, and opens the session on it, where it arrives live like any generation.
+ */
+function AnimateButton(props: { image: ViewerImage }): JSX.Element {
+  const navigate = useNavigate();
+  const [busy, setBusy] = createSignal(false);
+  const animate = async () => {
+    if (busy()) return;
+    setBusy(true);
+    try {
+      const created = await startGeneration(props.image.sessionId, {
+        model: DEFAULT_VIDEO_MODEL_ID,
+        prompt: props.image.prompt,
+        parentGenerationId: props.image.generationId,
+        sourceOutputIndex: props.image.outputIndex,
+      });
+      showToast({ message: "Animating: a video is on its way" });
+      navigate(`/sessions/${encodeURIComponent(props.image.sessionId)}?g=${encodeURIComponent(created.id)}`);
+    } catch (e) {
+      showToast({ message: `Not animated: ${errorMessage(e)}` });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button
+      type="button"
+      class="button button--ghost button--small"
+      aria-busy={busy()}
+      onClick={() => void animate()}
+      data-testid="animate"
+    >
+      <FilmIcon />
+      <span>Animate</span>
+    </button>
   );
 }
 

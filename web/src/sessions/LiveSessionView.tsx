@@ -132,6 +132,7 @@ function SessionComposer(props: { workspace: SessionWorkspace }): JSX.Element {
         id={SESSION_FORM_ID}
         placeholder={source().mode() === "text" ? "Describe a new image…" : "Describe the change…"}
         blocked={source().blocked()}
+        sourceLabel={source().mode() === "upload" ? "your uploaded image" : "the selected image"}
         header={<SourceControls source={source()} mask={props.workspace.mask} composer={props.workspace.composer} />}
         onSubmit={props.workspace.create}
       />

@@ -1,7 +1,7 @@
 import type { Session } from "@contract/api";
 import { A } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
-import { formatRelative, modelName, plural } from "../lib/format";
+import { formatCost, formatRelative, modelName, plural } from "../lib/format";
 import { ChevronLeftIcon, PencilIcon } from "../ui/icons";
 import type { LiveSession } from "./liveSession";
 import { SessionMenu } from "./SessionMenu";
@@ -81,6 +81,10 @@ export function SessionHeader(props: SessionHeaderProps): JSX.Element {
               {modelName(model())}
             </>
           )}
+        </Show>
+        <Show when={session().totalCost > 0}>
+          <span aria-hidden="true"> · </span>
+          <span data-testid="session-cost">{formatCost(session().totalCost)} spent</span>
         </Show>
         <span aria-hidden="true"> · </span>
         updated {formatRelative(session().lastActivityAt)}

@@ -110,6 +110,7 @@ export function Viewer(props: ViewerProps): JSX.Element {
                       class="viewer__media"
                       data-testid="viewer-video"
                       src={current().url}
+                      poster={current().posterUrl ?? undefined}
                       width={current().width ?? undefined}
                       height={current().height ?? undefined}
                       controls

@@ -19,6 +19,7 @@ import { startGeneration } from "../api/sessions";
 import { restoreFromTrash } from "../api/trash";
 import { type Composer, createComposer } from "../composer";
 import { plural } from "../lib/format";
+import { DEFAULT_VIDEO_MODEL_ID } from "../models";
 import { announce } from "../ui/announcer";
 import { showToast } from "../ui/toast";
 import type { GenerationActions } from "./GenerationDetails";
@@ -126,6 +127,24 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     retry: async (generation, newSeed) => {
       const created = await retryGeneration(generation.id, { newSeed });
       adopt(created, newSeed ? "Regenerating with a new seed" : "Retry queued");
+    },
+    animate: async (generation, outputIndex) => {
+      // The person's chosen model when it makes videos from an image, else the default video model.
+      const chosen = composer.selectedSummary();
+      const model =
+        chosen?.kind === "video" && chosen.capabilities.imageToImage
+          ? chosen.id
+          : (composer
+              .models()
+              .find((m) => m.kind === "video" && m.capabilities.imageToImage && m.id === DEFAULT_VIDEO_MODEL_ID)?.id ??
+            DEFAULT_VIDEO_MODEL_ID);
+      const created = await startGeneration(session().id, {
+        model,
+        prompt: generation.prompt,
+        parentGenerationId: generation.id,
+        sourceOutputIndex: outputIndex,
+      });
+      adopt(created, "Animating: a video is on its way");
     },
     useBatch: (generation) => {
       composer.loadFrom(generation);

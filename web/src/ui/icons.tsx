@@ -281,3 +281,16 @@ export const FilterIcon = (props: IconProps) => (
     <path d="M4 6h16M7 12h10M10 18h4" />
   </Svg>
 );
+
+export const FilmIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <rect x="3" y="4" width="18" height="16" rx="2" />
+    <path d="M7 4v16M17 4v16M3 9h4M3 15h4M17 9h4M17 15h4" />
+  </Svg>
+);
+
+export const ChartIcon = (props: IconProps) => (
+  <Svg class={props.class}>
+    <path d="M4 20V10M10 20V4M16 20v-7M3 20h18" />
+  </Svg>
+);
