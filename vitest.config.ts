@@ -58,9 +58,8 @@ export default defineConfig(async () => {
             name: "browser",
             environment: "node",
             include: ["web/e2e/**/*.test.ts"],
-            // One file at a time: each starts the app like `npm run dev`, which builds the web app
-            // into the one `web/dist` the others serve.
-            fileParallelism: false,
+            // Files may run side by side: each stack has its own ports, state, registry and build of
+            // the web app. How many at once is vitest's default (one on a 2-core machine).
             testTimeout: 180_000,
             hookTimeout: 200_000,
           },

@@ -53,6 +53,18 @@ const modelIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/i, { message: "Use the form owner/name" });
 
+/** A public Replicate model to add: `owner/name` (its latest version) or `owner/name:version`. */
+export const addModelSchema = z.object({
+  id: z
+    .string()
+    .trim()
+    .max(200)
+    .regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*(:[0-9a-f]{64})?$/i, {
+      message: "Use owner/name or owner/name:version (a 64-character version id)",
+    }),
+});
+export type AddModelRequest = z.infer<typeof addModelSchema>;
+
 export const createSessionSchema = z.object({
   title: z.string().trim().min(1).max(200).optional(),
   model: modelIdSchema.optional(),
@@ -202,6 +214,8 @@ export const assetSchema = z.object({
   height: z.number().nullable(),
   sha256: z.string(),
   createdAt: z.string(),
+  /** A video's poster frame (made once, when it is stored), or null. */
+  posterUrl: z.string().nullable(),
 });
 export type Asset = z.infer<typeof assetSchema>;
 
@@ -260,6 +274,10 @@ export const generationSchema = z.object({
    * copy has not run (status `canceled`, no prediction, no outputs); retrying it runs it.
    */
   clonedFromGenerationId: z.string().nullable(),
+  /** The model version it ran (null: an official model, run by name). */
+  modelVersion: z.string().nullable(),
+  /** The cost expected when it was submitted (USD), null when the price is unknown. */
+  estimatedCost: z.number().nullable(),
 });
 export type Generation = z.infer<typeof generationSchema>;
 
@@ -271,6 +289,8 @@ export const sessionSchema = z.object({
   generationCount: z.number(),
   succeededCount: z.number(),
   failedCount: z.number(),
+  /** What its generations cost, in USD. */
+  totalCost: z.number(),
   lastActivityAt: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -302,6 +322,74 @@ export type SessionPage = z.infer<typeof sessionPageSchema>;
 /** A page of a session's generations (newest first), or a generation's ancestry (root first). */
 export const generationPageSchema = pageSchema(generationSchema);
 export type GenerationPage = z.infer<typeof generationPageSchema>;
+/** One input of a model, as its JSON Schema describes it (Cog's enums resolved; other keywords kept). */
+export const schemaPropertySchema = z.looseObject({
+  type: z.string().optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  default: z.unknown().optional(),
+  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  minimum: z.number().optional(),
+  maximum: z.number().optional(),
+  format: z.string().optional(),
+  "x-order": z.number().optional(),
+  items: z.unknown().optional(),
+  maxItems: z.number().optional(),
+});
+export type SchemaProperty = z.infer<typeof schemaPropertySchema>;
+
+/** A model's input JSON Schema (`GET /api/models/:owner/:name/schema`). */
+export const inputSchemaSchema = z.looseObject({
+  type: z.literal("object"),
+  properties: z.record(z.string(), schemaPropertySchema),
+  required: z.array(z.string()).optional(),
+});
+export type InputSchema = z.infer<typeof inputSchemaSchema>;
+
+/** Our generation fields that map onto a model's own inputs (and the inputs the studio fills itself). */
+export const GENERIC_PARAMS = [
+  "width",
+  "height",
+  "steps",
+  "guidance",
+  "strength",
+  "scheduler",
+  "seed",
+  "numOutputs",
+] as const;
+export type GenericParam = (typeof GENERIC_PARAMS)[number];
+
+export const modelInputNamesSchema = z.object({
+  prompt: z.string().optional(),
+  negativePrompt: z.string().optional(),
+  width: z.string().optional(),
+  height: z.string().optional(),
+  /** Sized by aspect ratio rather than width and height. */
+  aspectRatio: z.string().optional(),
+  steps: z.string().optional(),
+  guidance: z.string().optional(),
+  strength: z.string().optional(),
+  scheduler: z.string().optional(),
+  seed: z.string().optional(),
+  numOutputs: z.string().optional(),
+  /** Filled by the studio: the source image, the mask, the reference images. */
+  image: z.string().optional(),
+  mask: z.string().optional(),
+  references: z.string().optional(),
+});
+export type ModelInputNames = z.infer<typeof modelInputNamesSchema>;
+
+export const pricingSchema = z.discriminatedUnion("per", [
+  z.object({ per: z.literal("output"), usd: z.number() }),
+  z.object({
+    per: z.literal("second"),
+    usd: z.number(),
+    hardware: z.string(),
+    /** What a run usually takes, for estimates before it runs. */
+    typicalSeconds: z.number(),
+  }),
+]);
+export type Pricing = z.infer<typeof pricingSchema>;
 
 export const modelSummarySchema = z.object({
   id: z.string(),
@@ -313,6 +401,20 @@ export const modelSummarySchema = z.object({
     mask: z.boolean(),
     references: z.boolean(),
   }),
+  /** A short display name (the model's name). */
+  name: z.string(),
+  /** Official models run by name and are billed per output; the others run a version, billed by time. */
+  official: z.boolean(),
+  /** The version it runs: pinned, or the latest known; null for official models. */
+  version: z.string().nullable(),
+  /** `catalog`: curated by the studio; `added`: added by this user. */
+  source: z.enum(["catalog", "added"]),
+  /** Our copy of the model's cover image, or null. */
+  coverImageUrl: z.string().nullable(),
+  /** Null when the price is not in our table. */
+  pricing: pricingSchema.nullable(),
+  limits: z.object({ references: z.number(), outputs: z.number() }),
+  inputs: modelInputNamesSchema,
 });
 export type ModelSummary = z.infer<typeof modelSummarySchema>;
 
@@ -320,6 +422,32 @@ export const modelPageSchema = pageSchema(modelSummarySchema);
 export type ModelPage = z.infer<typeof modelPageSchema>;
 
 export const referencePageSchema = pageSchema(referenceSchema);
+
+export const usageQuerySchema = z.object({
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
+});
+
+/** A limit and how much of it is used; `null` limit: none. */
+const allowanceSchema = z.object({ used: z.number(), limit: z.number().nullable() });
+
+export const usageSchema = z.object({
+  totalCost: z.number(),
+  generations: z.number(),
+  /** One entry per UTC day from `from` to `to`, days without generations included. */
+  byDay: z.array(z.object({ day: z.string(), cost: z.number(), generations: z.number() })),
+  /** The most expensive sessions, most expensive first. */
+  topSessions: z.array(z.object({ id: z.string(), title: z.string(), cost: z.number(), generations: z.number() })),
+  /** Today's quota (UTC day), and when it resets. */
+  quota: z.object({
+    day: z.string(),
+    generations: allowanceSchema,
+    cost: allowanceSchema,
+    perMinute: z.number().nullable(),
+    resetsAt: z.string(),
+  }),
+});
+export type Usage = z.infer<typeof usageSchema>;
 export type ReferencePage = z.infer<typeof referencePageSchema>;
 
 /** An API token as listed; its secret is shown once, when it is created. */

@@ -10,5 +10,7 @@ export const problemSchema = z.object({
   status: z.int(),
   detail: z.string(),
   errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+  /** For 429 and quota 403s: the limit that was reached, and when it resets. */
+  limit: z.optional(z.object({ name: z.string(), max: z.number(), used: z.number(), resetsAt: z.string() })),
 });
 export type Problem = z.infer<typeof problemSchema>;

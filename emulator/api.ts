@@ -3,10 +3,11 @@
  * injected HTTP faults, predictions, models, files, webhook secret, account.
  */
 import type { Context, Hono } from "hono";
-import { CATALOG, type CatalogModel, findModel, findModelByVersion, openApiSchemaOf } from "./catalog";
+import { type CatalogModel, openApiSchemaOf } from "./catalog";
 import type { AppEnv, EmulatorContext } from "./context";
 import { type FaultSubject, type HttpFaultStatus, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
 import { MAX_FILE_BYTES } from "./files";
+import type { ModelRegistry } from "./models";
 import { isRecord, notFound, paginate, problemResponse } from "./util";
 import { type InvalidField, validateInput, validationProblem } from "./validation";
 
@@ -21,21 +22,24 @@ const invalidVersion = (): Response =>
   });
 
 /** `version` of `POST /v1/predictions`: `<64hex>`, `owner/name:<64hex>` or `owner/name` (official only). */
-function resolveVersion(version: string): { model: CatalogModel; shownVersion: string } | undefined {
+function resolveVersion(
+  models: ModelRegistry,
+  version: string,
+): { model: CatalogModel; shownVersion: string } | undefined {
   if (/^[0-9a-f]{64}$/.test(version)) {
-    const model = findModelByVersion(version);
+    const model = models.findByVersion(version);
     return model ? { model, shownVersion: model.official ? "hidden" : version } : undefined;
   }
   const pinned = /^([^/\s]+)\/([^/:\s]+):([0-9a-f]{64})$/.exec(version);
   if (pinned) {
-    const model = findModel(pinned[1] ?? "", pinned[2] ?? "");
+    const model = models.find(pinned[1] ?? "", pinned[2] ?? "");
     const hex = pinned[3] ?? "";
     if (!model || (model.versionId !== hex && !model.olderVersionIds.includes(hex))) return undefined;
     return { model, shownVersion: model.official ? "hidden" : hex };
   }
   const named = /^([^/\s]+)\/([^/:\s]+)$/.exec(version);
   if (named) {
-    const model = findModel(named[1] ?? "", named[2] ?? "");
+    const model = models.find(named[1] ?? "", named[2] ?? "");
     return model?.official ? { model, shownVersion: "hidden" } : undefined;
   }
   return undefined;
@@ -103,7 +107,8 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       if (parsed.ok && isRecord(parsed.body)) {
         const input = parsed.body.input;
         if (isRecord(input) && typeof input.prompt === "string") prompt = input.prompt;
-        if (typeof parsed.body.version === "string") model = resolveVersion(parsed.body.version)?.model.id ?? model;
+        if (typeof parsed.body.version === "string")
+          model = resolveVersion(state.models, parsed.body.version)?.model.id ?? model;
       }
     }
     return { path, prompt, model };
@@ -277,13 +282,13 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       });
     }
     if (errors.length > 0) return problemResponse(422, validationProblem(errors));
-    const resolved = typeof body.version === "string" ? resolveVersion(body.version) : undefined;
+    const resolved = typeof body.version === "string" ? resolveVersion(state.models, body.version) : undefined;
     if (!resolved) return invalidVersion();
     return createPrediction(c, resolved.model, resolved.shownVersion, body);
   });
 
   app.post("/v1/models/:owner/:name/predictions", async (c) => {
-    const model = findModel(c.req.param("owner"), c.req.param("name"));
+    const model = state.models.find(c.req.param("owner"), c.req.param("name"));
     // Community models need a version: Replicate answers 404 on this endpoint for them.
     if (!model?.official) return notFound();
     const parsed = await readJson(c);
@@ -372,14 +377,14 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     paper_url: null,
     license_url: null,
     run_count: state.predictions.list().filter((record) => record.model.id === model.id).length,
-    cover_image_url: null,
+    cover_image_url: `${baseUrl}/delivery/covers/${model.owner}/${model.name}.webp`,
     default_example: null,
     is_official: model.official,
     created_at: model.createdAt,
     latest_version: versionJson(model, model.versionId),
   });
 
-  app.get("/v1/models", (c) => c.json({ next: null, previous: null, results: CATALOG.map(modelJson) }));
+  app.get("/v1/models", (c) => c.json({ next: null, previous: null, results: state.models.all().map(modelJson) }));
 
   // `QUERY /v1/models` (search): the JS client JSON-encodes the query, so strip surrounding quotes.
   app.on("QUERY", "/v1/models", async (c) => {
@@ -393,19 +398,20 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       }
     }
     const needle = query.toLowerCase();
-    const results = CATALOG.filter((model) => `${model.id} ${model.description}`.toLowerCase().includes(needle)).map(
-      modelJson,
-    );
+    const results = state.models
+      .all()
+      .filter((model) => `${model.id} ${model.description}`.toLowerCase().includes(needle))
+      .map(modelJson);
     return c.json({ next: null, previous: null, results });
   });
 
   app.get("/v1/models/:owner/:name", (c) => {
-    const model = findModel(c.req.param("owner"), c.req.param("name"));
+    const model = state.models.find(c.req.param("owner"), c.req.param("name"));
     return model ? c.json(modelJson(model)) : notFound();
   });
 
   app.get("/v1/models/:owner/:name/versions", (c) => {
-    const model = findModel(c.req.param("owner"), c.req.param("name"));
+    const model = state.models.find(c.req.param("owner"), c.req.param("name"));
     // Official models don't list versions on Replicate (404); use `latest_version` instead.
     if (!model || model.official) return notFound();
     const results = [model.versionId, ...model.olderVersionIds].map((id) => versionJson(model, id));
@@ -413,7 +419,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
   });
 
   app.get("/v1/models/:owner/:name/versions/:id", (c) => {
-    const model = findModel(c.req.param("owner"), c.req.param("name"));
+    const model = state.models.find(c.req.param("owner"), c.req.param("name"));
     const id = c.req.param("id");
     if (!model || (model.versionId !== id && !model.olderVersionIds.includes(id))) return notFound();
     return c.json(versionJson(model, id));

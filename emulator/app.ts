@@ -10,6 +10,7 @@ import { registerControlRoutes } from "./control";
 import { registerDeliveryRoutes } from "./delivery";
 import { FaultStore } from "./faults";
 import { FileStore } from "./files";
+import { ModelRegistry } from "./models";
 import { PredictionService } from "./predictions";
 import { RequestLog } from "./requests";
 import { DEFAULT_WEBHOOK_SECRET, WebhookDispatcher } from "./webhooks";
@@ -41,7 +42,7 @@ export interface Emulator {
   tick(): Promise<void>;
   /** Advances the clock by `ms`, then ticks; resolves to the new `now`. */
   advance(ms: number): Promise<number>;
-  /** Clears predictions, files, deliveries, request log, faults and the clock offset. */
+  /** Clears predictions, files, deliveries, request log, faults, configured models and the clock offset. */
   reset(): void;
   /** Stops the background ticker. */
   close(): void;
@@ -56,6 +57,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const files = new FileStore(clock, baseUrl);
   const webhooks = new WebhookDispatcher(options.deliverWebhooks ?? true);
   const requests = new RequestLog();
+  const models = new ModelRegistry();
   const predictions = new PredictionService({
     clock,
     baseUrl,
@@ -65,7 +67,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     webhookSecret,
     imageScale: options.imageScale ?? 0.25,
   });
-  const state: EmulatorState = { predictions, files, faults, webhooks, requests };
+  const state: EmulatorState = { predictions, files, faults, webhooks, requests, models };
 
   // Ticks run one at a time: each emits what became due, then sends until nothing more is due.
   let chain: Promise<void> = Promise.resolve();
@@ -98,6 +100,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     webhooks.clear();
     requests.clear();
     faults.clear();
+    models.clear();
     clock.reset();
   };
 

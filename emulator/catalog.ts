@@ -9,10 +9,19 @@
 export type FieldSpec =
   | { kind: "string"; description: string; default?: string; required?: boolean }
   | { kind: "uri"; description: string; required?: boolean }
+  /** A list of files (Cog `list[Path]`): `{ type: "array", items: { type: "string", format: "uri" } }`. */
+  | { kind: "uri-list"; description: string; maxItems?: number; required?: boolean }
   | { kind: "integer"; description: string; default?: number; minimum?: number; maximum?: number; required?: boolean }
   | { kind: "number"; description: string; default?: number; minimum?: number; maximum?: number; required?: boolean }
   | { kind: "boolean"; description: string; default?: boolean; required?: boolean }
-  | { kind: "enum"; description: string; values: readonly string[]; default?: string; required?: boolean };
+  /** Cog emits string and integer enums alike as `allOf: [{ $ref }]` to a component. */
+  | {
+      kind: "enum";
+      description: string;
+      values: readonly string[] | readonly number[];
+      default?: string | number;
+      required?: boolean;
+    };
 
 export type ModelKind = "image" | "video";
 
@@ -30,8 +39,11 @@ export interface ModelBehaviour {
   maskInput?: string;
   /** Input whose image only guides colours (e.g. FLUX Redux `image_prompt`). */
   guideImageInput?: string;
-  /** Output format when the model has no `output_format` input or it is omitted. */
-  defaultFormat: "webp" | "png" | "jpg";
+  /** Output format when the model has no `output_format` input or it is omitted (videos: `mp4`). */
+  defaultFormat: "webp" | "png" | "jpg" | "mp4";
+  /** Videos: the input holding the length in seconds, and the length when it is absent. */
+  durationInput?: string;
+  videoSeconds?: number;
 }
 
 export interface CatalogModel {
@@ -460,26 +472,79 @@ export const CATALOG: readonly CatalogModel[] = [
       },
     },
     output: "single",
-    // The emulator's "video" is an animated WebP (see images.ts): no MP4 encoder is available here.
+    // A real H.264 MP4 (see video.ts) whose first frame is the input image.
     behaviour: {
       setupMs: 500,
       stepMs: 100,
       fixedSteps: 50,
       imageInput: "first_frame_image",
       guideImageInput: "subject_reference",
-      defaultFormat: "webp",
+      defaultFormat: "mp4",
+      videoSeconds: 6,
+    },
+  },
+];
+
+/**
+ * Public models the emulator knows besides the catalog above, so that adding a model by name works
+ * offline (`replicate-api.md` §10). More can be configured at run time (`POST /__control/models`).
+ */
+export const EXTRA_MODELS: readonly CatalogModel[] = [
+  {
+    owner: "kwaivgi",
+    name: "kling-v2.0",
+    id: "kwaivgi/kling-v2.0",
+    description: "Generate 5s and 10s videos in 720p resolution",
+    official: true,
+    kind: "video",
+    versionId: "c17ab6fb62ef7ec4f1d31b6e0b8b3a4f0e0e4bd2f2d0f0a7b1f5e1c2d3a4b5c6",
+    olderVersionIds: [],
+    versionCreatedAt: "2025-04-15T12:00:00.000Z",
+    createdAt: "2025-04-15T00:00:00.000Z",
+    inputs: {
+      prompt: { kind: "string", description: "Text prompt for video generation", required: true },
+      negative_prompt: { kind: "string", description: "Things you do not want to see in the video", default: "" },
+      aspect_ratio: {
+        kind: "enum",
+        description: "Aspect ratio of the video. Ignored if start_image is provided.",
+        values: ["16:9", "9:16", "1:1"],
+        default: "16:9",
+      },
+      start_image: { kind: "uri", description: "First frame of the video" },
+      cfg_scale: {
+        kind: "number",
+        description:
+          "Flexibility in video generation; The higher the value, the lower the model's degree of flexibility, and the stronger the relevance to the user's prompt.",
+        default: 0.5,
+        minimum: 0,
+        maximum: 1,
+      },
+      duration: { kind: "enum", description: "Duration of the video in seconds", values: [5, 10], default: 5 },
+    },
+    output: "single",
+    behaviour: {
+      setupMs: 400,
+      stepMs: 80,
+      fixedSteps: 40,
+      imageInput: "start_image",
+      defaultFormat: "mp4",
+      durationInput: "duration",
+      videoSeconds: 5,
     },
   },
 ];
 
 export const MODEL_IDS: readonly string[] = CATALOG.map((model) => model.id);
 
+const BUILT_IN: readonly CatalogModel[] = [...CATALOG, ...EXTRA_MODELS];
+
+/** The built-in models (the catalog and the extras), by `owner`/`name`. */
 export function findModel(owner: string, name: string): CatalogModel | undefined {
-  return CATALOG.find((model) => model.owner === owner && model.name === name);
+  return BUILT_IN.find((model) => model.owner === owner && model.name === name);
 }
 
 export function findModelByVersion(versionId: string): CatalogModel | undefined {
-  return CATALOG.find((model) => model.versionId === versionId || model.olderVersionIds.includes(versionId));
+  return BUILT_IN.find((model) => model.versionId === versionId || model.olderVersionIds.includes(versionId));
 }
 
 // ---- Cog-style OpenAPI schema -------------------------------------------------------------------
@@ -503,7 +568,12 @@ export function inputSchemaOf(model: CatalogModel): { input: JsonSchema; enums: 
     const common: JsonSchema = { description: spec.description, "x-order": order };
     switch (spec.kind) {
       case "enum":
-        enums[field] = { enum: [...spec.values], type: "string", title: field, description: "An enumeration." };
+        enums[field] = {
+          enum: [...spec.values],
+          type: spec.values.every((value) => typeof value === "number") ? "integer" : "string",
+          title: field,
+          description: "An enumeration.",
+        };
         properties[field] = {
           allOf: [{ $ref: `#/components/schemas/${field}` }],
           ...(spec.default !== undefined ? { default: spec.default } : {}),
@@ -512,6 +582,15 @@ export function inputSchemaOf(model: CatalogModel): { input: JsonSchema; enums: 
         break;
       case "uri":
         properties[field] = { type: "string", title: titleOf(field), format: "uri", ...common };
+        break;
+      case "uri-list":
+        properties[field] = {
+          type: "array",
+          items: { type: "string", format: "uri" },
+          title: titleOf(field),
+          ...(spec.maxItems !== undefined ? { maxItems: spec.maxItems } : {}),
+          ...common,
+        };
         break;
       case "integer":
       case "number":

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import type { EmulatorClock } from "./clock";
 import type { FaultStore } from "./faults";
 import type { FileStore } from "./files";
+import type { ModelRegistry } from "./models";
 import type { PredictionService } from "./predictions";
 import type { RequestLog } from "./requests";
 import type { WebhookDispatcher } from "./webhooks";
@@ -13,6 +14,8 @@ export interface EmulatorState {
   faults: FaultStore;
   webhooks: WebhookDispatcher;
   requests: RequestLog;
+  /** Built-in models plus those configured over the control API. */
+  models: ModelRegistry;
 }
 
 /** What route modules need from the emulator. */

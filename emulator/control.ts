@@ -10,12 +10,15 @@
  *   POST /__control/faults  <rule>           → 201 { id }
  *   DELETE /__control/faults                 → { cleared: n }
  *   DELETE /__control/faults/:id             → 204 | 404
+ *   GET  /__control/models                   → { items: [{ id, official, versionId, kind }] }
+ *   POST /__control/models <model config>    → 201 { id, versionId }  (any public owner/name to serve)
  *   POST /__control/reset                    → { ok: true }
  */
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv, EmulatorContext } from "./context";
 import { faultRuleInputSchema } from "./faults";
+import { modelConfigSchema } from "./models";
 
 const advanceSchema = z.object({ ms: z.number().finite().nonnegative() });
 
@@ -92,6 +95,31 @@ export function registerControlRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): 
   app.delete("/__control/faults/:id", (c) =>
     state.faults.remove(c.req.param("id")) ? c.body(null, 204) : c.json({ detail: "No such fault" }, 404),
   );
+
+  app.get("/__control/models", (c) =>
+    c.json({
+      items: state.models
+        .all()
+        .map((model) => ({ id: model.id, official: model.official, versionId: model.versionId, kind: model.kind })),
+    }),
+  );
+
+  app.post("/__control/models", async (c) => {
+    let body: unknown;
+    try {
+      body = await jsonBody(c.req.raw);
+    } catch {
+      return badRequest("Body must be JSON");
+    }
+    const parsed = modelConfigSchema.safeParse(body);
+    if (!parsed.success) return badRequest("Invalid model", parsed.error.issues);
+    try {
+      const model = state.models.configure(parsed.data);
+      return c.json({ id: model.id, versionId: model.versionId }, 201);
+    } catch (error) {
+      return badRequest(error instanceof Error ? error.message : String(error));
+    }
+  });
 
   app.post("/__control/reset", (c) => {
     ctx.reset();

@@ -7,6 +7,7 @@
 import type { ServerResponse } from "node:http";
 import type { Hono } from "hono";
 import type { AppEnv, EmulatorContext } from "./context";
+import { renderImage } from "./images";
 import { httpDate, sleep } from "./util";
 
 const NOT_FOUND_BODY = "Not Found";
@@ -55,6 +56,33 @@ function streamOf(
 
 export function registerDeliveryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void {
   const { state, clock } = ctx;
+  const covers = new Map<string, Promise<Buffer>>();
+
+  // A model's cover image (`cover_image_url`, on a delivery host like Replicate's): a picture drawn
+  // from its name, the same every time.
+  app.get("/delivery/covers/:owner/:file", async (c) => {
+    const name = /^(.+)\.webp$/.exec(c.req.param("file"))?.[1];
+    const model = name ? state.models.find(c.req.param("owner"), name) : undefined;
+    if (!model) return new Response(NOT_FOUND_BODY, { status: 404, headers: { "content-type": "text/plain" } });
+    let cover = covers.get(model.id);
+    if (!cover) {
+      cover = renderImage({
+        width: 320,
+        height: 240,
+        format: "webp",
+        quality: 80,
+        prompt: model.id,
+        seed: 0,
+        index: 0,
+        variation: "cover",
+        strength: 0,
+      });
+      covers.set(model.id, cover);
+    }
+    return new Response(new Uint8Array(await cover), {
+      headers: { "content-type": "image/webp", "cache-control": "public,max-age=3600" },
+    });
+  });
 
   app.get("/delivery/xezq/:token/:file", async (c) => {
     const entry = state.requests.start(c.req.method, c.req.path, clock.now());

@@ -4,7 +4,8 @@
  * (Worker, D1, R2, Durable Objects, Queues, Cron) at http://127.0.0.1:8787.
  *
  * Reads from the environment: PORT (8787), EMULATOR_PORT (8788), INSPECTOR_PORT (9229),
- * STUDIO_STATE_DIR (.wrangler/state), STUDIO_DEV_VARS (.dev.vars). A port given explicitly must be
+ * STUDIO_STATE_DIR (.wrangler/state), STUDIO_DEV_VARS (.dev.vars), STUDIO_WEB_OUT (where the web
+ * app is built and served from; default web/dist, as wrangler.toml says). A port given explicitly must be
  * free; a default one that is taken is replaced by a free one, except the app's, whose URL people
  * were told. Every name in the dev vars file goes to the Worker (see .dev.vars.example).
  */
@@ -16,6 +17,7 @@ import { startEmulator } from "./server";
 const host = "127.0.0.1";
 const stateDir = process.env.STUDIO_STATE_DIR ?? ".wrangler/state";
 const devVarsPath = process.env.STUDIO_DEV_VARS ?? ".dev.vars";
+const webOut = process.env.STUDIO_WEB_OUT;
 const children = new Set<ChildProcess>();
 
 function readDevVars(): Record<string, string> {
@@ -121,7 +123,11 @@ async function main(): Promise<void> {
   const wrangler = "node_modules/.bin/wrangler";
   const quiet = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
   await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], quiet);
-  await run("node_modules/.bin/vite", ["build", "--config", "web/vite.config.ts", "--logLevel", "warn"]);
+  const outDir = webOut ? ["--outDir", webOut, "--emptyOutDir"] : [];
+  // Always a production build, even when started from a test runner that sets NODE_ENV=test.
+  await run("node_modules/.bin/vite", ["build", "--config", "web/vite.config.ts", "--logLevel", "warn", ...outDir], {
+    NODE_ENV: "production",
+  });
 
   const args = [
     "dev",
@@ -135,6 +141,7 @@ async function main(): Promise<void> {
     String(inspectorPort),
     "--test-scheduled",
     "--show-interactive-dev-session=false",
+    ...(webOut ? ["--assets", webOut] : []),
   ];
   // wrangler reads `.dev.vars` by itself; another file is handed over by name.
   if (devVarsPath !== ".dev.vars" && existsSync(devVarsPath)) args.push("--env-file", devVarsPath);

@@ -7,18 +7,21 @@
  * Image-to-image: the source resized to the output size, tinted towards the prompt's colour by an
  * amount that grows with `prompt_strength`, with a few translucent shapes on top — recognisably
  * the input. With a mask (white = repaint, black = keep) only the white area changes.
- * Video: an animated WebP whose first frame is the source (or the text-to-image scene).
+ * Video: an H.264 MP4 whose first frame is the source (or the text-to-image scene), then a ball
+ * crossing it.
  */
 import { createHash } from "node:crypto";
 import sharp, { type Sharp } from "sharp";
 import { seededRandom } from "./seeded-random";
+import { encodeMp4, VideoEncodeError } from "./video";
 
-export type OutputFormat = "webp" | "png" | "jpg";
+export type OutputFormat = "webp" | "png" | "jpg" | "mp4";
 
 export const CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
   webp: "image/webp",
   png: "image/png",
   jpg: "image/jpeg",
+  mp4: "video/mp4",
 };
 
 export interface RenderRequest {
@@ -40,8 +43,9 @@ export interface RenderRequest {
   mask?: Uint8Array;
   /** Bytes of an image that only lends its average colour (e.g. FLUX Redux `image_prompt`). */
   guide?: Uint8Array;
-  /** Render an animated WebP with this many frames. */
+  /** Render a video (MP4) of this many frames, at `fps`. */
   frames?: number;
+  fps?: number;
 }
 
 type Rgb = readonly [number, number, number];
@@ -281,59 +285,50 @@ async function renderStill(request: RenderRequest): Promise<Raw> {
   return applyMask(base, painted, await maskAt(request.mask, request.width, request.height));
 }
 
-async function renderAnimation(request: RenderRequest, frameCount: number): Promise<Buffer> {
+/** Paints a filled disc into raw RGB pixels. */
+function paintDisc(raw: Raw, cx: number, cy: number, radius: number, colour: Rgb, alpha: number): void {
+  const { width, height, data } = raw;
+  const r2 = radius * radius;
+  for (let y = Math.max(0, Math.floor(cy - radius)); y < Math.min(height, Math.ceil(cy + radius)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - radius)); x < Math.min(width, Math.ceil(cx + radius)); x++) {
+      if ((x - cx) ** 2 + (y - cy) ** 2 > r2) continue;
+      const i = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) data[i + c] = Math.round((data[i + c] ?? 0) * (1 - alpha) + (colour[c] ?? 0) * alpha);
+    }
+  }
+}
+
+async function renderVideo(request: RenderRequest, frameCount: number): Promise<Buffer> {
   const { width, height } = request;
   const first = request.source
     ? await sourceAt(request.source, width, height)
     : await toRgb(
         sharp(Buffer.from(sceneSvg(request, request.guide ? await averageColour(request.guide) : undefined))),
       );
-  const firstPng = await sharp(first.data, { raw: { width, height, channels: 3 } })
-    .png({ compressionLevel: 0 })
-    .toBuffer();
   const palette = paletteOf(request.prompt);
+  const colour = hslToRgb(palette.accentHue, 0.8, 0.55);
   const rng = rngFor(request, "motion");
   const startY = height * (0.25 + rng() * 0.5);
   const radius = Math.min(width, height) * (0.1 + rng() * 0.1);
-  const frames: Buffer[] = [firstPng];
+  const frames: Uint8Array[] = [first.data];
   for (let f = 1; f < frameCount; f++) {
     const t = f / (frameCount - 1);
-    // A slow zoom into the centre plus a ball crossing the frame: visible motion, first frame intact.
-    const zoom = 1 + 0.2 * t;
-    const cropW = Math.max(1, Math.round(width / zoom));
-    const cropH = Math.max(1, Math.round(height / zoom));
-    const zoomed = await sharp(firstPng)
-      .extract({
-        left: Math.floor((width - cropW) / 2),
-        top: Math.floor((height - cropH) / 2),
-        width: cropW,
-        height: cropH,
-      })
-      .resize(width, height, { fit: "fill" })
-      .toBuffer();
-    const ball =
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<circle cx="${f2(t * width)}" cy="${f2(startY)}" r="${f2(radius)}" fill="${hex(hslToRgb(palette.accentHue, 0.8, 0.55))}" fill-opacity="${f2(0.8 * t)}"/></svg>`;
-    frames.push(
-      await sharp(zoomed)
-        .composite([{ input: Buffer.from(ball) }])
-        .png({ compressionLevel: 0 })
-        .toBuffer(),
-    );
+    // A ball crossing the still first frame, fading in: visible motion that leaves the rest of the
+    // picture alone, so the encoder stores only the blocks it passes over.
+    const frame = { width, height, data: Buffer.from(first.data) };
+    paintDisc(frame, t * width, startY, radius, colour, 0.8 * t);
+    frames.push(frame.data);
   }
-  const quality = Math.max(1, Math.min(100, Math.round(request.quality)));
-  return sharp(frames, { join: { animated: true } })
-    .webp({ quality, loop: 0, delay: frames.map(() => 125) })
-    .toBuffer();
+  return encodeMp4({ width, height, fps: request.fps ?? 8, frames });
 }
 
 /** Renders one output file. Throws ImageDecodeError when a source, mask or guide can't be read. */
 export async function renderImage(request: RenderRequest): Promise<Buffer> {
   try {
-    if (request.frames && request.frames > 1) return await renderAnimation(request, request.frames);
+    if (request.format === "mp4") return await renderVideo(request, Math.max(2, request.frames ?? 2));
     return await encode(await renderStill(request), request.format, request.quality);
   } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
+    if (error instanceof ImageDecodeError || error instanceof VideoEncodeError) throw error;
     // sharp reports unreadable inputs as plain Errors ("Input buffer contains unsupported image format").
     throw new ImageDecodeError(`cannot identify image file: ${error instanceof Error ? error.message : String(error)}`);
   }

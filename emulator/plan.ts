@@ -4,7 +4,7 @@
  * at a given emulator time is derived from this plan, so every read is consistent.
  */
 import { ASPECT_SIZES, type CatalogModel } from "./catalog";
-import type { OutputFormat } from "./images";
+import { CONTENT_TYPES, type OutputFormat } from "./images";
 
 /** Emulator ms a prediction stays `starting`. */
 export const QUEUE_MS = 400;
@@ -16,8 +16,8 @@ export const FINALIZE_MS = 500;
 export const INPUT_FAILURE_MS = 300;
 /** API predictions' inputs, outputs, files and logs are removed this long after completion (§1.7). */
 export const DATA_RETENTION_MS = 60 * 60 * 1000;
-/** Frames of the emulator's "video" (an animated WebP, 8 fps). */
-export const VIDEO_FRAMES = 16;
+/** Frame rate of the emulator's videos (real MP4s, kept small so tests stay fast). */
+export const VIDEO_FPS = 8;
 
 export interface LogLine {
   at: number;
@@ -62,8 +62,17 @@ export function inputOrDefault(model: CatalogModel, input: Record<string, unknow
 }
 
 export function outputFormatOf(model: CatalogModel, input: Record<string, unknown>): OutputFormat {
+  if (model.kind === "video") return "mp4";
   const requested = model.inputs.output_format ? inputOrDefault(model, input, "output_format") : undefined;
   return requested === "png" || requested === "jpg" || requested === "webp" ? requested : model.behaviour.defaultFormat;
+}
+
+/** A video's length in seconds: its duration input, else the model's fixed length. */
+export function videoSecondsOf(model: CatalogModel, input: Record<string, unknown>): number {
+  const { durationInput, videoSeconds } = model.behaviour;
+  const value = durationInput ? inputOrDefault(model, input, durationInput) : undefined;
+  const seconds = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 20) : (videoSeconds ?? 2);
 }
 
 export function outputCountOf(model: CatalogModel, input: Record<string, unknown>): number {
@@ -165,7 +174,7 @@ export function planTimeline(
     }
   }
   const format = outputFormatOf(model, input);
-  const contentType = format === "png" ? "image/png" : format === "jpg" ? "image/jpeg" : "image/webp";
+  const contentType = CONTENT_TYPES[format];
   const outputs: PlannedOutput[] = [];
   for (let index = 0; index < outputCount; index++) {
     outputs.push({ index, readyAt: at + OUTPUT_GAP_MS * (index + 1), format, contentType });
@@ -240,16 +249,26 @@ export function outputSizeOf(
       if (ratio === "match_input_image") return scaled(source ? matchAspect(source, 1024 * 1024) : [1024, 1024], scale);
       return scaled(aspectSize(ratio), scale);
     }
-    case "minimax/video-01":
-      return scaled(source ? matchAspect(source, 1280 * 720) : [1280, 720], scale);
-    default: {
-      // FLUX schnell / dev: a megapixel (or a quarter of one); img2img takes the source's aspect.
-      const quarter = inputOrDefault(model, input, "megapixels") === "0.25";
-      const nominal = source
-        ? matchAspect(source, quarter ? 512 * 512 : 1024 * 1024)
-        : aspectSize(inputOrDefault(model, input, "aspect_ratio"));
-      const [width, height] = quarter && !source ? [nominal[0] / 2, nominal[1] / 2] : nominal;
-      return scaled([width, height], scale);
-    }
+    default:
+      break;
   }
+  if (model.kind === "video") {
+    // About 720p, in the source's aspect ratio (or the one asked for); H.264 needs even sides.
+    const ratio = String(inputOrDefault(model, input, "aspect_ratio") ?? "16:9");
+    const [w, h] = ratio.split(":").map(Number);
+    const shape = source ?? (w && h ? { width: w, height: h } : { width: 16, height: 9 });
+    const { width, height } = scaled(matchAspect(shape, 1280 * 720), scale);
+    return { width: Math.max(2, width - (width % 2)), height: Math.max(2, height - (height % 2)) };
+  }
+  if (model.inputs.width && model.inputs.height && !model.inputs.aspect_ratio) {
+    // Models sized by width and height (SDXL-like), at the size asked for.
+    return scaled([numberInput(input, "width", 1024), numberInput(input, "height", 1024)], scale);
+  }
+  // FLUX schnell / dev and the like: a megapixel (or a quarter of one); img2img takes the source's aspect.
+  const quarter = inputOrDefault(model, input, "megapixels") === "0.25";
+  const nominal = source
+    ? matchAspect(source, quarter ? 512 * 512 : 1024 * 1024)
+    : aspectSize(inputOrDefault(model, input, "aspect_ratio"));
+  const [width, height] = quarter && !source ? [nominal[0] / 2, nominal[1] / 2] : nominal;
+  return scaled([width, height], scale);
 }

@@ -23,7 +23,8 @@ import {
   type PlannedOutput,
   planTimeline,
   type Timeline,
-  VIDEO_FRAMES,
+  VIDEO_FPS,
+  videoSecondsOf,
 } from "./plan";
 import { isoTime, newDeliveryToken, newId, newWebhookId, sleep } from "./util";
 import { signMessage, type WebhookDispatcher, type WebhookMessage } from "./webhooks";
@@ -531,7 +532,9 @@ export class PredictionService {
           ...(mask ? { mask } : {}),
           ...(guide ? { guide } : {}),
           strength,
-          ...(model.kind === "video" ? { frames: VIDEO_FRAMES } : {}),
+          ...(model.kind === "video"
+            ? { frames: Math.round(videoSecondsOf(model, input) * VIDEO_FPS), fps: VIDEO_FPS }
+            : {}),
         });
         outputs.push({ bytes, etag: `"${createHash("md5").update(bytes).digest("hex")}"`, width, height });
       }

@@ -25,12 +25,12 @@ function keepSourceMapsPrivate(): Plugin {
       outDir = resolve(config.root, config.build.outDir);
     },
     closeBundle() {
-      const assets = join(outDir, "assets");
       const kept = join(dirname(outDir), "sourcemaps");
       rmSync(kept, { recursive: true, force: true });
       mkdirSync(kept, { recursive: true });
-      for (const name of readdirSync(assets))
-        if (name.endsWith(".map")) renameSync(join(assets, name), join(kept, name));
+      // The bundles under assets/, and the service worker at the root.
+      for (const dir of [join(outDir, "assets"), outDir])
+        for (const name of readdirSync(dir)) if (name.endsWith(".map")) renameSync(join(dir, name), join(kept, name));
     },
   };
 }
@@ -47,6 +47,14 @@ export default defineConfig({
     target: "es2022",
     // Written, but not linked from the bundles (see keepSourceMapsPrivate).
     sourcemap: "hidden",
+    rollupOptions: {
+      // The service worker is its own entry, at the root so its scope is the whole app.
+      input: {
+        index: fileURLToPath(new URL("index.html", import.meta.url)),
+        sw: fileURLToPath(new URL("sw/sw.ts", import.meta.url)),
+      },
+      output: { entryFileNames: (chunk) => (chunk.name === "sw" ? "sw.js" : "assets/[name]-[hash].js") },
+    },
   },
   server: {
     proxy: apiProxy,

@@ -21,6 +21,7 @@ import { modelRoutes } from "./routes/models";
 import { referenceRoutes } from "./routes/references";
 import { sessionRoutes } from "./routes/sessions";
 import { trashRoutes } from "./routes/trash";
+import { usageRoutes } from "./routes/usage";
 import { webhookRoutes } from "./routes/webhooks";
 
 /** Every request gets the database. */
@@ -82,6 +83,7 @@ export const app = new Hono<AppEnv>()
   .route("/trash", trashRoutes)
   .route("/references", referenceRoutes)
   .route("/models", modelRoutes)
+  .route("/usage", usageRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/admin", adminRoutes);
 

@@ -220,7 +220,7 @@ describe("models and schemas", () => {
       });
       expect(response.status).toBe(200);
       const json = (await response.json()) as { results: Array<{ name: string }> };
-      expect(json.results.map((model) => model.name)).toEqual(["video-01"]);
+      expect(json.results.map((model) => model.name)).toEqual(["video-01", "kling-v2.0"]);
     }
   });
 });

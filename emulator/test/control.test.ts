@@ -212,3 +212,61 @@ describe("in-process and background ticking", () => {
     }
   });
 });
+
+describe("configured models", () => {
+  it("serves and runs any owner/name configured over the control API, versioned or official", async () => {
+    const versioned = await harness.control<{ id: string; versionId: string }>("/__control/models", {
+      body: {
+        id: "acme/pixel-painter",
+        description: "Pixel art from a prompt",
+        inputs: {
+          prompt: { kind: "string", description: "Prompt", required: true },
+          palette: { kind: "enum", description: "Colours", values: [8, 16, 32], default: 16 },
+          num_inference_steps: { kind: "integer", description: "Steps", default: 10, minimum: 1, maximum: 20 },
+          seed: { kind: "integer", description: "Seed" },
+        },
+      },
+    });
+    expect(versioned.versionId).toMatch(/^[0-9a-f]{64}$/);
+    const model = (await (await harness.api("/v1/models/acme/pixel-painter")).json()) as {
+      is_official: boolean;
+      latest_version: { id: string; openapi_schema: { components: { schemas: Record<string, unknown> } } };
+    };
+    expect(model.is_official).toBe(false);
+    expect(model.latest_version.id).toBe(versioned.versionId);
+    // An integer enum, as Cog emits it: a $ref to an integer enumeration.
+    expect(model.latest_version.openapi_schema.components.schemas.palette).toMatchObject({
+      type: "integer",
+      enum: [8, 16, 32],
+    });
+
+    // Community models run by version only.
+    const byName = await harness.api("/v1/models/acme/pixel-painter/predictions", { body: { input: { prompt: "x" } } });
+    expect(byName.status).toBe(404);
+    const invalid = await harness.api("/v1/predictions", {
+      body: { version: `acme/pixel-painter:${versioned.versionId}`, input: { prompt: "x", palette: 12 } },
+    });
+    expect(invalid.status).toBe(422);
+    const created = await harness.create("/v1/predictions", {
+      version: versioned.versionId,
+      input: { prompt: "a castle", palette: 32 },
+    });
+    expect(created).toMatchObject({ model: "acme/pixel-painter", version: versioned.versionId });
+    await harness.advance(60_000);
+    expect((await harness.get(created.id)).status).toBe("succeeded");
+
+    await harness.control("/__control/models", { body: { id: "acme/official-one", official: true } });
+    const official = await harness.create("/v1/models/acme/official-one/predictions", { input: { prompt: "x" } });
+    expect(official.version).toBe("hidden");
+
+    // Built-in models cannot be replaced; a reset forgets configured ones.
+    const clash = await fetch(`${harness.url}/__control/models`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "stability-ai/sdxl" }),
+    });
+    expect(clash.status).toBe(400);
+    await harness.control("/__control/reset", { body: {} });
+    expect((await harness.api("/v1/models/acme/pixel-painter")).status).toBe(404);
+  });
+});

@@ -27,13 +27,13 @@ let browser: Browser;
 let scratch: string;
 
 /** `wrangler pages dev` on the built site, bound to the stack's Worker by the `API` service binding. */
-async function startPagesDev(registryPath: string): Promise<typeof pages> {
+async function startPagesDev(registryPath: string, webDir: string): Promise<typeof pages> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child = spawn(
     "../node_modules/.bin/wrangler",
-    ["pages", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)],
+    ["pages", "dev", webDir, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)],
     {
       cwd: "pages",
       env: {
@@ -78,7 +78,7 @@ beforeAll(async () => {
     ].join("\n"),
   );
   stack = await startStack({ env: { STUDIO_DEV_VARS: devVars } });
-  pages = await startPagesDev(stack.registryPath);
+  pages = await startPagesDev(stack.registryPath, stack.webDir);
   browser = await launchBrowser();
 }, 240_000);
 
@@ -99,7 +99,7 @@ describe("npm run dev with a real Replicate and no PUBLIC_URL", () => {
 
 describe("the Pages deployment, bound to the Worker", () => {
   it("serves every page and a hashed asset with the app's security headers, and the API with its own", async () => {
-    const assets = readdirSync("web/dist/assets").filter((name) => /\.(js|css)$/.test(name));
+    const assets = readdirSync(join(stack.webDir, "assets")).filter((name) => /\.(js|css)$/.test(name));
     expect(assets.length).toBeGreaterThan(0);
     const paths = ["/", "/sign-in", "/sign-up", "/sessions", "/sessions/ses_anything", "/references", "/settings"];
     for (const path of [...paths, `/assets/${assets[0]}`]) {
@@ -130,12 +130,12 @@ describe("the Pages deployment, bound to the Worker", () => {
     await page.getByLabel("Email").fill(`pages-${Date.now()}@example.com`);
     await page.getByLabel("Password").fill("correct horse battery");
     await page.getByRole("button", { name: "Sign up" }).click();
-    await page.getByLabel("Prompt").waitFor();
+    await page.getByLabel("Prompt", { exact: true }).waitFor();
     const cookies = await context.cookies(pages.url);
     expect(cookies.find((cookie) => cookie.name === "studio_session")).toMatchObject({ httpOnly: true });
 
-    await page.getByLabel("Prompt").fill("a paper boat on a rainy street");
-    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.getByLabel("Prompt", { exact: true }).fill("a paper boat on a rainy street");
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.waitForURL(/\/sessions\/ses_/);
     const sessionId = new URL(page.url()).pathname.split("/").at(-1);
     const card = page.locator('[data-testid="generation"]').first();

@@ -9,6 +9,7 @@
  */
 import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +42,7 @@ const APP_ROUTES = [
 
 describe("headers", () => {
   it("every page and a hashed asset carry the app shell's security headers", async () => {
-    const asset = readdirSync("web/dist/assets").find((name) => name.endsWith(".js"));
+    const asset = readdirSync(join(stack.webDir, "assets")).find((name) => name.endsWith(".js"));
     for (const path of [...APP_ROUTES, `/assets/${asset}`, "/favicon.svg", "/examples/fox.webp"]) {
       const response = await fetch(`${stack.url}${path}`);
       expect(response.status, path).toBe(200);
@@ -202,7 +203,8 @@ describe("hostile content", () => {
     const target = sessions[0]!.id;
     for (const prompt of [...HOSTILE, longWord(4000), `${tag} ${HOSTILE[1]}`]) {
       await post(`/api/sessions/${target}/generations`, {
-        model: "black-forest-labs/flux-schnell",
+        // A model that takes a negative prompt, so it is stored and shown too.
+        model: "stability-ai/sdxl",
         prompt,
         negativePrompt: HOSTILE[0],
       });
@@ -232,7 +234,15 @@ describe("hostile content", () => {
       )
       .toBe(HOSTILE.length + 2);
 
-    const pages = ["/", "/sessions", ...sessions.map((s) => `/sessions/${s.id}`), "/references", "/settings"];
+    const pages = [
+      "/",
+      "/sessions",
+      ...sessions.map((s) => `/sessions/${s.id}`),
+      "/references",
+      // The most expensive sessions, by their titles.
+      "/usage",
+      "/settings",
+    ];
     for (const width of [360, 1280]) {
       await page.setViewportSize({ width, height: width === 360 ? 780 : 860 });
       for (const path of pages) {

@@ -1,6 +1,7 @@
 /**
  * Runs the app exactly as `npm run dev` does (emulator, migrations, web build, wrangler dev) on free
- * ports with a fresh state directory, for browser tests.
+ * ports with a fresh state directory, for browser tests. Each stack builds the web app into its own
+ * state directory, so test files can run side by side.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,11 +26,16 @@ export type SeedSummary = {
 export type Stack = {
   url: string;
   emulatorUrl: string;
+  /** Where wrangler keeps this stack's local D1, R2 and Durable Objects. */
   stateDir: string;
+  /** Where this stack's web app was built, and is served from. */
+  webDir: string;
   /** Set when the stack was started with `seedImages`. */
   seed: SeedSummary | null;
   /** wrangler's registry of local Workers for this stack: `wrangler pages dev` finds the Worker there. */
   registryPath: string;
+  /** What `seedUsers` seeded, in their order. */
+  seededUsers: SeedSummary[];
   output: () => string;
   stop: () => Promise<void>;
 };
@@ -40,18 +46,30 @@ export type StackOptions = {
   timeoutMs?: number;
   /** Seed this many images (one user, `npm run seed`) into the fresh database before the app starts. */
   seedImages?: number;
+  /** More people to seed, each with their own email (and `imagesPerSession`, 40 by default). */
+  seedUsers?: readonly SeedRequest[];
   /** Use this state directory (kept afterwards) instead of a fresh temporary one (removed). */
   stateDir?: string;
 };
 
+export type SeedRequest = { email: string; images: number; imagesPerSession?: number };
+
 /** Runs `npm run seed` into a state directory; resolves with its summary. */
-export function seedState(stateDir: string, images: number): Promise<SeedSummary> {
+export function seedState(
+  stateDir: string,
+  images: number,
+  who: Partial<Omit<SeedRequest, "images">> = {},
+): Promise<SeedSummary> {
+  const options = [
+    ...(who.email ? ["--email", who.email] : []),
+    ...(who.imagesPerSession ? ["--per-session", String(who.imagesPerSession)] : []),
+  ];
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
     const child = spawn(
       "node_modules/.bin/tsx",
-      ["worker/bench/seed.ts", "--images", String(images), "--state-dir", stateDir, "--json"],
+      ["worker/bench/seed.ts", "--images", String(images), ...options, "--state-dir", stateDir, "--json"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -92,6 +110,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const seed = options.seedImages ? await seedState(stateDir, options.seedImages) : null;
   // Its own registry, so stacks side by side never bind each other's Worker.
   const registryPath = join(stateDir, "registry");
+  const seededUsers: SeedSummary[] = [];
+  for (const request of options.seedUsers ?? []) seededUsers.push(await seedState(stateDir, request.images, request));
+  const webDir = join(stateDir, "web");
   const url = `http://127.0.0.1:${port}`;
   let log = "";
   const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
@@ -102,6 +123,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       INSPECTOR_PORT: String(inspectorPort),
       STUDIO_STATE_DIR: stateDir,
       WRANGLER_REGISTRY_PATH: registryPath,
+      STUDIO_WEB_OUT: webDir,
       CI: "true",
       ...options.env,
     },
@@ -128,7 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {
         const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-        return { url, emulatorUrl, stateDir, seed, registryPath, output: () => log, stop };
+        return { url, emulatorUrl, stateDir, webDir, seed, seededUsers, registryPath, output: () => log, stop };
       }
     } catch {
       // Not listening yet.

@@ -10,8 +10,7 @@
  * A stranger first sees what the app is, and signs up from there; in Settings, a person manages
  * API tokens and deletes their account.
  *
- * One file, one stack: every stack builds the web app into the same `web/dist`, which a second
- * stack starting in parallel would rebuild under the first one's feet.
+ * One stack for the whole file: starting the app is the slow part.
  */
 import { deflateSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -29,6 +28,21 @@ let browser: Browser;
 
 beforeAll(async () => {
   stack = await startStack();
+  // A public model outside the curated list, as Replicate would serve it: references as a list.
+  const configured = await fetch(`${stack.emulatorUrl}/__control/models`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      id: "acme/moodboard",
+      description: "Pictures in the mood of up to four reference images",
+      inputs: {
+        prompt: { kind: "string", description: "What to make", required: true },
+        reference_images: { kind: "uri-list", description: "Images whose mood to follow", maxItems: 4 },
+        seed: { kind: "integer", description: "Random seed" },
+      },
+    }),
+  });
+  expect(configured.status).toBe(201);
   browser = await launchBrowser();
 }, 180_000);
 
@@ -45,7 +59,7 @@ async function signUp(page: Page): Promise<string> {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign up" }).click();
-  await page.getByLabel("Prompt").waitFor();
+  await page.getByLabel("Prompt", { exact: true }).waitFor();
   return email;
 }
 
@@ -57,8 +71,8 @@ describe("generating an image in the browser", () => {
     await signUp(page);
     await shot(page, "studio-landing");
 
-    await page.getByLabel("Prompt").fill("a lighthouse on a cliff at dawn, volumetric light");
-    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.getByLabel("Prompt", { exact: true }).fill("a lighthouse on a cliff at dawn, volumetric light");
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.waitForURL(/\/sessions\/ses_/);
 
     const card = page.locator('[data-testid="generation"]').first();
@@ -138,10 +152,25 @@ async function settled(page: Page, count: number): Promise<void> {
   );
 }
 
+/** Adds a public model by name in the picker (the emulator serves it); it becomes the chosen one. */
+async function addModel(page: Page, id: string): Promise<void> {
+  await page.getByTestId("model-picker").click();
+  await page.getByLabel("Add any public model from Replicate").fill(id);
+  await page.locator(".modeldlg").getByRole("button", { name: "Add" }).click();
+  await page.locator(".modeldlg").waitFor({ state: "detached" });
+}
+
+/** Opens the model picker and chooses a model. */
+async function chooseModel(page: Page, id: string): Promise<void> {
+  await page.getByTestId("model-picker").click();
+  await page.locator(`.modeldlg button[data-model-id="${id}"]`).click();
+  await page.locator(".modeldlg").waitFor({ state: "detached" });
+}
+
 async function submit(page: Page, prompt: string): Promise<void> {
   const before = await page.locator('[data-testid="lineage-node"]').count();
-  await page.getByLabel("Prompt").fill(prompt);
-  await page.getByLabel("Prompt").press("Control+Enter");
+  await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="lineage-node"]').length > n, before, {
     timeout: 15_000,
   });
@@ -182,14 +211,15 @@ describe("iterating in the browser", () => {
   });
 
   it("iterates from one image of a batch, shown in the viewer, rail and lineage", async () => {
-    await page.getByLabel("Prompt").fill("a red fox in fresh snow");
-    await page.getByLabel("Prompt").press("Control+Enter");
+    await page.getByLabel("Prompt", { exact: true }).fill("a red fox in fresh snow");
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.waitForURL(/\/sessions\/ses_/);
     await page.locator('[data-testid="viewer"] img[data-testid="viewer-image"]').waitFor({ timeout: 60_000 });
 
     await page.getByRole("button", { name: "New from text" }).click();
     await page.getByRole("button", { name: "More options" }).click();
-    await page.getByLabel("Number of outputs").selectOption("2");
+    // flux-schnell's own setting, from its schema.
+    await page.getByLabel("Num Outputs", { exact: true }).fill("2");
     await page.getByRole("button", { name: "More options" }).click();
     await submit(page, "a watercolor map of an island");
     await settled(page, 2);
@@ -200,6 +230,9 @@ describe("iterating in the browser", () => {
     await page.locator('[data-testid="history-item"]').nth(2).click();
     await expect.poll(() => page.locator(".viewer__bar").textContent()).toContain("batch image 2 of 2");
     await page.getByRole("button", { name: "Iterate from this image" }).click();
+    // flux-schnell can't start from an image: the form says so, and the person chooses another.
+    expect(await page.locator(".composer__note").textContent()).toContain("can't start from an image");
+    await page.getByRole("button", { name: /^Use .* instead$/ }).click();
     await submit(page, "the island at sunset");
     await settled(page, 3);
 
@@ -215,9 +248,11 @@ describe("iterating in the browser", () => {
 
   it("attaches reference images: one refused, one deduplicated, the rest sent", async () => {
     await page.getByRole("button", { name: "New from text" }).click();
-    await page.getByRole("button", { name: "More options" }).click();
-    await page.getByLabel("Number of outputs").selectOption("1");
-    await page.getByRole("button", { name: "More options" }).click();
+    // The tray says what the chosen model takes before anything is uploaded: this one takes none, so
+    // the person adds (by name) a public model that takes a list of references.
+    expect(await page.getByTestId("reference-limit").textContent()).toContain("takes none");
+    await addModel(page, "acme/moodboard");
+    await expect.poll(() => page.getByTestId("reference-limit").textContent()).toBe("0 of 4 for moodboard");
     const photo = png(1);
     await page.getByLabel("Add reference images").setInputFiles([
       { name: "fox.png", mimeType: "image/png", buffer: photo },
@@ -254,7 +289,7 @@ describe("iterating in the browser", () => {
     expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(0);
     await page.getByRole("button", { name: "Use this batch" }).click();
     expect(await tray.locator('[data-testid="reference-chip"]').count()).toBe(1);
-    expect(await page.getByLabel("Prompt").inputValue()).toBe("a fox portrait after the reference");
+    expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe("a fox portrait after the reference");
     await tray
       .locator('[data-testid="reference-chip"]')
       .first()
@@ -332,6 +367,130 @@ describe("iterating in the browser", () => {
   });
 });
 
+describe("any model, video and usage in the browser", () => {
+  /** No sideways scrolling at this size. */
+  const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  /** Controls under `scope` that are shown but smaller than a 44 px touch target, described. */
+  const smallTargets = (page: Page, scope: string) =>
+    page.evaluate((selector) => {
+      const controls = document.querySelectorAll<HTMLElement>(
+        `${selector} :is(button, a[href], input:not([type="hidden"]), select, textarea, summary)`,
+      );
+      return [...controls].flatMap((control) => {
+        const own = control.getBoundingClientRect();
+        if (own.width === 0 || own.height === 0 || getComputedStyle(control).visibility === "hidden") return [];
+        // A file picker or a switch is tapped through its label; a range's track takes the tap anywhere
+        // along it, and its number field is the precise target.
+        const label = control instanceof HTMLInputElement ? control.labels?.[0]?.getBoundingClientRect() : undefined;
+        const width = Math.max(own.width, label?.width ?? 0);
+        const height = control.matches('input[type="range"]') ? 44 : Math.max(own.height, label?.height ?? 0);
+        if (height >= 44 && width >= 44) return [];
+        const name = control.getAttribute("aria-label") ?? control.textContent?.trim() ?? control.id;
+        return [`${control.tagName.toLowerCase()} "${name}" ${Math.round(width)}×${Math.round(height)}`];
+      });
+    }, scope);
+
+  for (const [size, viewport] of [
+    ["desktop", { width: 1280, height: 860 }],
+    ["phone", { width: 390, height: 844 }],
+  ] as const) {
+    it(`on a ${size}: SDXL's own controls, a model added by name, an image animated, the usage chart`, async () => {
+      const phone = size === "phone";
+      const context = await browser.newContext({ viewport, deviceScaleFactor: phone ? 2 : 1, hasTouch: phone });
+      const page = await context.newPage();
+      await signUp(page);
+      const tooSmall: string[] = [];
+
+      // SDXL: its scheduler as a select, its guidance as a slider with a number, from its schema.
+      await chooseModel(page, "stability-ai/sdxl");
+      expect(await page.getByTestId("model-picker").textContent()).toContain("sdxl");
+      expect(await page.getByTestId("cost-estimate").textContent()).toMatch(/About \$0\.0078 \(billed by GPU time\)/);
+      await page.getByRole("button", { name: "More options" }).click();
+      const scheduler = page.getByLabel("Scheduler", { exact: true });
+      await scheduler.waitFor();
+      expect(await scheduler.evaluate((element) => element.tagName)).toBe("SELECT");
+      expect(await scheduler.locator("option").allTextContents()).toContain("K_EULER_ANCESTRAL");
+      await scheduler.selectOption("DDIM");
+      const guidance = page.locator('[data-field="guidance_scale"]');
+      expect(await guidance.locator('input[type="range"]').count()).toBe(1);
+      await guidance.getByLabel("Guidance Scale", { exact: true }).fill("9");
+      expect(await page.getByText("More settings").count()).toBe(1);
+      await shot(page, `models-sdxl-form-${size}`, true);
+      expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, "form.composer")));
+      await page.getByLabel("Prompt", { exact: true }).fill("a paper boat on a pond, morning mist");
+      await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
+      await page.waitForURL(/\/sessions\/ses_/);
+      await page.locator('[data-testid="viewer"] img[data-testid="viewer-image"]').waitFor({ timeout: 60_000 });
+      const first = await selectedGeneration(page);
+      const stored = (await (await page.request.get(`${stack.url}/api/generations/${first.id}`)).json()) as {
+        params: Record<string, unknown>;
+      };
+      expect(stored.params).toMatchObject({ scheduler: "DDIM", guidance_scale: 9, seed: expect.any(Number) });
+      await expect.poll(() => page.getByTestId("quota-left").textContent()).toContain("generations");
+
+      // A public model by name: its own form (kling's duration is a select of integers).
+      await page.getByTestId("model-picker").click();
+      await page.getByLabel("Add any public model from Replicate").fill("nobody/no-such-model");
+      await page.locator(".modeldlg").getByRole("button", { name: "Add" }).click();
+      await expect.poll(() => page.locator(".modeldlg .field__error").textContent()).toContain("does not know");
+      await shot(page, `models-picker-${size}`);
+      tooSmall.push(...(await smallTargets(page, ".modeldlg")));
+      await page.getByLabel("Add any public model from Replicate").fill("kwaivgi/kling-v2.0");
+      await page.locator(".modeldlg").getByRole("button", { name: "Add" }).click();
+      await page.locator(".modeldlg").waitFor({ state: "detached" });
+      expect(await page.getByTestId("model-picker").textContent()).toContain("kling-v2.0");
+      await page.getByRole("button", { name: "More options" }).click();
+      const duration = page.getByLabel("Duration", { exact: true });
+      await expect.poll(() => duration.locator("option").allTextContents()).toEqual(["5", "10"]);
+      expect(await page.locator('[data-field="cfg_scale"] input[type="range"]').count()).toBe(1);
+      expect(await page.locator('[data-field="start_image"]').textContent()).toContain("From");
+      await shot(page, `models-kling-form-${size}`, true);
+      tooSmall.push(...(await smallTargets(page, "form.composer")));
+      await page.getByRole("button", { name: "More options" }).click();
+      await chooseModel(page, "stability-ai/sdxl");
+
+      // Animate the image (with the default video model, $0.50): a real MP4 that plays inline, with its poster.
+      await page.getByRole("button", { name: "Animate" }).click();
+      const video = page.locator('[data-testid="viewer-video"]');
+      await video.waitFor({ timeout: 90_000 });
+      expect(await video.getAttribute("poster")).toMatch(/^\/api\/assets\/ast_\w+\/thumbnail\?w=768$/);
+      expect(await video.evaluate((element) => (element as HTMLVideoElement).canPlayType("video/mp4"))).not.toBe("");
+      await video.evaluate((element) => {
+        const player = element as HTMLVideoElement;
+        player.muted = true;
+        return player.play();
+      });
+      // Decoded (a frame to show) and playing on: the clock moves.
+      await expect
+        .poll(() => video.evaluate((element) => (element as HTMLVideoElement).readyState), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(2);
+      await expect
+        .poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), { timeout: 20_000 })
+        .toBeGreaterThan(0.2);
+      expect(await video.evaluate((element) => (element as HTMLVideoElement).error)).toBeNull();
+      await shot(page, `video-playing-${size}`, true);
+      expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, ".viewer")));
+
+      // Usage: today's bars and the session that cost the most.
+      await page.getByRole("link", { name: "Usage" }).first().click();
+      const chart = page.getByTestId("usage-chart");
+      await chart.waitFor();
+      expect(await chart.locator("rect.usagechart__bar").count()).toBe(30);
+      const lastBar = chart.locator("rect.usagechart__bar").last();
+      expect(Number(await lastBar.getAttribute("height"))).toBeGreaterThan(0);
+      expect(await page.getByTestId("usage-total").textContent()).toMatch(/^\$0\.5\d/);
+      expect(await page.locator(".usage__sessions li").count()).toBe(1);
+      await shot(page, `usage-${size}`, true);
+      expect(await fitsWidth(page)).toBe(true);
+      tooSmall.push(...(await smallTargets(page, "main.usage")));
+      expect(tooSmall).toEqual([]);
+      await context.close();
+    }, 180_000);
+  }
+});
+
 describe("loading a page's data", () => {
   it("asks once per visit: the route's preload and the page share the request; coming back asks again", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -355,7 +514,7 @@ describe("loading a page's data", () => {
 
     await page.getByText("Preloaded session").click();
     await page.waitForURL(`**/sessions/${id}`);
-    await page.getByLabel("Prompt").waitFor();
+    await page.getByLabel("Prompt", { exact: true }).waitFor();
     expect(count(`GET /api/sessions/${id}`)).toBe(1);
 
     await page.goBack();

@@ -1,7 +1,9 @@
 import { render } from "solid-js/web";
 import { App } from "./app/App";
+import { registerServiceWorker } from "./lib/offline";
 import "./styles.css";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
 render(() => <App />, root);
+registerServiceWorker();

@@ -14,6 +14,7 @@ import { TERMINAL_STATUSES } from "@contract/api";
 import { and, eq, inArray, isNotNull, notInArray } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
+  accountLimits,
   apiTokens,
   assets,
   authSessions,
@@ -24,6 +25,8 @@ import {
   rateLimits,
   references,
   replicateUploads,
+  usageDays,
+  userModels,
   users,
 } from "../db/schema";
 import type { AppConfig } from "../lib/config";
@@ -37,7 +40,7 @@ const R2_MAX_KEYS_PER_DELETE = 1000;
 
 /** Every R2 prefix that holds objects of one user, and only theirs. */
 export const userObjectPrefixes = (userId: string): string[] => {
-  const originals = [`outputs/${userId}/`, `blobs/${userId}/`];
+  const originals = [`outputs/${userId}/`, `posters/${userId}/`, `blobs/${userId}/`];
   // Thumbnails sit under the key of their original, behind a width.
   return [...originals, ...originals.flatMap(allThumbnailKeys)];
 };
@@ -105,6 +108,9 @@ export async function deleteAccount(
     db.delete(replicateUploads).where(eq(replicateUploads.userId, userId)),
     db.delete(deadLetters).where(eq(deadLetters.userId, userId)),
     db.delete(imageSessions).where(eq(imageSessions.userId, userId)),
+    db.delete(userModels).where(eq(userModels.userId, userId)),
+    db.delete(usageDays).where(eq(usageDays.userId, userId)),
+    db.delete(accountLimits).where(eq(accountLimits.userId, userId)),
     // The sign-in throttle is keyed by the email address.
     db.delete(rateLimits).where(eq(rateLimits.key, `${LIMITS.loginPerAccount.name}:${user.email}`)),
     db.delete(users).where(eq(users.id, userId)),

@@ -14,8 +14,17 @@ export const LIMITS = {
   signupPerIp: { name: "signup:ip", max: 10, windowSeconds: 60 * 60 },
 } satisfies Record<string, Limit>;
 
-/** Counts one attempt against `limit` for `subject`; throws 429 with Retry-After once over it. */
-export async function consumeRateLimit(db: Database, limit: Limit, subject: string, now = Date.now()): Promise<void> {
+/**
+ * Counts one attempt against `limit` for `subject`; throws 429 with Retry-After once over it (worded
+ * by `describe` when given, with the limit named in the problem's `limit` member).
+ */
+export async function consumeRateLimit(
+  db: Database,
+  limit: Limit,
+  subject: string,
+  now = Date.now(),
+  describe?: { detail: string; limitName: string },
+): Promise<void> {
   const windowMs = limit.windowSeconds * 1000;
   const windowStart = Math.floor(now / windowMs) * windowMs;
   const key = `${limit.name}:${subject}`;
@@ -25,9 +34,13 @@ export async function consumeRateLimit(db: Database, limit: Limit, subject: stri
       count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
       window_start = excluded.window_start
     RETURNING count`);
-  if ((row?.count ?? 0) > limit.max) {
-    throw new ProblemError(429, "Too many attempts. Wait a little and try again.", {
-      retryAfterSeconds: (windowStart + windowMs - now) / 1000,
+  const count = row?.count ?? 0;
+  if (count > limit.max) {
+    const resetsAt = new Date(windowStart + windowMs).toISOString();
+    const retryAfterSeconds = (windowStart + windowMs - now) / 1000;
+    throw new ProblemError(429, describe ? describe.detail : "Too many attempts. Wait a little and try again.", {
+      retryAfterSeconds,
+      ...(describe ? { limit: { name: describe.limitName, max: limit.max, used: count - 1, resetsAt } } : {}),
     });
   }
 }

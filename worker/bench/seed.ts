@@ -6,7 +6,7 @@
  * run it while `npm run dev` is stopped.
  *
  *   npm run seed -- --images 100000 [--email seed@example.com] [--password "correct horse battery"]
- *                   [--state-dir DIR] [--json]
+ *                   [--per-session 40] [--state-dir DIR] [--json]
  *
  * Signs in with the email and password; also prints an API token (Authorization: Bearer …).
  * Deterministic for a given --images (a seeded generator), and additive: run twice, get twice.
@@ -28,6 +28,8 @@ const EMAIL = arg("email", "seed@example.com").toLowerCase();
 const PASSWORD = arg("password", "correct horse battery");
 const STATE_DIR = arg("state-dir", process.env.STUDIO_STATE_DIR ?? ".wrangler/state");
 const AS_JSON = process.argv.includes("--json");
+/** Images a session holds (about half as many generations): `--per-session 2000` makes one big session. */
+const PER_SESSION = Math.max(1, Number(arg("per-session", "40")) || 40);
 /** D1 refuses statements longer than 100 KB. */
 const MAX_STATEMENT_BYTES = 90_000;
 const STATEMENTS_PER_BATCH = 10;
@@ -239,8 +241,8 @@ async function main(): Promise<void> {
       }
       return MODELS[0]?.[0] ?? "black-forest-labs/flux-schnell";
     };
-    // About 40 images a session and 2 a generation; spread over the last year, oldest first.
-    const sessionCount = Math.max(1, Math.round(IMAGES / 40));
+    // About 40 images a session (--per-session) and 2 a generation; spread over the last year, oldest first.
+    const sessionCount = Math.max(1, Math.round(IMAGES / PER_SESSION));
     const now = Date.now();
     const span = 365 * 86_400_000;
     const sessions: Value[][] = [];

@@ -186,6 +186,7 @@ async function applyPrediction(
       outputUrls(prediction),
       config.outputHosts,
       recorded.get(generation.id) ?? new Map(),
+      env.IMAGES,
     );
   }
   // Nothing can change a generation that has finished: spare the room the call.

@@ -7,6 +7,7 @@ import { readConfig } from "../lib/config";
 import { log } from "../lib/logger";
 import { ReplicateGateway } from "../replicate/gateway";
 import { purgeTrash } from "./purge-trash";
+import { refreshModels } from "./refresh-models";
 import { refreshActiveReferences } from "./refresh-references";
 import { runRetention } from "./retention";
 import { sweepStuckGenerations } from "./sweep-stuck";
@@ -19,6 +20,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     ["refresh-references", () => refreshActiveReferences(db, env.BUCKET, new ReplicateGateway(readConfig(env)), now)],
     ["retention", () => runRetention(db, env.BUCKET, now)],
     ["purge-trash", () => purgeTrash(env, db, now)],
+    ["refresh-models", () => refreshModels(db, new ReplicateGateway(readConfig(env)), now)],
   ];
   for (const [name, job] of jobs) {
     try {

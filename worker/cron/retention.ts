@@ -3,7 +3,7 @@
  * and R2 objects no row points to — left by a crash between an R2 write and its D1 commit, or by an
  * interrupted delete — are cleaned, a bounded page of the bucket per run.
  */
-import { and, eq, inArray, isNull, lt, notExists } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notExists, sql } from "drizzle-orm";
 import { pruneRateLimits } from "../accounts/rate-limit";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, generations, maintenanceState, references, webhookReceipts } from "../db/schema";
@@ -54,17 +54,24 @@ export async function removeOrphanedObjects(
   const saved = await db.query.maintenanceState.findFirst({ where: eq(maintenanceState.key, CURSOR_KEY) });
   const listing = await bucket.list({ limit: PAGE_SIZE, ...(saved ? { cursor: saved.value } : {}) });
   const candidates = listing.objects
-    .filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS)
+    // Model covers are shared by everyone and belong to no row.
+    .filter((object) => object.uploaded.getTime() < now - ORPHAN_GRACE_MS && !object.key.startsWith("covers/"))
     .map((object) => object.key);
   const owners = [...new Set(candidates.map(thumbnailOwnerKey))];
   const referenced = new Set<string>();
-  // Both halves of the union bind the slice: keep it under half of D1's parameter limit.
-  for (const slice of chunks(owners, D1_MAX_BOUND_PARAMETERS / 2)) {
+  // The three parts of the union each bind the slice: keep it under a third of D1's parameter limit.
+  for (const slice of chunks(owners, Math.floor(D1_MAX_BOUND_PARAMETERS / 3))) {
     const rows = await db
       .select({ key: assets.r2Key })
       .from(assets)
       .where(inArray(assets.r2Key, slice))
-      .union(db.select({ key: references.r2Key }).from(references).where(inArray(references.r2Key, slice)));
+      .union(db.select({ key: references.r2Key }).from(references).where(inArray(references.r2Key, slice)))
+      .union(
+        db
+          .select({ key: sql<string>`${assets.posterKey}` })
+          .from(assets)
+          .where(inArray(assets.posterKey, slice)),
+      );
     for (const row of rows) referenced.add(row.key);
   }
   const orphans = candidates.filter((key) => !referenced.has(thumbnailOwnerKey(key)));

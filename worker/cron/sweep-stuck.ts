@@ -83,6 +83,7 @@ async function enqueueUnclaimed(
           startedAt: null,
           completedAt: new Date(now),
           cost: null,
+          predictSeconds: null,
         });
         if (changed) failed++;
       }

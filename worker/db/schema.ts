@@ -3,9 +3,10 @@
  * Times are stored as integer milliseconds since the epoch.
  */
 
-import type { AssetRole, GenerationParams, GenerationStatus } from "@contract/api";
+import type { AssetRole, GenerationParams, GenerationStatus, InputSchema } from "@contract/api";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { ModelCall } from "../models/params";
 
 const createdAt = () =>
   integer("created_at", { mode: "timestamp_ms" })
@@ -68,6 +69,7 @@ export const imageSessions = sqliteTable(
     generationCount: integer("generation_count").notNull().default(0),
     succeededCount: integer("succeeded_count").notNull().default(0),
     failedCount: integer("failed_count").notNull().default(0),
+    totalCost: real("total_cost").notNull().default(0),
     lastActivityAt: integer("last_activity_at", { mode: "timestamp_ms" }).notNull(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
@@ -125,6 +127,12 @@ export const generations = sqliteTable(
     clonedFromGenerationId: text("cloned_from_generation_id"),
     /** What brought the terminal state: Replicate's webhook or our own poll (operations stats). */
     completedVia: text("completed_via").$type<"webhook" | "poll">(),
+    /** What is sent to Replicate (validated when the generation was created), minus file URLs. */
+    modelCall: text("model_call", { mode: "json" }).$type<ModelCall>(),
+    modelVersion: text("model_version"),
+    estimatedCost: real("estimated_cost"),
+    /** Billable seconds Replicate reported (`metrics.predict_time`). */
+    predictSeconds: real("predict_seconds"),
   },
   (t) => [
     index("generations_session_page_idx").on(t.sessionId, t.createdAt, t.id),
@@ -158,6 +166,8 @@ export const assets = sqliteTable(
     width: integer("width"),
     height: integer("height"),
     sha256: text("sha256").notNull(),
+    /** A video's poster frame in R2, made once when the video is stored. */
+    posterKey: text("poster_key"),
     createdAt: createdAt(),
     // The gallery's columns, for outputs only. A trigger fills them when the output is recorded
     // (and keeps `generationStatus` and `listed` up to date), whoever records it.
@@ -260,6 +270,72 @@ export const replicateUploads = sqliteTable(
   ],
 );
 
+/**
+ * Replicate models' input schemas and metadata, shared by everyone (public facts), keyed by the
+ * reference they were fetched for: `owner/name` (its latest version) or `owner/name:version`.
+ * Refreshed by the cron job; served from here when Replicate is unreachable.
+ */
+export const modelSchemas = sqliteTable(
+  "model_schemas",
+  {
+    ref: text("ref").primaryKey(),
+    modelId: text("model_id").notNull(),
+    /** The version the schema belongs to. */
+    versionId: text("version_id"),
+    official: integer("official", { mode: "boolean" }).notNull(),
+    kind: text("kind").$type<"image" | "video">().notNull(),
+    description: text("description").notNull(),
+    coverImageUrl: text("cover_image_url"),
+    inputSchema: text("input_schema", { mode: "json" }).$type<InputSchema>().notNull(),
+    fetchedAt: integer("fetched_at", { mode: "timestamp_ms" }).notNull(),
+    /** The last time a refresh was tried, successful or not. */
+    checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("model_schemas_checked_idx").on(t.checkedAt)],
+);
+
+/** Models a user added to their list, by the reference they gave. */
+export const userModels = sqliteTable(
+  "user_models",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    modelId: text("model_id").notNull(),
+    ref: text("ref").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.modelId] }), index("user_models_ref_idx").on(t.ref)],
+);
+
+/**
+ * What each user spent per UTC day: generations started and their cost. A ledger, so deleting a
+ * generation or a session does not rewrite what was spent; it is also what quotas count against.
+ */
+export const usageDays = sqliteTable(
+  "usage_days",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** `YYYY-MM-DD`, UTC. */
+    day: text("day").notNull(),
+    generations: integer("generations").notNull().default(0),
+    cost: real("cost").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
+
+/** Per-user limits that differ from the configured defaults (null: the default applies). */
+export const accountLimits = sqliteTable("account_limits", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  generationsPerMinute: integer("generations_per_minute"),
+  dailyGenerations: integer("daily_generations"),
+  dailyCostUsd: real("daily_cost_usd"),
+});
+
 /** Fixed-window counters for throttling sign-ins, sign-ups and other abuse-prone actions. */
 export const rateLimits = sqliteTable("rate_limits", {
   key: text("key").primaryKey(),
@@ -311,3 +387,4 @@ export type GenerationRow = typeof generations.$inferSelect;
 export type AssetRow = typeof assets.$inferSelect;
 export type ReferenceRow = typeof references.$inferSelect;
 export type ReplicateUploadRow = typeof replicateUploads.$inferSelect;
+export type ModelSchemaRow = typeof modelSchemas.$inferSelect;

@@ -27,7 +27,9 @@ import { generationView, generationViewInOneCall, sessionView } from "../generat
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
 import { failureReason, isRetryable, retryAfterOf, retryDelayMs } from "../lib/retryable";
-import { buildModelInput, costOf, findModel } from "../replicate/catalog";
+import { inputWithFiles, type ModelCall, prepareModelCall } from "../models/params";
+import { actualCost } from "../models/prices";
+import { findModelDefinition } from "../models/registry";
 import { ReplicateGateway } from "../replicate/gateway";
 import {
   errorMessageOf,
@@ -256,6 +258,7 @@ export class SessionRoom extends DurableObject<Env> {
       startedAt: null,
       completedAt: new Date(),
       cost: null,
+      predictSeconds: null,
     });
   }
 
@@ -282,6 +285,7 @@ export class SessionRoom extends DurableObject<Env> {
         startedAt: null,
         completedAt: new Date(),
         cost: null,
+        predictSeconds: null,
       });
     }
     return generationView(this.db, generationId);
@@ -473,13 +477,11 @@ export class SessionRoom extends DurableObject<Env> {
         : terminal === "timed_out"
           ? "Replicate stopped the prediction before it started (deadline reached)."
           : null;
+    // Failed runs of public models are not billed; canceled ones are, up to the cancel.
+    const seconds = predictSeconds(prediction);
     const cost =
       terminal === "succeeded" || terminal === "canceled"
-        ? costOf(
-            generation ? findModel(generation.model) : undefined,
-            outputUrls(prediction).length,
-            predictSeconds(prediction),
-          )
+        ? actualCost(generation?.modelCall?.pricing ?? null, outputUrls(prediction).length, seconds)
         : null;
     log.info("generation.terminal_event", { generationId, predictionId: prediction.id, status: terminal });
     return {
@@ -488,6 +490,7 @@ export class SessionRoom extends DurableObject<Env> {
       startedAt: parseTime(prediction.started_at),
       completedAt: parseTime(prediction.completed_at) ?? new Date(),
       cost,
+      predictSeconds: seconds,
     };
   }
 
@@ -541,12 +544,23 @@ export class SessionRoom extends DurableObject<Env> {
     }
   }
 
+  /** The call stored when the generation was created (or, for older rows, made now from its params). */
+  private async modelCallOf(generation: GenerationRow, gateway: ReplicateGateway): Promise<ModelCall> {
+    if (generation.modelCall) return generation.modelCall;
+    const model = await findModelDefinition(this.db, gateway, generation.userId, generation.model);
+    if (!model) throw new Error(`The model ${generation.model} is not available.`);
+    return prepareModelCall(
+      model,
+      { prompt: generation.prompt, negativePrompt: generation.negativePrompt ?? undefined, params: generation.params },
+      {
+        hasSource: !!(generation.sourceAssetId || generation.parentGenerationId),
+        hasMask: !!generation.maskAssetId,
+        references: 0,
+      },
+    ).call;
+  }
+
   private async submit(job: JobRow, generation: GenerationRow): Promise<void> {
-    const model = findModel(generation.model);
-    if (!model) {
-      await this.failGeneration(generation.id, `The model ${generation.model} is not available.`);
-      return;
-    }
     // The session rides along so the webhook route can hand the state straight to this room; the
     // room only acts on predictions it is running, so the (unsigned) parameter cannot steer anything.
     const webhook = this.config.publicUrl
@@ -556,20 +570,12 @@ export class SessionRoom extends DurableObject<Env> {
     let stage: SubmitStage = "preparing";
     let prediction: Prediction;
     try {
-      const files = await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation);
-      const input = buildModelInput(
-        model,
-        {
-          prompt: generation.prompt,
-          negativePrompt: generation.negativePrompt ?? undefined,
-          params: generation.params,
-        },
-        files,
-      );
+      const call = await this.modelCallOf(generation, gateway);
+      const input = inputWithFiles(call, await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation));
       stage = "creating";
       prediction = await gateway.createPrediction({
-        model: model.id,
-        ...(model.version ? { version: model.version } : {}),
+        model: generation.model,
+        ...(call.version ? { version: call.version } : {}),
         input,
         ...(webhook ? { webhook } : {}),
       });
@@ -587,7 +593,11 @@ export class SessionRoom extends DurableObject<Env> {
       now + this.pollInterval(),
       generation.id,
     );
-    log.info("generation.submitted", { generationId: generation.id, predictionId: prediction.id, model: model.id });
+    log.info("generation.submitted", {
+      generationId: generation.id,
+      predictionId: prediction.id,
+      model: generation.model,
+    });
     try {
       await recordSubmission(this.db, generation.id, prediction.id);
       await this.broadcastGeneration(generation.id);
@@ -682,6 +692,7 @@ export class SessionRoom extends DurableObject<Env> {
         startedAt: parseTime(prediction.started_at),
         completedAt: new Date(),
         cost: null,
+        predictSeconds: null,
       });
       return;
     }

@@ -22,7 +22,7 @@ import { type GalleryRow, toGalleryItem } from "./views";
 export const GALLERY_KEY_SCALE = 1024;
 
 const COLUMNS = sql.raw(`a.id, a.gallery_key, a.generation_id, a.session_id, a.output_index, a.mime_type,
-  a.size_bytes, a.width, a.height, a.sha256, a.created_at, a.model, a.generation_status, a.favorite,
+  a.size_bytes, a.width, a.height, a.sha256, a.poster_key, a.created_at, a.model, a.generation_status, a.favorite,
   g.prompt, g.negative_prompt, g.params, s.title AS session_title`);
 
 /** The index a page without a search walks: the one whose leading columns the filters fix. */

@@ -19,6 +19,7 @@ export type GalleryRow = {
   width: number | null;
   height: number | null;
   sha256: string;
+  poster_key: string | null;
   created_at: number;
   model: string;
   generation_status: GenerationStatus;
@@ -67,6 +68,7 @@ export function toGalleryItem(row: GalleryRow): GalleryItem {
     height: row.height,
     sha256: row.sha256,
     createdAt: new Date(row.created_at).toISOString(),
+    posterUrl: row.poster_key ? thumbnailUrl(row.id, 768) : null,
     generationId: row.generation_id,
     sessionId: row.session_id,
     sessionTitle: row.session_title,

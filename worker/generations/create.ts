@@ -1,6 +1,7 @@
 /**
- * Creating a generation: validate it against the catalog and the session, store it as `queued`, and
- * hand it to the session's Durable Object, which decides when it runs.
+ * Creating a generation: check it against the model (its capabilities and input schema) and the
+ * session, within the user's limits; store it as `queued` with the exact model call it will make;
+ * and hand it to the session's Durable Object, which decides when it runs.
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
@@ -17,12 +18,18 @@ import {
   type ReferenceRow,
   references,
 } from "../db/schema";
-import { newId, randomSeed } from "../lib/ids";
+import { readConfig } from "../lib/config";
+import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/logger";
 import { ProblemError } from "../lib/problem";
+import { outputCountOf, prepareModelCall } from "../models/params";
+import { estimateCost } from "../models/prices";
+import { findModelDefinition, type ModelDefinition } from "../models/registry";
 import { referenceViews } from "../references/views";
-import { type CatalogModel, findModel, reservedInputNames } from "../replicate/catalog";
+import { ReplicateGateway } from "../replicate/gateway";
 import { titleFromPrompt, UNTITLED } from "../sessions/queries";
+import { countGenerationStatement, dayOf } from "../usage/ledger";
+import { enforceLimits } from "../usage/limits";
 import { sessionStatsUpdate } from "./lifecycle";
 import { toGenerationView } from "./views";
 
@@ -32,10 +39,11 @@ export async function createGeneration(
   session: ImageSessionRow,
   request: CreateGenerationRequest,
 ): Promise<Generation> {
-  const model = findModel(request.model);
+  const config = readConfig(env);
+  const model = await findModelDefinition(db, new ReplicateGateway(config), session.userId, request.model);
   if (!model) {
-    throw new ProblemError(400, `The model ${request.model} is not in the catalog.`, {
-      errors: [{ path: "model", message: "Unknown model; see GET /api/models" }],
+    throw new ProblemError(400, `The model ${request.model} is neither in the catalog nor in your models.`, {
+      errors: [{ path: "model", message: "Unknown model; add it with POST /api/models, or see GET /api/models" }],
     });
   }
   const parent = request.parentGenerationId
@@ -48,12 +56,18 @@ export async function createGeneration(
     ? await findUsableAsset(db, session, request.maskAssetId, ["mask"], "maskAssetId")
     : undefined;
   const referenceRows = await findReferences(db, session.userId, request.referenceImageIds ?? []);
-  assertModelAccepts(model, request, {
-    hasSource: !!(parent || source),
-    hasMask: !!mask,
-    references: referenceRows.length,
-  });
+  const uses = { hasSource: !!(parent || source), hasMask: !!mask, references: referenceRows.length };
+  assertModelAccepts(model, uses);
+  const { call, params } = prepareModelCall(
+    model,
+    { prompt: request.prompt, negativePrompt: request.negativePrompt, params: request.params ?? {} },
+    uses,
+  );
+  const estimatedCost = estimateCost(model.pricing, outputCountOf(model, call.input));
+  // Nothing is stored or submitted past a limit.
+  await enforceLimits(db, config, session.userId, estimatedCost);
   const id = newId("gen");
+  const now = new Date();
   // One atomic batch: the generation, its references and the session's counters, or none of them.
   const [inserted] = await db.batch([
     db
@@ -67,7 +81,11 @@ export async function createGeneration(
         model: model.id,
         prompt: request.prompt,
         negativePrompt: request.negativePrompt || null,
-        params: request.params ?? {},
+        params,
+        modelCall: call,
+        modelVersion: call.version,
+        estimatedCost,
+        createdAt: now,
         sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
         sourceAssetId: source?.id ?? null,
         maskAssetId: mask?.id ?? null,
@@ -93,6 +111,7 @@ export async function createGeneration(
       })
       .where(eq(imageSessions.id, session.id)),
     sessionStatsUpdate(db, session.id),
+    countGenerationStatement(db, session.userId, dayOf(now)),
   ]);
   log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
   const [row] = inserted;
@@ -207,24 +226,21 @@ async function findReferences(db: Database, userId: string, ids: string[]): Prom
 }
 
 function assertModelAccepts(
-  model: CatalogModel,
-  request: CreateGenerationRequest,
+  model: ModelDefinition,
   uses: { hasSource: boolean; hasMask: boolean; references: number },
 ): void {
-  const reserved = reservedInputNames(model);
-  const smuggled = Object.keys(request.params ?? {}).find((key) => reserved.has(key));
-  if (smuggled) {
-    throw invalid(
-      `params.${smuggled}`,
-      "Set by the studio",
-      `${smuggled} comes from prompt, negativePrompt, sourceAssetId, maskAssetId or referenceImageIds, not from params.`,
-    );
-  }
   if (uses.hasSource && !model.capabilities.imageToImage) {
     throw invalid(
       "model",
       "Cannot start from an image",
-      `${model.id} makes images from text only; pick a model that can iterate from an image.`,
+      `${model.id} makes ${model.kind === "video" ? "videos" : "images"} from text only; pick a model that can start from an image.`,
+    );
+  }
+  if (!uses.hasSource && !model.capabilities.textToImage) {
+    throw invalid(
+      "sourceAssetId",
+      "This model needs an image to start from",
+      `${model.id} needs an image to start from.`,
     );
   }
   if (uses.hasMask && (!model.capabilities.mask || !uses.hasSource)) {
@@ -241,15 +257,12 @@ function assertModelAccepts(
       `${model.id} does not use reference images.`,
     );
   }
-  if (uses.references > (model.inputs.references?.max ?? 0) && model.capabilities.references) {
+  if (uses.references > model.limits.references) {
     throw invalid(
       "referenceImageIds",
-      `At most ${model.inputs.references?.max}`,
-      `${model.id} takes at most ${model.inputs.references?.max} reference image(s).`,
+      `At most ${model.limits.references}`,
+      `${model.id} takes at most ${model.limits.references} reference image(s).`,
     );
-  }
-  if ((request.params?.numOutputs ?? 1) > 1 && !model.inputs.numOutputs) {
-    throw invalid("params.numOutputs", "This model makes one output per run", `${model.id} makes one output per run.`);
   }
 }
 
@@ -276,8 +289,8 @@ export async function findOwnedGeneration(db: Database, userId: string, generati
 }
 
 /**
- * A retry is a new generation with the same settings, lineage, inputs and references; regenerating
- * is the same with a fresh seed.
+ * A retry is a new generation with the same settings (the seed it ran with included), lineage, inputs
+ * and references; regenerating is the same with a fresh seed, which the server picks.
  */
 export async function retryRequestOf(
   db: Database,
@@ -289,7 +302,8 @@ export async function retryRequestOf(
     .from(generationReferences)
     .where(eq(generationReferences.generationId, original.id))
     .orderBy(asc(generationReferences.position));
-  const params = options.newSeed ? { ...original.params, seed: randomSeed() } : original.params;
+  const { seed: _seed, ...withoutSeed } = original.params;
+  const params = options.newSeed ? withoutSeed : original.params;
   return {
     model: original.model,
     prompt: original.prompt,

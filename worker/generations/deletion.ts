@@ -38,22 +38,25 @@ export async function deleteUnreferencedObjects(
   return gone.length;
 }
 
+/** An output's objects: its bytes and, for a video, its poster frame. */
+const objectsOf = (asset: { r2Key: string; posterKey: string | null }): string[] =>
+  asset.posterKey ? [asset.r2Key, asset.posterKey] : [asset.r2Key];
+
 /** A session, its generations and their outputs; its room forgets its queue. */
 export async function deleteSessionEverywhere(env: Env, db: Database, session: ImageSessionRow): Promise<void> {
   await env.SESSION_ROOM.getByName(session.id).destroy();
   const ofSession = db.select({ id: generations.id }).from(generations).where(eq(generations.sessionId, session.id));
-  const outputs = await db.select({ r2Key: assets.r2Key }).from(assets).where(inArray(assets.generationId, ofSession));
+  const outputs = await db
+    .select({ r2Key: assets.r2Key, posterKey: assets.posterKey })
+    .from(assets)
+    .where(inArray(assets.generationId, ofSession));
   // The session's generations (and their reference links) go with it, by cascade; its search
   // document goes with it by trigger.
   await db.batch([
     db.delete(assets).where(inArray(assets.generationId, ofSession)),
     db.delete(imageSessions).where(eq(imageSessions.id, session.id)),
   ]);
-  await deleteUnreferencedObjects(
-    db,
-    env.BUCKET,
-    outputs.map((asset) => asset.r2Key),
-  );
+  await deleteUnreferencedObjects(db, env.BUCKET, outputs.flatMap(objectsOf));
 }
 
 /**
@@ -66,17 +69,13 @@ export async function deleteGenerationData(db: Database, bucket: R2Bucket, gener
     where: eq(generations.id, generationId),
     columns: { sessionId: true },
   });
-  const outputs = await db.select({ r2Key: assets.r2Key }).from(assets).where(itsOutputs);
+  const outputs = await db.select({ r2Key: assets.r2Key, posterKey: assets.posterKey }).from(assets).where(itsOutputs);
   await db.batch([
     db.delete(assets).where(itsOutputs),
     db.delete(generations).where(eq(generations.id, generationId)),
     ...(generation ? [sessionStatsUpdate(db, generation.sessionId)] : []),
   ]);
-  await deleteUnreferencedObjects(
-    db,
-    bucket,
-    outputs.map((asset) => asset.r2Key),
-  );
+  await deleteUnreferencedObjects(db, bucket, outputs.flatMap(objectsOf));
 }
 
 /** One output. */
@@ -87,5 +86,5 @@ export async function deleteAssetData(db: Database, bucket: R2Bucket, assetId: s
     db.delete(assets).where(eq(assets.id, assetId)),
     ...(asset.sessionId ? [sessionStatsUpdate(db, asset.sessionId)] : []),
   ]);
-  await deleteUnreferencedObjects(db, bucket, [asset.r2Key]);
+  await deleteUnreferencedObjects(db, bucket, objectsOf(asset));
 }

@@ -5,7 +5,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type AssetRow, assets, type GenerationRow, generationReferences, generations, references } from "../db/schema";
-import type { ModelInputFiles } from "../replicate/catalog";
+import type { ModelInputFiles } from "../models/params";
 import { referenceFile, replicateUrlFor } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
 import { InputUnavailableError } from "./input-error";

@@ -7,9 +7,10 @@
  */
 
 import { TERMINAL_STATUSES } from "@contract/api";
-import { and, desc, eq, inArray, isNull, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
+import { recordCostStatement } from "../usage/ledger";
 import { advances, isTerminal, type RunningStatus, type TerminalStatus } from "./status";
 
 const TERMINAL = [...TERMINAL_STATUSES];
@@ -92,6 +93,7 @@ export type TerminalUpdate = {
   cost: number | null;
   /** The path that brought the news, when it is known here (the operations stats count it). */
   completedVia?: "webhook" | "poll";
+  predictSeconds: number | null;
 };
 
 /** Moves a generation to a terminal status exactly once. Returns whether this call did it. */
@@ -106,9 +108,11 @@ export async function completeGeneration(
   if (!current || isTerminal(current.status)) return false;
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
-  // One call: the transition, and the session's counters after it (idempotent, so harmless when
-  // the transition was already made by another path).
-  const [updated] = await db.batch([
+  // One call: the cost joins the ledger (only while the generation is not yet terminal), the
+  // transition, and the session's counters after it (idempotent, so harmless when the transition was
+  // already made by another path).
+  const [, updated] = await db.batch([
+    recordCostStatement(db, generationId, update.cost ?? 0),
     db
       .update(generations)
       .set({
@@ -119,6 +123,7 @@ export async function completeGeneration(
         completedAt: update.completedAt,
         durationMs: Math.max(0, update.completedAt.getTime() - durationFrom.getTime()),
         cost: update.cost,
+        predictSeconds: update.predictSeconds,
         ...(update.completedVia ? { completedVia: update.completedVia } : {}),
       })
       .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
@@ -128,7 +133,7 @@ export async function completeGeneration(
   return updated.length > 0;
 }
 
-/** The output types a session's thumbnail can show. */
+/** The output types a session's thumbnail can show (and videos with a poster frame). */
 const THUMBNAIL_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 
 /**
@@ -148,7 +153,7 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
       and(
         eq(generations.sessionId, sessionId),
         eq(assets.role, "output"),
-        inArray(assets.mimeType, THUMBNAIL_TYPES),
+        or(inArray(assets.mimeType, THUMBNAIL_TYPES), isNotNull(assets.posterKey)),
         isNull(assets.trashedAt),
         isNull(generations.trashedAt),
       ),
@@ -161,6 +166,7 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
       generationCount: countOf(),
       succeededCount: countOf(sql`${generations.status} = 'succeeded'`),
       failedCount: countOf(sql`${generations.status} IN ('failed', 'timed_out')`),
+      totalCost: sql`(SELECT coalesce(sum(${generations.cost}), 0) FROM ${generations} WHERE ${generations.sessionId} = ${sessionId})`,
       thumbnailAssetId: sql`(${latestOutput})`,
       lastActivityAt: now,
       updatedAt: sql`max(${imageSessions.updatedAt}, ${now.getTime()})`,

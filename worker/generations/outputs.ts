@@ -8,10 +8,11 @@ import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { assets, type GenerationRow } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { newId, sha256Hex } from "../lib/ids";
+import { log } from "../lib/logger";
 import { PipelineError } from "../lib/retryable";
 import { isAllowedOutputUrl } from "../replicate/output-hosts";
 import { sniffMedia } from "../storage/media-type";
-import { outputKey, putObject } from "../storage/objects";
+import { outputKey, posterKey, putObject } from "../storage/objects";
 
 export const MAX_OUTPUT_BYTES = 200 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
@@ -112,6 +113,7 @@ export async function storeOutputs(
   urls: readonly string[],
   allowedHosts: readonly string[],
   recorded: ReadonlyMap<number, string>,
+  images?: ImagesBinding,
 ): Promise<number> {
   for (const [index, url] of urls.entries()) {
     const recordedKey = recorded.get(index);
@@ -123,6 +125,10 @@ export async function storeOutputs(
     const sha256 = await sha256Hex(bytes);
     const key = outputKey(generation.userId, generation.id, index);
     await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });
+    const poster =
+      media.mimeType.startsWith("video/") && images
+        ? await makePoster(db, bucket, images, generation, index, media)
+        : null;
     await db
       .insert(assets)
       .values({
@@ -137,8 +143,43 @@ export async function storeOutputs(
         width: media.width,
         height: media.height,
         sha256,
+        posterKey: poster,
       })
       .onConflictDoNothing();
   }
   return urls.length;
+}
+
+/**
+ * A video's poster frame, made once when the video is stored: its first frame, which for an
+ * image-to-video run is the source image (Workers cannot decode video), at the video's size. Null when
+ * the video started from text or the poster cannot be made; the player then shows the video's own
+ * first frame.
+ */
+async function makePoster(
+  db: Database,
+  bucket: R2Bucket,
+  images: ImagesBinding,
+  generation: GenerationRow,
+  index: number,
+  media: { width: number | null; height: number | null },
+): Promise<string | null> {
+  if (!generation.sourceAssetId) return null;
+  const source = await db.query.assets.findFirst({ where: eq(assets.id, generation.sourceAssetId) });
+  const original = source ? await bucket.get(source.r2Key) : null;
+  if (!original) return null;
+  try {
+    const transformer = images.input(original.body);
+    const result = await (media.width && media.height
+      ? transformer.transform({ width: media.width, height: media.height, fit: "cover" })
+      : transformer
+    ).output({ format: "image/webp", quality: 85 });
+    const bytes = new Uint8Array(await result.response().arrayBuffer());
+    const key = posterKey(generation.userId, generation.id, index);
+    await putObject(bucket, key, bytes, { mimeType: result.contentType(), sha256: await sha256Hex(bytes) });
+    return key;
+  } catch (error) {
+    log.warn("poster.failed", { generationId: generation.id, error });
+    return null;
+  }
 }

@@ -49,6 +49,7 @@ export function toAssetView(row: AssetRow): Asset {
     height: row.height,
     sha256: row.sha256,
     createdAt: row.createdAt.toISOString(),
+    posterUrl: row.posterKey ? thumbnailUrl(row.id, 768) : null,
   };
 }
 
@@ -80,6 +81,8 @@ export function toGenerationView(
     sourceOutputIndex: row.parentGenerationId ? (row.sourceOutputIndex ?? 0) : null,
     references: referenceList,
     clonedFromGenerationId: row.clonedFromGenerationId,
+    modelVersion: row.modelVersion,
+    estimatedCost: row.estimatedCost,
   };
 }
 
@@ -92,6 +95,7 @@ export function toSessionView(row: ImageSessionRow): Session {
     generationCount: row.generationCount,
     succeededCount: row.succeededCount,
     failedCount: row.failedCount,
+    totalCost: row.totalCost,
     lastActivityAt: row.lastActivityAt.toISOString(),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

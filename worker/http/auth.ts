@@ -29,6 +29,14 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
   deleteCookie(c, sessionCookieName(c.req.url), { path: "/", secure, httpOnly: true, sameSite: "Lax" });
 }
 
+/**
+ * When a person signs out or deletes the account: the browser's HTTP cache still holds their images
+ * (cached privately for a year), and the next person on this device must not be served them.
+ */
+export function forgetCachedResponses(c: Context<AppEnv>): void {
+  c.header("Clear-Site-Data", '"cache"');
+}
+
 export const readSessionToken = (c: Context<AppEnv>): string | undefined => getCookie(c, sessionCookieName(c.req.url));
 
 function bearerToken(c: Context<AppEnv>): string | undefined {

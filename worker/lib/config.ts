@@ -24,7 +24,26 @@ export type AppConfig = {
   /** Accounts (by email, lower case) allowed to read the operations endpoints. */
   adminEmails: string[];
   sessionConcurrency: number;
+  /** Per-user limits on starting generations (null: none). */
+  limits: { perMinute: number | null; dailyGenerations: number | null; dailyCostUsd: number | null };
 };
+
+export const DEFAULT_LIMITS = { perMinute: 30, dailyGenerations: 500, dailyCostUsd: 25 } as const;
+
+/** A positive number, or `none` (or `off`) for no limit; unset: the default. */
+const limit = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): number | null => {
+      if (value === undefined) return fallback;
+      const raw = value.toLowerCase();
+      if (raw === "none" || raw === "off") return null;
+      const number = Number(raw);
+      if (Number.isFinite(number) && number > 0) return number;
+      ctx.addIssue({ code: "custom", message: "Must be a positive number, or none for no limit", input: value });
+      return z.NEVER;
+    });
 
 const httpUrl = (what: string) =>
   z
@@ -71,6 +90,9 @@ const envSchema = z.object({
     .transform((value) => value.toLowerCase())
     .pipe(z.enum(["debug", "info", "warn", "error"], { error: "Must be debug, info, warn or error" }))
     .optional(),
+  GENERATIONS_PER_MINUTE: limit(DEFAULT_LIMITS.perMinute),
+  DAILY_GENERATION_LIMIT: limit(DEFAULT_LIMITS.dailyGenerations),
+  DAILY_COST_LIMIT_USD: limit(DEFAULT_LIMITS.dailyCostUsd),
 });
 
 type EnvName = keyof typeof envSchema.shape;
@@ -141,5 +163,10 @@ function toConfig(values: z.infer<typeof envSchema>): AppConfig {
     passwordPepper: values.PASSWORD_PEPPER,
     adminEmails: values.ADMIN_EMAILS,
     sessionConcurrency: values.SESSION_CONCURRENCY,
+    limits: {
+      perMinute: values.GENERATIONS_PER_MINUTE,
+      dailyGenerations: values.DAILY_GENERATION_LIMIT,
+      dailyCostUsd: values.DAILY_COST_LIMIT_USD,
+    },
   };
 }

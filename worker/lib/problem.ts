@@ -7,6 +7,8 @@ import type { Problem } from "@contract/api";
 import type { Context } from "hono";
 
 export type FieldError = { path: string; message: string };
+/** The limit a 429 or quota 403 is about. */
+export type LimitInfo = { name: string; max: number; used: number; resetsAt: string };
 
 const TITLES: Record<number, string> = {
   400: "Bad Request",
@@ -30,7 +32,7 @@ export class ProblemError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
-    readonly options: { errors?: FieldError[]; retryAfterSeconds?: number; title?: string } = {},
+    readonly options: { errors?: FieldError[]; retryAfterSeconds?: number; title?: string; limit?: LimitInfo } = {},
   ) {
     super(detail);
     this.name = "ProblemError";
@@ -39,13 +41,25 @@ export class ProblemError extends Error {
 
 export const notFound = (what = "resource"): ProblemError => new ProblemError(404, `No such ${what}.`);
 
-export function problemBody(status: number, detail: string, errors?: FieldError[], title?: string): Problem {
+export function problemBody(
+  status: number,
+  detail: string,
+  errors?: FieldError[],
+  title?: string,
+  limit?: LimitInfo,
+): Problem {
   return {
-    type: status === 400 && errors ? "https://imagestudio.dev/problems/validation" : "about:blank",
+    type:
+      status === 400 && errors
+        ? "https://imagestudio.dev/problems/validation"
+        : limit
+          ? "https://imagestudio.dev/problems/limit"
+          : "about:blank",
     title: title ?? TITLES[status] ?? "Error",
     status,
     detail,
     ...(errors ? { errors } : {}),
+    ...(limit ? { limit } : {}),
   };
 }
 
@@ -55,7 +69,9 @@ export function problemResponse(error: ProblemError): Response {
     headers.set("Retry-After", String(Math.max(1, Math.ceil(error.options.retryAfterSeconds))));
   }
   return new Response(
-    JSON.stringify(problemBody(error.status, error.detail, error.options.errors, error.options.title)),
+    JSON.stringify(
+      problemBody(error.status, error.detail, error.options.errors, error.options.title, error.options.limit),
+    ),
     { status: error.status, headers },
   );
 }

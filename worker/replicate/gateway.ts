@@ -138,6 +138,26 @@ function parseFile(value: unknown): ReplicateFile {
   return parsed.data;
 }
 
+const modelVersionSchema = z.looseObject({ id: z.string().min(1), openapi_schema: z.unknown() });
+
+const modelSchema = z.looseObject({
+  owner: z.string().min(1),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  cover_image_url: z.string().nullish(),
+  is_official: z.boolean().nullish(),
+  latest_version: modelVersionSchema.nullish(),
+});
+export type ReplicateModel = z.infer<typeof modelSchema>;
+export type ReplicateModelVersion = z.infer<typeof modelVersionSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new GatewayError("invalid_response", `Replicate answered with something that is not ${what}`);
+  return parsed.data;
+}
+
 export type CreatePredictionRequest = {
   model: string;
   version?: string;
@@ -210,6 +230,18 @@ export class ReplicateGateway {
   /** The file's record, or a `not_found` GatewayError once Replicate has deleted it. */
   getFile(id: string): Promise<ReplicateFile> {
     return this.call(async (client) => parseFile(await client.files.get(id)));
+  }
+
+  /** A public model (`GET /v1/models/{owner}/{name}`); a `not_found` GatewayError when Replicate does not know it. */
+  getModel(owner: string, name: string): Promise<ReplicateModel> {
+    return this.call(async (client) => parseWith(modelSchema, await client.models.get(owner, name), "a model"));
+  }
+
+  /** One version of a model, with its OpenAPI schema. */
+  getModelVersion(owner: string, name: string, versionId: string): Promise<ReplicateModelVersion> {
+    return this.call(async (client) =>
+      parseWith(modelVersionSchema, await client.models.versions.get(owner, name, versionId), "a model version"),
+    );
   }
 
   /** Deletes one of our files from the Files API; a file already gone counts as deleted. */

@@ -83,8 +83,14 @@ export const assetRoutes = new Hono<AppEnv>()
   })
   .get("/:id/thumbnail", validate("query", thumbnailQuerySchema), async (c) => {
     const asset = await findOwnedAsset(c);
-    const thumbnail = await ensureThumbnail(c.env.BUCKET, c.env.IMAGES, asset, c.req.valid("query").w);
-    // Videos and anything the Images binding cannot read are served as they are.
+    // A video's thumbnail is its poster frame (when it has one).
+    const thumbnail = await ensureThumbnail(
+      c.env.BUCKET,
+      c.env.IMAGES,
+      asset.posterKey ? { ...asset, r2Key: asset.posterKey, mimeType: "image/webp" } : asset,
+      c.req.valid("query").w,
+    );
+    // Videos without a poster and anything the Images binding cannot read are served as they are.
     const source = thumbnail ?? { key: asset.r2Key, mimeType: asset.mimeType, etag: asset.sha256 };
     const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, {
       etag: `thumb-${source.etag}`,

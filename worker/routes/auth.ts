@@ -12,7 +12,14 @@ import { deleteAccount } from "../accounts/deletion";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import { clientIp, consumeRateLimit, LIMITS } from "../accounts/rate-limit";
 import { apiTokens, users } from "../db/schema";
-import { assertSameOrigin, clearSessionCookie, readSessionToken, requireUser, setSessionCookie } from "../http/auth";
+import {
+  assertSameOrigin,
+  clearSessionCookie,
+  forgetCachedResponses,
+  readSessionToken,
+  requireUser,
+  setSessionCookie,
+} from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { newId } from "../lib/ids";
@@ -69,6 +76,7 @@ export const authRoutes = new Hono<AppEnv>()
     const token = readSessionToken(c);
     if (token) await deleteAuthSession(c.get("db"), token);
     clearSessionCookie(c);
+    forgetCachedResponses(c);
     return c.body(null, 204);
   })
   .get("/me", requireUser, (c) => c.json(c.get("user")))
@@ -98,6 +106,7 @@ export const authRoutes = new Hono<AppEnv>()
     }
     await deleteAccount(c.env, db, c.get("config"), user);
     clearSessionCookie(c);
+    forgetCachedResponses(c);
     return c.body(null, 204);
   })
   .post("/tokens", requireUser, validate("json", createTokenSchema), async (c) => {

@@ -61,9 +61,29 @@ function gif(bytes: Uint8Array): MediaInfo | null {
   return { mimeType: "image/gif", width: u16le(bytes, 6), height: u16le(bytes, 8) };
 }
 
+/** The display size of an MP4's first visual track: the 16.16 width and height ending its `tkhd` box. */
+function mp4Size(bytes: Uint8Array): { width: number; height: number } | null {
+  for (let i = 4; i + 4 <= bytes.length; i++) {
+    // "tkhd"
+    if (bytes[i] !== 0x74 || bytes[i + 1] !== 0x6b || bytes[i + 2] !== 0x68 || bytes[i + 3] !== 0x64) continue;
+    const start = i - 4;
+    const size = u32be(bytes, start);
+    if (size < 92 || start + size > bytes.length) continue;
+    const width = u32be(bytes, start + size - 8) >>> 16;
+    const height = u32be(bytes, start + size - 4) >>> 16;
+    if (width > 0 && height > 0) return { width, height };
+  }
+  return null;
+}
+
 function video(bytes: Uint8Array): MediaInfo | null {
   if (bytes.length >= 12 && ascii(bytes, 4, 4) === "ftyp") {
-    return { mimeType: ascii(bytes, 8, 2) === "qt" ? "video/quicktime" : "video/mp4", width: null, height: null };
+    const size = mp4Size(bytes);
+    return {
+      mimeType: ascii(bytes, 8, 2) === "qt" ? "video/quicktime" : "video/mp4",
+      width: size?.width ?? null,
+      height: size?.height ?? null,
+    };
   }
   if (bytes.length >= 4 && u32be(bytes, 0) === 0x1a45dfa3) return { mimeType: "video/webm", width: null, height: null };
   return null;

@@ -21,6 +21,10 @@ export const thumbnailKeysOf = (r2Key: string, widths: readonly number[]): strin
 export const thumbnailOwnerKey = (key: string): string =>
   key.startsWith("thumbnails/") ? key.slice("thumbnails/".length).replace(/^\d+\//, "") : key;
 
+/** A video output's poster frame. */
+export const posterKey = (userId: string, generationId: string, index: number): string =>
+  `posters/${userId}/${generationId}/${index}`;
+
 export async function putObject(
   bucket: R2Bucket,
   key: string,

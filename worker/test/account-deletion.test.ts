@@ -112,12 +112,26 @@ async function busyAccount(label: string): Promise<Account> {
       })
     ).id,
   );
+  // A video with its poster, a model of their own, and limits of their own.
+  const video = await completeGeneration(
+    user,
+    (
+      await createGeneration(user, session.id, {
+        model: "minimax/video-01",
+        prompt: `moving ${uniqueTag()}`,
+        parentGenerationId: made.id,
+      })
+    ).id,
+  );
+  expect(video.outputs[0]?.posterUrl).toBeTruthy();
+  expect((await api(user, "POST", "/api/models", { id: "kwaivgi/kling-v2.0" })).status).toBe(201);
+  await env.DB.prepare("INSERT INTO account_limits (user_id, daily_generations) VALUES (?, 100)").bind(user.id).run();
   const { results: files } = await env.DB.prepare("SELECT replicate_file_id FROM replicate_uploads WHERE user_id = ?")
     .bind(user.id)
     .all<{ replicate_file_id: string }>();
   return {
     user,
-    generations: [made, fromSource, withReference],
+    generations: [made, fromSource, withReference, video],
     replicateFiles: files.map((f) => f.replicate_file_id),
   };
 }
@@ -191,6 +205,9 @@ describe("DELETE /api/me", () => {
         "image_sessions",
         "references",
         "replicate_uploads",
+        "usage_days",
+        "user_models",
+        "account_limits",
       ]),
     );
     // There is something to delete in each of them, and in R2 and at Replicate.
@@ -205,7 +222,7 @@ describe("DELETE /api/me", () => {
     expect((await links())?.n).toBeGreaterThan(0);
     const objectsBefore = (await Promise.all(userObjectPrefixes(victim.user.id).map(r2Listing))).flat();
     expect(objectsBefore.map((o) => o.key.split("/")[0])).toEqual(
-      expect.arrayContaining(["outputs", "blobs", "thumbnails"]),
+      expect.arrayContaining(["outputs", "posters", "blobs", "thumbnails"]),
     );
     expect(victim.replicateFiles.length).toBeGreaterThan(0);
     for (const fileId of victim.replicateFiles) expect(await replicateFileExists(fileId)).toBe(true);
@@ -216,6 +233,7 @@ describe("DELETE /api/me", () => {
     const response = await asCookie(victim.user, "DELETE", "/api/me", { password: "correct horse battery" });
     expect(response.status).toBe(204);
     expect(response.headers.get("Set-Cookie")).toMatch(/studio_session=;.*Max-Age=0/i);
+    expect(response.headers.get("Clear-Site-Data")).toBe('"cache"');
 
     // Credentials: the old cookie and the old token are refused.
     await expectProblem(await asCookie(victim.user, "GET", "/api/me"), 401);

@@ -87,6 +87,8 @@ describe("sign in and out", () => {
 
     const logout = await post("/api/auth/logout", {}, { Cookie: cookie });
     expect(logout.status).toBe(204);
+    // The browser drops its cached copies of this person's images and pages.
+    expect(logout.headers.get("Clear-Site-Data")).toBe('"cache"');
     await expectProblem(await SELF.fetch(`${ORIGIN}/api/me`, { headers: { Cookie: cookie } }), 401);
   });
 

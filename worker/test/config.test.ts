@@ -51,6 +51,8 @@ describe("configuration", () => {
       SESSION_CONCURRENCY: "lots",
       LOG_LEVEL: "verbose",
       ADMIN_EMAILS: "ops@example.com, not-an-email",
+      DAILY_COST_LIMIT_USD: "twenty dollars",
+      GENERATIONS_PER_MINUTE: "none",
     };
     const response = await call(bindings, "/api/sessions", { headers: { Authorization: `Bearer ${user.token}` } });
     expect(response.status).toBe(503);
@@ -58,6 +60,7 @@ describe("configuration", () => {
     const byName = Object.fromEntries((problem.errors ?? []).map((error) => [error.path, error.message]));
     expect(Object.keys(byName).sort()).toEqual([
       "ADMIN_EMAILS",
+      "DAILY_COST_LIMIT_USD",
       "LOG_LEVEL",
       "PUBLIC_URL",
       "REPLICATE_BASE_URL",
@@ -69,12 +72,20 @@ describe("configuration", () => {
     expect(byName.SESSION_CONCURRENCY).toContain("whole number");
     expect(byName.LOG_LEVEL).toContain("debug, info, warn or error");
     expect(byName.ADMIN_EMAILS).toContain("emails");
+    expect(byName.DAILY_COST_LIMIT_USD).toContain("positive number, or none");
     for (const name of Object.keys(byName)) expect(problem.detail).toContain(name);
   });
 
   it("empty values mean unset: defaults apply and the app answers", async () => {
     const user = await signUp("config");
-    const bindings = { ...env, PUBLIC_URL: "", SESSION_CONCURRENCY: " ", LOG_LEVEL: "", ADMIN_EMAILS: "" };
+    const bindings = {
+      ...env,
+      PUBLIC_URL: "",
+      SESSION_CONCURRENCY: " ",
+      LOG_LEVEL: "",
+      ADMIN_EMAILS: "",
+      DAILY_GENERATION_LIMIT: "",
+    };
     const response = await call(bindings, "/api/sessions", { headers: { Authorization: `Bearer ${user.token}` } });
     expect(response.status).toBe(200);
   });

@@ -128,6 +128,20 @@ export const waitForGeneration = (
 export const isTerminal = (generation: Generation) =>
   ["succeeded", "failed", "canceled", "timed_out"].includes(generation.status);
 
+/** Per-user limits other than the configured defaults (what `account_limits` is for), e.g. for a load test. */
+export async function setLimits(
+  user: TestUser,
+  limits: { generationsPerMinute?: number; dailyGenerations?: number; dailyCostUsd?: number },
+): Promise<void> {
+  await env.DB.prepare(
+    `INSERT INTO account_limits (user_id, generations_per_minute, daily_generations, daily_cost_usd) VALUES (?, ?, ?, ?)
+     ON CONFLICT (user_id) DO UPDATE SET generations_per_minute = excluded.generations_per_minute,
+       daily_generations = excluded.daily_generations, daily_cost_usd = excluded.daily_cost_usd`,
+  )
+    .bind(user.id, limits.generationsPerMinute ?? null, limits.dailyGenerations ?? null, limits.dailyCostUsd ?? null)
+    .run();
+}
+
 /** A token unique to one test, put in prompts so emulator faults match only that test's predictions. */
 export const uniqueTag = (): string => `t${crypto.randomUUID().slice(0, 8)}`;
 

@@ -6,7 +6,7 @@
 import { apiTokenPageSchema, modelPageSchema, referencePageSchema, sessionPageSchema } from "@contract/api";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { MODELS } from "../replicate/catalog";
+import { MODELS } from "../models/catalog";
 import { api, createSession, expectProblem, signUp, upload } from "./helpers";
 import { makePng } from "./images";
 
@@ -25,11 +25,16 @@ describe("list envelopes", () => {
     const page = await pageOf(await api(user, "GET", "/api/models"), modelPageSchema);
     expect(page.nextCursor).toBeNull();
     expect(page.items.map((model) => model.id)).toEqual(MODELS.map((model) => model.id));
-    expect(page.items[0]).toEqual({
+    expect(page.items[0]).toMatchObject({
       id: MODELS[0]!.id,
       kind: MODELS[0]!.kind,
       description: MODELS[0]!.description,
       capabilities: MODELS[0]!.capabilities,
+      name: "flux-schnell",
+      official: true,
+      source: "catalog",
+      pricing: { per: "output", usd: 0.003 },
+      limits: { references: 0, outputs: 4 },
     });
     await expectProblem(await api(null, "GET", "/api/models"), 401);
   });

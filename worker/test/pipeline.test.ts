@@ -76,7 +76,6 @@ describe("a generation from request to stored image", () => {
     const session = await createSession(user);
     const created = await createGeneration(user, session.id, {
       prompt: `a lighthouse at dawn ${uniqueTag()}`,
-      negativePrompt: "blurry",
       params: { seed: 1234, numOutputs: 2, width: 1344, height: 768 },
     });
     expect(created).toMatchObject({

@@ -3,6 +3,7 @@ import { type Component, type JSX, lazy } from "solid-js";
 import { SessionProvider } from "../auth";
 import { AwaitedOutcomesProvider } from "../sessions";
 import { LiveAnnouncer } from "../ui/announcer";
+import { Toasts } from "../ui/toast";
 import { WelcomePage } from "../welcome";
 
 /**
@@ -38,11 +39,14 @@ const notFound = lazyFeature(() => import("./NotFoundPage"));
 const studio = lazyFeature(() => import("../studio"));
 const sessions = lazyFeature(() => import("../sessions/pages"));
 const references = lazyFeature(() => import("../references"));
+const gallery = lazyFeature(() => import("../gallery"));
+const trash = lazyFeature(() => import("../trash"));
+const usage = lazyFeature(() => import("../usage"));
 const settings = lazyFeature(() => import("../settings"));
 
 /**
  * Everything under the router: the signed-in state, the generations whose outcome is still to be
- * announced (handed from the Studio to the session it opens), and the one live region.
+ * announced (handed from the Studio to the session it opens), the toasts and the one live region.
  */
 function Root(props: RouteSectionProps): JSX.Element {
   return (
@@ -52,6 +56,7 @@ function Root(props: RouteSectionProps): JSX.Element {
           Skip to content
         </a>
         {props.children}
+        <Toasts />
         <LiveAnnouncer />
       </AwaitedOutcomesProvider>
     </SessionProvider>
@@ -65,7 +70,10 @@ function Root(props: RouteSectionProps): JSX.Element {
  *   /                       Studio (new session from a prompt)
  *   /sessions               sessions list
  *   /sessions/:id           one session, live (`?g=&o=` the selected image)
+ *   /gallery                every image (`?q=` and filters; `?view=` the image open full size)
+ *   /trash                  what was deleted, restorable
  *   /references             reference images
+ *   /usage                  what was spent, by day, and today's quota (loaded when opened)
  *   /settings               account: API tokens, deleting the account
  * A page that loads data has a `preload`: its request starts with the navigation (or when a link to
  * it is hovered), not after the page has rendered.
@@ -97,6 +105,17 @@ export function App(): JSX.Element {
           component={references.page("ReferencesPage")}
           preload={references.preload((module) => module.preloadReferences())}
         />
+        <Route
+          path="/gallery"
+          component={gallery.page("GalleryPage")}
+          preload={gallery.preload((module, args) => module.preloadGallery(args))}
+        />
+        <Route
+          path="/trash"
+          component={trash.page("TrashPage")}
+          preload={trash.preload((module) => module.preloadTrash())}
+        />
+        <Route path="/usage" component={usage.page("UsagePage")} />
         <Route path="/settings" component={settings.page("SettingsPage")} />
         <Route path="*404" component={notFound.page("NotFoundPage")} />
       </Route>

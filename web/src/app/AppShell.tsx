@@ -2,7 +2,7 @@ import { A, type RouteSectionProps } from "@solidjs/router";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 import { RequireAuth, useSession } from "../auth";
-import { GearIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
+import { ChartIcon, GearIcon, GridIcon, Logo, PaperclipIcon, SignOutIcon, SparkleIcon, StackIcon } from "../ui/icons";
 
 /**
  * The signed-in frame: a top bar (brand, navigation on wide screens, account) and, on narrow
@@ -20,7 +20,8 @@ export function AppShell(props: RouteSectionProps): JSX.Element {
   );
 }
 
-function NavLinks(props: { class: string }): JSX.Element {
+/** The app's destinations; Usage and Settings are left out of the phone's bottom bar (they sit in the top bar there). */
+function NavLinks(props: { class: string; secondary: boolean }): JSX.Element {
   return (
     <>
       <A href="/" end class={props.class} activeClass="is-active">
@@ -31,14 +32,24 @@ function NavLinks(props: { class: string }): JSX.Element {
         <StackIcon />
         <span>Sessions</span>
       </A>
+      <A href="/gallery" class={props.class} activeClass="is-active">
+        <GridIcon />
+        <span>Gallery</span>
+      </A>
       <A href="/references" class={props.class} activeClass="is-active">
         <PaperclipIcon />
         <span>References</span>
       </A>
-      <A href="/settings" class={props.class} activeClass="is-active">
-        <GearIcon />
-        <span>Settings</span>
-      </A>
+      <Show when={props.secondary}>
+        <A href="/usage" class={props.class} activeClass="is-active">
+          <ChartIcon />
+          <span>Usage</span>
+        </A>
+        <A href="/settings" class={props.class} activeClass="is-active">
+          <GearIcon />
+          <span>Settings</span>
+        </A>
+      </Show>
     </>
   );
 }
@@ -70,7 +81,7 @@ function TopBar(): JSX.Element {
           <span class="brand__name">Image Studio</span>
         </A>
         <nav class="topbar__nav" aria-label="Main">
-          <NavLinks class="topbar__link" />
+          <NavLinks class="topbar__link" secondary={true} />
         </nav>
         <div class="topbar__account">
           <Show when={session.user.latest}>
@@ -80,6 +91,13 @@ function TopBar(): JSX.Element {
               </span>
             )}
           </Show>
+          {/* Four destinations fit a phone's bottom bar; Usage and Settings wait here, beside signing out. */}
+          <A href="/usage" class="icon-button topbar__settings" activeClass="is-active" aria-label="Usage">
+            <ChartIcon />
+          </A>
+          <A href="/settings" class="icon-button topbar__settings" activeClass="is-active" aria-label="Settings">
+            <GearIcon />
+          </A>
           <button
             type="button"
             class="button button--ghost topbar__signout"
@@ -103,7 +121,7 @@ function TopBar(): JSX.Element {
 function BottomNav(): JSX.Element {
   return (
     <nav class="bottomnav" aria-label="Main">
-      <NavLinks class="bottomnav__link" />
+      <NavLinks class="bottomnav__link" secondary={false} />
     </nav>
   );
 }

@@ -18,6 +18,7 @@ import {
 } from "solid-js";
 import { deleteAccount, fetchMe, signIn, signOut, signUp } from "../api/auth";
 import { onUnauthorized } from "../api/client";
+import { forgetOfflineData } from "../lib/offline";
 
 type SessionContextValue = {
   /** `undefined` while loading, `null` when signed out. */
@@ -43,6 +44,7 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
 
   onCleanup(
     onUnauthorized(() => {
+      void forgetOfflineData();
       setSignedOutOnPurpose(false);
       mutate(null);
     }),
@@ -63,11 +65,13 @@ export function SessionProvider(props: { children: JSX.Element }): JSX.Element {
     signUp: async (credentials) => accept(await signUp(credentials)),
     async signOut() {
       await signOut();
+      await forgetOfflineData().catch(() => undefined);
       setSignedOutOnPurpose(true);
       mutate(null);
     },
     async deleteAccount(password) {
       await deleteAccount(password);
+      await forgetOfflineData().catch(() => undefined);
       setSignedOutOnPurpose(true);
       setAccountDeleted(true);
       mutate(null);

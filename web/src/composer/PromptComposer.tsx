@@ -1,19 +1,15 @@
-import type { CreateGenerationRequest } from "@contract/api";
-import { createSignal, For, type JSX, onMount, Show } from "solid-js";
+import type { CreateGenerationRequest, Usage } from "@contract/api";
+import { createResource, createSignal, type JSX, Match, onMount, Show, Switch } from "solid-js";
 import { ApiError, errorMessage } from "../api/errors";
-import { modelLabel } from "../models";
+import { fetchUsage } from "../api/usage";
+import { formatCost } from "../lib/format";
+import { ModelPicker, modelLabel, priceLabel } from "../models";
 import { ReferenceTrayView } from "../references";
 import { describedBy, FieldError, FormError } from "../ui/fields";
-import { ArrowUpIcon, CloseIcon, SlidersIcon } from "../ui/icons";
-import {
-  type Composer,
-  FIELD_PATHS,
-  type FieldErrors,
-  type FieldPath,
-  rememberModel,
-  SIZE_PRESETS,
-  type SizePresetId,
-} from "./composer";
+import { ArrowUpIcon, SlidersIcon } from "../ui/icons";
+import { type Composer, type FieldErrors, rememberModel } from "./composer";
+import { SchemaFields } from "./SchemaFields";
+import type { Feed } from "./schemaForm";
 
 export type PromptComposerProps = {
   composer: Composer;
@@ -26,6 +22,8 @@ export type PromptComposerProps = {
   header?: JSX.Element;
   /** A reason the form can't be sent right now (e.g. the selected image failed); shown on submit. */
   blocked?: string | undefined;
+  /** What feeds the model's image input now ("the selected image", "your uploaded image"). */
+  sourceLabel?: string | undefined;
   autofocus?: boolean;
   /** Does the work; throw an `ApiError` to have its field errors shown in place. */
   onSubmit: (request: CreateGenerationRequest) => Promise<void>;
@@ -34,67 +32,82 @@ export type PromptComposerProps = {
 const isApple = typeof navigator !== "undefined" && /Mac|iPhone|iPad|iPod/.test(navigator.userAgent);
 export const SUBMIT_SHORTCUT = isApple ? "⌘ Enter" : "Ctrl Enter";
 
+const today = () => new Date().toISOString().slice(0, 10);
+
+/** What is left of today's quota, in a few words; null when nothing is limited. */
+function allowance(quota: Usage["quota"]): string | null {
+  const parts: string[] = [];
+  const { generations, cost } = quota;
+  if (generations.limit !== null) parts.push(`${Math.max(0, generations.limit - generations.used)} generations`);
+  if (cost.limit !== null) parts.push(formatCost(Math.max(0, cost.limit - cost.used)));
+  return parts.length ? `${parts.join(" · ")} left today` : null;
+}
+
 export function PromptComposer(props: PromptComposerProps): JSX.Element {
   const [errors, setErrors] = createSignal<FieldErrors>({});
   const [formError, setFormError] = createSignal<string>();
   const [pending, setPending] = createSignal(false);
   const [moreOpen, setMoreOpen] = createSignal(false);
+  const [usage, { refetch: refetchUsage }] = createResource(() =>
+    fetchUsage({ from: today(), to: today() }).catch(() => null),
+  );
+  const composer = () => props.composer;
   const fields = () => props.composer.fields;
   const id = (name: string) => `${props.id}-${name}`;
+  const model = () => props.composer.selectedSummary();
+  const hasNegative = () => Boolean(model()?.inputs.negativePrompt);
 
-  const selectedModel = () => props.composer.selectedModel();
-  const modelOptions = () => {
-    const list = props.composer.modelChoices();
-    const current = selectedModel();
-    return list.some((m) => m.id === current)
-      ? list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description }))
-      : [
-          { id: current, label: current, description: "" },
-          ...list.map((m) => ({ id: m.id, label: modelLabel(m), description: m.description })),
-        ];
-  };
   /** Said only when references are attached and the model that will run ignores them. */
   const referenceHint = () => {
-    const model = props.composer.selectedSummary();
-    if (!model || model.capabilities.references || props.composer.references.items.length === 0) return undefined;
-    return `Not used by ${modelLabel(model)}`;
+    const m = model();
+    if (!m || m.capabilities.references || props.composer.references.items.length === 0) return undefined;
+    return `Not used by ${modelLabel(m)}`;
   };
-  const carried = () =>
-    Object.entries(props.composer.carried()).filter(([, value]) => value !== null && value !== undefined);
+  const schemaFields = () => props.composer.schemaFields().filter((field) => visible(field.name));
+  /** Strength only matters when starting from an image; the mask input only with a source. */
+  const visible = (name: string) => {
+    const inputs = model()?.inputs;
+    if (name === inputs?.strength) return props.composer.needs().source;
+    return true;
+  };
+  const mainFields = () => schemaFields().filter((field) => field.group === "main");
+  const rareFields = () => schemaFields().filter((field) => field.group === "rare");
+  const feedLabel = (feed: Feed | undefined): string => {
+    const needs = props.composer.needs();
+    if (feed === "image")
+      return needs.source ? `From ${props.sourceLabel ?? "the image you start from"}.` : "None: text only.";
+    if (feed === "mask") return needs.mask ? "From the mask you drew." : "None: draw a mask on the source to use one.";
+    if (feed === "references") {
+      const count = props.composer.references.items.length;
+      return count > 0 ? `From the reference tray (${count}).` : "None: add reference images above.";
+    }
+    return "Not set by the studio; the model's default applies.";
+  };
 
-  const clearError = (path: FieldPath) => {
+  const clearError = (path: string) => {
     if (errors()[path]) setErrors((prev) => ({ ...prev, [path]: undefined }));
   };
-
-  const customSize = () => fields().size === "custom";
-  const sizeError = () => (customSize() ? undefined : (errors()["params.width"] ?? errors()["params.height"]));
-  const hasOptionError = () => {
-    const e = errors();
-    return Boolean(
-      e.negativePrompt ||
-        e["params.width"] ||
-        e["params.height"] ||
-        e["params.seed"] ||
-        e["params.numOutputs"] ||
-        e["params.strength"],
-    );
-  };
+  const hasOptionError = () =>
+    Object.entries(errors()).some(([path, message]) => message && path !== "prompt" && path !== "model");
 
   const focusFirstError = (found: FieldErrors) => {
-    const order: [FieldPath, string][] = [
-      ["prompt", "prompt"],
-      ["model", "model"],
-      ["negativePrompt", "negative"],
-      ["params.width", customSize() ? "width" : "size"],
-      ["params.height", customSize() ? "height" : "size"],
-      ["params.seed", "seed"],
-      ["params.numOutputs", "count"],
-      ["params.strength", "strength"],
-    ];
-    const first = order.find(([path]) => found[path]);
+    const paths = Object.keys(found).filter((path) => found[path]);
+    if (paths.length === 0) return;
+    const first = paths.includes("prompt") ? "prompt" : paths.includes("model") ? "model" : paths[0];
     if (!first) return;
-    if (first[0] !== "prompt" && first[0] !== "model") setMoreOpen(true);
-    queueMicrotask(() => document.getElementById(id(first[1]))?.focus());
+    if (first !== "prompt" && first !== "model") setMoreOpen(true);
+    const target =
+      first === "negativePrompt"
+        ? id("negative")
+        : first.startsWith("params.")
+          ? id(`p-${first.slice("params.".length)}`)
+          : id(first);
+    queueMicrotask(() => {
+      const element = document.getElementById(target);
+      const folded = element?.closest("details");
+      if (folded) folded.open = true;
+      element?.focus();
+    });
   };
 
   let form: HTMLFormElement | undefined;
@@ -103,6 +116,13 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
   onMount(() => {
     if (props.autofocus && window.matchMedia("(pointer: fine)").matches) promptInput?.focus();
   });
+
+  const knownPaths = () => [
+    "prompt",
+    "model",
+    "negativePrompt",
+    ...props.composer.schemaFields().map((field) => `params.${field.name}`),
+  ];
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -119,6 +139,10 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     const result = props.composer.toRequest();
     if (!result.ok) {
       setErrors(result.errors);
+      const unplaced = Object.entries(result.errors).filter(
+        ([path, message]) => message && !knownPaths().includes(path),
+      );
+      if (unplaced.length) setFormError(unplaced.map(([path, message]) => `${path}: ${message}`).join(" "));
       focusFirstError(result.errors);
       return;
     }
@@ -126,21 +150,22 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     setPending(true);
     try {
       await props.onSubmit(result.request);
-      // Remember a model the person picked, not one chosen for them because of a source or a mask.
-      if (!props.composer.modelNote()) rememberModel(result.request.model);
+      rememberModel(result.request.model);
+      void refetchUsage();
     } catch (error) {
       if (error instanceof ApiError) {
         const found: FieldErrors = {};
-        for (const path of FIELD_PATHS) {
+        for (const path of knownPaths()) {
           const message = error.fieldError(path);
           if (message) found[path] = message;
         }
         setErrors(found);
-        const rest = error.unmatchedErrors(FIELD_PATHS);
+        const rest = error.unmatchedErrors(knownPaths());
         if (Object.keys(found).length === 0 || rest.length > 0) {
-          const messages = rest.map((r) => r.message).filter((m) => !error.userMessage.includes(m));
+          const messages = rest.map((r) => `${r.path}: ${r.message}`).filter((m) => !error.userMessage.includes(m));
           setFormError([error.userMessage, ...messages].join(" "));
         }
+        if (error.status === 403 || error.status === 429) void refetchUsage();
         focusFirstError(found);
       } else {
         setFormError(errorMessage(error));
@@ -157,34 +182,7 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
     }
   };
 
-  /** The width or height input of a custom size, with its field error. */
-  const dimensionField = (name: "width" | "height", label: string) => {
-    const errorKey = `params.${name}` as const;
-    return (
-      <div class="field">
-        <label class="field__label" for={id(name)}>
-          {label}
-        </label>
-        <input
-          id={id(name)}
-          class="input"
-          type="number"
-          inputmode="numeric"
-          min={64}
-          max={2048}
-          step={8}
-          value={fields()[name]}
-          onInput={(e) => {
-            props.composer.set(name, e.currentTarget.value);
-            clearError(errorKey);
-          }}
-          aria-invalid={errors()[errorKey] ? "true" : undefined}
-          aria-describedby={describedBy(errors()[errorKey] && id(`${name}-error`))}
-        />
-        <FieldError id={id(`${name}-error`)} message={errors()[errorKey]} />
-      </div>
-    );
-  };
+  const estimate = () => props.composer.estimate();
 
   return (
     <form
@@ -225,35 +223,23 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
 
         <div class="composer__bar">
           <div class="composer__model">
-            <label class="composer__model-label" for={id("model")}>
-              Model
-            </label>
-            <select
-              id={id("model")}
-              class="select select--compact"
-              name="model"
-              onChange={(e) => {
-                props.composer.set("model", e.currentTarget.value);
+            <ModelPicker
+              id={props.id}
+              models={props.composer.models()}
+              selected={model()}
+              selectedId={props.composer.selectedModel()}
+              needs={props.composer.needs()}
+              onSelect={(modelId) => {
+                props.composer.set("model", modelId);
                 clearError("model");
               }}
-              aria-invalid={errors().model ? "true" : undefined}
-              aria-describedby={describedBy(
+              invalid={Boolean(errors().model)}
+              describedBy={describedBy(
                 errors().model && id("model-error"),
                 props.composer.modelNote() && id("model-note"),
+                id("price"),
               )}
-            >
-              <For each={modelOptions()}>
-                {(model) => (
-                  <option
-                    value={model.id}
-                    title={model.description || model.id}
-                    selected={model.id === selectedModel()}
-                  >
-                    {model.label}
-                  </option>
-                )}
-              </For>
-            </select>
+            />
           </div>
           <button
             type="button"
@@ -278,184 +264,144 @@ export function PromptComposer(props: PromptComposerProps): JSX.Element {
             Generate
           </button>
         </div>
+        <p class="composer__cost" id={id("price")} data-testid="cost-estimate">
+          <Show when={!props.composer.modelsLoading() && model()}>
+            {(m) => (
+              <>
+                <Show when={estimate() !== null} fallback={<span>{priceLabel(m())}</span>}>
+                  <span>
+                    About {formatCost(estimate() ?? 0)}
+                    {m().pricing?.per === "second" ? " (billed by GPU time)" : ""}
+                  </span>
+                </Show>
+                <Show when={usage.latest ? allowance(usage.latest.quota) : null}>
+                  {(left) => (
+                    <span class="composer__quota" data-testid="quota-left">
+                      {" "}
+                      · {left()}
+                    </span>
+                  )}
+                </Show>
+              </>
+            )}
+          </Show>
+        </p>
         <FieldError id={id("model-error")} message={errors().model} />
         <Show when={props.composer.modelNote()}>
-          {(note) => (
-            <p class="composer__note" id={id("model-note")}>
-              {note()}
-            </p>
-          )}
-        </Show>
-
-        <div class="composer__options" id={id("options")} hidden={!moreOpen()}>
-          <div class="field field--wide">
-            <label class="field__label" for={id("negative")}>
-              Keep out of the image
-            </label>
-            <textarea
-              id={id("negative")}
-              class="input input--area"
-              name="negativePrompt"
-              rows={2}
-              maxlength={4000}
-              placeholder="text, watermark, blur"
-              value={fields().negativePrompt}
-              onInput={(e) => {
-                props.composer.set("negativePrompt", e.currentTarget.value);
-                clearError("negativePrompt");
-              }}
-              aria-invalid={errors().negativePrompt ? "true" : undefined}
-              aria-describedby={describedBy(id("negative-hint"), errors().negativePrompt && id("negative-error"))}
-            />
-            <p class="field__hint" id={id("negative-hint")}>
-              The negative prompt, for models that support one.
-            </p>
-            <FieldError id={id("negative-error")} message={errors().negativePrompt} />
-          </div>
-
-          <div class="field">
-            <label class="field__label" for={id("size")}>
-              Size
-            </label>
-            <select
-              id={id("size")}
-              class="select"
-              name="size"
-              onChange={(e) => {
-                const value = SIZE_PRESETS.find((p) => p.id === e.currentTarget.value)?.id ?? "default";
-                props.composer.set("size", value satisfies SizePresetId);
-                clearError("params.width");
-                clearError("params.height");
-              }}
-              aria-invalid={sizeError() ? "true" : undefined}
-              aria-describedby={describedBy(sizeError() && id("size-error"))}
-            >
-              <For each={SIZE_PRESETS}>
-                {(preset) => (
-                  <option value={preset.id} selected={preset.id === fields().size}>
-                    {preset.label}
-                  </option>
-                )}
-              </For>
-            </select>
-            <FieldError id={id("size-error")} message={sizeError()} />
-          </div>
-
-          <Show when={customSize()}>
-            <div class="field-pair">
-              {dimensionField("width", "Width")}
-              {dimensionField("height", "Height")}
-            </div>
-          </Show>
-
-          <div class="field">
-            <label class="field__label" for={id("seed")}>
-              Seed
-            </label>
-            <input
-              id={id("seed")}
-              class="input"
-              type="number"
-              inputmode="numeric"
-              min={0}
-              max={4294967295}
-              step={1}
-              placeholder="Random"
-              value={fields().seed}
-              onInput={(e) => {
-                props.composer.set("seed", e.currentTarget.value);
-                clearError("params.seed");
-              }}
-              aria-invalid={errors()["params.seed"] ? "true" : undefined}
-              aria-describedby={describedBy(id("seed-hint"), errors()["params.seed"] && id("seed-error"))}
-            />
-            <p class="field__hint" id={id("seed-hint")}>
-              Same seed and prompt, same image.
-            </p>
-            <FieldError id={id("seed-error")} message={errors()["params.seed"]} />
-          </div>
-
-          <div class="field">
-            <label class="field__label" for={id("count")}>
-              Number of outputs
-            </label>
-            <select
-              id={id("count")}
-              class="select"
-              name="numOutputs"
-              onChange={(e) => {
-                props.composer.set("numOutputs", e.currentTarget.value);
-                clearError("params.numOutputs");
-              }}
-              aria-invalid={errors()["params.numOutputs"] ? "true" : undefined}
-              aria-describedby={describedBy(errors()["params.numOutputs"] && id("count-error"))}
-            >
-              <For each={["1", "2", "3", "4"]}>
-                {(n) => (
-                  <option value={n} selected={n === fields().numOutputs}>
-                    {n}
-                  </option>
-                )}
-              </For>
-            </select>
-            <FieldError id={id("count-error")} message={errors()["params.numOutputs"]} />
-          </div>
-
-          <Show when={props.composer.needs().source}>
-            <div class="field">
-              <label class="field__label" for={id("strength")}>
-                Strength
-              </label>
-              <input
-                id={id("strength")}
-                class="input"
-                type="number"
-                inputmode="decimal"
-                min={0}
-                max={1}
-                step={0.05}
-                placeholder="Model default"
-                value={fields().strength}
-                onInput={(e) => {
-                  props.composer.set("strength", e.currentTarget.value);
-                  clearError("params.strength");
-                }}
-                aria-invalid={errors()["params.strength"] ? "true" : undefined}
-                aria-describedby={describedBy(id("strength-hint"), errors()["params.strength"] && id("strength-error"))}
-              />
-              <p class="field__hint" id={id("strength-hint")}>
-                0 keeps the source image, 1 ignores it.
-              </p>
-              <FieldError id={id("strength-error")} message={errors()["params.strength"]} />
-            </div>
-          </Show>
-
-          <Show when={carried().length > 0}>
-            <div class="field field--wide">
-              <span class="field__label" id={id("carried-label")}>
-                Also sent, from the loaded settings
-              </span>
-              <div class="carried" role="group" aria-labelledby={id("carried-label")}>
-                <ul class="carried__list">
-                  <For each={carried()}>
-                    {([key, value]) => (
-                      <li class="carried__item">
-                        {key} <span class="carried__value">{String(value)}</span>
-                      </li>
-                    )}
-                  </For>
-                </ul>
+          <p class="composer__note" id={id("model-note")}>
+            <Show when={!errors().model}>{props.composer.modelNote()} </Show>
+            <Show when={props.composer.suggestion()}>
+              {(other) => (
                 <button
                   type="button"
-                  class="button button--ghost button--small"
-                  onClick={() => props.composer.clearCarried()}
+                  class="button button--link"
+                  onClick={() => {
+                    props.composer.set("model", other().id);
+                    clearError("model");
+                  }}
                 >
-                  <CloseIcon />
-                  Clear these
+                  Use {modelLabel(other())} instead
                 </button>
-              </div>
+              )}
+            </Show>
+          </p>
+        </Show>
+
+        <div class="composer__options" id={id("options")} hidden={!moreOpen()} data-testid="model-settings">
+          <Show when={hasNegative()}>
+            <div class="field field--wide">
+              <label class="field__label" for={id("negative")}>
+                Keep out of the image
+              </label>
+              <textarea
+                id={id("negative")}
+                class="input input--area"
+                name="negativePrompt"
+                rows={2}
+                maxlength={4000}
+                placeholder="text, watermark, blur"
+                value={fields().negativePrompt}
+                onInput={(e) => {
+                  props.composer.set("negativePrompt", e.currentTarget.value);
+                  clearError("negativePrompt");
+                }}
+                aria-invalid={errors().negativePrompt ? "true" : undefined}
+                aria-describedby={describedBy(id("negative-hint"), errors().negativePrompt && id("negative-error"))}
+              />
+              <p class="field__hint" id={id("negative-hint")}>
+                The negative prompt: what this model should leave out.
+              </p>
+              <FieldError id={id("negative-error")} message={errors().negativePrompt} />
             </div>
           </Show>
+          <Switch>
+            <Match when={composer().schema.loading && schemaFields().length === 0}>
+              <p class="field__hint field--wide">Loading this model's settings…</p>
+            </Match>
+            <Match when={schemaFields().length > 0}>
+              <SchemaFields
+                composer={props.composer}
+                id={props.id}
+                fields={mainFields()}
+                errors={errors()}
+                onChange={clearError}
+                feedLabel={feedLabel}
+              />
+              <Show when={rareFields().length > 0}>
+                <details class="composer__rare field--wide">
+                  <summary class="composer__rare-summary">More settings ({rareFields().length})</summary>
+                  <div class="composer__rare-fields">
+                    <SchemaFields
+                      composer={props.composer}
+                      id={props.id}
+                      fields={rareFields()}
+                      errors={errors()}
+                      onChange={clearError}
+                      feedLabel={feedLabel}
+                    />
+                  </div>
+                </details>
+              </Show>
+              <Show when={props.composer.touched().length > 0}>
+                <div class="field field--wide">
+                  <button
+                    type="button"
+                    class="button button--ghost button--small"
+                    onClick={() => props.composer.resetValues()}
+                  >
+                    Back to the model's defaults
+                  </button>
+                </div>
+              </Show>
+            </Match>
+            <Match when={true}>
+              <p class="field__hint field--wide">
+                This model's own settings could not be loaded; it runs with its defaults.
+              </p>
+              <div class="field">
+                <label class="field__label" for={id("p-seed")}>
+                  Seed
+                </label>
+                <input
+                  id={id("p-seed")}
+                  class="input"
+                  type="number"
+                  inputmode="numeric"
+                  min={0}
+                  step={1}
+                  placeholder="Random"
+                  value={fields().seed}
+                  onInput={(e) => {
+                    props.composer.set("seed", e.currentTarget.value);
+                    clearError("params.seed");
+                  }}
+                  aria-invalid={errors()["params.seed"] ? "true" : undefined}
+                  aria-describedby={describedBy(errors()["params.seed"] && id("p-seed-error"))}
+                />
+                <FieldError id={id("p-seed-error")} message={errors()["params.seed"]} />
+              </div>
+            </Match>
+          </Switch>
         </div>
       </div>
     </form>

@@ -2,9 +2,10 @@
  * The state of a prompt form, kept apart from its markup so a page can fill it in ("Use this batch")
  * and read it back as a validated `CreateGenerationRequest`.
  *
- * It also picks the model: the person's choice when it can do what the next generation needs (start
- * from an image, take a mask, use references), otherwise the first model of the catalog that can,
- * with a sentence saying why (`modelNote`).
+ * The model is the person's choice, never switched for them: when it cannot do what the next
+ * generation needs (start from an image, take a mask, use references), `modelNote` says so and the
+ * form is not sent. Its settings are the model's own, read from its input schema (`schemaFields`);
+ * what was touched is kept per model, so going back to a model finds them again.
  */
 
 import {
@@ -12,64 +13,35 @@ import {
   createGenerationSchema,
   type Generation,
   type GenerationParams,
+  type InputSchema,
   type ModelSummary,
 } from "@contract/api";
-import { createMemo } from "solid-js";
-import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
-import { modelName } from "../lib/format";
-import { DEFAULT_MODEL_ID, type ModelNeeds, unmetNeed, useModels } from "../models";
+import { createMemo, createResource, type Resource } from "solid-js";
+import { createStore, produce, type SetStoreFunction } from "solid-js/store";
+import {
+  DEFAULT_MODEL_ID,
+  estimateCost,
+  loadModelSchema,
+  type ModelNeeds,
+  modelLabel,
+  unmetNeed,
+  useModels,
+} from "../models";
 import { createReferenceTray, type ReferenceTray } from "../references";
 import { issuesByPath } from "../ui/fields";
-
-export const SIZE_PRESETS = [
-  { id: "default", label: "Model default" },
-  { id: "1024x1024", label: "Square · 1024 × 1024", width: 1024, height: 1024 },
-  { id: "896x1152", label: "Portrait · 896 × 1152", width: 896, height: 1152 },
-  { id: "1152x896", label: "Landscape · 1152 × 896", width: 1152, height: 896 },
-  { id: "768x1344", label: "Tall 9:16 · 768 × 1344", width: 768, height: 1344 },
-  { id: "1344x768", label: "Wide 16:9 · 1344 × 768", width: 1344, height: 768 },
-  { id: "custom", label: "Custom…" },
-] as const;
-export type SizePresetId = (typeof SIZE_PRESETS)[number]["id"];
+import { type FieldValue, fieldsOf, initialValue, paramValue, type SchemaField, valuesFromParams } from "./schemaForm";
 
 export type ComposerFields = {
   prompt: string;
   /** Empty until the person picks one: the page's default model applies. */
   model: string;
   negativePrompt: string;
-  size: SizePresetId;
-  width: string;
-  height: string;
+  /** When the model's schema can't be had: a seed, in our own field. */
   seed: string;
-  numOutputs: string;
-  /** How far an image-to-image run may move from its source, 0..1; empty: the model's default. */
-  strength: string;
 };
 
-/** The form fields whose errors are shown in place; everything else goes to the form-level message. */
-export const FIELD_PATHS = [
-  "prompt",
-  "model",
-  "negativePrompt",
-  "params.width",
-  "params.height",
-  "params.seed",
-  "params.numOutputs",
-  "params.strength",
-] as const;
-export type FieldPath = (typeof FIELD_PATHS)[number];
-export type FieldErrors = Partial<Record<FieldPath, string>>;
-
-const FRIENDLY: Partial<Record<FieldPath, string>> = {
-  "params.width": "Use a whole number of pixels from 64 to 2048.",
-  "params.height": "Use a whole number of pixels from 64 to 2048.",
-  "params.seed": "Use a whole number from 0 to 4294967295, or leave empty for a random seed.",
-  "params.numOutputs": "Choose 1 to 4 images.",
-  "params.strength": "Use a number from 0 (keep the source) to 1 (ignore it).",
-};
-
-/** Parameters the form has its own field for; any other loaded parameter is carried over as is. */
-const FORM_PARAMS = new Set(["width", "height", "seed", "numOutputs", "strength"]);
+/** Field errors by path as the API names them: `prompt`, `model`, `negativePrompt`, `params.<input>`. */
+export type FieldErrors = Record<string, string | undefined>;
 
 export type ComposerOptions = {
   /** The page's preferred model when the person hasn't picked one (e.g. the session's last model). */
@@ -82,21 +54,35 @@ export type Composer = {
   fields: ComposerFields;
   set: SetStoreFunction<ComposerFields>;
   references: ReferenceTray;
-  /** Loaded parameters without a field of their own (steps, guidance, scheduler, model-specific). */
-  carried: () => GenerationParams;
-  clearCarried: () => void;
   needs: () => ModelNeeds;
-  /** Models that can do what the next generation needs (all of them if none can). */
-  modelChoices: () => ModelSummary[];
+  /** Every model the person can choose (the catalog and their own). */
+  models: () => ModelSummary[];
+  /** The list is still on its way (until then only the default model is known, without its price). */
+  modelsLoading: () => boolean;
   selectedModel: () => string;
   selectedSummary: () => ModelSummary | undefined;
-  /** Why the model shown differs from the one asked for, when it does. */
+  /** What the chosen model cannot do of what the next generation needs, when it can't. */
   modelNote: () => string | undefined;
-  /** The first model of the catalog that can do this (e.g. take a mask), for "Switch to …". */
+  /** When the chosen model can't do it: the first model that can, for the person to choose. */
+  suggestion: () => ModelSummary | undefined;
+  /** The first model of the list that can do this (e.g. take a mask), for "Switch to …". */
   firstModelWith: (needs: Partial<ModelNeeds>) => ModelSummary | undefined;
+  /** The chosen model's input schema (undefined while loading; errored when it can't be had). */
+  schema: Resource<InputSchema>;
+  /** The chosen model's settings as form fields, in its order. */
+  schemaFields: () => SchemaField[];
+  /** A field's value as shown (touched, else the model's default). */
+  value: (name: string) => FieldValue;
+  setValue: (name: string, value: FieldValue) => void;
+  /** Puts every setting of the chosen model back to its default. */
+  resetValues: () => void;
+  touched: () => string[];
+  /** How many outputs the next run makes, and what it should cost (null: price unknown). */
+  outputs: () => number;
+  estimate: () => number | null;
   /** Validates against the contract's `createGenerationSchema` (no source fields: the page adds them). */
   toRequest: () => { ok: true; request: CreateGenerationRequest } | { ok: false; errors: FieldErrors };
-  /** Fills the form from an earlier generation: model, prompt, negative prompt, params, references. */
+  /** Fills the form from an earlier generation: model, prompt, negative prompt, settings, references. */
   loadFrom: (generation: Generation) => void;
 };
 
@@ -118,136 +104,127 @@ export function rememberModel(model: string): void {
   }
 }
 
-const toNumber = (value: string): number | undefined => {
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : Number(trimmed);
-};
-
 export function createComposer(options: ComposerOptions = {}, initial: Partial<ComposerFields> = {}): Composer {
   const [fields, set] = createStore<ComposerFields>({
     prompt: "",
     model: "",
     negativePrompt: "",
-    size: "default",
-    width: "1024",
-    height: "1024",
     seed: "",
-    numOutputs: "1",
-    strength: "",
     ...initial,
   });
-  const [carry, setCarry] = createStore<{ params: GenerationParams }>({ params: {} });
-  const references = createReferenceTray();
+  /** Touched settings, per model id. */
+  const [values, setValues] = createStore<Record<string, Record<string, FieldValue>>>({});
   const models = useModels();
 
-  const needs = (): ModelNeeds => {
-    const page = options.needs?.() ?? { source: false, mask: false };
-    return { source: page.source, mask: page.mask, references: references.items.length > 0 };
-  };
-
-  const modelChoices = createMemo(() => {
-    const wanted = needs();
-    const capable = models().filter((m) => unmetNeed(m, wanted) === null);
-    return capable.length > 0 ? capable : models();
-  });
-
   /** The model asked for: picked in the form, else the page's preference, else the last one used. */
-  const wantedModel = (): string => {
+  const selectedModel = createMemo((): string => {
     if (fields.model) return fields.model;
     const preferred = options.preferredModel?.();
     if (preferred) return preferred;
     const remembered = rememberedModel();
     if (remembered && models().some((m) => m.id === remembered)) return remembered;
     return models()[0]?.id ?? DEFAULT_MODEL_ID;
-  };
-
-  const selection = createMemo((): { id: string; note?: string } => {
-    const wanted = wantedModel();
-    const summary = models().find((m) => m.id === wanted);
-    // A model outside the catalog we know (the catalog failed to load): trust the person.
-    if (!summary) return { id: wanted };
-    const reason = unmetNeed(summary, needs());
-    if (!reason) return { id: wanted };
-    const fallback = modelChoices()[0];
-    if (!fallback || unmetNeed(fallback, needs()) !== null) {
-      return {
-        id: wanted,
-        note: "No model can do all of this at once: remove the mask, the source image or the references.",
-      };
-    }
-    return {
-      id: fallback.id,
-      note: `${modelName(wanted)} ${reason}, so ${modelName(fallback.id)} is selected.`,
-    };
+  });
+  const selectedSummary = () => models().find((m) => m.id === selectedModel());
+  const references = createReferenceTray(() => {
+    const model = selectedSummary();
+    return model ? { limit: model.limits.references, modelName: modelLabel(model) } : undefined;
   });
 
-  const toRequest: Composer["toRequest"] = () => {
-    const params: GenerationParams = {};
-    for (const [key, value] of Object.entries(carry.params)) {
-      if (!FORM_PARAMS.has(key) && value !== undefined) params[key] = value;
-    }
-    const preset = SIZE_PRESETS.find((p) => p.id === fields.size);
-    if (preset && "width" in preset) {
-      params.width = preset.width;
-      params.height = preset.height;
-    } else if (fields.size === "custom") {
-      params.width = toNumber(fields.width);
-      params.height = toNumber(fields.height);
-    }
-    const seed = toNumber(fields.seed);
-    if (seed !== undefined) params.seed = seed;
-    const numOutputs = toNumber(fields.numOutputs);
-    if (numOutputs !== undefined && numOutputs !== 1) params.numOutputs = numOutputs;
-    const strength = toNumber(fields.strength);
-    if (strength !== undefined && needs().source) params.strength = strength;
+  const needs = (): ModelNeeds => {
+    const page = options.needs?.() ?? { source: false, mask: false };
+    return { source: page.source, mask: page.mask, references: references.items.length > 0 };
+  };
 
+  const modelNote = createMemo((): string | undefined => {
+    const summary = selectedSummary();
+    if (!summary) return undefined;
+    const reason = unmetNeed(summary, needs());
+    if (reason) return `${modelLabel(summary)} ${reason}. Choose another model, or change what it starts from.`;
+    if (references.items.length > summary.limits.references && summary.limits.references > 0) {
+      return `${modelLabel(summary)} takes at most ${summary.limits.references} reference image${summary.limits.references === 1 ? "" : "s"}; remove ${references.items.length - summary.limits.references}.`;
+    }
+    return undefined;
+  });
+
+  const [schema] = createResource(selectedModel, loadModelSchema);
+  const schemaFields = createMemo((): SchemaField[] => {
+    const loaded = schema.state === "ready" || schema.state === "refreshing" ? schema.latest : undefined;
+    const summary = selectedSummary();
+    return loaded && summary ? fieldsOf(loaded, summary) : [];
+  });
+  const own = () => values[selectedModel()] ?? {};
+  const value = (name: string): FieldValue => {
+    const touched = own()[name];
+    if (touched !== undefined) return touched;
+    const field = schemaFields().find((f) => f.name === name);
+    return field ? initialValue(field) : "";
+  };
+  const setValue = (name: string, next: FieldValue) => {
+    const id = selectedModel();
+    setValues(id, (current) => ({ ...(current ?? {}), [name]: next }));
+  };
+
+  const outputs = (): number => {
+    const name = selectedSummary()?.inputs.numOutputs;
+    const count = name ? Number(value(name)) : 1;
+    return Number.isInteger(count) && count > 0 ? count : 1;
+  };
+
+  const toRequest: Composer["toRequest"] = () => {
+    const errors: FieldErrors = {};
+    const note = modelNote();
+    if (note) errors.model = note;
+    const params: GenerationParams = {};
+    const fieldsByName = new Map(schemaFields().map((field) => [field.name, field]));
+    const summary = selectedSummary();
+    for (const [name, raw] of Object.entries(own())) {
+      const field = fieldsByName.get(name);
+      // Settings of an earlier schema the model no longer has are sent as they are: the server judges.
+      if (!field) {
+        if (raw !== "") params[name] = raw;
+        continue;
+      }
+      if (field.kind === "file") continue;
+      // Strength only means something when starting from an image.
+      if (name === summary?.inputs.strength && !needs().source) continue;
+      const converted = paramValue(field, raw);
+      if (converted === "invalid") errors[`params.${name}`] = field.integer ? "Use a whole number" : "Use a number";
+      else if (converted !== undefined) params[name] = converted;
+    }
+    if (schemaFields().length === 0 && fields.seed.trim() !== "") {
+      const seed = Number(fields.seed);
+      if (Number.isInteger(seed) && seed >= 0) params.seed = seed;
+      else errors["params.seed"] = "Use a whole number from 0 to 4294967295, or leave empty for a random seed.";
+    }
     const referenceImageIds = references.ids();
     const candidate = {
-      model: selection().id,
+      model: selectedModel(),
       prompt: fields.prompt,
       negativePrompt: fields.negativePrompt.trim() || undefined,
       params: Object.keys(params).length > 0 ? params : undefined,
       referenceImageIds: referenceImageIds.length > 0 ? referenceImageIds : undefined,
     };
     const parsed = createGenerationSchema.safeParse(candidate);
-    if (parsed.success) return { ok: true, request: parsed.data };
-
-    const byPath = issuesByPath(parsed.error.issues);
-    const errors: FieldErrors = {};
-    for (const path of FIELD_PATHS) {
-      const message = byPath[path];
-      if (message) errors[path] = FRIENDLY[path] ?? message;
-    }
-    if (Object.keys(errors).length === 0) {
-      // Only a carried-over parameter can fail outside the form's own fields.
-      const [path, message] = Object.entries(byPath)[0] ?? ["", "invalid"];
-      errors.prompt = `A loaded setting was refused (${path}: ${message}). Clear the loaded settings under More options.`;
-    }
-    return { ok: false, errors };
+    if (!parsed.success) Object.assign(errors, issuesByPath(parsed.error.issues));
+    if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, errors };
+    return { ok: true, request: parsed.data };
   };
 
   const loadFrom = (generation: Generation) => {
-    const { width, height, seed, numOutputs, strength } = generation.params;
-    const preset =
-      typeof width === "number" && typeof height === "number"
-        ? (SIZE_PRESETS.find((p) => "width" in p && p.width === width && p.height === height)?.id ?? "custom")
-        : "default";
     set({
       prompt: generation.prompt,
       model: generation.model,
       negativePrompt: generation.negativePrompt ?? "",
-      size: preset,
-      width: typeof width === "number" ? String(width) : fields.width,
-      height: typeof height === "number" ? String(height) : fields.height,
-      seed: typeof seed === "number" ? String(seed) : "",
-      numOutputs: typeof numOutputs === "number" ? String(numOutputs) : "1",
-      strength: typeof strength === "number" ? String(strength) : "",
+      seed: typeof generation.params.seed === "number" ? String(generation.params.seed) : "",
     });
-    const rest: GenerationParams = {};
-    for (const [key, value] of Object.entries(generation.params)) {
-      if (!FORM_PARAMS.has(key) && value !== undefined) rest[key] = value;
-    }
-    setCarry("params", reconcile(rest));
+    const summary = models().find((m) => m.id === generation.model);
+    const loaded = valuesFromParams(generation.params, summary);
+    setValues(
+      produce((all) => {
+        all[generation.model] = loaded;
+      }),
+    );
     references.load(generation.references);
   };
 
@@ -255,14 +232,33 @@ export function createComposer(options: ComposerOptions = {}, initial: Partial<C
     fields,
     set,
     references,
-    carried: () => carry.params,
-    clearCarried: () => setCarry("params", reconcile({})),
     needs,
-    modelChoices,
-    selectedModel: () => selection().id,
-    selectedSummary: () => models().find((m) => m.id === selection().id),
-    modelNote: () => selection().note,
+    models,
+    modelsLoading: () => models.loading,
+    selectedModel,
+    selectedSummary,
+    modelNote,
     firstModelWith: (wanted) => models().find((m) => unmetNeed(m, { ...needs(), ...wanted }) === null),
+    suggestion: () =>
+      modelNote() ? models().find((m) => m.id !== selectedModel() && unmetNeed(m, needs()) === null) : undefined,
+    schema,
+    schemaFields,
+    value,
+    setValue,
+    resetValues: () => {
+      const id = selectedModel();
+      setValues(
+        produce((all) => {
+          all[id] = {};
+        }),
+      );
+    },
+    touched: () => Object.keys(own()),
+    outputs,
+    estimate: () => {
+      const summary = selectedSummary();
+      return summary ? estimateCost(summary, outputs()) : null;
+    },
     toRequest,
     loadFrom,
   };

@@ -37,7 +37,9 @@ export function formatDuration(ms: number): string {
 }
 
 const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
-export const formatCost = (cost: number): string => usd.format(cost);
+const cents = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumSignificantDigits: 2 });
+/** Dollars, with the first digits that matter of a fraction of a cent ($0.00098). */
+export const formatCost = (cost: number): string => (cost > 0 && cost < 0.001 ? cents.format(cost) : usd.format(cost));
 
 /** `black-forest-labs/flux-schnell` → `flux-schnell`. */
 export const modelName = (id: string): string => id.slice(id.indexOf("/") + 1) || id;

@@ -1,2 +1,15 @@
-/** The model catalog: what each model can do, and the list the forms choose from. */
-export { DEFAULT_MODEL_ID, type ModelNeeds, modelLabel, unmetNeed, useModels } from "./catalog";
+/** Models: what each can do and costs, the picker that chooses one, their schemas. */
+export {
+  addModelByName,
+  DEFAULT_MODEL_ID,
+  DEFAULT_VIDEO_MODEL_ID,
+  estimateCost,
+  loadModelSchema,
+  type ModelNeeds,
+  modelLabel,
+  priceLabel,
+  removeAddedModel,
+  unmetNeed,
+  useModels,
+} from "./catalog";
+export { ModelPicker } from "./ModelPicker";

@@ -3,7 +3,7 @@ import type { Reference } from "@contract/api";
 import { For, type JSX, Match, Show, Switch } from "solid-js";
 import { CloseIcon, ImageIcon } from "../ui/icons";
 import { ReferencePickers } from "./ReferencePickers";
-import { MAX_REFERENCES, type ReferenceTray, type TrayItem } from "./tray";
+import type { ReferenceTray, TrayItem } from "./tray";
 
 export const REPLICATE_STATUS_LABEL: Record<Reference["replicateStatus"], string> = {
   fresh: "fresh",
@@ -15,18 +15,23 @@ export const REPLICATE_STATUS_LABEL: Record<Reference["replicateStatus"], string
  * upload progress, its error, or its Replicate status) and the buttons that add more.
  */
 export function ReferenceTrayView(props: { tray: ReferenceTray; id: string; hint?: string | undefined }): JSX.Element {
-  const full = () => props.tray.items.length >= MAX_REFERENCES;
+  const full = () => props.tray.items.length >= props.tray.limit();
+  /** The chosen model's real limit, said before anything is uploaded. */
+  const allowance = () => {
+    const limit = props.tray.limit();
+    const model = props.tray.limitedBy();
+    if (limit === 0) return model ? `${model} takes none` : "None taken";
+    return `${props.tray.items.length} of ${limit}${model ? ` for ${model}` : ""}`;
+  };
   return (
     <div class="reftray" data-testid="reference-tray" role="group" aria-labelledby={`${props.id}-refs-label`}>
       <div class="reftray__head">
         <span class="reftray__label" id={`${props.id}-refs-label`}>
           References
         </span>
-        <Show when={props.tray.items.length > 0}>
-          <span class="reftray__count">
-            {props.tray.items.length} of {MAX_REFERENCES}
-          </span>
-        </Show>
+        <span class="reftray__count" data-testid="reference-limit">
+          {allowance()}
+        </span>
         <span class="reftray__add">
           <ReferencePickers disabled={full()} onFiles={(files) => props.tray.add(files)} />
         </span>

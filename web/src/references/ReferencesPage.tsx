@@ -9,16 +9,10 @@ import { announce } from "../ui/announcer";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CloseIcon, PaperclipIcon, TrashIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
+import { FIRST_PAGE, PAGE_SIZE } from "./preload";
 import { ReferencePickers } from "./ReferencePickers";
 import { REPLICATE_STATUS_LABEL } from "./ReferenceTray";
 import { createReferenceTray } from "./tray";
-
-const PAGE_SIZE = 30;
-
-const FIRST_PAGE = { limit: PAGE_SIZE };
-
-/** The route's preload: the first page, fetched while the page is on its way. */
-export const preloadReferences = () => referenceListQuery.preload(FIRST_PAGE);
 
 type Listing = {
   items: Reference[];

@@ -32,8 +32,15 @@ export type TrayItem = {
   retryable: boolean;
 };
 
+/** The model the references go to, and how many it takes (0: none). */
+export type TrayLimit = { limit: number; modelName: string };
+
 export type ReferenceTray = {
   items: readonly TrayItem[];
+  /** How many the chosen model takes, shown before anything is uploaded. */
+  limit: () => number;
+  /** The model that limit belongs to, when one is chosen. */
+  limitedBy: () => string | undefined;
   /** Uploads each file on its own; returns how many were taken (the tray holds at most 8). */
   add: (files: readonly File[]) => number;
   remove: (key: string) => void;
@@ -64,7 +71,8 @@ export function uploadReference(
   });
 }
 
-export function createReferenceTray(): ReferenceTray {
+export function createReferenceTray(model: () => TrayLimit | undefined = () => undefined): ReferenceTray {
+  const limit = () => Math.min(MAX_REFERENCES, model()?.limit ?? MAX_REFERENCES);
   const [state, setState] = createStore<{ items: TrayItem[] }>({ items: [] });
   const files = new Map<string, File>();
   const controllers = new Map<string, AbortController>();
@@ -129,11 +137,12 @@ export function createReferenceTray(): ReferenceTray {
   };
 
   const add = (picked: readonly File[]): number => {
-    const room = Math.max(0, MAX_REFERENCES - state.items.length);
+    const room = Math.max(0, limit() - state.items.length);
     const taken = picked.slice(0, room);
     if (picked.length > taken.length) {
+      const who = model()?.modelName ?? "A generation";
       announce(
-        `A generation takes at most ${MAX_REFERENCES} reference images; ${picked.length - taken.length} not added.`,
+        `${who} takes at most ${limit()} reference image${limit() === 1 ? "" : "s"}; ${picked.length - taken.length} not added.`,
       );
     }
     const fresh: TrayItem[] = taken.map((file) => {
@@ -174,6 +183,8 @@ export function createReferenceTray(): ReferenceTray {
     get items() {
       return state.items;
     },
+    limit,
+    limitedBy: () => model()?.modelName,
     add,
     remove: drop,
     retry: (key) => {

@@ -4,13 +4,15 @@ import { errorMessage } from "../api/errors";
 import { formatAbsolute, formatCost, formatDuration, formatRelative } from "../lib/format";
 import { REPLICATE_STATUS_LABEL } from "../references";
 import { ConfirmButton } from "../ui/ConfirmButton";
-import { CopyIcon, DiceIcon, RetryIcon, StopIcon, TrashIcon } from "../ui/icons";
+import { CopyIcon, DiceIcon, FilmIcon, RetryIcon, StopIcon, TrashIcon } from "../ui/icons";
 import { ProgressBar, StatusBadge } from "./StatusBadge";
 import { outputsOf } from "./slots";
 
 export type GenerationActions = {
   cancel: (generation: Generation) => Promise<void>;
   retry: (generation: Generation, newSeed: boolean) => Promise<void>;
+  /** Starts a video from one of its images (its first frame). */
+  animate: (generation: Generation, outputIndex: number) => Promise<void>;
   useBatch: (generation: Generation) => void;
   remove: (generation: Generation) => Promise<void>;
 };
@@ -28,19 +30,25 @@ const STANDARD = new Set(["width", "height", "steps", "guidance", "strength", "s
 
 /** The selected generation: what it was asked, how it went, and what can be done with it. */
 export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
-  const [busy, setBusy] = createSignal<"cancel" | "retry" | "regenerate" | null>(null);
+  const [busy, setBusy] = createSignal<"cancel" | "retry" | "regenerate" | "animate" | null>(null);
   const [actionError, setActionError] = createSignal<string>();
   const g = () => props.generation;
   const active = () => !isTerminalStatus(g().status);
   const asset = (): Asset | undefined => outputsOf(g())[props.outputIndex];
+  const seed = () => (typeof g().params.seed === "number" ? g().params.seed : undefined);
+  const animatable = () => {
+    const a = asset();
+    return Boolean(a && g().status === "succeeded" && a.mimeType.startsWith("image/"));
+  };
   const inputOf = (role: "input" | "mask") => g().inputs.find((a) => a.role === role);
 
-  const run = async (kind: "cancel" | "retry" | "regenerate") => {
+  const run = async (kind: "cancel" | "retry" | "regenerate" | "animate") => {
     if (busy()) return;
     setBusy(kind);
     setActionError(undefined);
     try {
       if (kind === "cancel") await props.actions.cancel(g());
+      else if (kind === "animate") await props.actions.animate(g(), props.outputIndex);
       else await props.actions.retry(g(), kind === "regenerate");
     } catch (error) {
       setActionError(errorMessage(error));
@@ -99,7 +107,7 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
         <Show when={g().negativePrompt}>{(negative) => <Param name="Negative prompt" value={negative()} wide />}</Show>
         <Param name="Model" value={g().model} mono wide />
         <Param name="Size" value={size()} />
-        <Param name="Seed" value={num(g().params.seed) ?? "Random"} mono />
+        <Param name="Seed" value={num(g().params.seed) ?? "None (the model takes no seed)"} mono />
         <Show when={num(g().params.steps)}>{(v) => <Param name="Steps" value={v()} />}</Show>
         <Show when={num(g().params.guidance)}>{(v) => <Param name="Guidance" value={v()} />}</Show>
         <Show when={num(g().params.strength)}>{(v) => <Param name="Strength" value={v()} />}</Show>
@@ -109,7 +117,14 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
         <Show when={num(g().params.numOutputs)}>{(v) => <Param name="Outputs" value={v()} />}</Show>
         <For each={extras()}>{([key, value]) => <Param name={key} value={String(value)} mono />}</For>
         <Show when={timing()}>{(v) => <Param name="Time" value={v()} />}</Show>
-        <Show when={g().cost !== null}>
+        <Show
+          when={g().cost !== null}
+          fallback={
+            <Show when={active() && g().estimatedCost !== null}>
+              <Param name="Cost" value={`about ${formatCost(g().estimatedCost ?? 0)}`} />
+            </Show>
+          }
+        >
           <Param name="Cost" value={formatCost(g().cost ?? 0)} />
         </Show>
         <div class="params__item params__item--wide">
@@ -193,23 +208,37 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
           <button
             type="button"
             class="button button--ghost button--small"
-            title="Run it again with the same settings"
+            title="Run it again with the same settings and the same seed"
             aria-busy={busy() === "retry"}
             onClick={() => void run("retry")}
           >
             <RetryIcon />
-            Retry
+            {seed() !== undefined ? "Regenerate with this seed" : "Retry"}
           </button>
-          <button
-            type="button"
-            class="button button--ghost button--small"
-            title="Run it again with a new seed"
-            aria-busy={busy() === "regenerate"}
-            onClick={() => void run("regenerate")}
-          >
-            <DiceIcon />
-            Regenerate
-          </button>
+          <Show when={seed() !== undefined}>
+            <button
+              type="button"
+              class="button button--ghost button--small"
+              title="Run it again with a new seed"
+              aria-busy={busy() === "regenerate"}
+              onClick={() => void run("regenerate")}
+            >
+              <DiceIcon />
+              New seed
+            </button>
+          </Show>
+          <Show when={animatable()}>
+            <button
+              type="button"
+              class="button button--ghost button--small"
+              title="Make a short video that starts from this image"
+              aria-busy={busy() === "animate"}
+              onClick={() => void run("animate")}
+            >
+              <FilmIcon />
+              Animate
+            </button>
+          </Show>
         </Show>
         <button
           type="button"

@@ -8,6 +8,10 @@ export type HistoryRailProps = {
   generations: readonly Generation[];
   selectedKey: string | undefined;
   onSelect: (generationId: string, outputIndex: number) => void;
+  /** Older generations exist that aren't loaded; `onLoadOlder` fetches the next page of them. */
+  older: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
 };
 
 /**
@@ -34,6 +38,19 @@ export function HistoryRail(props: HistoryRailProps): JSX.Element {
   return (
     <nav class="rail-wrap" aria-label="History">
       <ol ref={rail} class="rail">
+        <Show when={props.older}>
+          <li class="rail__group rail__older">
+            <button
+              type="button"
+              class="rail__older-button"
+              aria-busy={props.loadingOlder}
+              data-testid="load-older"
+              onClick={() => props.onLoadOlder()}
+            >
+              {props.loadingOlder ? "Loading…" : "Older"}
+            </button>
+          </li>
+        </Show>
         <For each={props.generations}>
           {(generation) => (
             <li

@@ -8,6 +8,8 @@ import { outputsOf } from "./slots";
 
 export type LineageViewProps = {
   generations: readonly Generation[];
+  /** Every generation of the session is loaded: a missing parent was deleted, not merely older. */
+  complete: boolean;
   selectedId: string | undefined;
   onSelect: (generationId: string) => void;
 };
@@ -17,6 +19,7 @@ type Context = {
   path: Accessor<ReadonlySet<string>>;
   selectedId: () => string | undefined;
   onSelect: (generationId: string) => void;
+  complete: () => boolean;
 };
 
 /**
@@ -45,7 +48,13 @@ export function LineageView(props: LineageViewProps): JSX.Element {
     forest().forEach(walk);
     return count;
   });
-  const context: Context = { byId, path, selectedId: () => props.selectedId, onSelect: (id) => props.onSelect(id) };
+  const context: Context = {
+    byId,
+    path,
+    selectedId: () => props.selectedId,
+    onSelect: (id) => props.onSelect(id),
+    complete: () => props.complete,
+  };
 
   return (
     <section class="lineage" aria-labelledby="lineage-title">
@@ -98,7 +107,7 @@ function ChainView(props: { chain: Chain; context: Context }): JSX.Element {
                   </Show>
                   <LineageNode
                     generation={generation()}
-                    orphan={index() === 0 && props.chain.orphan}
+                    orphan={index() === 0 && props.chain.orphan && props.context.complete()}
                     parent={
                       generation().parentGenerationId
                         ? props.context.byId().get(generation().parentGenerationId ?? "")

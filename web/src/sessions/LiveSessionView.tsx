@@ -1,10 +1,14 @@
 import type { SessionDetail } from "@contract/api";
+import { useNavigate } from "@solidjs/router";
 import { type JSX, Show } from "solid-js";
+import { errorMessage } from "../api/errors";
 import { PromptComposer } from "../composer";
 import { MaskEditor } from "../masks";
+import { showToast } from "../ui/toast";
 import { GenerationDetails } from "./GenerationDetails";
 import { HistoryRail } from "./HistoryRail";
 import { LineageView } from "./LineageView";
+import { cloneAndAnnounce, trashSession } from "./manage";
 import { SessionHeader } from "./SessionHeader";
 import { SessionMissing } from "./SessionPlaceholders";
 import { SourceControls } from "./SourceControls";
@@ -13,6 +17,7 @@ import { createSessionWorkspace, SESSION_FORM_ID, type SessionWorkspace } from "
 
 /** A loaded session, kept live: the viewer and the prompt form, the selected generation and its lineage. */
 export function LiveSessionView(props: { initial: SessionDetail }): JSX.Element {
+  const navigate = useNavigate();
   // `props.initial` is read once: this component is keyed on the loaded detail.
   const workspace = createSessionWorkspace(props.initial);
   const selection = workspace.selection;
@@ -29,7 +34,21 @@ export function LiveSessionView(props: { initial: SessionDetail }): JSX.Element 
   return (
     <Show when={!workspace.live.state.gone} fallback={<SessionMissing />}>
       <main id="main" class="page session" tabindex="-1">
-        <SessionHeader live={workspace.live} />
+        <SessionHeader
+          live={workspace.live}
+          onRenamed={(session) => workspace.live.updateSession(session)}
+          onClone={async () => {
+            const copy = await cloneAndAnnounce(workspace.session());
+            navigate(`/sessions/${encodeURIComponent(copy.id)}`);
+          }}
+          onDelete={async () => {
+            const session = workspace.session();
+            await trashSession(session, {
+              removed: () => navigate("/sessions"),
+              restored: () => navigate(`/sessions/${encodeURIComponent(session.id)}`),
+            });
+          }}
+        />
 
         <div class="workspace">
           <div class="workspace__main">
@@ -39,6 +58,7 @@ export function LiveSessionView(props: { initial: SessionDetail }): JSX.Element 
                 position={selection.current()?.position ?? 0}
                 total={workspace.slots().length}
                 waitingForSource={workspace.waitingForSource()}
+                isFavorite={workspace.isFavorite}
                 onMove={selection.move}
               />
             </div>
@@ -47,6 +67,15 @@ export function LiveSessionView(props: { initial: SessionDetail }): JSX.Element 
                 generations={workspace.generations()}
                 selectedKey={selection.key()}
                 onSelect={selection.select}
+                older={workspace.live.state.olderCursor !== null}
+                loadingOlder={workspace.live.state.loadingOlder}
+                onLoadOlder={() =>
+                  void workspace.live
+                    .loadOlder()
+                    .catch((error: unknown) =>
+                      showToast({ message: `Older images not loaded: ${errorMessage(error)}` }),
+                    )
+                }
               />
             </Show>
             <SessionComposer workspace={workspace} />
@@ -66,6 +95,7 @@ export function LiveSessionView(props: { initial: SessionDetail }): JSX.Element 
             </Show>
             <LineageView
               generations={workspace.generations()}
+              complete={workspace.live.state.olderCursor === null}
               selectedId={selection.generation()?.id}
               onSelect={(id) => {
                 if (selection.slot()?.generation.id !== id) selection.select(id, 0);
@@ -102,6 +132,7 @@ function SessionComposer(props: { workspace: SessionWorkspace }): JSX.Element {
         id={SESSION_FORM_ID}
         placeholder={source().mode() === "text" ? "Describe a new image…" : "Describe the change…"}
         blocked={source().blocked()}
+        sourceLabel={source().mode() === "upload" ? "your uploaded image" : "the selected image"}
         header={<SourceControls source={source()} mask={props.workspace.mask} composer={props.workspace.composer} />}
         onSubmit={props.workspace.create}
       />

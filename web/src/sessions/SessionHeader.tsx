@@ -1,8 +1,11 @@
+import type { Session } from "@contract/api";
 import { A } from "@solidjs/router";
-import { type JSX, Show } from "solid-js";
-import { formatRelative, modelName, plural } from "../lib/format";
-import { ChevronLeftIcon } from "../ui/icons";
+import { createSignal, type JSX, Show } from "solid-js";
+import { formatCost, formatRelative, modelName, plural } from "../lib/format";
+import { ChevronLeftIcon, PencilIcon } from "../ui/icons";
 import type { LiveSession } from "./liveSession";
+import { SessionMenu } from "./SessionMenu";
+import { SessionTitleEditor } from "./SessionTitle";
 
 const CONNECTION_LABEL = {
   connecting: "Connecting…",
@@ -11,10 +14,19 @@ const CONNECTION_LABEL = {
   closed: "Offline",
 } as const;
 
-/** The session's title, whether updates arrive live, and what it holds. */
-export function SessionHeader(props: { live: LiveSession }): JSX.Element {
+export type SessionHeaderProps = {
+  live: LiveSession;
+  /** The title was saved (the live channel confirms it too). */
+  onRenamed: (session: Session) => void;
+  onClone: () => Promise<void>;
+  onDelete: () => Promise<void>;
+};
+
+/** The session's title (renamed in place), its actions, whether updates arrive live, and what it holds. */
+export function SessionHeader(props: SessionHeaderProps): JSX.Element {
   const session = () => props.live.state.session;
   const connection = () => props.live.state.connection;
+  const [renaming, setRenaming] = createSignal(false);
   return (
     <header class="session-head">
       <A class="back-link" href="/sessions">
@@ -22,7 +34,36 @@ export function SessionHeader(props: { live: LiveSession }): JSX.Element {
         Sessions
       </A>
       <div class="session-head__row">
-        <h1 class="session-head__title">{session().title || "Untitled session"}</h1>
+        <Show
+          when={!renaming()}
+          fallback={
+            <SessionTitleEditor
+              session={session()}
+              id="session-title"
+              class="session-head__editor"
+              onSaved={props.onRenamed}
+              onDone={() => setRenaming(false)}
+            />
+          }
+        >
+          <div class="session-head__title-row">
+            <h1 class="session-head__title">{session().title || "Untitled session"}</h1>
+            <button
+              type="button"
+              class="icon-button session-head__rename"
+              aria-label="Rename session"
+              onClick={() => setRenaming(true)}
+            >
+              <PencilIcon />
+            </button>
+            <SessionMenu
+              session={session()}
+              onRename={() => setRenaming(true)}
+              onClone={props.onClone}
+              onDelete={props.onDelete}
+            />
+          </div>
+        </Show>
         <span
           class={`connection connection--${connection()}`}
           title={connection() === "open" ? "Updates arrive live" : undefined}
@@ -40,6 +81,10 @@ export function SessionHeader(props: { live: LiveSession }): JSX.Element {
               {modelName(model())}
             </>
           )}
+        </Show>
+        <Show when={session().totalCost > 0}>
+          <span aria-hidden="true"> · </span>
+          <span data-testid="session-cost">{formatCost(session().totalCost)} spent</span>
         </Show>
         <span aria-hidden="true"> · </span>
         updated {formatRelative(session().lastActivityAt)}

@@ -1,16 +1,12 @@
 import "./session.css";
-import { type RoutePreloadFuncArgs, useParams } from "@solidjs/router";
-import { createResource, type JSX, Match, Show, Switch } from "solid-js";
+import { useParams, useSearchParams } from "@solidjs/router";
+import { createResource, type JSX, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, isApiError } from "../api/errors";
 import { sessionDetailQuery } from "../api/sessions";
 import { usePageTitle } from "../ui/title";
 import { LiveSessionView } from "./LiveSessionView";
+import { selectedGenerationOf } from "./listQuery";
 import { SessionMissing, SessionSkeleton } from "./SessionPlaceholders";
-
-/** The route's preload: the session, fetched while the page is on its way. */
-export const preloadSession = (args: RoutePreloadFuncArgs) => {
-  if (args.params.id) sessionDetailQuery.preload(args.params.id);
-};
 
 /** `/sessions/:id`. Keyed on the id, so moving to another session starts from a clean slate. */
 export function SessionPage(): JSX.Element {
@@ -23,9 +19,12 @@ export function SessionPage(): JSX.Element {
 }
 
 function SessionLoader(props: { id: string }): JSX.Element {
+  const [search] = useSearchParams();
+  // The selected generation's lineage comes with the first load, however old it is.
+  const lineageOf = untrack(() => selectedGenerationOf(search));
   const [detail, { refetch }] = createResource(
     () => props.id,
-    (id) => sessionDetailQuery.load(id),
+    (id) => sessionDetailQuery.load(id, lineageOf),
   );
   const notFound = () => detail.state === "errored" && isApiError(detail.error) && detail.error.status === 404;
   usePageTitle(() =>

@@ -1,92 +1,129 @@
-import type { Session, SessionPage, SessionSort } from "@contract/api";
-import { A, type RoutePreloadFuncArgs, useSearchParams } from "@solidjs/router";
-import { createResource, createSignal, For, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
+import type { Session } from "@contract/api";
+import { GENERATION_STATUSES } from "@contract/api";
+import { A, useNavigate, useSearchParams } from "@solidjs/router";
+import { createEffect, createMemo, createSignal, For, type JSX, Match, on, onCleanup, Show, Switch } from "solid-js";
+import { createStore, produce } from "solid-js/store";
 import { errorMessage } from "../api/errors";
-import { listSessions, type SessionListQuery, sessionListQuery } from "../api/sessions";
+import { listSessions, sessionListQuery } from "../api/sessions";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
+import { modelLabel, useModels } from "../models";
+import { ClearFiltersChip, DateRangeChip, FilterChips, SelectChip } from "../ui/filters";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
+import { ImportButton } from "./ImportButton";
+import { isSessionsFiltered, SESSION_SORTS, type SessionsView, sessionsPageOf, sessionsViewOf } from "./listQuery";
+import { cloneAndAnnounce, trashSession } from "./manage";
+import { SessionMenu } from "./SessionMenu";
 import { SessionThumb } from "./SessionThumb";
+import { SessionTitleEditor } from "./SessionTitle";
 
-type SortKey = SessionSort;
-const SORTS: { id: SortKey; label: string }[] = [
-  { id: "updated", label: "Last activity" },
-  { id: "created", label: "Newest" },
-  { id: "generations", label: "Most generations" },
-  { id: "successRate", label: "Success rate" },
-];
-const PAGE_SIZE = 24;
+type SessionsParams = { q?: string; sort?: string; model?: string; status?: string; from?: string; to?: string };
+type Listing = { items: Session[]; nextCursor: string | null; loading: boolean; loaded: boolean; error: string | null };
 
-type Query = { q: string; sort: SortKey };
-type Listing = SessionPage;
+const href = (id: string) => `/sessions/${encodeURIComponent(id)}`;
 
-/** The search and sort of `?q=&sort=`; an unknown sort is the default one. */
-function queryOf(params: { q?: string | string[]; sort?: string | string[] }): Query {
-  const q = typeof params.q === "string" ? params.q.trim() : "";
-  const sort = SORTS.find((option) => option.id === params.sort)?.id ?? "updated";
-  return { q, sort };
-}
-
-/** The first page of what `?q=&sort=` asks for. */
-const firstPage = (source: Query): SessionListQuery => ({
-  limit: PAGE_SIZE,
-  q: source.q,
-  sort: source.sort,
-  order: "desc",
-});
-
-/** The route's preload: the first page, fetched while the page is on its way. */
-export const preloadSessions = (args: RoutePreloadFuncArgs) =>
-  sessionListQuery.preload(firstPage(queryOf(args.location.query)));
-
+/** `/sessions`: search (titles and prompts), filters and sort in the URL; each session managed in place. */
 export function SessionsPage(): JSX.Element {
   usePageTitle(() => "Sessions");
-  const [params, setParams] = useSearchParams<{ q: string; sort: string }>();
-
-  const query = (): Query => queryOf(params);
-
-  // `refetch(cursor)` appends the next page to what is already shown.
-  const [listing, { refetch }] = createResource<Listing, Query, string>(query, async (source, info) => {
-    const cursor = typeof info.refetching === "string" ? info.refetching : undefined;
-    const page = cursor
-      ? await listSessions({ limit: PAGE_SIZE, q: source.q, sort: source.sort, order: "desc", cursor })
-      : await sessionListQuery.load(firstPage(source));
-    return cursor && info.value ? { items: [...info.value.items, ...page.items], nextCursor: page.nextCursor } : page;
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams<SessionsParams>();
+  const view = createMemo((): SessionsView => sessionsViewOf(params), undefined, {
+    equals: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   });
-  const [loadingMore, setLoadingMore] = createSignal(false);
+  const models = useModels();
 
-  // A failed page turns the resource's state to `errored`, shown below with "Try again".
-  const loadMore = async () => {
-    const cursor = current()?.nextCursor;
-    if (!cursor || loadingMore()) return;
-    setLoadingMore(true);
+  const [list, setList] = createStore<Listing>({
+    items: [],
+    nextCursor: null,
+    loading: false,
+    loaded: false,
+    error: null,
+  });
+  let controller: AbortController | undefined;
+  const load = async (cursor?: string) => {
+    const current = view();
+    controller?.abort();
+    controller = new AbortController();
+    const signal = controller.signal;
+    setList({ loading: true, error: null });
     try {
-      await refetch(cursor);
+      // The first page is the one the route preloaded.
+      const page = cursor
+        ? await listSessions(sessionsPageOf(current, cursor), { signal })
+        : await sessionListQuery.load(sessionsPageOf(current));
+      if (signal.aborted) return;
+      setList(
+        produce((state) => {
+          if (!cursor) state.items = [];
+          const known = new Set(state.items.map((s) => s.id));
+          state.items.push(...page.items.filter((s) => !known.has(s.id)));
+          state.nextCursor = page.nextCursor;
+          state.loaded = true;
+        }),
+      );
+    } catch (error) {
+      if (!signal.aborted) setList("error", errorMessage(error));
     } finally {
-      setLoadingMore(false);
+      if (!signal.aborted) setList("loading", false);
     }
   };
+  createEffect(
+    on(view, () => {
+      setList({ loaded: false });
+      void load();
+    }),
+  );
+  onCleanup(() => controller?.abort());
 
+  const setFilter = (change: Partial<SessionsParams>) => setParams(change, { replace: true });
   const [draft, setDraft] = createSignal(params.q ?? "");
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   const applySearch = (value: string) => {
     if (searchTimer !== undefined) clearTimeout(searchTimer);
-    setParams({ q: value.trim() || undefined }, { replace: true });
+    setFilter({ q: value.trim() || undefined });
   };
   onCleanup(() => searchTimer !== undefined && clearTimeout(searchTimer));
+  const clearAll = () => {
+    setDraft("");
+    setFilter({ q: undefined, model: undefined, status: undefined, from: undefined, to: undefined });
+  };
 
-  /** The listing shown; reading `latest` of an errored resource would throw. */
-  const current = (): Listing | undefined => (listing.state === "errored" ? undefined : listing.latest);
-  const items = () => current()?.items ?? [];
+  const replace = (session: Session) =>
+    setList("items", (items) => items.map((s) => (s.id === session.id ? { ...s, ...session } : s)));
+  const remove = async (session: Session) => {
+    let at = -1;
+    await trashSession(session, {
+      removed: () => {
+        at = list.items.findIndex((s) => s.id === session.id);
+        setList("items", (items) => items.filter((s) => s.id !== session.id));
+      },
+      restored: () =>
+        setList(
+          produce((state) => {
+            if (!state.items.some((s) => s.id === session.id)) state.items.splice(Math.max(0, at), 0, session);
+          }),
+        ),
+    });
+  };
+  const clone = async (session: Session) => {
+    const copy = await cloneAndAnnounce(session);
+    navigate(href(copy.id));
+  };
+
+  const modelOptions = () => models().map((model) => ({ value: model.id, label: modelLabel(model) }));
+  const statusOptions = GENERATION_STATUSES.map((status) => ({ value: status, label: status.replace("_", " ") }));
 
   return (
     <main id="main" class="page" tabindex="-1">
       <header class="page-head">
         <h1 class="page-head__title">Sessions</h1>
-        <A class="button button--primary" href="/">
-          <SparkleIcon />
-          New session
-        </A>
+        <div class="page-head__actions">
+          <ImportButton onImported={(session) => navigate(href(session.id))} />
+          <A class="button button--primary" href="/">
+            <SparkleIcon />
+            New session
+          </A>
+        </div>
       </header>
 
       <form
@@ -106,8 +143,9 @@ export function SessionsPage(): JSX.Element {
             id="sessions-search"
             class="input search__input"
             type="search"
-            placeholder="Search by title"
+            placeholder="Search titles and prompts"
             autocomplete="off"
+            enterkeyhint="search"
             value={draft()}
             onInput={(e) => {
               const value = e.currentTarget.value;
@@ -125,12 +163,12 @@ export function SessionsPage(): JSX.Element {
             id="sessions-sort"
             class="select select--compact"
             onChange={(e) =>
-              setParams({ sort: e.currentTarget.value === "updated" ? undefined : e.currentTarget.value })
+              setFilter({ sort: e.currentTarget.value === "updated" ? undefined : e.currentTarget.value })
             }
           >
-            <For each={SORTS}>
+            <For each={SESSION_SORTS}>
               {(sort) => (
-                <option value={sort.id} selected={sort.id === query().sort}>
+                <option value={sort.id} selected={sort.id === view().sort}>
                   {sort.label}
                 </option>
               )}
@@ -139,16 +177,39 @@ export function SessionsPage(): JSX.Element {
         </div>
       </form>
 
+      <FilterChips label="Filters">
+        <SelectChip
+          label="Model"
+          anyLabel="Any model"
+          value={view().model}
+          options={modelOptions()}
+          onChange={(model) => setFilter({ model })}
+        />
+        <SelectChip
+          label="Status"
+          anyLabel="Any status"
+          value={view().status}
+          options={statusOptions}
+          onChange={(status) => setFilter({ status })}
+        />
+        <DateRangeChip value={{ from: view().from, to: view().to }} onChange={(range) => setFilter(range)} />
+        <Show when={isSessionsFiltered(view())}>
+          <ClearFiltersChip
+            onClear={() => setFilter({ model: undefined, status: undefined, from: undefined, to: undefined })}
+          />
+        </Show>
+      </FilterChips>
+
       <Switch>
-        <Match when={listing.state === "errored"}>
+        <Match when={!list.loaded && list.error}>
           <div class="notice notice--error" role="alert">
-            <p>{errorMessage(listing.error)}</p>
-            <button type="button" class="button" onClick={() => void refetch()}>
+            <p>{list.error}</p>
+            <button type="button" class="button" onClick={() => void load()}>
               Try again
             </button>
           </div>
         </Match>
-        <Match when={listing.loading && items().length === 0}>
+        <Match when={!list.loaded}>
           <ul class="session-grid" aria-busy="true" aria-label="Loading sessions">
             <For each={Array.from({ length: 8 })}>
               {() => (
@@ -161,10 +222,10 @@ export function SessionsPage(): JSX.Element {
             </For>
           </ul>
         </Match>
-        <Match when={items().length === 0}>
+        <Match when={list.items.length === 0}>
           <div class="empty">
             <Show
-              when={query().q}
+              when={view().q || isSessionsFiltered(view())}
               fallback={
                 <>
                   <SparkleIcon class="icon empty__icon" />
@@ -177,31 +238,40 @@ export function SessionsPage(): JSX.Element {
               }
             >
               <SearchIcon class="icon empty__icon" />
-              <h2 class="empty__title">Nothing matches “{query().q}”</h2>
-              <p class="empty__text">Try fewer words, or clear the search to see every session.</p>
-              <button
-                type="button"
-                class="button"
-                onClick={() => {
-                  setDraft("");
-                  applySearch("");
-                }}
-              >
-                Clear search
+              <h2 class="empty__title">{view().q ? `Nothing matches “${view().q}”` : "Nothing matches"}</h2>
+              <p class="empty__text">Try fewer words, or clear the search and filters to see every session.</p>
+              <button type="button" class="button" onClick={clearAll}>
+                Show every session
               </button>
             </Show>
           </div>
         </Match>
-        <Match when={items().length > 0}>
-          <ul class="session-grid" aria-busy={listing.loading && !loadingMore()}>
-            <For each={items()}>{(session) => <SessionCard session={session} />}</For>
+        <Match when={list.items.length > 0}>
+          <ul class="session-grid" aria-busy={list.loading}>
+            <For each={list.items}>
+              {(session) => (
+                <SessionCard
+                  session={session}
+                  onRenamed={replace}
+                  onClone={() => clone(session)}
+                  onDelete={() => remove(session)}
+                />
+              )}
+            </For>
           </ul>
-          <Show when={current()?.nextCursor}>
-            <div class="load-more">
-              <button type="button" class="button" aria-busy={loadingMore()} onClick={() => void loadMore()}>
-                {loadingMore() ? "Loading…" : "Load more"}
-              </button>
-            </div>
+          <Show when={list.nextCursor}>
+            {(cursor) => (
+              <div class="load-more">
+                <Show when={list.error}>
+                  <p class="field__error" role="alert">
+                    {list.error}
+                  </p>
+                </Show>
+                <button type="button" class="button" aria-busy={list.loading} onClick={() => void load(cursor())}>
+                  {list.loading ? "Loading…" : "Load more"}
+                </button>
+              </div>
+            )}
           </Show>
         </Match>
       </Switch>
@@ -209,26 +279,54 @@ export function SessionsPage(): JSX.Element {
   );
 }
 
-function SessionCard(props: { session: Session }): JSX.Element {
+function SessionCard(props: {
+  session: Session;
+  onRenamed: (session: Session) => void;
+  onClone: () => Promise<void>;
+  onDelete: () => Promise<void>;
+}): JSX.Element {
+  const [renaming, setRenaming] = createSignal(false);
   const failedNote = () => {
     const s = props.session;
     return s.failedCount > 0 ? `${s.succeededCount} of ${s.generationCount} succeeded` : undefined;
   };
   return (
-    <li class="session-card">
-      <A class="session-card__link" href={`/sessions/${encodeURIComponent(props.session.id)}`}>
-        <SessionThumb url={props.session.thumbnailUrl} size={320} class="session-card__thumb" />
-        <span class="session-card__title">{props.session.title || "Untitled session"}</span>
-        <span class="session-card__meta">
-          {plural(props.session.generationCount, "generation")}
-          <span aria-hidden="true"> · </span>
-          <span class="visually-hidden">, last activity </span>
-          <time datetime={props.session.lastActivityAt} title={formatAbsolute(props.session.lastActivityAt)}>
-            {formatRelative(props.session.lastActivityAt)}
-          </time>
-        </span>
-        <Show when={failedNote()}>{(note) => <span class="session-card__note">{note()}</span>}</Show>
-      </A>
+    <li class="session-card" data-testid="session-card" data-id={props.session.id}>
+      <Show
+        when={!renaming()}
+        fallback={
+          <div class="session-card__editing">
+            <SessionThumb url={props.session.thumbnailUrl} size={320} class="session-card__thumb" />
+            <SessionTitleEditor
+              session={props.session}
+              id={`rename-${props.session.id}`}
+              onSaved={props.onRenamed}
+              onDone={() => setRenaming(false)}
+            />
+          </div>
+        }
+      >
+        <A class="session-card__link" href={href(props.session.id)}>
+          <SessionThumb url={props.session.thumbnailUrl} size={320} class="session-card__thumb" />
+          <span class="session-card__title">{props.session.title || "Untitled session"}</span>
+          <span class="session-card__meta">
+            {plural(props.session.generationCount, "generation")}
+            <span aria-hidden="true"> · </span>
+            <span class="visually-hidden">, last activity </span>
+            <time datetime={props.session.lastActivityAt} title={formatAbsolute(props.session.lastActivityAt)}>
+              {formatRelative(props.session.lastActivityAt)}
+            </time>
+          </span>
+          <Show when={failedNote()}>{(note) => <span class="session-card__note">{note()}</span>}</Show>
+        </A>
+        <SessionMenu
+          session={props.session}
+          class="session-card__menu"
+          onRename={() => setRenaming(true)}
+          onClone={props.onClone}
+          onDelete={props.onDelete}
+        />
+      </Show>
     </li>
   );
 }

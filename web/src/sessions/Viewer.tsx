@@ -1,5 +1,6 @@
 import { type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import { FavoriteButton } from "../images";
 import { ChevronLeftIcon, ChevronRightIcon, DownloadIcon, ImageIcon, SparkleIcon } from "../ui/icons";
 import { ProgressBar, STATUS_LABEL, StatusBadge } from "./StatusBadge";
 import { describeSlot, isVideo, type Slot } from "./slots";
@@ -11,6 +12,8 @@ export type ViewerProps = {
   total: number;
   /** Whether the generation's parent is still making the image this one starts from. */
   waitingForSource: boolean;
+  /** Whether the shown image is a favourite (as the server said). */
+  isFavorite: (assetId: string) => boolean;
   onMove: (step: -1 | 1) => void;
 };
 
@@ -107,6 +110,7 @@ export function Viewer(props: ViewerProps): JSX.Element {
                       class="viewer__media"
                       data-testid="viewer-video"
                       src={current().url}
+                      poster={current().posterUrl ?? undefined}
                       width={current().width ?? undefined}
                       height={current().height ?? undefined}
                       controls
@@ -207,10 +211,19 @@ export function Viewer(props: ViewerProps): JSX.Element {
             </span>
             <Show when={slot().asset}>
               {(current) => (
-                <a class="button button--ghost button--small" href={current().url} download="">
-                  <DownloadIcon />
-                  Download
-                </a>
+                <span class="viewer__actions">
+                  <FavoriteButton assetId={current().id} favorite={props.isFavorite(current().id)} variant="bar" />
+                  {/* The server names the file after the session's title and the image's number. */}
+                  <a
+                    class="button button--ghost button--small"
+                    href={`${current().url}?download=1`}
+                    download=""
+                    data-testid="download"
+                  >
+                    <DownloadIcon />
+                    Download
+                  </a>
+                </span>
               )}
             </Show>
           </div>

@@ -1,4 +1,3 @@
-/** Sessions: the list, one live session, and the thumbnail other pages show them by. */
-
+/** Sessions: what other features use of them (the pages load on first visit, from `./pages`). */
 export { type AwaitedOutcomes, AwaitedOutcomesProvider, useAwaitedOutcomes } from "./outcomes";
 export { SessionThumb } from "./SessionThumb";

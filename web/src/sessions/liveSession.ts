@@ -1,10 +1,12 @@
 /**
  * One open session, kept current over its live WebSocket.
  *
- * The page loads the session first (so a missing session is a plain 404 page), then hands
- * the result here. From then on the socket is the source of truth:
- * - `snapshot` (on every connect and reconnect) replaces the state, reconciled by id so unchanged
- *   cards keep their DOM;
+ * The page loads the session first (so a missing session is a plain 404 page) with its newest
+ * generations and the selected one's ancestry, then hands the result here. Older generations come
+ * a page at a time (`loadOlder`), so a session of 1,000 generations opens as fast as one of 10.
+ * From then on the socket is the source of truth for what it covers:
+ * - `snapshot` (on every connect and reconnect) replaces the newest page, reconciled by id so
+ *   unchanged cards keep their DOM; older generations loaded here stay;
  * - `generation.updated` inserts or replaces one generation;
  * - `generation.progress` moves one progress bar;
  * - `generation.deleted` removes one (late updates for it are ignored);
@@ -23,7 +25,8 @@ import type { LiveServerMessage } from "@contract/live";
 import { onCleanup } from "solid-js";
 import { createStore, produce, reconcile } from "solid-js/store";
 import { ApiError } from "../api/errors";
-import { fetchSession, liveSessionUrl } from "../api/sessions";
+import { fetchAncestry } from "../api/generations";
+import { fetchSession, fetchSessionGenerations, liveSessionUrl } from "../api/sessions";
 import { type LiveConnectionState, openLiveSocket } from "../lib/live";
 import { announce } from "../ui/announcer";
 
@@ -35,6 +38,9 @@ export type LiveSessionState = {
   gone: boolean;
   /** The last `error` message the server sent over the socket. */
   serverError: string | null;
+  /** Where older generations continue (`loadOlder`); null once every one is here. */
+  olderCursor: string | null;
+  loadingOlder: boolean;
 };
 
 export type LiveSession = {
@@ -48,7 +54,15 @@ export type LiveSession = {
   replace: (generation: Generation) => void;
   /** Removes a deleted generation; `false` if it was already gone. */
   remove: (generationId: string) => boolean;
+  /** Applies the session's fields as an answer (a rename) gave them. */
+  updateSession: (session: Session) => void;
+  /** Brings back a generation restored from the trash. */
+  restore: (generation: Generation) => void;
   retryConnection: () => void;
+  /** The next page of older generations. */
+  loadOlder: () => Promise<void>;
+  /** Makes sure the generation's ancestors are here (they may be older than what was loaded). */
+  ensureAncestry: (generationId: string) => Promise<void>;
 };
 
 export function announceStatus(generation: Generation): void {
@@ -72,9 +86,16 @@ export function announceStatus(generation: Generation): void {
 
 const byCreatedAt = (a: Generation, b: Generation) => a.createdAt.localeCompare(b.createdAt);
 
-function splitDetail(detail: SessionDetail): { session: Session; generations: Generation[] } {
-  const { generations, ...session } = detail;
-  return { session, generations };
+function splitDetail(detail: SessionDetail): { session: Session; generations: Generation[]; cursor: string | null } {
+  const { generations, generationsCursor, ...session } = detail;
+  return { session, generations, cursor: generationsCursor };
+}
+
+/** Adds `incoming` to `list` (by id, an incoming copy wins), oldest first. */
+function merged(list: readonly Generation[], incoming: readonly Generation[]): Generation[] {
+  const byId = new Map(list.map((g) => [g.id, g] as const));
+  for (const generation of incoming) byId.set(generation.id, generation);
+  return [...byId.values()].sort(byCreatedAt);
 }
 
 /**
@@ -89,6 +110,8 @@ export function createLiveSession(initial: SessionDetail, awaitingOutcome: Set<s
     connection: "connecting",
     gone: false,
     serverError: null,
+    olderCursor: start.cursor,
+    loadingOlder: false,
   });
   const sessionId = start.session.id;
 
@@ -138,8 +161,14 @@ export function createLiveSession(initial: SessionDetail, awaitingOutcome: Set<s
     switch (message.type) {
       case "snapshot": {
         const before = new Map(state.generations.map((g) => [g.id, g.status] as const));
+        const newest = [...message.generations].sort(byCreatedAt);
+        // The snapshot is the newest page: what is older than its oldest, loaded here, stays.
+        const oldest = message.generationsCursor === null ? undefined : newest[0]?.createdAt;
+        const older = oldest ? state.generations.filter((g) => g.createdAt < oldest && !deleted.has(g.id)) : [];
         setState("session", reconcile(message.session));
-        setState("generations", reconcile([...message.generations].sort(byCreatedAt), { key: "id" }));
+        setState("generations", reconcile(merged(older, newest), { key: "id" }));
+        // A complete snapshot leaves nothing older; otherwise the cursor loaded here reaches as far.
+        if (message.generationsCursor === null) setState("olderCursor", null);
         setState("serverError", null);
         for (const generation of message.generations) announceIfChanged(before.get(generation.id), generation);
         break;
@@ -192,6 +221,36 @@ export function createLiveSession(initial: SessionDetail, awaitingOutcome: Set<s
   });
   onCleanup(() => socket.close());
 
+  /** Generations fetched apart from the socket: added quietly (their outcome is old news). */
+  const addQuietly = (generations: readonly Generation[]) => {
+    const fresh = generations.filter((g) => !deleted.has(g.id) && !state.generations.some((o) => o.id === g.id));
+    if (fresh.length > 0) setState("generations", (list) => merged(list, fresh));
+  };
+
+  const loadOlder = async () => {
+    const cursor = state.olderCursor;
+    if (!cursor || state.loadingOlder) return;
+    setState("loadingOlder", true);
+    try {
+      const page = await fetchSessionGenerations(sessionId, cursor);
+      addQuietly(page.items);
+      setState("olderCursor", page.nextCursor);
+    } finally {
+      setState("loadingOlder", false);
+    }
+  };
+
+  const ensureAncestry = async (generationId: string) => {
+    if (state.olderCursor === null) return;
+    const have = new Map(state.generations.map((g) => [g.id, g] as const));
+    let current = have.get(generationId);
+    while (current?.parentGenerationId && have.has(current.parentGenerationId)) {
+      current = have.get(current.parentGenerationId);
+    }
+    if (!current?.parentGenerationId) return;
+    addQuietly((await fetchAncestry(generationId)).items);
+  };
+
   return {
     state,
     insert: (generation) => {
@@ -200,6 +259,13 @@ export function createLiveSession(initial: SessionDetail, awaitingOutcome: Set<s
     },
     replace: (generation) => upsert(generation, "replace"),
     remove,
+    updateSession: (session) => setState("session", reconcile(session)),
+    restore: (generation) => {
+      deleted.delete(generation.id);
+      upsert(generation, "replace");
+    },
     retryConnection: () => socket.retryNow(),
+    loadOlder,
+    ensureAncestry,
   };
 }

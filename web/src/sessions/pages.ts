@@ -1,3 +1,4 @@
 /** The sessions list and one live session, loaded when first visited (see app/App.tsx). */
-export { preloadSession, SessionPage } from "./SessionPage";
-export { preloadSessions, SessionsPage } from "./SessionsPage";
+export { preloadSession, preloadSessions } from "./listQuery";
+export { SessionPage } from "./SessionPage";
+export { SessionsPage } from "./SessionsPage";

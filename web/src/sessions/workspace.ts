@@ -11,12 +11,17 @@ import {
   type Session,
   type SessionDetail,
 } from "@contract/api";
-import { type Accessor, createMemo } from "solid-js";
-import { cancelGeneration, deleteGeneration, retryGeneration } from "../api/generations";
+import { useSearchParams } from "@solidjs/router";
+import { type Accessor, createEffect, createMemo, createResource, on, onMount } from "solid-js";
+import { cancelGeneration, deleteGeneration, fetchGeneration, retryGeneration } from "../api/generations";
+import { favoriteIdsOf } from "../api/images";
 import { startGeneration } from "../api/sessions";
+import { restoreFromTrash } from "../api/trash";
 import { type Composer, createComposer } from "../composer";
 import { plural } from "../lib/format";
+import { DEFAULT_VIDEO_MODEL_ID } from "../models";
 import { announce } from "../ui/announcer";
+import { showToast } from "../ui/toast";
 import type { GenerationActions } from "./GenerationDetails";
 import { createLiveSession, type LiveSession } from "./liveSession";
 import { useAwaitedOutcomes } from "./outcomes";
@@ -45,6 +50,8 @@ export type SessionWorkspace = {
   /** Sends the prompt form's request from the current source (and its mask). */
   create: (request: CreateGenerationRequest) => Promise<void>;
   actions: GenerationActions;
+  /** Whether an output is a favourite, as the server said when the page opened. */
+  isFavorite: (assetId: string) => boolean;
 };
 
 /** `initial` is read once: the caller is keyed on the loaded detail. */
@@ -57,6 +64,20 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
   const generationById = (id: string | null) => (id ? byId().get(id) : undefined);
 
   const selection = createSelection(slots, generations);
+  // The selected generation's ancestors may be older than the pages loaded: fetch them when missing.
+  createEffect(
+    on(
+      () => selection.generation()?.id,
+      (id) => {
+        if (id) live.ensureAncestry(id).catch((error: unknown) => console.warn("Lineage not loaded", error));
+      },
+    ),
+  );
+  const [favorites] = createResource(
+    () => initial.id,
+    (id) => favoriteIdsOf(id).catch(() => new Set<string>()),
+    { initialValue: new Set<string>() },
+  );
   const focusPrompt = () => document.getElementById(`${SESSION_FORM_ID}-prompt`)?.focus();
   const source = createSessionSource({
     initialMode: initial.generations.length > 0 ? "iterate" : "text",
@@ -65,6 +86,14 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     focusPrompt,
   });
   const mask = createSourceMask(source.image, () => queueMicrotask(focusPrompt));
+  // "Iterate from this" elsewhere (the gallery) opens the session with `?iterate=1`.
+  const [search, setSearch] = useSearchParams<{ iterate?: string }>();
+  onMount(() => {
+    if (!search.iterate) return;
+    setSearch({ iterate: undefined }, { replace: true, scroll: false });
+    source.iterate();
+    queueMicrotask(focusPrompt);
+  });
   const composer = createComposer({
     preferredModel: () => generations().at(-1)?.model ?? session().model,
     needs: () => ({ source: source.mode() !== "text", mask: Boolean(mask.current()) }),
@@ -99,6 +128,24 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
       const created = await retryGeneration(generation.id, { newSeed });
       adopt(created, newSeed ? "Regenerating with a new seed" : "Retry queued");
     },
+    animate: async (generation, outputIndex) => {
+      // The person's chosen model when it makes videos from an image, else the default video model.
+      const chosen = composer.selectedSummary();
+      const model =
+        chosen?.kind === "video" && chosen.capabilities.imageToImage
+          ? chosen.id
+          : (composer
+              .models()
+              .find((m) => m.kind === "video" && m.capabilities.imageToImage && m.id === DEFAULT_VIDEO_MODEL_ID)?.id ??
+            DEFAULT_VIDEO_MODEL_ID);
+      const created = await startGeneration(session().id, {
+        model,
+        prompt: generation.prompt,
+        parentGenerationId: generation.id,
+        sourceOutputIndex: outputIndex,
+      });
+      adopt(created, "Animating: a video is on its way");
+    },
     useBatch: (generation) => {
       composer.loadFrom(generation);
       // Its source kind comes along: a text-only batch is repeated from text, an iteration iterates
@@ -111,8 +158,19 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     },
     remove: async (generation) => {
       await deleteGeneration(generation.id);
-      if (live.remove(generation.id)) announce("Generation deleted");
+      live.remove(generation.id);
       document.querySelector<HTMLElement>(".viewer__stage")?.focus({ preventScroll: true });
+      showToast({
+        message: "Generation moved to the trash",
+        action: {
+          label: "Undo",
+          run: async () => {
+            await restoreFromTrash(generation.id);
+            live.restore(await fetchGeneration(generation.id));
+            selection.select(generation.id, 0);
+          },
+        },
+      });
     },
   };
 
@@ -133,5 +191,6 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     },
     create,
     actions,
+    isFavorite: (assetId) => favorites().has(assetId),
   };
 }

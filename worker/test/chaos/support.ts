@@ -15,6 +15,7 @@ import {
   createSession,
   getGeneration,
   type RecordedWebhook,
+  setLimits,
   type TestUser,
   terminalWebhooks,
   waitFor,
@@ -61,6 +62,8 @@ export async function finishedAtReplicate(
   count: number,
   prompt: string,
 ): Promise<{ generations: Generation[]; webhooks: Map<string, RecordedWebhook[]> }> {
+  // More at once than one person may start by default.
+  await setLimits(user, { generationsPerMinute: count + 10 });
   const sessions = await Promise.all(Array.from({ length: Math.ceil(count / 4) }, () => createSession(user)));
   const created: Generation[] = [];
   await inBatches(

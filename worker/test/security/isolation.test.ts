@@ -35,6 +35,8 @@ type World = {
   token: { id: string; token: string };
   /** A generation of the owner's in the trash. */
   trashed: Generation;
+  /** A public model the owner added (catalog models are everyone's). */
+  model: { id: string };
 };
 
 type Fixture = keyof Omit<World, "owner" | "intruder">;
@@ -48,6 +50,7 @@ const FIXTURES: Record<Fixture, { id: (world: World) => string; missing: string 
   reference: { id: (w) => w.reference.id, missing: "ref_00000000000000000000000000" },
   token: { id: (w) => w.token.id, missing: "tok_00000000000000000000000000" },
   trashed: { id: (w) => w.trashed.id, missing: "gen_00000000000000000000000000" },
+  model: { id: (w) => w.model.id, missing: "nobody/no-such-model" },
 };
 
 type Entry = {
@@ -87,7 +90,10 @@ const PARAM_ROUTES: Record<string, Entry> = {
   "PUT /api/assets/:id/favorite": { targets: ["outputAsset"], ownerStatus: 204 },
   "DELETE /api/assets/:id/favorite": { targets: ["outputAsset"], ownerStatus: 204 },
   "POST /api/trash/:id/restore": { targets: ["trashed"], ownerStatus: 200 },
+  "GET /api/models/:owner/:name/schema": { targets: ["model"], ownerStatus: 200 },
+  "GET /api/models/:owner/:name/cover": { targets: ["model"], ownerStatus: 200 },
   // Destructive ones last: the owner's sanity check runs in this order.
+  "DELETE /api/models/:owner/:name": { targets: ["model"], ownerStatus: 204 },
   "DELETE /api/tokens/:id": { targets: ["token"], ownerStatus: 204 },
   "DELETE /api/references/:id": { targets: ["reference"], ownerStatus: 204 },
   "DELETE /api/assets/:id": { targets: ["outputAsset"], ownerStatus: 204 },
@@ -144,6 +150,9 @@ beforeAll(async () => {
   const token = await tokenResponse.json<{ id: string; token: string }>();
   const trashed = await createGeneration(owner, session.id, { model: SCHNELL, prompt: `discarded ${uniqueTag()}` });
   expect((await api(owner, "DELETE", `/api/generations/${trashed.id}`)).status).toBe(204);
+  const modelResponse = await api(owner, "POST", "/api/models", { id: "kwaivgi/kling-v2.0" });
+  expect(modelResponse.status).toBe(201);
+  const model = await modelResponse.json<{ id: string }>();
   // Let the session's counters settle, so "unchanged" compares a resting state.
   const settled = await waitFor(
     async () => {
@@ -152,7 +161,7 @@ beforeAll(async () => {
     },
     { what: "session counters" },
   );
-  world = { owner, intruder, session: settled, generation, inputAsset, outputAsset, reference, token, trashed };
+  world = { owner, intruder, session: settled, generation, inputAsset, outputAsset, reference, token, trashed, model };
 }, 60_000);
 
 describe("the isolation table", () => {

@@ -196,6 +196,7 @@ async function visibleState(userId: string): Promise<unknown> {
     assets: await all("SELECT id, role, favorite, trashed_at FROM assets WHERE user_id = ? ORDER BY id"),
     references: await all('SELECT id, deleted_at FROM "references" WHERE user_id = ? ORDER BY id'),
     tokens: await all("SELECT id, name FROM api_tokens WHERE user_id = ? ORDER BY id"),
+    models: await all("SELECT model_id FROM user_models WHERE user_id = ? ORDER BY model_id"),
     authSessions: await all("SELECT id FROM auth_sessions WHERE user_id = ? ORDER BY id"),
     blobs: (await env.BUCKET.list({ prefix: `blobs/${userId}/` })).objects.map((object) => object.key),
   };
@@ -340,6 +341,17 @@ const MUTATING: Record<string, CsrfEntry> = {
       return { path: `/api/trash/${session.id}/restore` };
     },
     okStatus: 200,
+  },
+  "POST /api/models": {
+    prepare: async () => ({ path: "/api/models", ...json({ id: "kwaivgi/kling-v2.0" }) }),
+    okStatus: 201,
+  },
+  "DELETE /api/models/:owner/:name": {
+    prepare: async (user) => {
+      expect((await api(user, "POST", "/api/models", { id: "kwaivgi/kling-v2.0" })).status).toBe(201);
+      return { path: "/api/models/kwaivgi/kling-v2.0" };
+    },
+    okStatus: 204,
   },
   "POST /api/assets": {
     prepare: async () => ({ path: "/api/assets", ...(await imageForm({ role: "input" })()) }),

@@ -39,7 +39,12 @@ export async function callWorker(url: string, init: RequestInit = {}): Promise<R
 export const hasParam = (path: string): boolean => /\/:[^/]+/.test(path);
 
 /** Fills every `:param` of a route path with `value`. */
-export const fillParams = (path: string, value: string): string => path.replace(/:[^/]+/g, encodeURIComponent(value));
+/** The path with its params filled in; an `owner/name` value fills two params in a row. */
+export const fillParams = (path: string, value: string): string => {
+  const parts = value.split("/");
+  let index = 0;
+  return path.replace(/:[^/]+/g, () => encodeURIComponent(parts[Math.min(index++, parts.length - 1)] ?? value));
+};
 
 /** A request the way a browser on our own origin sends it: the session cookie and our Origin. */
 export function asCookie(
@@ -137,6 +142,9 @@ export async function footprint(
     .bind(userId)
     .all<Record<string, unknown>>();
   result.generation_references = links;
+  result.user_models = (
+    await env.DB.prepare("SELECT model_id, ref FROM user_models WHERE user_id = ? ORDER BY model_id").bind(userId).all()
+  ).results;
   result.r2 = [
     ...(await r2Listing(`blobs/${userId}/`)),
     ...(await r2Listing(`outputs/${userId}/`)),

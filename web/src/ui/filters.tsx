@@ -1,0 +1,168 @@
+import "./filters.css";
+import { For, type JSX, Show } from "solid-js";
+import { CloseIcon } from "./icons";
+
+/**
+ * Filter chips for lists (the gallery, sessions): each chip is a native control styled as a chip
+ * (a `<select>` opens the phone's own picker), so every one is a 44 px target and wraps onto the
+ * next line on a narrow screen instead of scrolling sideways.
+ */
+export function FilterChips(props: { label: string; children: JSX.Element }): JSX.Element {
+  return (
+    <fieldset class="filter-chips">
+      <legend class="visually-hidden">{props.label}</legend>
+      {props.children}
+    </fieldset>
+  );
+}
+
+export type ChipOption = { value: string; label: string };
+
+/** A chip that picks one value (or none: `anyLabel`). */
+export function SelectChip(props: {
+  label: string;
+  anyLabel: string;
+  value: string | undefined;
+  options: readonly ChipOption[];
+  onChange: (value: string | undefined) => void;
+  testId?: string;
+}): JSX.Element {
+  return (
+    <label class="filter-chip" classList={{ "is-on": Boolean(props.value) }}>
+      <span class="visually-hidden">{props.label}</span>
+      <select
+        class="filter-chip__select"
+        data-testid={props.testId}
+        onChange={(event) => props.onChange(event.currentTarget.value || undefined)}
+      >
+        <option value="" selected={!props.value}>
+          {props.anyLabel}
+        </option>
+        <For each={props.options}>
+          {(option) => (
+            <option value={option.value} selected={option.value === props.value}>
+              {option.label}
+            </option>
+          )}
+        </For>
+        <Show when={props.value && !props.options.some((option) => option.value === props.value)}>
+          <option value={props.value} selected>
+            {props.value}
+          </option>
+        </Show>
+      </select>
+    </label>
+  );
+}
+
+/** A chip that is on or off ("Starred"). */
+export function ToggleChip(props: {
+  label: string;
+  on: boolean;
+  icon?: JSX.Element;
+  onToggle: (on: boolean) => void;
+}): JSX.Element {
+  return (
+    <button
+      type="button"
+      class="filter-chip filter-chip--toggle"
+      classList={{ "is-on": props.on }}
+      aria-pressed={props.on}
+      onClick={() => props.onToggle(!props.on)}
+    >
+      {props.icon}
+      <span>{props.label}</span>
+    </button>
+  );
+}
+
+export type DateRange = { from?: string; to?: string };
+
+const DAY_MS = 86_400_000;
+/** `YYYY-MM-DD` of a local day, `days` before today. */
+export const isoDay = (daysAgo = 0): string => {
+  const date = new Date(Date.now() - daysAgo * DAY_MS);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+};
+
+const PRESETS = [
+  { id: "today", label: "Today", days: 0 },
+  { id: "week", label: "Last 7 days", days: 6 },
+  { id: "month", label: "Last 30 days", days: 29 },
+] as const;
+
+/** A date-range chip: presets, or two dates of one's own ("Custom"). */
+export function DateRangeChip(props: { value: DateRange; onChange: (value: DateRange) => void }): JSX.Element {
+  const preset = () => {
+    const { from, to } = props.value;
+    if (!from && !to) return "";
+    if (!to) {
+      const match = PRESETS.find((p) => from === isoDay(p.days));
+      if (match) return match.id;
+    }
+    return "custom";
+  };
+  const choose = (id: string) => {
+    const match = PRESETS.find((p) => p.id === id);
+    if (match) props.onChange({ from: isoDay(match.days) });
+    else if (id === "custom") props.onChange({ from: props.value.from ?? isoDay(6), to: props.value.to ?? isoDay(0) });
+    else props.onChange({});
+  };
+  return (
+    <>
+      <label class="filter-chip" classList={{ "is-on": preset() !== "" }}>
+        <span class="visually-hidden">Date</span>
+        <select class="filter-chip__select" data-testid="filter-date" onChange={(e) => choose(e.currentTarget.value)}>
+          <option value="" selected={preset() === ""}>
+            Any time
+          </option>
+          <For each={PRESETS}>
+            {(p) => (
+              <option value={p.id} selected={preset() === p.id}>
+                {p.label}
+              </option>
+            )}
+          </For>
+          <option value="custom" selected={preset() === "custom"}>
+            Custom dates
+          </option>
+        </select>
+      </label>
+      <Show when={preset() === "custom"}>
+        <span class="filter-dates">
+          <label class="filter-dates__field">
+            <span>From</span>
+            <input
+              class="input filter-dates__input"
+              type="date"
+              value={props.value.from ?? ""}
+              max={props.value.to}
+              onChange={(e) => props.onChange({ ...props.value, from: e.currentTarget.value || undefined })}
+            />
+          </label>
+          <label class="filter-dates__field">
+            <span>To</span>
+            <input
+              class="input filter-dates__input"
+              type="date"
+              value={props.value.to ?? ""}
+              min={props.value.from}
+              onChange={(e) => props.onChange({ ...props.value, to: e.currentTarget.value || undefined })}
+            />
+          </label>
+        </span>
+      </Show>
+    </>
+  );
+}
+
+/** "Clear filters", shown while any is set. */
+export function ClearFiltersChip(props: { onClear: () => void }): JSX.Element {
+  return (
+    <button type="button" class="filter-chip filter-chip--clear" onClick={() => props.onClear()}>
+      <CloseIcon />
+      <span>Clear</span>
+    </button>
+  );
+}

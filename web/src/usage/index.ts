@@ -1,0 +1,2 @@
+/** What the account spent: the Usage page (App.tsx loads it when it is opened). */
+export { UsagePage } from "./UsagePage";

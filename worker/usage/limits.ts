@@ -1,0 +1,106 @@
+/**
+ * Limits on starting generations: a per-user rate (per minute) and a daily quota of generations and
+ * of cost. Defaults come from configuration; `account_limits` can set other values per user. Over a
+ * limit nothing is stored or submitted: 429 with Retry-After for the rate, 403 for the daily quota,
+ * each naming the limit and when it resets.
+ */
+import { isTerminalStatus, type Usage } from "@contract/api";
+import { and, eq, gte } from "drizzle-orm";
+import { consumeRateLimit } from "../accounts/rate-limit";
+import type { Database } from "../db/client";
+import { accountLimits, generations, usageDays } from "../db/schema";
+import type { AppConfig } from "../lib/config";
+import { ProblemError } from "../lib/problem";
+import { roundUsd } from "../models/prices";
+import { dayOf } from "./ledger";
+
+export type Limits = { perMinute: number | null; dailyGenerations: number | null; dailyCostUsd: number | null };
+
+export async function limitsFor(db: Database, config: AppConfig, userId: string): Promise<Limits> {
+  const own = await db.query.accountLimits.findFirst({ where: eq(accountLimits.userId, userId) });
+  return {
+    perMinute: own?.generationsPerMinute ?? config.limits.perMinute,
+    dailyGenerations: own?.dailyGenerations ?? config.limits.dailyGenerations,
+    dailyCostUsd: own?.dailyCostUsd ?? config.limits.dailyCostUsd,
+  };
+}
+
+const nextUtcMidnight = (now: number): Date => {
+  const date = new Date(now);
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1));
+};
+
+/** Today's use: generations started and their cost, plus the estimates of those still running. */
+async function todaysUse(db: Database, userId: string, now: number) {
+  const day = dayOf(now);
+  const ledger = await db.query.usageDays.findFirst({
+    where: and(eq(usageDays.userId, userId), eq(usageDays.day, day)),
+  });
+  const startOfDay = new Date(`${day}T00:00:00.000Z`);
+  const today = await db
+    .select({ status: generations.status, estimatedCost: generations.estimatedCost })
+    .from(generations)
+    .where(and(eq(generations.userId, userId), gte(generations.createdAt, startOfDay)));
+  const pending = today
+    .filter((row) => !isTerminalStatus(row.status))
+    .reduce((sum, row) => sum + (row.estimatedCost ?? 0), 0);
+  return { day, generations: ledger?.generations ?? 0, cost: ledger?.cost ?? 0, pending };
+}
+
+/** Throws 429 or 403 problem+json when starting one more generation (expected to cost `estimate`) is over a limit. */
+export async function enforceLimits(
+  db: Database,
+  config: AppConfig,
+  userId: string,
+  estimate: number | null,
+  now = Date.now(),
+): Promise<void> {
+  const limits = await limitsFor(db, config, userId);
+  const use = await todaysUse(db, userId, now);
+  const resetsAt = nextUtcMidnight(now).toISOString();
+  if (limits.dailyGenerations !== null && use.generations + 1 > limits.dailyGenerations) {
+    throw new ProblemError(
+      403,
+      `Daily limit reached: ${limits.dailyGenerations} generations a day. It resets at ${resetsAt} (midnight UTC).`,
+      {
+        title: "Daily quota reached",
+        limit: { name: "daily_generations", max: limits.dailyGenerations, used: use.generations, resetsAt },
+      },
+    );
+  }
+  const committed = roundUsd(use.cost + use.pending);
+  if (limits.dailyCostUsd !== null && committed + (estimate ?? 0) > limits.dailyCostUsd) {
+    throw new ProblemError(
+      403,
+      `Daily spending limit reached: $${limits.dailyCostUsd.toFixed(2)} a day, $${committed.toFixed(2)} spent or running${estimate ? `, and this would cost about $${estimate.toFixed(3)}` : ""}. It resets at ${resetsAt} (midnight UTC).`,
+      {
+        title: "Daily quota reached",
+        limit: { name: "daily_cost_usd", max: limits.dailyCostUsd, used: committed, resetsAt },
+      },
+    );
+  }
+  if (limits.perMinute !== null) {
+    await consumeRateLimit(db, { name: "generate:user", max: limits.perMinute, windowSeconds: 60 }, userId, now, {
+      detail: `Too many generations at once: at most ${limits.perMinute} a minute.`,
+      limitName: "generations_per_minute",
+    });
+  }
+}
+
+/** Today's quota and what is left of it. */
+export async function quotaOf(
+  db: Database,
+  config: AppConfig,
+  userId: string,
+  now = Date.now(),
+): Promise<Usage["quota"]> {
+  const limits = await limitsFor(db, config, userId);
+  const use = await todaysUse(db, userId, now);
+  return {
+    day: use.day,
+    generations: { used: use.generations, limit: limits.dailyGenerations },
+    cost: { used: roundUsd(use.cost + use.pending), limit: limits.dailyCostUsd },
+    perMinute: limits.perMinute,
+    resetsAt: nextUtcMidnight(now).toISOString(),
+  };
+}
