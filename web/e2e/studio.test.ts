@@ -215,6 +215,10 @@ describe("iterating in the browser", () => {
     await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
     await page.waitForURL(/\/sessions\/ses_/);
     await page.locator('[data-testid="viewer"] img[data-testid="viewer-image"]').waitFor({ timeout: 60_000 });
+    // Made from a prompt with a text-only model, the session opens on "New from text", not on a mode
+    // its model would refuse.
+    expect(await page.getByRole("button", { name: "New from text" }).getAttribute("aria-pressed")).toBe("true");
+    expect(await page.locator(".composer__note").count()).toBe(0);
 
     await page.getByRole("button", { name: "New from text" }).click();
     await page.getByRole("button", { name: "More options" }).click();

@@ -36,6 +36,10 @@ export type SessionSource = {
   used: () => void;
 };
 
+/** Whether a generation started from an image (an earlier output or an upload) rather than from text. */
+export const startedFromImage = (generation: Generation): boolean =>
+  generation.parentGenerationId !== null || generation.inputs.some((a) => a.role === "input");
+
 export type SessionSourceOptions = {
   initialMode: SourceMode;
   slot: () => Slot | undefined;
@@ -109,9 +113,7 @@ export function createSessionSource(options: SessionSourceOptions): SessionSourc
       setMode(options.hasImages() ? "iterate" : "text");
     },
     repeat: (generation) => {
-      const startedFromImage =
-        generation.parentGenerationId !== null || generation.inputs.some((a) => a.role === "input");
-      switchTo(startedFromImage && options.hasImages() ? "iterate" : "text");
+      switchTo(startedFromImage(generation) && options.hasImages() ? "iterate" : "text");
       options.focusPrompt();
     },
     applyTo: (request) => {

@@ -27,7 +27,7 @@ import { createLiveSession, type LiveSession } from "./liveSession";
 import { useAwaitedOutcomes } from "./outcomes";
 import { createSelection, type Selection } from "./selection";
 import { type Slot, slotsOf } from "./slots";
-import { createSessionSource, type SessionSource } from "./source";
+import { createSessionSource, type SessionSource, startedFromImage } from "./source";
 import { createSourceMask, type SourceMask } from "./sourceMask";
 
 /** The id prefix of the session's prompt form (`PromptComposer`'s `id`). */
@@ -79,8 +79,11 @@ export function createSessionWorkspace(initial: SessionDetail): SessionWorkspace
     { initialValue: new Set<string>() },
   );
   const focusPrompt = () => document.getElementById(`${SESSION_FORM_ID}-prompt`)?.focus();
+  // The form starts the way the newest generation did: from its image when it iterated, else from
+  // text, so a session made from a prompt with a text-only model does not open on a mode it refuses.
+  const newest = initial.generations.at(-1);
   const source = createSessionSource({
-    initialMode: initial.generations.length > 0 ? "iterate" : "text",
+    initialMode: newest && startedFromImage(newest) ? "iterate" : "text",
     slot: selection.slot,
     hasImages: () => slots().length > 0,
     focusPrompt,
