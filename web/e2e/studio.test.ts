@@ -448,6 +448,10 @@ describe("any model, video and usage in the browser", () => {
       const duration = page.getByLabel("Duration", { exact: true });
       await expect.poll(() => duration.locator("option").allTextContents()).toEqual(["5", "10"]);
       expect(await page.locator('[data-field="cfg_scale"] input[type="range"]').count()).toBe(1);
+      // The session was made from text, so it opened on "New from text": the start image follows the
+      // person's choice of source.
+      expect(await page.locator('[data-field="start_image"]').textContent()).toContain("None");
+      await page.getByRole("button", { name: "Iterate from this image" }).click();
       expect(await page.locator('[data-field="start_image"]').textContent()).toContain("From");
       await shot(page, `models-kling-form-${size}`, true);
       tooSmall.push(...(await smallTargets(page, "form.composer")));

@@ -2,6 +2,9 @@ import { render } from "solid-js/web";
 import { App } from "./app/App";
 import { registerServiceWorker } from "./lib/offline";
 import "./styles.css";
+// Shared controls (segmented buttons, icon buttons, confirmations) appear on every page, whichever
+// chunk renders them first.
+import "./ui/controls.css";
 
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");

@@ -196,6 +196,7 @@ export class SessionRoom extends DurableObject<Env> {
           outputUrls(prediction),
           this.config.outputHosts,
           recorded.get(generation.id) ?? new Map(),
+          this.env.IMAGES,
         );
       }
       await this.applyPrediction(generation.id, prediction, { via: "webhook", generation });

@@ -113,7 +113,8 @@ export async function storeOutputs(
   urls: readonly string[],
   allowedHosts: readonly string[],
   recorded: ReadonlyMap<number, string>,
-  images?: ImagesBinding,
+  // Required, so that no path that stores outputs can forget the videos' posters.
+  images: ImagesBinding,
 ): Promise<number> {
   for (const [index, url] of urls.entries()) {
     const recordedKey = recorded.get(index);
@@ -126,7 +127,7 @@ export async function storeOutputs(
     const key = outputKey(generation.userId, generation.id, index);
     await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });
     const poster =
-      media.mimeType.startsWith("video/") && images
+      media.mimeType.startsWith("video/")
         ? await makePoster(db, bucket, images, generation, index, media)
         : null;
     await db

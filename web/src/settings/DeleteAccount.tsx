@@ -1,4 +1,3 @@
-import "../ui/controls.css";
 import { createSignal, type JSX } from "solid-js";
 import { ApiError, errorMessage } from "../api/errors";
 import { useSession } from "../auth";

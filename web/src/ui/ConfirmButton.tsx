@@ -1,4 +1,3 @@
-import "./controls.css";
 import { createSignal, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
 

@@ -1,4 +1,3 @@
-import "./controls.css";
 import type { JSX } from "solid-js";
 
 export type FileButtonProps = {
