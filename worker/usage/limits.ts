@@ -16,35 +16,41 @@ import { dayOf } from "./ledger";
 
 export type Limits = { perMinute: number | null; dailyGenerations: number | null; dailyCostUsd: number | null };
 
-export async function limitsFor(db: Database, config: AppConfig, userId: string): Promise<Limits> {
-  const own = await db.query.accountLimits.findFirst({ where: eq(accountLimits.userId, userId) });
-  return {
-    perMinute: own?.generationsPerMinute ?? config.limits.perMinute,
-    dailyGenerations: own?.dailyGenerations ?? config.limits.dailyGenerations,
-    dailyCostUsd: own?.dailyCostUsd ?? config.limits.dailyCostUsd,
-  };
-}
+const limitsOf = (config: AppConfig, own: typeof accountLimits.$inferSelect | undefined): Limits => ({
+  perMinute: own?.generationsPerMinute ?? config.limits.perMinute,
+  dailyGenerations: own?.dailyGenerations ?? config.limits.dailyGenerations,
+  dailyCostUsd: own?.dailyCostUsd ?? config.limits.dailyCostUsd,
+});
 
 const nextUtcMidnight = (now: number): Date => {
   const date = new Date(now);
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1));
 };
 
-/** Today's use: generations started and their cost, plus the estimates of those still running. */
-async function todaysUse(db: Database, userId: string, now: number) {
+/**
+ * The user's limits and today's use (generations started and their cost, plus the estimates of those
+ * still running), read in one call to D1.
+ */
+async function limitsAndTodaysUse(db: Database, config: AppConfig, userId: string, now: number) {
   const day = dayOf(now);
-  const ledger = await db.query.usageDays.findFirst({
-    where: and(eq(usageDays.userId, userId), eq(usageDays.day, day)),
-  });
   const startOfDay = new Date(`${day}T00:00:00.000Z`);
-  const today = await db
-    .select({ status: generations.status, estimatedCost: generations.estimatedCost })
-    .from(generations)
-    .where(and(eq(generations.userId, userId), gte(generations.createdAt, startOfDay)));
+  const [own, ledger, today] = await db.batch([
+    db.select().from(accountLimits).where(eq(accountLimits.userId, userId)).limit(1),
+    db
+      .select()
+      .from(usageDays)
+      .where(and(eq(usageDays.userId, userId), eq(usageDays.day, day)))
+      .limit(1),
+    db
+      .select({ status: generations.status, estimatedCost: generations.estimatedCost })
+      .from(generations)
+      .where(and(eq(generations.userId, userId), gte(generations.createdAt, startOfDay))),
+  ]);
   const pending = today
     .filter((row) => !isTerminalStatus(row.status))
     .reduce((sum, row) => sum + (row.estimatedCost ?? 0), 0);
-  return { day, generations: ledger?.generations ?? 0, cost: ledger?.cost ?? 0, pending };
+  const use = { day, generations: ledger[0]?.generations ?? 0, cost: ledger[0]?.cost ?? 0, pending };
+  return { limits: limitsOf(config, own[0]), use };
 }
 
 /** Throws 429 or 403 problem+json when starting one more generation (expected to cost `estimate`) is over a limit. */
@@ -55,8 +61,7 @@ export async function enforceLimits(
   estimate: number | null,
   now = Date.now(),
 ): Promise<void> {
-  const limits = await limitsFor(db, config, userId);
-  const use = await todaysUse(db, userId, now);
+  const { limits, use } = await limitsAndTodaysUse(db, config, userId, now);
   const resetsAt = nextUtcMidnight(now).toISOString();
   if (limits.dailyGenerations !== null && use.generations + 1 > limits.dailyGenerations) {
     throw new ProblemError(
@@ -94,8 +99,7 @@ export async function quotaOf(
   userId: string,
   now = Date.now(),
 ): Promise<Usage["quota"]> {
-  const limits = await limitsFor(db, config, userId);
-  const use = await todaysUse(db, userId, now);
+  const { limits, use } = await limitsAndTodaysUse(db, config, userId, now);
   return {
     day: use.day,
     generations: { used: use.generations, limit: limits.dailyGenerations },
