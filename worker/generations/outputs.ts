@@ -126,10 +126,9 @@ export async function storeOutputs(
     const sha256 = await sha256Hex(bytes);
     const key = outputKey(generation.userId, generation.id, index);
     await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });
-    const poster =
-      media.mimeType.startsWith("video/")
-        ? await makePoster(db, bucket, images, generation, index, media)
-        : null;
+    const poster = media.mimeType.startsWith("video/")
+      ? await makePoster(db, bucket, images, generation, index, media)
+      : null;
     await db
       .insert(assets)
       .values({
