@@ -12,8 +12,9 @@ const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const SESSION_ID = /^ses_[0-9a-z]{26}$/;
 
 /**
- * Replicate's signed webhooks: verified, then put on the completions queue and acknowledged at once.
- * All the work (downloads, state changes) happens in the consumer, so Replicate never waits on us.
+ * Replicate's signed webhooks: verified, put on the completions queue (the durable path) and
+ * acknowledged at once; the session's room gets the same state after the answer (the fast path).
+ * Downloads and state changes happen there and in the consumer, so Replicate never waits on us.
  */
 export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => {
   const declared = Number(c.req.header("Content-Length") ?? 0);
