@@ -3,8 +3,7 @@
  * session's room, which stores the outputs and pushes the change itself, while the same state also
  * goes through the completions queue (the durable path). Both paths together have one effect.
  */
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
-import type { LiveServerMessage } from "@contract/live";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../index";
 import { predictionSchema } from "../replicate/prediction";
@@ -14,31 +13,13 @@ import {
   createGeneration,
   createSession,
   ORIGIN,
+  openLiveSocket,
   type RecordedWebhook,
   signUp,
-  type TestUser,
   terminalWebhooks,
   waitFor,
   waitForGeneration,
 } from "./helpers";
-
-async function openSocket(
-  user: TestUser,
-  sessionId: string,
-): Promise<{ socket: WebSocket; messages: LiveServerMessage[] }> {
-  const response = await SELF.fetch(`${ORIGIN}/api/sessions/${sessionId}/live`, {
-    headers: { Upgrade: "websocket", Authorization: `Bearer ${user.token}` },
-  });
-  expect(response.status).toBe(101);
-  const socket = response.webSocket!;
-  const messages: LiveServerMessage[] = [];
-  socket.addEventListener("message", (event) => {
-    messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
-  });
-  socket.accept();
-  await waitFor(async () => messages.length > 0, { what: "the snapshot" });
-  return { socket, messages };
-}
 
 /**
  * One delivery of a recorded webhook to the route, under `path`, with the request's own work
@@ -104,7 +85,7 @@ describe("the webhook's fast path to the session's room", () => {
 
   it("stores the outputs and pushes the success from the room itself, before any queue message", async () => {
     const { user, session, generation, webhooks } = await runningGeneration("fast-room");
-    const tab = await openSocket(user, session.id);
+    const tab = await openLiveSocket(user, session.id);
     const terminal = predictionSchema.parse(JSON.parse(webhooks.at(-1)!.body));
     expect(terminal.status).toBe("succeeded");
 
@@ -136,7 +117,7 @@ describe("the webhook's fast path to the session's room", () => {
 
   it("pushes progress from the room as the webhook arrives", async () => {
     const { user, session, generation, webhooks } = await runningGeneration("fast-progress");
-    const tab = await openSocket(user, session.id);
+    const tab = await openLiveSocket(user, session.id);
     const withProgress = webhooks.filter((webhook) => {
       const body = JSON.parse(webhook.body) as { status: string; logs?: string };
       return body.status === "processing" && /\d+%\|/.test(body.logs ?? "");
@@ -161,7 +142,7 @@ describe("the webhook's fast path to the session's room", () => {
 
   it("has one effect when the room and the queue both take the same success, repeatedly and at once", async () => {
     const { user, session, generation, webhooks } = await runningGeneration("fast-both");
-    const tab = await openSocket(user, session.id);
+    const tab = await openLiveSocket(user, session.id);
     const terminal = webhooks.at(-1)!;
     // Five deliveries through the route (each handed to the room and queued) and Replicate's own
     // retries of the same webhook-id, all at once.
@@ -201,7 +182,7 @@ describe("the webhook's fast path to the session's room", () => {
     const { user, generation, webhooks } = await runningGeneration("fast-wrong-room");
     const stranger = await signUp("fast-stranger");
     const strangersSession = await createSession(stranger);
-    const strangersTab = await openSocket(stranger, strangersSession.id);
+    const strangersTab = await openLiveSocket(stranger, strangersSession.id);
     const response = await deliverTo(`/api/webhooks/replicate?session=${strangersSession.id}`, webhooks.at(-1)!);
     expect(response.status).toBe(200);
     await waitForGeneration(user, generation.id, (g) => g.status === "succeeded", "the queue's completion");

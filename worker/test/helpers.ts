@@ -11,6 +11,7 @@ import {
   SELF,
 } from "cloudflare:test";
 import type { Generation, Problem } from "@contract/api";
+import type { LiveServerMessage } from "@contract/live";
 import { expect } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
 import worker from "../index";
@@ -305,4 +306,22 @@ export const completionOf = (prediction: unknown): CompletionMessage => ({
 /** Runs the Worker's cron handler (every job) as the platform would at `scheduledTime`. */
 export async function runScheduled(scheduledTime = Date.now()): Promise<void> {
   await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime }), env);
+}
+
+/** Opens a session's live socket as `user`, collecting every message it receives. */
+export async function openLiveSocket(
+  user: TestUser,
+  sessionId: string,
+): Promise<{ socket: WebSocket; messages: LiveServerMessage[] }> {
+  const response = await SELF.fetch(`${ORIGIN}/api/sessions/${sessionId}/live`, {
+    headers: { Upgrade: "websocket", Authorization: `Bearer ${user.token}` },
+  });
+  expect(response.status).toBe(101);
+  const socket = response.webSocket!;
+  const messages: LiveServerMessage[] = [];
+  socket.addEventListener("message", (event) => {
+    messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
+  });
+  socket.accept();
+  return { socket, messages };
 }

@@ -12,7 +12,6 @@ import {
   SELF,
 } from "cloudflare:test";
 import type { Generation } from "@contract/api";
-import type { LiveServerMessage } from "@contract/live";
 import { describe, expect, it } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
 import worker from "../index";
@@ -27,6 +26,7 @@ import {
   expectProblem,
   getGeneration,
   ORIGIN,
+  openLiveSocket,
   type RecordedWebhook,
   signUp,
   type TestUser,
@@ -282,27 +282,10 @@ describe("a generation from request to stored image", () => {
 });
 
 describe("the live session channel", () => {
-  async function open(
-    user: TestUser,
-    sessionId: string,
-  ): Promise<{ socket: WebSocket; messages: LiveServerMessage[] }> {
-    const response = await SELF.fetch(`${ORIGIN}/api/sessions/${sessionId}/live`, {
-      headers: { Upgrade: "websocket", Authorization: `Bearer ${user.token}` },
-    });
-    expect(response.status).toBe(101);
-    const socket = response.webSocket!;
-    const messages: LiveServerMessage[] = [];
-    socket.addEventListener("message", (event) => {
-      messages.push(JSON.parse(String(event.data)) as LiveServerMessage);
-    });
-    socket.accept();
-    return { socket, messages };
-  }
-
   it("sends a snapshot, then progress and the terminal update to every open socket", async () => {
     const user = await signUp();
     const session = await createSession(user);
-    const tabs = [await open(user, session.id), await open(user, session.id)];
+    const tabs = [await openLiveSocket(user, session.id), await openLiveSocket(user, session.id)];
     for (const tab of tabs) {
       await waitFor(async () => tab.messages.length > 0, { what: "snapshot" });
       expect(tab.messages[0]).toMatchObject({ type: "snapshot", session: { id: session.id }, generations: [] });
