@@ -144,7 +144,17 @@ export async function runLive(options: {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const outputHost = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const devVars = join(tmpdir(), `studio-bench-${randomUUID()}.vars`);
-  writeFileSync(devVars, `REPLICATE_OUTPUT_HOSTS=${outputHost}\n`);
+  // The burst alone is 200 generations in a second: the per-user limits would (rightly) refuse it.
+  writeFileSync(
+    devVars,
+    [
+      `REPLICATE_OUTPUT_HOSTS=${outputHost}`,
+      "GENERATIONS_PER_MINUTE=100000",
+      "DAILY_GENERATION_LIMIT=100000",
+      "DAILY_COST_LIMIT_USD=100000",
+      "",
+    ].join("\n"),
+  );
   const stack = await startStack({ env: { STUDIO_DEV_VARS: devVars } });
   try {
     const signup = await fetch(`${stack.url}/api/auth/signup`, {
