@@ -385,6 +385,7 @@ export type UserRow = typeof users.$inferSelect;
 export type ImageSessionRow = typeof imageSessions.$inferSelect;
 export type GenerationRow = typeof generations.$inferSelect;
 export type AssetRow = typeof assets.$inferSelect;
+export type NewAssetRow = typeof assets.$inferInsert;
 export type ReferenceRow = typeof references.$inferSelect;
 export type ReplicateUploadRow = typeof replicateUploads.$inferSelect;
 export type ModelSchemaRow = typeof modelSchemas.$inferSelect;

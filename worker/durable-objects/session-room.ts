@@ -7,22 +7,28 @@
  * RPC only; `fetch` exists just to accept the WebSocket upgrade.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Generation, isTerminalStatus } from "@contract/api";
+import { type Generation, type GenerationStatus, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
 import { eq } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
-import { type GenerationRow, generations } from "../db/schema";
+import { type GenerationRow, generations, type NewAssetRow } from "../db/schema";
 import { resolveInputFiles } from "../generations/inputs";
 import {
-  applyRunningUpdate,
-  completeGeneration,
+  advanceRunning,
+  completeAndView,
   loadGeneration,
   recordSubmission,
   type TerminalUpdate,
 } from "../generations/lifecycle";
-import { findRecordedOutputs, storeOutputs } from "../generations/outputs";
-import { generationStatusOf, isTerminal, isTerminalPrediction, type TerminalStatus } from "../generations/status";
+import { keepOutputs, recordedByIndex, recordedOutputsQuery } from "../generations/outputs";
+import {
+  advances,
+  generationStatusOf,
+  isTerminal,
+  isTerminalPrediction,
+  type TerminalStatus,
+} from "../generations/status";
 import { generationView, generationViewInOneCall, sessionView } from "../generations/views";
 import { type AppConfig, readConfig } from "../lib/config";
 import { errorMessage, log } from "../lib/logger";
@@ -68,6 +74,13 @@ type JobRow = {
   attempts: number;
   due_at: number;
   submitted_at: number | null;
+  /**
+   * The generation's status and progress in D1 as this room last wrote or read them (null: not
+   * known). The room makes every running transition of its session, so an update that would change
+   * nothing is dropped without reading D1; a write from this state is conditional on it anyway.
+   */
+  known_status: GenerationStatus | null;
+  known_progress: number | null;
 };
 
 /** A generation to queue, and the parent whose output it starts from (it waits for it). */
@@ -101,10 +114,21 @@ export class SessionRoom extends DurableObject<Env> {
         prediction_id TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         due_at INTEGER NOT NULL,
-        submitted_at INTEGER
+        submitted_at INTEGER,
+        known_status TEXT,
+        known_progress REAL
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `);
+    // Rooms made before the generation's state was kept here gain the columns (empty: read from D1).
+    const columns = new Set(
+      this.ctx.storage.sql
+        .exec<{ name: string }>("PRAGMA table_info(jobs)")
+        .toArray()
+        .map((column) => column.name),
+    );
+    if (!columns.has("known_status")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_status TEXT");
+    if (!columns.has("known_progress")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_progress REAL");
   }
 
   private get concurrency(): number {
@@ -125,6 +149,15 @@ export class SessionRoom extends DurableObject<Env> {
 
   private removeJob(generationId: string): void {
     this.ctx.storage.sql.exec("DELETE FROM jobs WHERE generation_id = ?", generationId);
+  }
+
+  private rememberState(generationId: string, status: GenerationStatus, progress: number): void {
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET known_status = ?, known_progress = ? WHERE generation_id = ?",
+      status,
+      progress,
+      generationId,
+    );
   }
 
   private rememberSession(sessionId: string): void {
@@ -154,7 +187,7 @@ export class SessionRoom extends DurableObject<Env> {
       const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
       const inserted = this.ctx.storage.sql
         .exec(
-          "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at) VALUES (?, ?, 'waiting', ?, 0, ?) RETURNING generation_id",
+          "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress) VALUES (?, ?, 'waiting', ?, 0, ?, 'queued', 0) RETURNING generation_id",
           generationId,
           seq,
           waitFor,
@@ -184,26 +217,42 @@ export class SessionRoom extends DurableObject<Env> {
   async receiveWebhook(prediction: Prediction): Promise<void> {
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
     if (!job) return;
-    const generation = await loadGeneration(this.db, job.generation_id);
-    if (!generation || isTerminalStatus(generation.status)) return;
     try {
-      if (prediction.status === "succeeded") {
-        const recorded = await findRecordedOutputs(this.db, [generation.id]);
-        await storeOutputs(
-          this.db,
-          this.env.BUCKET,
+      if (!isTerminalPrediction(prediction)) {
+        await this.applyPrediction(job.generation_id, prediction, { via: "webhook" });
+        return;
+      }
+      // The row and what is already recorded of its outputs, in one call.
+      const [[generation], recordedRows] = await this.db.batch([
+        this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
+        recordedOutputsQuery(this.db, [job.generation_id]),
+      ]);
+      if (!generation || isTerminalStatus(generation.status)) return;
+      const outputs =
+        prediction.status === "succeeded"
+          ? await keepOutputs(
+              this.db,
+              this.env.BUCKET,
+              generation,
+              outputUrls(prediction),
+              this.config.outputHosts,
+              recordedByIndex(recordedRows),
+              this.env.IMAGES,
+            )
+          : [];
+      const status = generationStatusOf(prediction);
+      if (isTerminal(status)) {
+        await this.finish(
+          generation.id,
+          { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
           generation,
-          outputUrls(prediction),
-          this.config.outputHosts,
-          recorded.get(generation.id) ?? new Map(),
-          this.env.IMAGES,
+          outputs,
         );
       }
-      await this.applyPrediction(generation.id, prediction, { via: "webhook", generation });
     } catch (error) {
       // The queue has the same state and retries it with backoff; nothing is lost here.
       log.warn("generation.fast_path_failed", {
-        generationId: generation.id,
+        generationId: job.generation_id,
         predictionId: prediction.id,
         error: failureReason(error),
       });
@@ -229,26 +278,33 @@ export class SessionRoom extends DurableObject<Env> {
       );
       return;
     }
-    const progress = progressOf(prediction);
-    const before = known.generation ?? (await loadGeneration(this.db, generationId));
-    const changed = await applyRunningUpdate(
-      this.db,
-      generationId,
-      { status, progress, startedAt: parseTime(prediction.started_at) },
-      before,
-    );
+    const update = { status, progress: progressOf(prediction), startedAt: parseTime(prediction.started_at) };
+    const job = this.job(generationId);
+    // From the state this room knows, without reading D1; read only when that state is not known or
+    // turns out to be stale.
+    let from = job?.known_status ? { status: job.known_status, progress: job.known_progress ?? 0 } : null;
+    let outcome = from ? await advanceRunning(this.db, generationId, from, update) : "stale";
+    if (outcome === "stale") {
+      const current = known.generation ?? (await loadGeneration(this.db, generationId));
+      if (!current) return;
+      from = { status: current.status, progress: current.progress };
+      outcome = await advanceRunning(this.db, generationId, from, update);
+    }
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
       Date.now() + this.pollInterval(),
       generationId,
     );
-    if (!changed) return;
-    if (before && before.status === status && progress !== null) {
-      this.broadcast({ type: "generation.progress", generationId, progress });
-    } else {
-      await this.broadcastGeneration(generationId);
+    if (!from || outcome !== "applied") {
+      if (from && job) this.rememberState(generationId, from.status, from.progress);
+      return;
     }
+    const statusAdvances = advances(from.status, status);
+    const progress = update.progress !== null && update.progress > from.progress ? update.progress : from.progress;
+    this.rememberState(generationId, statusAdvances ? status : from.status, progress);
+    if (statusAdvances) await this.broadcastGeneration(generationId);
+    else this.broadcast({ type: "generation.progress", generationId, progress });
   }
 
   /** The outputs could not be stored, after every retry: the generation fails with the reason. */
@@ -495,17 +551,30 @@ export class SessionRoom extends DurableObject<Env> {
     };
   }
 
-  private async finish(generationId: string, update: TerminalUpdate, known?: GenerationRow): Promise<void> {
-    const changed = await completeGeneration(this.db, generationId, update, known);
+  /**
+   * Moves a generation to its terminal status (with the outputs it brings, recorded in the same call)
+   * and pushes it and its session as they now are, read back in that same call.
+   */
+  private async finish(
+    generationId: string,
+    update: TerminalUpdate,
+    known?: GenerationRow,
+    outputs: readonly NewAssetRow[] = [],
+  ): Promise<void> {
+    const current = known ?? (await loadGeneration(this.db, generationId));
+    const finished =
+      current && !isTerminalStatus(current.status)
+        ? await completeAndView(this.db, current, update, outputs, { view: this.ctx.getWebSockets().length > 0 })
+        : null;
     this.removeJob(generationId);
-    if (changed) {
+    if (finished?.changed) {
       log.info("generation.completed", {
         generationId,
         sessionId: this.sessionId() ?? undefined,
         status: update.status,
       });
-      await this.broadcastGeneration(generationId);
-      await this.broadcastSession();
+      if (finished.generation) this.broadcast({ type: "generation.updated", generation: finished.generation });
+      if (finished.session) this.broadcast({ type: "session.updated", session: finished.session });
     }
     // A slot is free, and children waiting on this generation can now start or fail.
     await this.scheduleAlarm(Date.now());
@@ -600,7 +669,8 @@ export class SessionRoom extends DurableObject<Env> {
       model: generation.model,
     });
     try {
-      await recordSubmission(this.db, generation.id, prediction.id);
+      if (await recordSubmission(this.db, generation.id, prediction.id))
+        this.rememberState(generation.id, "starting", 0);
       await this.broadcastGeneration(generation.id);
     } catch (error) {
       // The next poll records it (see `poll`).
@@ -649,7 +719,8 @@ export class SessionRoom extends DurableObject<Env> {
     }
     if (generation.status === "queued") {
       // The prediction was created but D1 did not hear of it (see `submit`): record it now.
-      await recordSubmission(this.db, generation.id, job.prediction_id);
+      if (await recordSubmission(this.db, generation.id, job.prediction_id))
+        this.rememberState(generation.id, "starting", 0);
     }
     let prediction: Prediction;
     try {
@@ -697,7 +768,7 @@ export class SessionRoom extends DurableObject<Env> {
       });
       return;
     }
-    await this.applyPrediction(job.generation_id, prediction);
+    await this.applyPrediction(job.generation_id, prediction, { generation });
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
       Date.now() + this.pollInterval(),

@@ -6,12 +6,21 @@
  * fails a generation no room would take).
  */
 
-import { TERMINAL_STATUSES } from "@contract/api";
+import { type Generation, type GenerationStatus, type Session, TERMINAL_STATUSES } from "@contract/api";
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { assets, type GenerationRow, generationReferences, generations, imageSessions, references } from "../db/schema";
+import {
+  assets,
+  type GenerationRow,
+  generationReferences,
+  generations,
+  imageSessions,
+  type NewAssetRow,
+  references,
+} from "../db/schema";
 import { recordCostStatement } from "../usage/ledger";
 import { advances, isTerminal, type RunningStatus, type TerminalStatus } from "./status";
+import { assembleViews, generationViewReads, toSessionView } from "./views";
 
 const TERMINAL = [...TERMINAL_STATUSES];
 
@@ -50,6 +59,9 @@ export async function recordSubmission(db: Database, generationId: string, predi
   return updated.length > 0;
 }
 
+/** What a non-terminal update did: moved the row, found nothing to move, or found the row not as expected. */
+export type RunningOutcome = "applied" | "unchanged" | "stale";
+
 /**
  * A non-terminal update (start, logs): moves forward only, and progress only grows while the status
  * stays the same. Returns whether anything changed.
@@ -57,32 +69,51 @@ export async function recordSubmission(db: Database, generationId: string, predi
 export async function applyRunningUpdate(
   db: Database,
   generationId: string,
-  update: { status: RunningStatus; progress: number | null; startedAt: Date | null },
+  update: RunningUpdate,
   /** The row as the caller just read it, to spare a read; the update is conditional on it anyway. */
   known?: GenerationRow,
 ): Promise<boolean> {
   const current = known ?? (await loadGeneration(db, generationId));
-  if (!current || isTerminal(current.status)) return false;
-  const statusAdvances = advances(current.status, update.status);
-  const progress = update.progress !== null && update.progress > current.progress ? update.progress : null;
-  if (!statusAdvances && progress === null) return false;
-  const status = statusAdvances ? update.status : current.status;
+  if (!current) return false;
+  return (await advanceRunning(db, generationId, current, update)) === "applied";
+}
+
+export type RunningUpdate = { status: RunningStatus; progress: number | null; startedAt: Date | null };
+
+/**
+ * The same move from a state the caller knows (`from`: the status and progress it last saw), without
+ * reading the row: nothing to move costs no statement, and the one conditional update is "stale"
+ * when the row is no longer in that state (moved by another path), so the caller can read it again.
+ */
+export async function advanceRunning(
+  db: Database,
+  generationId: string,
+  from: { status: GenerationStatus; progress: number },
+  update: RunningUpdate,
+): Promise<RunningOutcome> {
+  if (isTerminal(from.status)) return "unchanged";
+  const statusAdvances = advances(from.status, update.status);
+  const progress = update.progress !== null && update.progress > from.progress ? update.progress : null;
+  if (!statusAdvances && progress === null) return "unchanged";
+  const status = statusAdvances ? update.status : from.status;
+  const startedAt = status === "running" ? (update.startedAt ?? new Date()).getTime() : null;
   const updated = await db
     .update(generations)
     .set({
       status,
-      progress: progress ?? current.progress,
-      startedAt: current.startedAt ?? (status === "running" ? (update.startedAt ?? new Date()) : null),
+      progress: progress ?? from.progress,
+      // The first start is kept; a row that is not running yet has none.
+      startedAt: sql`coalesce(${generations.startedAt}, ${startedAt})`,
     })
     .where(
       and(
         eq(generations.id, generationId),
-        eq(generations.status, current.status),
-        eq(generations.progress, current.progress),
+        eq(generations.status, from.status),
+        eq(generations.progress, from.progress),
       ),
     )
     .returning({ id: generations.id });
-  return updated.length > 0;
+  return updated.length > 0 ? "applied" : "stale";
 }
 
 export type TerminalUpdate = {
@@ -106,13 +137,67 @@ export async function completeGeneration(
   // A row the caller just read spares a read: the update below is conditional on the status anyway.
   const current = known ?? (await loadGeneration(db, generationId));
   if (!current || isTerminal(current.status)) return false;
+  const [, updated] = await db.batch(completionStatements(db, current, update));
+  return updated.length > 0;
+}
+
+/**
+ * The same move, in one call to D1 with everything that goes with it: the outputs it brings are
+ * recorded with it (so no one ever sees the success without its outputs), and the generation's view
+ * and its session are read back after it, to be pushed as they now are.
+ */
+export async function completeAndView(
+  db: Database,
+  current: GenerationRow,
+  update: TerminalUpdate,
+  outputs: readonly NewAssetRow[],
+  /** Whether anyone will be shown the view (making it may read the references' uploads too). */
+  options: { view: boolean },
+): Promise<{ changed: boolean; generation: Generation | null; session: Session | null }> {
+  const [cost, transition, stats] = completionStatements(db, current, update);
+  const reads = [
+    db.select().from(generations).where(eq(generations.id, current.id)).limit(1),
+    ...generationViewReads(
+      db,
+      db.select({ id: generations.id }).from(generations).where(eq(generations.id, current.id)),
+    ),
+    db.select().from(imageSessions).where(eq(imageSessions.id, current.sessionId)).limit(1),
+  ] as const;
+  const [, updated, , [row], outputRows, inputRows, links, [sessionRow]] =
+    outputs.length > 0
+      ? withoutFirst(
+          await db.batch([
+            db
+              .insert(assets)
+              .values([...outputs])
+              .onConflictDoNothing(),
+            cost,
+            transition,
+            stats,
+            ...reads,
+          ]),
+        )
+      : await db.batch([cost, transition, stats, ...reads]);
+  const [generation] = row && options.view ? await assembleViews(db, [row], outputRows, inputRows, links) : [];
+  return {
+    changed: updated.length > 0,
+    generation: generation ?? null,
+    session: sessionRow ? toSessionView(sessionRow) : null,
+  };
+}
+
+const withoutFirst = <T extends unknown[]>([, ...rest]: [unknown, ...T]): T => rest;
+
+/**
+ * The statements of a terminal move: the cost joins the ledger (only while the generation is not yet
+ * terminal), the transition, and the session's counters after it (idempotent, so harmless when the
+ * transition was already made by another path).
+ */
+function completionStatements(db: Database, current: GenerationRow, update: TerminalUpdate) {
   const startedAt = current.startedAt ?? update.startedAt;
   const durationFrom = startedAt ?? current.submittedAt ?? current.createdAt;
-  // One call: the cost joins the ledger (only while the generation is not yet terminal), the
-  // transition, and the session's counters after it (idempotent, so harmless when the transition was
-  // already made by another path).
-  const [, updated] = await db.batch([
-    recordCostStatement(db, generationId, update.cost ?? 0),
+  return [
+    recordCostStatement(db, current.id, update.cost ?? 0),
     db
       .update(generations)
       .set({
@@ -126,11 +211,10 @@ export async function completeGeneration(
         predictSeconds: update.predictSeconds,
         ...(update.completedVia ? { completedVia: update.completedVia } : {}),
       })
-      .where(and(eq(generations.id, generationId), notInArray(generations.status, TERMINAL)))
+      .where(and(eq(generations.id, current.id), notInArray(generations.status, TERMINAL)))
       .returning({ id: generations.id }),
     sessionStatsUpdate(db, current.sessionId),
-  ]);
-  return updated.length > 0;
+  ] as const;
 }
 
 /** The output types a session's thumbnail can show (and videos with a poster frame). */
@@ -158,7 +242,8 @@ export function sessionStatsUpdate(db: Database, sessionId: string) {
         isNull(generations.trashedAt),
       ),
     )
-    .orderBy(desc(assets.createdAt))
+    // Outputs recorded together share a time: the last of them is the latest.
+    .orderBy(desc(assets.createdAt), desc(assets.outputIndex))
     .limit(1);
   return db
     .update(imageSessions)

@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
-import { assets, type GenerationRow } from "../db/schema";
+import { assets, type GenerationRow, type NewAssetRow } from "../db/schema";
 import { chunks } from "../lib/chunks";
 import { newId, sha256Hex } from "../lib/ids";
 import { log } from "../lib/logger";
@@ -88,11 +88,7 @@ export type RecordedOutputs = Map<string, Map<number, string>>;
 export async function findRecordedOutputs(db: Database, generationIds: readonly string[]): Promise<RecordedOutputs> {
   const recorded: RecordedOutputs = new Map();
   for (const ids of chunks(generationIds, D1_MAX_BOUND_PARAMETERS - 10)) {
-    const rows = await db
-      .select({ generationId: assets.generationId, outputIndex: assets.outputIndex, r2Key: assets.r2Key })
-      .from(assets)
-      .where(and(inArray(assets.generationId, ids), eq(assets.role, "output")));
-    for (const row of rows) {
+    for (const row of await recordedOutputsQuery(db, ids)) {
       if (row.generationId === null || row.outputIndex === null) continue;
       const byIndex = recorded.get(row.generationId) ?? new Map<number, string>();
       byIndex.set(row.outputIndex, row.r2Key);
@@ -101,6 +97,17 @@ export async function findRecordedOutputs(db: Database, generationIds: readonly 
   }
   return recorded;
 }
+
+/** The read behind `findRecordedOutputs`, for a few generations (to go in a batch with other reads). */
+export const recordedOutputsQuery = (db: Database, generationIds: readonly string[]) =>
+  db
+    .select({ generationId: assets.generationId, outputIndex: assets.outputIndex, r2Key: assets.r2Key })
+    .from(assets)
+    .where(and(inArray(assets.generationId, [...generationIds]), eq(assets.role, "output")));
+
+/** Output index → R2 key, from the rows of one generation's `recordedOutputsQuery`. */
+export const recordedByIndex = (rows: readonly { outputIndex: number | null; r2Key: string }[]) =>
+  new Map(rows.flatMap((row) => (row.outputIndex === null ? [] : [[row.outputIndex, row.r2Key] as const])));
 
 /**
  * Downloads and records every output not yet stored (`recorded`: what D1 already holds for this
@@ -116,6 +123,26 @@ export async function storeOutputs(
   // Required, so that no path that stores outputs can forget the videos' posters.
   images: ImagesBinding,
 ): Promise<number> {
+  const kept = await keepOutputs(db, bucket, generation, urls, allowedHosts, recorded, images);
+  if (kept.length > 0) await db.insert(assets).values(kept).onConflictDoNothing();
+  return urls.length;
+}
+
+/**
+ * Downloads every output not yet stored into R2 and returns the asset rows that record them, for
+ * the caller to write (alone, or with the generation's success in one batch). Repeating it is safe:
+ * each output lands on the same key, and a recorded one whose object is present is skipped.
+ */
+export async function keepOutputs(
+  db: Database,
+  bucket: R2Bucket,
+  generation: GenerationRow,
+  urls: readonly string[],
+  allowedHosts: readonly string[],
+  recorded: ReadonlyMap<number, string>,
+  images: ImagesBinding,
+): Promise<NewAssetRow[]> {
+  const kept: NewAssetRow[] = [];
   for (const [index, url] of urls.entries()) {
     const recordedKey = recorded.get(index);
     // Recorded and present: done. Recorded but the object is missing: fetch it again.
@@ -129,25 +156,22 @@ export async function storeOutputs(
     const poster = media.mimeType.startsWith("video/")
       ? await makePoster(db, bucket, images, generation, index, media)
       : null;
-    await db
-      .insert(assets)
-      .values({
-        id: newId("ast"),
-        userId: generation.userId,
-        generationId: generation.id,
-        role: "output",
-        outputIndex: index,
-        r2Key: key,
-        mimeType: media.mimeType,
-        sizeBytes: bytes.length,
-        width: media.width,
-        height: media.height,
-        sha256,
-        posterKey: poster,
-      })
-      .onConflictDoNothing();
+    kept.push({
+      id: newId("ast"),
+      userId: generation.userId,
+      generationId: generation.id,
+      role: "output",
+      outputIndex: index,
+      r2Key: key,
+      mimeType: media.mimeType,
+      sizeBytes: bytes.length,
+      width: media.width,
+      height: media.height,
+      sha256,
+      posterKey: poster,
+    });
   }
-  return urls.length;
+  return kept;
 }
 
 /**

@@ -1,0 +1,79 @@
+/**
+ * What a generation's webhooks cost the session's room in calls to D1 (in production each is a
+ * round trip, and locally D1 answers one at a time, so under a burst they are the queue everyone
+ * waits in). The room knows the state it last wrote, so an update that changes nothing, such as the
+ * queue's copy of a webhook the room already applied, costs no call; a success is two: the row with
+ * its recorded outputs, then the outputs, the transition, the counters and the pushed views together.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { SessionRoom } from "../durable-objects/session-room";
+import { type Prediction, predictionSchema } from "../replicate/prediction";
+import { FailurePlan, failingD1 } from "./failing-bindings";
+import {
+  api,
+  createGeneration,
+  createSession,
+  getGeneration,
+  signUp,
+  terminalWebhooks,
+  waitForGeneration,
+} from "./helpers";
+
+const webhookPrediction = (body: string): Prediction => predictionSchema.parse(JSON.parse(body));
+
+describe("the session room's calls to D1", () => {
+  it("costs one call per change, none for a repeat, and two for the success with its outputs", async () => {
+    const user = await signUp("room-cost");
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, counted",
+      params: { num_outputs: 2 },
+    });
+    const submitted = await waitForGeneration(user, created.id, (generation) => !!generation.predictionId);
+    const webhooks = await terminalWebhooks(submitted.predictionId!);
+    const running = webhooks.find((webhook) => webhook.status === "processing");
+    const succeeded = webhooks.find((webhook) => webhook.status === "succeeded");
+    expect(running && succeeded).toBeTruthy();
+
+    // Nothing fails: the plan only records every call the room makes to the real local D1.
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    const callsOf = async (step: () => Promise<void>) => {
+      const before = plan.calls.length;
+      await step();
+      return plan.calls.slice(before);
+    };
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, { ...env, DB: failingD1(env.DB, plan) });
+      const processing = webhookPrediction(running!.body);
+      const halfway = { ...processing, logs: " 50%|█████     | 2/4 [00:00<00:00, 6.67it/s]\n" };
+
+      // starting → running, with its progress: one conditional update, no read first.
+      const started = await callsOf(() => room.receiveWebhook(halfway));
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatch(/^update "generations"/);
+      // The same state again (Replicate's retry, or the queue's copy): nothing to write, nothing read.
+      expect(await callsOf(() => room.receiveWebhook(halfway))).toEqual([]);
+      expect(await callsOf(() => room.applyPrediction(created.id, halfway))).toEqual([]);
+      // Progress that goes back (an older webhook arriving late) changes nothing either.
+      const earlier = { ...processing, logs: " 25%|██▌       | 1/4 [00:00<00:00, 6.67it/s]\n" };
+      expect(await callsOf(() => room.applyPrediction(created.id, earlier))).toEqual([]);
+      // The success: two calls, whatever the number of outputs.
+      const finished = await callsOf(() => room.receiveWebhook(webhookPrediction(succeeded!.body)));
+      expect(finished).toHaveLength(2);
+      expect(finished[1]).toMatch(/insert into "assets"[\s\S]*update "generations"[\s\S]*update "image_sessions"/);
+    });
+
+    const done = await getGeneration(user, created.id);
+    expect(done).toMatchObject({ status: "succeeded", progress: 1 });
+    expect(done.outputs.map((output) => output.sha256)).toHaveLength(2);
+    for (const output of done.outputs) {
+      const response = await api(user, "GET", output.url);
+      expect(response.status).toBe(200);
+      expect((await response.arrayBuffer()).byteLength).toBe(output.sizeBytes);
+    }
+    const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number }>();
+    expect(detail.succeededCount).toBe(1);
+  });
+});
