@@ -5,8 +5,8 @@
  * `POST /?steps=put` is the raw R2 put of the request's bytes, nothing else. The other steps add
  * the upload route's own work one piece at a time, so the difference between two is one step's cost:
  * `parse` reads the multipart form and puts its file; `hash` also buffers, sniffs and hashes the
- * file's bytes; `clean` runs the route's whole cleaning (re-encoding through the Images binding) and
- * puts the clean bytes.
+ * file's bytes; `clean` runs the route's whole cleaning and puts the clean bytes; `reencode` instead
+ * re-encodes the file through the Images binding (how every PNG was cleaned before) and puts that.
  */
 import { readMultipart } from "../../http/multipart";
 import { sha256Hex } from "../../lib/ids";
@@ -42,6 +42,11 @@ export default {
     } else if (steps === "clean") {
       const image = await cleanUploadedImage(env.IMAGES, await formFile(request));
       await putObject(env.BUCKET, key, image.bytes, image);
+    } else if (steps === "reencode") {
+      const file = await formFile(request);
+      const output = await env.IMAGES.input(file.stream()).output({ format: "image/png" });
+      const bytes = new Uint8Array(await output.response().arrayBuffer());
+      await putObject(env.BUCKET, key, bytes, { mimeType: "image/png", sha256: await sha256Hex(bytes) });
     } else {
       return new Response(`unknown steps ${steps}`, { status: 400 });
     }
