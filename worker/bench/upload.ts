@@ -118,7 +118,6 @@ export async function measureUpload(options: {
 }): Promise<Row[]> {
   const baseline = await startBaseline(options.stack);
   try {
-    const tenMegabytes = await noisePng(10 * 1024 * 1024 - 4096);
     const kinds: [name: string, url: string, headers: Record<string, string>][] = [
       ["upload", `${options.worker}/api/references`, { Authorization: `Bearer ${options.token}` }],
       ["put", `${baseline.url}/?steps=put`, {}],
@@ -129,8 +128,8 @@ export async function measureUpload(options: {
     ];
     const timings = new Map<string, number[]>(kinds.map(([name]) => [name, []]));
     for (let round = 0; round < options.rounds; round++) {
-      const bytes = Buffer.from(tenMegabytes);
-      bytes.writeUInt32BE(round, bytes.length - 16);
+      // New pixels each round: a valid PNG (its checksums intact) whose clean bytes are new.
+      const bytes = await noisePng(10 * 1024 * 1024 - 4096);
       const form = new FormData();
       form.append("file", new File([bytes], `ref-${round}.png`, { type: "image/png" }));
       // The same bytes to every kind: the form as the web client sends it, serialized once.
