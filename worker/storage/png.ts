@@ -114,8 +114,14 @@ export async function cleanPng(bytes: Uint8Array): Promise<CleanPng | "damaged" 
  */
 async function inflatesToRows(parts: Uint8Array[], rowBytes: number, rows: number): Promise<boolean> {
   const expected = rowBytes * rows;
-  const inflated = new Blob(parts).stream().pipeThrough(new DecompressionStream("deflate"));
-  const reader = inflated.getReader();
+  const inflate = new DecompressionStream("deflate");
+  // The chunks' own bytes are written in (no copy of the image data); errors show on the reading side.
+  const writer = inflate.writable.getWriter();
+  const written = (async () => {
+    for (const part of parts) await writer.write(part);
+    await writer.close();
+  })().catch(() => undefined);
+  const reader = inflate.readable.getReader();
   let seen = 0;
   try {
     for (;;) {
@@ -132,6 +138,8 @@ async function inflatesToRows(parts: Uint8Array[], rowBytes: number, rows: numbe
     return false;
   } finally {
     reader.cancel().catch(() => undefined);
+    writer.abort().catch(() => undefined);
   }
+  await written;
   return seen === expected;
 }
