@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: every benchmark, bounded in time, on loopback only, with one table at the end.
  *
- *   npm run bench                                   listing at 1k/10k/100k images, live, then webhooks (30 s at 200/s)
+ *   npm run bench                                   listing at 1k/10k/100k images, live, gallery, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
+ *   npm run bench -- --only gallery [--scroll-images 2000] [--trace trace.json]
+ *                                                               DOM nodes and long tasks of the gallery
+ *                                                               at 100 and 10,000 images, in headless Chromium
  *   npm run bench -- --only live [--rounds 8 --requests 200 --phases completion,requests,burst,upload,fanout,firstload]
  *                                                               completion to browser, request cost,
  *                                                               a burst of 200, upload, fan-out
@@ -12,6 +15,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
+import { runGallery } from "./gallery";
 import { runListing } from "./listing";
 import { runLive } from "./live";
 
@@ -81,6 +85,15 @@ async function main(): Promise<void> {
         rounds: Number(arg("rounds") ?? 8),
         requests: Number(arg("requests") ?? 200),
         ...(phases ? { phases } : {}),
+      })),
+    );
+  }
+  if (!only || only === "gallery") {
+    const tracePath = arg("trace");
+    table.push(
+      ...(await runGallery({
+        scrollImages: Number(arg("scroll-images") ?? 2000),
+        ...(tracePath ? { tracePath } : {}),
       })),
     );
   }

@@ -8,8 +8,8 @@
  *   and a progress webhook → its event on the socket;
  * - request cost: p50 of signed-in requests next to `GET /api/health`, interleaved;
  * - a burst: 200 generations over 50 sessions at once: accepted, finished, lost, duplicated;
- * - upload: a 10 MB reference, next to a 10 MB input of a session (the same checks, no hashing
- *   into references) is not a raw R2 put, so the figure given is end to end;
+ * - upload: a 10 MB reference next to a raw R2 put of the same bytes on the same local R2
+ *   (worker/bench/upload.ts);
  * - fan-out: events per second one session's room delivers to 100 open sockets.
  *
  * The outputs are served by this process on loopback (noise PNGs of the wanted sizes), named to the
@@ -29,6 +29,7 @@ import WebSocket from "ws";
 import { launchBrowser } from "../../web/e2e/browser";
 import { startStack } from "../../web/e2e/stack";
 import { percentile, workerSocket } from "./support";
+import { measureUpload } from "./upload";
 
 export type LiveRow = [benchmark: string, measure: string, result: string];
 
@@ -435,25 +436,9 @@ export async function runLive(options: {
     }
     // ---- Upload: a 10 MB reference --------------------------------------------------------------
     if (want("upload")) {
-      const tenMegabytes = await noisePng(10 * 1024 * 1024 - 4096);
-      const uploads: number[] = [];
-      for (let i = 0; i < Math.max(3, Math.round(options.rounds / 2)); i++) {
-        // Different bytes each time (a reference already held is not stored again).
-        const bytes = Buffer.from(tenMegabytes);
-        bytes.writeUInt32BE(i, bytes.length - 16);
-        const form = new FormData();
-        form.append("file", new File([bytes], `ref-${i}.png`, { type: "image/png" }));
-        const start = performance.now();
-        const response = await fetch(`${worker}/api/references`, {
-          method: "POST",
-          headers: { Authorization: auth.Authorization },
-          body: form,
-        });
-        await response.arrayBuffer();
-        if (response.status >= 300) throw new Error(`upload answered ${response.status}`);
-        uploads.push(performance.now() - start);
-      }
-      rows.push(["Upload of a 10 MB reference (end to end)", "latency", fmt(uploads)]);
+      rows.push(
+        ...(await measureUpload({ stack, worker, token, rounds: Math.max(5, Math.round(options.rounds / 2)) })),
+      );
     }
     // ---- Fan-out: one room, 100 sockets ---------------------------------------------------------
     if (want("fanout")) {

@@ -1,12 +1,14 @@
 /**
  * Images people upload (sources, masks, references): the type is taken from the bytes, size and
- * pixel count are bounded before anything is decoded, and the image is re-encoded through the
- * Images binding, which drops EXIF (GPS included) and any bytes trailing the image — a polyglot
- * never survives, only a clean image is kept.
+ * pixel count are bounded before anything is decoded, and only a clean image is kept: a PNG keeps
+ * just the chunks that draw it (worker/storage/png.ts, checked down to its compressed pixels); a
+ * JPEG or WebP is re-encoded through the Images binding. Either way EXIF (GPS included), text and
+ * any bytes trailing the image are dropped — a polyglot never survives.
  */
 import { sha256Hex } from "../lib/ids";
 import { ProblemError } from "../lib/problem";
 import { IMAGE_MIME_TYPES, sniffMedia } from "./media-type";
+import { cleanPng } from "./png";
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 export const MAX_UPLOAD_PIXELS = 40_000_000;
@@ -51,6 +53,24 @@ export async function cleanUploadedImage(images: ImagesBinding, file: File, fiel
       },
     );
   }
+  const undecodable = () =>
+    new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", {
+      errors: [{ path: field, message: "Undecodable image" }],
+    });
+  if (media.mimeType === "image/png") {
+    const png = await cleanPng(original);
+    if (png === "damaged") throw undecodable();
+    // Re-encoding costs many times the upload itself: only interlaced PNGs, rare, still take it.
+    if (png !== "interlaced") {
+      return {
+        bytes: png.bytes,
+        mimeType: media.mimeType,
+        width: png.width,
+        height: png.height,
+        sha256: await sha256Hex(png.bytes),
+      };
+    }
+  }
   let bytes: Uint8Array;
   try {
     const result = await images
@@ -58,16 +78,10 @@ export async function cleanUploadedImage(images: ImagesBinding, file: File, fiel
       .output({ format: media.mimeType, ...(media.mimeType === "image/png" ? {} : { quality: 92 }) });
     bytes = new Uint8Array(await result.response().arrayBuffer());
   } catch {
-    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", {
-      errors: [{ path: field, message: "Undecodable image" }],
-    });
+    throw undecodable();
   }
   const cleaned = sniffMedia(bytes);
-  if (!cleaned || cleaned.mimeType !== media.mimeType || !cleaned.width || !cleaned.height) {
-    throw new ProblemError(400, "The image could not be decoded; it may be truncated or damaged.", {
-      errors: [{ path: field, message: "Undecodable image" }],
-    });
-  }
+  if (!cleaned || cleaned.mimeType !== media.mimeType || !cleaned.width || !cleaned.height) throw undecodable();
   return {
     bytes,
     mimeType: cleaned.mimeType,

@@ -20,7 +20,7 @@ import {
   upload,
   waitForGeneration,
 } from "./helpers";
-import { contains, jpegWithGps, makePng } from "./images";
+import { chunk, concat, contains, jpegWithGps, makePng } from "./images";
 
 const PRO = "black-forest-labs/flux-1.1-pro";
 const HOUR = 60 * 60 * 1000;
@@ -129,6 +129,32 @@ describe("uploading references", () => {
     const stored = new Uint8Array(await (await api(user, "GET", reference.url)).arrayBuffer());
     expect(contains(stored, "GPSLatitude")).toBe(false);
     expect(contains(stored, "Exif")).toBe(false);
+  });
+
+  it("keeps a PNG's pixels byte for byte, without its text, and refuses one whose pixels are damaged", async () => {
+    const user = await signUp();
+    const color = (x: number, y: number): [number, number, number] => [x * 7, y * 5, 99];
+    const plain = await makePng(36, 20, color);
+    const withText = await makePng(36, 20, color, [
+      chunk("tEXt", new TextEncoder().encode("Comment\u0000taken at home")),
+    ]);
+    const result = await uploadReferences(user, [{ name: "notes.png", bytes: withText }]);
+    const stored = new Uint8Array(await (await api(user, "GET", result.items[0]!.url)).arrayBuffer());
+    expect([...stored]).toEqual([...plain]);
+    expect(result.items[0]).toMatchObject({ mimeType: "image/png", width: 36, height: 20, sizeBytes: plain.length });
+
+    // The image data replaced by bytes that are no zlib stream, with a correct checksum: not an image.
+    const idatAt = new TextDecoder("latin1").decode(plain).indexOf("IDAT") - 4;
+    const garbage = concat(
+      plain.subarray(0, idatAt),
+      chunk("IDAT", new Uint8Array(64).fill(0x41)),
+      plain.subarray(-12),
+    );
+    const refused = await expectProblem(
+      await upload(user, "/api/references", [{ name: "bad.png", bytes: garbage }]),
+      400,
+    );
+    expect(refused.detail).toMatch(/could not be decoded/);
   });
 
   it("lists newest first with a cursor, hides deleted ones, and keeps them private", async () => {

@@ -28,6 +28,9 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   let container: HTMLDivElement | undefined;
   const [width, setWidth] = createSignal(0);
   const [offsetTop, setOffsetTop] = createSignal(0);
+  // Kept from resizes: reading `window.innerHeight` right after the rows change forces a layout
+  // in the middle of rendering, once per scroll event.
+  const [viewportHeight, setViewportHeight] = createSignal(window.innerHeight);
 
   const columns = () => Math.max(1, Math.floor((width() + props.gap) / (props.minTileWidth + props.gap)));
   const tileWidth = () => (width() - props.gap * (columns() - 1)) / columns();
@@ -45,6 +48,7 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   });
 
   const measure = () => {
+    setViewportHeight(window.innerHeight);
     if (!container) return;
     setWidth(container.clientWidth);
     setOffsetTop(container.getBoundingClientRect().top + window.scrollY);
@@ -56,7 +60,11 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
     // What sits above the grid (filters that wrap, a notice) moves it down without resizing it.
     const above = container?.parentElement;
     if (above) observer.observe(above);
-    onCleanup(() => observer.disconnect());
+    window.addEventListener("resize", measure);
+    onCleanup(() => {
+      observer.disconnect();
+      window.removeEventListener("resize", measure);
+    });
   });
 
   // Tiles change size with the width: every row's size is estimated again.
@@ -65,7 +73,7 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   createEffect(() => {
     const rows = virtualizer.getVirtualItems();
     const last = rows[rows.length - 1];
-    const prefetchRows = Math.ceil((PREFETCH_SCREENS * window.innerHeight) / Math.max(1, tileWidth() + props.gap));
+    const prefetchRows = Math.ceil((PREFETCH_SCREENS * viewportHeight()) / Math.max(1, tileWidth() + props.gap));
     if (props.hasMore && (rowCount() === 0 || (last && last.index >= rowCount() - prefetchRows))) props.onEndReached();
   });
 

@@ -1,0 +1,55 @@
+/**
+ * Benchmark only, never deployed: the baseline the upload of a reference is compared with, run by
+ * `wrangler dev` on the same persisted local R2 as the app (worker/bench/upload.ts starts it).
+ *
+ * `POST /?steps=put` is the raw R2 put of the request's bytes, nothing else. The other steps add
+ * the upload route's own work one piece at a time, so the difference between two is one step's cost:
+ * `parse` reads the multipart form and puts its file; `hash` also buffers, sniffs and hashes the
+ * file's bytes; `clean` runs the route's whole cleaning and puts the clean bytes; `reencode` instead
+ * re-encodes the file through the Images binding (how every PNG was cleaned before) and puts that.
+ */
+import { readMultipart } from "../../http/multipart";
+import { sha256Hex } from "../../lib/ids";
+import { sniffMedia } from "../../storage/media-type";
+import { putObject } from "../../storage/objects";
+import { cleanUploadedImage, MAX_UPLOAD_BYTES } from "../../storage/uploads";
+
+type BaselineEnv = { BUCKET: R2Bucket; IMAGES: ImagesBinding; BENCH_RUN: string };
+
+async function formFile(request: Request): Promise<File> {
+  const file = (await readMultipart(request, MAX_UPLOAD_BYTES)).get("file");
+  if (!(file instanceof File)) throw new Error("no file field");
+  return file;
+}
+
+export default {
+  async fetch(request: Request, env: BaselineEnv): Promise<Response> {
+    // The benchmark finds this Worker's own socket by the run it names.
+    if (request.method === "GET") return Response.json({ benchRun: env.BENCH_RUN });
+    const steps = new URL(request.url).searchParams.get("steps") ?? "put";
+    const key = `bench-baseline/${crypto.randomUUID()}`;
+    if (steps === "put") {
+      await env.BUCKET.put(key, request.body);
+    } else if (steps === "parse") {
+      await env.BUCKET.put(key, await formFile(request));
+    } else if (steps === "hash") {
+      const bytes = new Uint8Array(await (await formFile(request)).arrayBuffer());
+      const media = sniffMedia(bytes);
+      await putObject(env.BUCKET, key, bytes, {
+        mimeType: media?.mimeType ?? "application/octet-stream",
+        sha256: await sha256Hex(bytes),
+      });
+    } else if (steps === "clean") {
+      const image = await cleanUploadedImage(env.IMAGES, await formFile(request));
+      await putObject(env.BUCKET, key, image.bytes, image);
+    } else if (steps === "reencode") {
+      const file = await formFile(request);
+      const output = await env.IMAGES.input(file.stream()).output({ format: "image/png" });
+      const bytes = new Uint8Array(await output.response().arrayBuffer());
+      await putObject(env.BUCKET, key, bytes, { mimeType: "image/png", sha256: await sha256Hex(bytes) });
+    } else {
+      return new Response(`unknown steps ${steps}`, { status: 400 });
+    }
+    return Response.json({ key }, { status: 201 });
+  },
+};
