@@ -7,7 +7,6 @@ import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { notFound } from "../lib/problem";
 import { ancestryOf } from "../sessions/generations";
-import { findOwnedSession } from "../sessions/queries";
 
 /** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
 export const generationRoutes = new Hono<AppEnv>()
@@ -45,11 +44,10 @@ export const generationRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const userId = c.get("user").id;
     const original = await findOwnedGeneration(db, userId, c.req.param("id"));
-    const session = await findOwnedSession(db, userId, original.sessionId);
     const generation = await createGeneration(
       c.env,
       db,
-      session,
+      { userId, sessionId: original.sessionId },
       await retryRequestOf(db, original, c.req.valid("json") ?? {}),
     );
     return c.json(generation, 202);

@@ -115,9 +115,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {
-    const db = c.get("db");
-    const session = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
-    const generation = await createGeneration(c.env, db, session, c.req.valid("json"));
+    const owner = { userId: c.get("user").id, sessionId: c.req.param("id") };
+    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"));
     return c.json(generation, 202);
   })
   // The live session channel: authenticated and authorised here, then handed to the session's
