@@ -5,7 +5,7 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper } from "drizzle-orm";
 import { consumeRateLimit, isRateLimitRefusal, rateLimitWrites } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import {
@@ -318,7 +318,7 @@ function assertModelAccepts(
 }
 
 /** The user's generation, unless it (or its session) is in the trash: then it is as absent as one that never was. */
-export function ownedGeneration(db: Database, userId: string, generationId: string): SQL {
+export function ownedGeneration(db: Database, userId: string | SQLWrapper, generationId: string): SQL {
   return and(
     eq(generations.id, generationId),
     eq(generations.userId, userId),

@@ -168,8 +168,9 @@ describe("D1 statements of the requests people make most", () => {
     expect(counts).toEqual({
       // Signing in, nothing else.
       "GET /api/me": { statements: 1, calls: 1 },
-      // Signing in; one batch: the generation (owned, not in the trash), its outputs, inputs, references.
-      "GET /api/generations/:id": { statements: 5, calls: 2 },
+      // One batch: signing in, the generation (owned by whoever signed in, not in the trash), its
+      // outputs, inputs and references.
+      "GET /api/generations/:id": { statements: 5, calls: 1 },
       // One batch: signing in, the session (owned by whoever signed in), its newest generations, their
       // outputs, inputs and references.
       "GET /api/sessions/:id": { statements: 6, calls: 1 },
