@@ -32,8 +32,15 @@ export type ModelDefinition = {
   limits: ModelSummary["limits"];
   defaultInput: Record<string, string | number | boolean>;
   schema: InputSchema | null;
+  /**
+   * Names the schema as cached (its ref and when it was fetched), so what is built from it once can
+   * be reused until a refresh replaces it. Null with no schema.
+   */
+  schemaKey: string | null;
   pricing: Pricing | null;
 };
+
+const schemaKeyOf = (row: ModelSchemaRow): string => `${row.ref}@${row.fetchedAt.getTime()}`;
 
 /** Schemas older than this are refreshed by the cron job. */
 export const SCHEMA_MAX_AGE_MS = 6 * 60 * 60 * 1000;
@@ -62,6 +69,7 @@ function fromCatalog(model: CatalogModel, cached: ModelSchemaRow | undefined): M
     limits: model.limits,
     defaultInput: model.defaultInput ?? {},
     schema: cached?.inputSchema ?? null,
+    schemaKey: cached ? schemaKeyOf(cached) : null,
     pricing: pricingOf(model.id, model.official),
   };
 }
@@ -84,6 +92,7 @@ function fromCache(row: ModelSchemaRow): ModelDefinition {
     limits: deriveLimits(schema, inputs),
     defaultInput: {},
     schema,
+    schemaKey: schemaKeyOf(row),
     pricing: pricingOf(row.modelId, row.official),
   };
 }
