@@ -23,13 +23,24 @@ export async function deleteAuthSession(db: Database, token: string): Promise<vo
   await db.delete(authSessions).where(eq(authSessions.id, await sha256Hex(token)));
 }
 
-export async function userForSessionToken(db: Database, token: string): Promise<User | null> {
-  const [row] = await db
+/** The cookie's user while it has not expired (the statement, for a batch: see `userForSessionToken`). */
+export const sessionTokenSignIn = (db: Database, tokenHash: string, now = new Date()) =>
+  db
     .select({ id: users.id, email: users.email })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
-    .where(and(eq(authSessions.id, await sha256Hex(token)), gt(authSessions.expiresAt, new Date())))
+    .where(and(eq(authSessions.id, tokenHash), gt(authSessions.expiresAt, now)))
     .limit(1);
+
+/** The id of the cookie's user, as a subquery other statements of the same batch can use. */
+export const sessionTokenUserId = (db: Database, tokenHash: string, now = new Date()) =>
+  db
+    .select({ id: authSessions.userId })
+    .from(authSessions)
+    .where(and(eq(authSessions.id, tokenHash), gt(authSessions.expiresAt, now)));
+
+export async function userForSessionToken(db: Database, token: string): Promise<User | null> {
+  const [row] = await sessionTokenSignIn(db, await sha256Hex(token));
   return row ?? null;
 }
 
@@ -47,11 +58,11 @@ export async function createApiToken(
 
 /**
  * The token's user, with its use stamped, in one statement: signing a request in costs one round
- * trip to D1 (a deleted user's tokens are deleted with it).
+ * trip to D1 (a deleted user's tokens are deleted with it). The statement, for a batch; see
+ * `userForApiToken`.
  */
-export async function userForApiToken(db: Database, token: string): Promise<User | null> {
-  const tokenHash = await sha256Hex(token);
-  const [row] = await db
+export const apiTokenSignIn = (db: Database, tokenHash: string) =>
+  db
     .update(apiTokens)
     .set({ lastUsedAt: new Date() })
     .where(eq(apiTokens.tokenHash, tokenHash))
@@ -59,5 +70,17 @@ export async function userForApiToken(db: Database, token: string): Promise<User
       id: apiTokens.userId,
       email: sql<string | null>`(SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${apiTokens.userId})`,
     });
+
+/** The id of the token's user, as a subquery other statements of the same batch can use. */
+export const apiTokenUserId = (db: Database, tokenHash: string) =>
+  db.select({ id: apiTokens.userId }).from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash));
+
+/** A signed-in user from the rows of `apiTokenSignIn` or `sessionTokenSignIn`. */
+export const signedInUser = (rows: readonly { id: string; email: string | null }[]): User | null => {
+  const [row] = rows;
   return row?.email ? { id: row.id, email: row.email } : null;
+};
+
+export async function userForApiToken(db: Database, token: string): Promise<User | null> {
+  return signedInUser(await apiTokenSignIn(db, await sha256Hex(token)));
 }

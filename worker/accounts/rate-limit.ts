@@ -2,8 +2,9 @@
  * Fixed-window rate limits kept in D1: one upsert per attempt, atomic, so concurrent requests all
  * count. Used to throttle sign-in and sign-up per account and per client IP.
  */
-import { sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { rateLimits } from "../db/schema";
 import { ProblemError } from "../lib/problem";
 
 export type Limit = { name: string; max: number; windowSeconds: number };
@@ -43,6 +44,49 @@ export async function consumeRateLimit(
       ...(describe ? { limit: { name: describe.limitName, max: limit.max, used: count - 1, resetsAt } } : {}),
     });
   }
+}
+
+/**
+ * One attempt counted against `limit` for `subject`, as writes that go in the batch storing what the
+ * attempt makes: the counter's upsert, then a guard that inserts a row with no key (which the table
+ * refuses) when the count is over the limit, so the whole batch rolls back, counter included. Tell
+ * that refusal apart with `isRateLimitRefusal`; `consumeRateLimit` then counts the attempt on its own
+ * and answers 429 as it always has.
+ */
+export function rateLimitWrites(db: Database, limit: Limit, subject: string, now = Date.now()) {
+  const windowMs = limit.windowSeconds * 1000;
+  const windowStart = Math.floor(now / windowMs) * windowMs;
+  const key = `${limit.name}:${subject}`;
+  return [
+    db
+      .insert(rateLimits)
+      .values({ key, windowStart, count: 1 })
+      .onConflictDoUpdate({
+        target: rateLimits.key,
+        set: {
+          count: sql`CASE WHEN ${rateLimits.windowStart} = excluded.window_start THEN ${rateLimits.count} + 1 ELSE 1 END`,
+          windowStart: sql`excluded.window_start`,
+        },
+      }),
+    db.insert(rateLimits).select(
+      db
+        .select({
+          key: sql<string>`NULL`.as("key"),
+          windowStart: sql<number>`0`.as("window_start"),
+          count: sql<number>`0`.as("count"),
+        })
+        .from(rateLimits)
+        .where(and(eq(rateLimits.key, key), gt(rateLimits.count, limit.max))),
+    ),
+  ] as const;
+}
+
+/** Whether a batch failed on the guard of `rateLimitWrites` (and nothing in it was stored). */
+export function isRateLimitRefusal(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (/NOT NULL constraint failed: rate_limits\.key/.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /** The client's address as Cloudflare reports it; absent when not behind Cloudflare (local runs). */

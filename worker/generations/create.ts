@@ -5,7 +5,8 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper } from "drizzle-orm";
+import { consumeRateLimit, isRateLimitRefusal, rateLimitWrites } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import {
   type AssetRow,
@@ -13,7 +14,6 @@ import {
   type GenerationRow,
   generationReferences,
   generations,
-  type ImageSessionRow,
   imageSessions,
   type ReferenceRow,
   references,
@@ -21,41 +21,68 @@ import {
 import { readConfig } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/logger";
-import { ProblemError } from "../lib/problem";
+import { notFound, ProblemError } from "../lib/problem";
 import { outputCountOf, prepareModelCall } from "../models/params";
 import { estimateCost } from "../models/prices";
-import { findModelDefinition, type ModelDefinition } from "../models/registry";
+import { type ModelDefinition, modelFromLookup, modelLookup } from "../models/registry";
 import { referenceViews } from "../references/views";
 import { ReplicateGateway } from "../replicate/gateway";
-import { titleFromPrompt, UNTITLED } from "../sessions/queries";
+import { ownedSession, titleFromPrompt, UNTITLED } from "../sessions/queries";
 import { countGenerationStatement, dayOf } from "../usage/ledger";
-import { enforceLimits } from "../usage/limits";
+import {
+  enforceDailyLimits,
+  generationRate,
+  generationRateWording,
+  limitsAndTodaysUse,
+  limitsReads,
+} from "../usage/limits";
 import { sessionStatsUpdate } from "./lifecycle";
 import { toGenerationView } from "./views";
+
+/** Who starts a generation, and in which of their sessions (checked here, in the same call as the rest). */
+export type GenerationOwner = { userId: string; sessionId: string };
 
 export async function createGeneration(
   env: Env,
   db: Database,
-  session: ImageSessionRow,
+  owner: GenerationOwner,
   request: CreateGenerationRequest,
 ): Promise<Generation> {
   const config = readConfig(env);
-  const model = await findModelDefinition(db, new ReplicateGateway(config), session.userId, request.model);
+  const now = new Date();
+  // One call to D1 for everything the checks need: the session (owned, not in the trash), the
+  // model's cached schema, and the user's limits with today's use. The lookups of what the request
+  // names (a parent, inputs, references) are few and run alongside.
+  const [reads, named] = await Promise.all([
+    db.batch([
+      db.select().from(imageSessions).where(ownedSession(owner.userId, owner.sessionId)).limit(1),
+      modelLookup(db, owner.userId, request.model),
+      ...limitsReads(db, owner.userId, now.getTime()),
+    ]),
+    Promise.allSettled([
+      request.parentGenerationId ? findSessionGeneration(db, owner, request.parentGenerationId) : undefined,
+      request.sourceAssetId
+        ? findUsableAsset(db, owner, request.sourceAssetId, ["input", "output"], "sourceAssetId")
+        : undefined,
+      request.maskAssetId ? findUsableAsset(db, owner, request.maskAssetId, ["mask"], "maskAssetId") : undefined,
+      findReferences(db, owner.userId, request.referenceImageIds ?? []),
+    ]),
+  ]);
+  const [[session], cachedSchema, ...limitRows] = reads;
+  if (!session) throw notFound("session");
+  const model = await modelFromLookup(db, new ReplicateGateway(config), request.model, cachedSchema);
   if (!model) {
     throw new ProblemError(400, `The model ${request.model} is neither in the catalog nor in your models.`, {
       errors: [{ path: "model", message: "Unknown model; add it with POST /api/models, or see GET /api/models" }],
     });
   }
-  const parent = request.parentGenerationId
-    ? await findSessionGeneration(db, session, request.parentGenerationId)
-    : undefined;
-  const source = request.sourceAssetId
-    ? await findUsableAsset(db, session, request.sourceAssetId, ["input", "output"], "sourceAssetId")
-    : undefined;
-  const mask = request.maskAssetId
-    ? await findUsableAsset(db, session, request.maskAssetId, ["mask"], "maskAssetId")
-    : undefined;
-  const referenceRows = await findReferences(db, session.userId, request.referenceImageIds ?? []);
+  // The same order of checks as ever: the first problem found is the one answered.
+  const [parent, source, mask, referenceRows] = [
+    settled(named[0]),
+    settled(named[1]),
+    settled(named[2]),
+    settled(named[3]),
+  ] as const;
   const uses = { hasSource: !!(parent || source), hasMask: !!mask, references: referenceRows.length };
   assertModelAccepts(model, uses);
   const { call, params } = prepareModelCall(
@@ -64,57 +91,75 @@ export async function createGeneration(
     uses,
   );
   const estimatedCost = estimateCost(model.pricing, outputCountOf(model, call.input));
-  // Nothing is stored or submitted past a limit.
-  await enforceLimits(db, config, session.userId, estimatedCost);
+  // Nothing is stored or submitted past a limit: the daily ones are checked here, the per-minute rate
+  // is counted in the batch that stores the generation, and refuses it there.
+  const limitsAndUse = limitsAndTodaysUse(config, limitRows, now.getTime());
+  enforceDailyLimits(limitsAndUse, estimatedCost, now.getTime());
+  const perMinute = limitsAndUse.limits.perMinute;
   const id = newId("gen");
-  const now = new Date();
-  // One atomic batch: the generation, its references and the session's counters, or none of them.
-  const [inserted] = await db.batch([
-    db
-      .insert(generations)
-      .values({
-        id,
-        userId: session.userId,
-        sessionId: session.id,
-        parentGenerationId: parent?.id ?? null,
-        status: "queued",
-        model: model.id,
-        prompt: request.prompt,
-        negativePrompt: request.negativePrompt || null,
-        params,
-        modelCall: call,
-        modelVersion: call.version,
-        estimatedCost,
-        createdAt: now,
-        sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
-        sourceAssetId: source?.id ?? null,
-        maskAssetId: mask?.id ?? null,
-      })
-      .returning(),
-    ...(referenceRows.length
-      ? [
-          db
-            .insert(generationReferences)
-            .values(
-              referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })),
-            ),
-        ]
-      : []),
-    db
-      .update(imageSessions)
-      .set({
-        model: model.id,
-        ...(session.title === UNTITLED && session.generationCount === 0
-          ? { title: titleFromPrompt(request.prompt) }
-          : {}),
-        updatedAt: new Date(),
-      })
-      .where(eq(imageSessions.id, session.id)),
-    sessionStatsUpdate(db, session.id),
-    countGenerationStatement(db, session.userId, dayOf(now)),
-  ]);
+  // One atomic batch: the generation, its references, the session's counters, the usage ledger
+  // and the rate's counter, or none of them.
+  const store = (countRate: boolean) =>
+    db.batch([
+      db
+        .insert(generations)
+        .values({
+          id,
+          userId: session.userId,
+          sessionId: session.id,
+          parentGenerationId: parent?.id ?? null,
+          status: "queued",
+          model: model.id,
+          prompt: request.prompt,
+          negativePrompt: request.negativePrompt || null,
+          params,
+          modelCall: call,
+          modelVersion: call.version,
+          estimatedCost,
+          createdAt: now,
+          sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
+          sourceAssetId: source?.id ?? null,
+          maskAssetId: mask?.id ?? null,
+        })
+        .returning(),
+      ...(referenceRows.length
+        ? [
+            db
+              .insert(generationReferences)
+              .values(
+                referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })),
+              ),
+          ]
+        : []),
+      db
+        .update(imageSessions)
+        .set({
+          model: model.id,
+          ...(session.title === UNTITLED && session.generationCount === 0
+            ? { title: titleFromPrompt(request.prompt) }
+            : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(imageSessions.id, session.id)),
+      sessionStatsUpdate(db, session.id),
+      countGenerationStatement(db, session.userId, dayOf(now)),
+      ...(countRate && perMinute !== null
+        ? rateLimitWrites(db, generationRate(perMinute), session.userId, now.getTime())
+        : []),
+    ]);
+  let stored: Awaited<ReturnType<typeof store>>;
+  try {
+    stored = await store(true);
+  } catch (error) {
+    if (perMinute === null || !isRateLimitRefusal(error)) throw error;
+    // Over the rate: nothing was stored, nor counted. Counting the attempt on its own answers 429
+    // naming the limit; should its window have turned meanwhile, the attempt is within the rate after
+    // all (and counted), and the generation is stored.
+    await consumeRateLimit(db, generationRate(perMinute), session.userId, Date.now(), generationRateWording(perMinute));
+    stored = await store(false);
+  }
   log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
-  const [row] = inserted;
+  const [row] = stored[0];
   if (!row) throw new Error(`Generation ${id} was not stored.`);
   // Everything the answer shows is at hand: the row as stored, its inputs and its references.
   const view = toGenerationView(
@@ -141,16 +186,22 @@ export async function createGeneration(
   return view;
 }
 
+/** A lookup's result, or its problem thrown now. */
+function settled<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === "rejected") throw outcome.reason;
+  return outcome.value;
+}
+
 const invalid = (path: string, message: string, detail: string) =>
   new ProblemError(400, detail, { errors: [{ path, message }] });
 
 async function findSessionGeneration(
   db: Database,
-  session: ImageSessionRow,
+  session: GenerationOwner,
   generationId: string,
 ): Promise<GenerationRow> {
   const parent = await db.query.generations.findFirst({
-    where: and(eq(generations.id, generationId), eq(generations.sessionId, session.id)),
+    where: and(eq(generations.id, generationId), eq(generations.sessionId, session.sessionId)),
   });
   if (!parent)
     throw invalid(
@@ -171,7 +222,7 @@ async function findSessionGeneration(
 /** An uploaded input or mask of this user, or an output of a generation in this session. */
 async function findUsableAsset(
   db: Database,
-  session: ImageSessionRow,
+  session: GenerationOwner,
   assetId: string,
   roles: AssetRole[],
   field: string,
@@ -192,7 +243,7 @@ async function findUsableAsset(
           columns: { sessionId: true },
         })
       : undefined;
-    if (owner?.sessionId !== session.id)
+    if (owner?.sessionId !== session.sessionId)
       throw invalid(
         field,
         "Not an output of this session",
@@ -267,7 +318,7 @@ function assertModelAccepts(
 }
 
 /** The user's generation, unless it (or its session) is in the trash: then it is as absent as one that never was. */
-export function ownedGeneration(db: Database, userId: string, generationId: string): SQL {
+export function ownedGeneration(db: Database, userId: string | SQLWrapper, generationId: string): SQL {
   return and(
     eq(generations.id, generationId),
     eq(generations.userId, userId),

@@ -9,6 +9,7 @@ import {
   type Reference,
   type Session,
   THUMBNAIL_WIDTHS,
+  type User,
 } from "@contract/api";
 import { and, asc, eq, inArray, isNull, ne, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
@@ -23,6 +24,7 @@ import {
   type ReferenceRow,
   references,
 } from "../db/schema";
+import type { SignInWithin } from "../http/auth";
 import { chunks } from "../lib/chunks";
 import { referenceViews } from "../references/views";
 
@@ -160,11 +162,41 @@ export async function generationViewInOneCall(
 ): Promise<Generation | null> {
   const [found, outputRows, inputRows, links] = await db.batch([
     db.select().from(generations).where(where).limit(1),
-    ...generationViewReads(
-      db,
-      db.select({ id: generations.id }).from(generations).where(eq(generations.id, generationId)),
-    ),
+    ...generationViewReads(db, generationIdQuery(db, generationId)),
   ]);
+  return viewOfFound(db, found, outputRows, inputRows, links);
+}
+
+/**
+ * Signing in, then the user's generation (see `ownedGeneration`, the user named by the sign-in's
+ * subquery) with its outputs, inputs and references: one call to D1. 401 when nobody signed in;
+ * a null generation when it is not theirs, and what was read with it is dropped.
+ */
+export async function generationViewSignedIn(
+  db: Database,
+  signIn: SignInWithin,
+  generationId: string,
+  owned: (userId: SQLWrapper) => SQL,
+): Promise<{ user: User; generation: Generation | null }> {
+  const [signedIn, found, outputRows, inputRows, links] = await db.batch([
+    signIn.statement,
+    db.select().from(generations).where(owned(signIn.userId)).limit(1),
+    ...generationViewReads(db, generationIdQuery(db, generationId)),
+  ]);
+  const user = signIn.signedIn(signedIn);
+  return { user, generation: await viewOfFound(db, found, outputRows, inputRows, links) };
+}
+
+const generationIdQuery = (db: Database, generationId: string) =>
+  db.select({ id: generations.id }).from(generations).where(eq(generations.id, generationId));
+
+async function viewOfFound(
+  db: Database,
+  found: GenerationRow[],
+  outputRows: AssetRow[],
+  inputRows: AssetRow[],
+  links: ReferenceLink[],
+): Promise<Generation | null> {
   const [row] = found;
   if (!row) return null;
   const [view] = await assembleViews(db, [row], outputRows, inputRows, links);

@@ -245,7 +245,38 @@ export function prepareModelCall(
   };
 }
 
-const validators = new WeakMap<object, Validator>();
+/** Enough for the catalog and the models people added, without growing with every refresh. */
+const MAX_CACHED_VALIDATORS = 64;
+
+/**
+ * Validators by `schemaKey`: a schema is read afresh from D1 on every request, so a cache keyed on
+ * the object itself would build a validator (a deep copy and a compile) each time.
+ */
+const validators = new Map<string, Validator>();
+
+function validatorFor(schemaKey: string | null, schema: NonNullable<ModelDefinition["schema"]>): Validator {
+  const cached = schemaKey ? validators.get(schemaKey) : undefined;
+  if (cached && schemaKey) {
+    // Most recently used last, so the least recently used is evicted first.
+    validators.delete(schemaKey);
+    validators.set(schemaKey, cached);
+    return cached;
+  }
+  // The validator annotates the schema it is given: hand it a copy.
+  const validator = new Validator(
+    structuredClone(schema) as ConstructorParameters<typeof Validator>[0],
+    "2019-09",
+    false,
+  );
+  if (schemaKey) {
+    validators.set(schemaKey, validator);
+    for (const key of validators.keys()) {
+      if (validators.size <= MAX_CACHED_VALIDATORS) break;
+      validators.delete(key);
+    }
+  }
+  return validator;
+}
 
 function schemaErrors(
   model: ModelDefinition,
@@ -254,12 +285,7 @@ function schemaErrors(
 ): FieldError[] {
   const schema = model.schema;
   if (!schema) return [];
-  let validator = validators.get(schema);
-  if (!validator) {
-    // The validator annotates the schema it is given: hand it a copy.
-    validator = new Validator(structuredClone(schema) as ConstructorParameters<typeof Validator>[0], "2019-09", false);
-    validators.set(schema, validator);
-  }
+  const validator = validatorFor(model.schemaKey, schema);
   const result = validator.validate(input);
   if (result.valid) return [];
   const found = new Map<string, FieldError>();

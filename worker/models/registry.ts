@@ -32,8 +32,15 @@ export type ModelDefinition = {
   limits: ModelSummary["limits"];
   defaultInput: Record<string, string | number | boolean>;
   schema: InputSchema | null;
+  /**
+   * Names the schema as cached (its ref and when it was fetched), so what is built from it once can
+   * be reused until a refresh replaces it. Null with no schema.
+   */
+  schemaKey: string | null;
   pricing: Pricing | null;
 };
+
+const schemaKeyOf = (row: ModelSchemaRow): string => `${row.ref}@${row.fetchedAt.getTime()}`;
 
 /** Schemas older than this are refreshed by the cron job. */
 export const SCHEMA_MAX_AGE_MS = 6 * 60 * 60 * 1000;
@@ -62,6 +69,7 @@ function fromCatalog(model: CatalogModel, cached: ModelSchemaRow | undefined): M
     limits: model.limits,
     defaultInput: model.defaultInput ?? {},
     schema: cached?.inputSchema ?? null,
+    schemaKey: cached ? schemaKeyOf(cached) : null,
     pricing: pricingOf(model.id, model.official),
   };
 }
@@ -84,6 +92,7 @@ function fromCache(row: ModelSchemaRow): ModelDefinition {
     limits: deriveLimits(schema, inputs),
     defaultInput: {},
     schema,
+    schemaKey: schemaKeyOf(row),
     pricing: pricingOf(row.modelId, row.official),
   };
 }
@@ -151,33 +160,50 @@ export async function listModelDefinitions(db: Database, userId: string): Promis
 }
 
 /**
- * A model this user may run, with its schema: from the cache, else fetched now. A catalog model whose
- * schema cannot be had (Replicate down, never cached) still runs, checked by our own rules only.
+ * The read behind `findModelDefinition` (the model's cached schema: a catalog model's by its ref, an
+ * added one's through the user's list), to go in a batch with other reads; `modelFromLookup` finishes it.
  */
+export function modelLookup(db: Database, userId: string, modelId: string) {
+  const curated = findCatalogModel(modelId);
+  const ref = curated
+    ? catalogRef(curated)
+    : db
+        .select({ ref: userModels.ref })
+        .from(userModels)
+        .where(and(eq(userModels.userId, userId), eq(userModels.modelId, modelId)));
+  return db.select().from(modelSchemas).where(eq(modelSchemas.ref, ref)).limit(1);
+}
+
+/**
+ * A model this user may run, with its schema, from what `modelLookup` read: from the cache, else
+ * fetched now. A catalog model whose schema cannot be had (Replicate down, never cached) still runs,
+ * checked by our own rules only; a model that is neither in the catalog nor in the user's list is
+ * undefined.
+ */
+export async function modelFromLookup(
+  db: Database,
+  gateway: ReplicateGateway,
+  modelId: string,
+  [cached]: readonly ModelSchemaRow[],
+): Promise<ModelDefinition | undefined> {
+  const curated = findCatalogModel(modelId);
+  if (!curated) return cached ? fromCache(cached) : undefined;
+  if (cached) return fromCatalog(curated, cached);
+  const fetched = await fetchModelSchema(db, gateway, catalogRef(curated)).catch((error: unknown) => {
+    log.warn("models.schema_unavailable", { model: modelId, error: errorMessage(error) });
+    return undefined;
+  });
+  return fromCatalog(curated, fetched);
+}
+
+/** A model this user may run, with its schema (see `modelFromLookup`). */
 export async function findModelDefinition(
   db: Database,
   gateway: ReplicateGateway,
   userId: string,
   modelId: string,
 ): Promise<ModelDefinition | undefined> {
-  const curated = findCatalogModel(modelId);
-  if (curated) {
-    const ref = catalogRef(curated);
-    let cached = (await cachedSchemas(db, [ref])).get(ref);
-    if (!cached) {
-      cached = await fetchModelSchema(db, gateway, ref).catch((error: unknown) => {
-        log.warn("models.schema_unavailable", { model: modelId, error: errorMessage(error) });
-        return undefined;
-      });
-    }
-    return fromCatalog(curated, cached);
-  }
-  const [added] = await db
-    .select({ schema: modelSchemas })
-    .from(userModels)
-    .innerJoin(modelSchemas, eq(modelSchemas.ref, userModels.ref))
-    .where(and(eq(userModels.userId, userId), eq(userModels.modelId, modelId)));
-  return added ? fromCache(added.schema) : undefined;
+  return modelFromLookup(db, gateway, modelId, await modelLookup(db, userId, modelId));
 }
 
 /** Adds a public Replicate model to the user's list; 404 when Replicate does not know it. */

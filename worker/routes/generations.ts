@@ -1,26 +1,28 @@
 import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
 import { createGeneration, findOwnedGeneration, ownedGeneration, retryRequestOf } from "../generations/create";
-import { generationViewInOneCall } from "../generations/views";
-import { requireUser } from "../http/auth";
+import { generationViewSignedIn } from "../generations/views";
+import { requireUser, signInWithin } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { notFound } from "../lib/problem";
 import { ancestryOf } from "../sessions/generations";
-import { findOwnedSession } from "../sessions/queries";
 
 /** Mounted at /api/generations (a generation is started in its session: /api/sessions/:id/generations). */
 export const generationRoutes = new Hono<AppEnv>()
-  .use(requireUser)
+  // Signed in within the route's one call to D1: registered before `requireUser`. The owner is
+  // checked in the same batch that reads the outputs and references; whatever was read for someone
+  // else's id is dropped with the 404.
   .get("/:id", async (c) => {
     const db = c.get("db");
     const id = c.req.param("id");
-    // One call to D1: the owner is checked in the same batch that reads the outputs and references;
-    // whatever was read for someone else's id is dropped with the 404.
-    const generation = await generationViewInOneCall(db, id, ownedGeneration(db, c.get("user").id, id));
+    const { generation } = await generationViewSignedIn(db, await signInWithin(c), id, (userId) =>
+      ownedGeneration(db, userId, id),
+    );
     if (!generation) throw notFound("generation");
     return c.json(generation);
   })
+  .use(requireUser)
   /** The generation's ancestry, root first, ending with the generation itself. */
   .get("/:id/ancestry", async (c) => {
     const db = c.get("db");
@@ -45,11 +47,10 @@ export const generationRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const userId = c.get("user").id;
     const original = await findOwnedGeneration(db, userId, c.req.param("id"));
-    const session = await findOwnedSession(db, userId, original.sessionId);
     const generation = await createGeneration(
       c.env,
       db,
-      session,
+      { userId, sessionId: original.sessionId },
       await retryRequestOf(db, original, c.req.valid("json") ?? {}),
     );
     return c.json(generation, 202);

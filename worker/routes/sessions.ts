@@ -19,19 +19,45 @@ import { imageSessions } from "../db/schema";
 import { fileStem } from "../gallery/views";
 import { createGeneration } from "../generations/create";
 import { toSessionView } from "../generations/views";
-import { requireUser } from "../http/auth";
+import { refusedAfterSigningIn, requireUser, signInWithin } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { notFound, ProblemError } from "../lib/problem";
 import { cloneSession } from "../sessions/clone";
 import { ancestryOf, sessionGenerationsPage, sessionWithNewestPage } from "../sessions/generations";
-import { createSession, findOwnedSession, listSessions, ownedSession } from "../sessions/queries";
+import { createSession, findOwnedSession, listSessions } from "../sessions/queries";
 import { buildExport, exportZip } from "../transfer/export";
 import { importSession, readImport } from "../transfer/import";
 import { trashSession } from "../trash/trash";
 
 /** Mounted at /api/sessions: sessions, the generations started in them, and their live channel. */
 export const sessionRoutes = new Hono<AppEnv>()
+  // Signed in within the route's one call to D1: registered before `requireUser`.
+  .get(
+    "/:id",
+    refusedAfterSigningIn(sessionDetailQuerySchema),
+    validate("query", sessionDetailQuerySchema),
+    async (c) => {
+      const db = c.get("db");
+      const signIn = await signInWithin(c);
+      const { limit, lineageOf } = c.req.valid("query");
+      const id = c.req.param("id");
+      const { user, found } = await sessionWithNewestPage(db, signIn, id, limit);
+      if (!found) throw notFound("session");
+      const { session: row, ...page } = found;
+      // The selected lineage comes along, wherever it sits in the session's history.
+      const lineage = lineageOf ? (await ancestryOf(db, user.id, lineageOf)).filter((g) => g.sessionId === row.id) : [];
+      const onPage = new Set(page.generations.map((generation) => generation.id));
+      const generations = [...lineage.filter((generation) => !onPage.has(generation.id)), ...page.generations].sort(
+        (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+      );
+      return c.json({
+        ...toSessionView(row),
+        generations,
+        generationsCursor: page.generationsCursor,
+      } satisfies SessionDetail);
+    },
+  )
   .use(requireUser)
   .post("/", validate("json", createSessionSchema), async (c) => {
     const row = await createSession(c.get("db"), c.get("user").id, c.req.valid("json"));
@@ -47,28 +73,6 @@ export const sessionRoutes = new Hono<AppEnv>()
     const outcome = await importSession(c.env, db, c.get("user").id, await readImport(c.req.raw));
     const { session, ...counts } = outcome;
     return c.json({ ...toSessionView(session), ...counts } satisfies ImportResult, 201);
-  })
-  .get("/:id", validate("query", sessionDetailQuerySchema), async (c) => {
-    const db = c.get("db");
-    const userId = c.get("user").id;
-    const { limit, lineageOf } = c.req.valid("query");
-    // One call to D1: the owner is checked in the same batch that reads the newest page; a page
-    // read for someone else's id is dropped with the 404.
-    const id = c.req.param("id");
-    const found = await sessionWithNewestPage(db, id, ownedSession(userId, id), limit);
-    if (!found) throw notFound("session");
-    const { session: row, ...page } = found;
-    // The selected lineage comes along, wherever it sits in the session's history.
-    const lineage = lineageOf ? (await ancestryOf(db, userId, lineageOf)).filter((g) => g.sessionId === row.id) : [];
-    const onPage = new Set(page.generations.map((generation) => generation.id));
-    const generations = [...lineage.filter((generation) => !onPage.has(generation.id)), ...page.generations].sort(
-      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-    );
-    return c.json({
-      ...toSessionView(row),
-      generations,
-      generationsCursor: page.generationsCursor,
-    } satisfies SessionDetail);
   })
   .get("/:id/generations", validate("query", sessionGenerationsQuerySchema), async (c) => {
     const db = c.get("db");
@@ -115,9 +119,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   })
   .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {
-    const db = c.get("db");
-    const session = await findOwnedSession(db, c.get("user").id, c.req.param("id"));
-    const generation = await createGeneration(c.env, db, session, c.req.valid("json"));
+    const owner = { userId: c.get("user").id, sessionId: c.req.param("id") };
+    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"));
     return c.json(generation, 202);
   })
   // The live session channel: authenticated and authorised here, then handed to the session's

@@ -3,13 +3,15 @@
  * of ten: keyset pages over (created_at, id) on `generations_session_page_idx`, and a generation's
  * ancestry (its parents up to the root) for the lineage on screen.
  */
-import type { Generation, Page } from "@contract/api";
-import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import type { Generation, Page, User } from "@contract/api";
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { type GenerationRow, generations, type ImageSessionRow, imageSessions } from "../db/schema";
 import { assembleViews, generationViewReads, generationViews } from "../generations/views";
+import type { SignInWithin } from "../http/auth";
 import { chunks } from "../lib/chunks";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { ownedSession } from "./queries";
 
 /** Lineages deeper than this are cut (a guard against a cycle in stored data). */
 const MAX_ANCESTRY_DEPTH = 1_000;
@@ -58,16 +60,19 @@ export async function newestGenerationsPage(
 }
 
 /**
- * A session (under `where`, e.g. its owner checked) and its newest `limit` generations, oldest
- * first, with the cursor of the older ones: all read in one call to D1 (a batch). Null when the
- * session is not there; what was read with it is then dropped.
+ * Signing in, then the user's session (not in the trash) and its newest `limit` generations, oldest
+ * first, with the cursor of the older ones: all in one call to D1 (a batch). 401 when nobody signed
+ * in; null when the session is not theirs. What was read with it is then dropped.
  */
 export async function sessionWithNewestPage(
   db: Database,
+  signIn: SignInWithin,
   sessionId: string,
-  where: SQL,
   limit: number,
-): Promise<{ session: ImageSessionRow; generations: Generation[]; generationsCursor: string | null } | null> {
+): Promise<{
+  user: User;
+  found: { session: ImageSessionRow; generations: Generation[]; generationsCursor: string | null } | null;
+}> {
   const newest = and(eq(generations.sessionId, sessionId), isNull(generations.trashedAt));
   const pageIds = db
     .select({ id: generations.id })
@@ -75,8 +80,9 @@ export async function sessionWithNewestPage(
     .where(newest)
     .orderBy(desc(generations.createdAt), desc(generations.id))
     .limit(limit);
-  const [sessions, rows, outputRows, inputRows, links] = await db.batch([
-    db.select().from(imageSessions).where(where).limit(1),
+  const [signedIn, sessions, rows, outputRows, inputRows, links] = await db.batch([
+    signIn.statement,
+    db.select().from(imageSessions).where(ownedSession(signIn.userId, sessionId)).limit(1),
     db
       .select()
       .from(generations)
@@ -85,15 +91,19 @@ export async function sessionWithNewestPage(
       .limit(limit + 1),
     ...generationViewReads(db, pageIds),
   ]);
+  const user = signIn.signedIn(signedIn);
   const [session] = sessions;
-  if (!session) return null;
+  if (!session) return { user, found: null };
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   const views = await assembleViews(db, items, outputRows, inputRows, links);
   return {
-    session,
-    generations: views.reverse(),
-    generationsCursor: rows.length > limit && last ? cursorOf(last) : null,
+    user,
+    found: {
+      session,
+      generations: views.reverse(),
+      generationsCursor: rows.length > limit && last ? cursorOf(last) : null,
+    },
   };
 }
 

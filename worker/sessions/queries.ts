@@ -4,7 +4,7 @@
  */
 
 import type { listSessionsQuerySchema, Page } from "@contract/api";
-import { and, asc, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { z } from "zod";
 import { type Database, onlyRow } from "../db/client";
@@ -46,9 +46,11 @@ export async function createSession(
   return onlyRow(rows);
 }
 
-/** The user's session, unless it is in the trash (then it is as absent as one that never was). */
-/** The user's session, unless it is in the trash. */
-export const ownedSession = (userId: string, sessionId: string): SQL =>
+/**
+ * The user's session, unless it is in the trash (then it is as absent as one that never was). The
+ * user may be named by a subquery (see `signInWithin`).
+ */
+export const ownedSession = (userId: string | SQLWrapper, sessionId: string): SQL =>
   and(eq(imageSessions.id, sessionId), eq(imageSessions.userId, userId), isNull(imageSessions.trashedAt)) as SQL;
 
 export async function findOwnedSession(db: Database, userId: string, sessionId: string): Promise<ImageSessionRow> {

@@ -396,6 +396,31 @@ describe("cost, usage and limits", () => {
     expect(await generationCount(hastySession.id)).toBe(1);
     expect(await submissions()).toBe(0);
   });
+
+  it("holds the per-minute rate exactly when requests arrive together, counting every attempt", async () => {
+    const user = await signUp("together");
+    const session = await createSession(user);
+    const tag = uniqueTag();
+    await env.DB.prepare("INSERT INTO account_limits (user_id, generations_per_minute) VALUES (?, 3)")
+      .bind(user.id)
+      .run();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => post(user, session.id, { model: SCHNELL, prompt: `${tag} ${i}` })),
+    );
+    const statuses = answers.map((response) => response.status).sort();
+    expect(statuses).toEqual([202, 202, 202, 429, 429, 429]);
+    for (const response of answers.filter((answer) => answer.status === 429)) {
+      const problem = await expectProblem(response, 429);
+      expect(problem.limit).toMatchObject({ name: "generations_per_minute", max: 3 });
+      expect(problem.limit!.used).toBeGreaterThanOrEqual(3);
+    }
+    expect(await generationCount(session.id)).toBe(3);
+    // Refused attempts count too, as they always have.
+    const counter = await env.DB.prepare("SELECT count FROM rate_limits WHERE key = ?")
+      .bind(`generate:user:${user.id}`)
+      .first<{ count: number }>();
+    expect(counter?.count).toBe(6);
+  });
 });
 
 describe("image to video", () => {

@@ -4,15 +4,17 @@
  * limit nothing is stored or submitted: 429 with Retry-After for the rate, 403 for the daily quota,
  * each naming the limit and when it resets.
  */
-import { isTerminalStatus, type Usage } from "@contract/api";
-import { and, eq, gte } from "drizzle-orm";
-import { consumeRateLimit } from "../accounts/rate-limit";
+import { TERMINAL_STATUSES, type Usage } from "@contract/api";
+import { and, eq, gte, notInArray, sql } from "drizzle-orm";
+import type { Limit } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import { accountLimits, generations, usageDays } from "../db/schema";
 import type { AppConfig } from "../lib/config";
 import { ProblemError } from "../lib/problem";
 import { roundUsd } from "../models/prices";
 import { dayOf } from "./ledger";
+
+const TERMINAL = [...TERMINAL_STATUSES];
 
 export type Limits = { perMinute: number | null; dailyGenerations: number | null; dailyCostUsd: number | null };
 
@@ -28,13 +30,13 @@ const nextUtcMidnight = (now: number): Date => {
 };
 
 /**
- * The user's limits and today's use (generations started and their cost, plus the estimates of those
- * still running), read in one call to D1.
+ * The reads behind the user's limits and today's use (generations started and their cost, plus the
+ * estimates of those still running, summed in D1), to go in one batch, alone or with other reads.
  */
-async function limitsAndTodaysUse(db: Database, config: AppConfig, userId: string, now: number) {
+export function limitsReads(db: Database, userId: string, now: number) {
   const day = dayOf(now);
   const startOfDay = new Date(`${day}T00:00:00.000Z`);
-  const [own, ledger, today] = await db.batch([
+  return [
     db.select().from(accountLimits).where(eq(accountLimits.userId, userId)).limit(1),
     db
       .select()
@@ -42,26 +44,55 @@ async function limitsAndTodaysUse(db: Database, config: AppConfig, userId: strin
       .where(and(eq(usageDays.userId, userId), eq(usageDays.day, day)))
       .limit(1),
     db
-      .select({ status: generations.status, estimatedCost: generations.estimatedCost })
+      .select({ pending: sql<number>`coalesce(sum(${generations.estimatedCost}), 0)` })
       .from(generations)
-      .where(and(eq(generations.userId, userId), gte(generations.createdAt, startOfDay))),
-  ]);
-  const pending = today
-    .filter((row) => !isTerminalStatus(row.status))
-    .reduce((sum, row) => sum + (row.estimatedCost ?? 0), 0);
-  const use = { day, generations: ledger[0]?.generations ?? 0, cost: ledger[0]?.cost ?? 0, pending };
+      .where(
+        and(
+          eq(generations.userId, userId),
+          gte(generations.createdAt, startOfDay),
+          notInArray(generations.status, TERMINAL),
+        ),
+      ),
+  ] as const;
+}
+
+type LimitsReadResults = readonly [
+  own: (typeof accountLimits.$inferSelect)[],
+  ledger: (typeof usageDays.$inferSelect)[],
+  today: { pending: number }[],
+];
+
+/** The user's limits and today's use, from what `limitsReads` read. */
+export function limitsAndTodaysUse(config: AppConfig, [own, ledger, today]: LimitsReadResults, now: number) {
+  const use = {
+    day: dayOf(now),
+    generations: ledger[0]?.generations ?? 0,
+    cost: ledger[0]?.cost ?? 0,
+    pending: today[0]?.pending ?? 0,
+  };
   return { limits: limitsOf(config, own[0]), use };
 }
 
-/** Throws 429 or 403 problem+json when starting one more generation (expected to cost `estimate`) is over a limit. */
-export async function enforceLimits(
-  db: Database,
-  config: AppConfig,
-  userId: string,
-  estimate: number | null,
-  now = Date.now(),
-): Promise<void> {
-  const { limits, use } = await limitsAndTodaysUse(db, config, userId, now);
+export type LimitsAndUse = ReturnType<typeof limitsAndTodaysUse>;
+
+/** The per-minute rate of starting generations, for `rateLimitWrites`. */
+export const generationRate = (perMinute: number): Limit => ({
+  name: "generate:user",
+  max: perMinute,
+  windowSeconds: 60,
+});
+
+/** How a refusal for the per-minute rate is worded. */
+export const generationRateWording = (perMinute: number) => ({
+  detail: `Too many generations at once: at most ${perMinute} a minute.`,
+  limitName: "generations_per_minute",
+});
+
+/**
+ * Throws 403 problem+json when starting one more generation (expected to cost `estimate`) is over
+ * a daily limit. The per-minute rate is counted by the caller, with the generation it stores.
+ */
+export function enforceDailyLimits({ limits, use }: LimitsAndUse, estimate: number | null, now: number): void {
   const resetsAt = nextUtcMidnight(now).toISOString();
   if (limits.dailyGenerations !== null && use.generations + 1 > limits.dailyGenerations) {
     throw new ProblemError(
@@ -84,12 +115,6 @@ export async function enforceLimits(
       },
     );
   }
-  if (limits.perMinute !== null) {
-    await consumeRateLimit(db, { name: "generate:user", max: limits.perMinute, windowSeconds: 60 }, userId, now, {
-      detail: `Too many generations at once: at most ${limits.perMinute} a minute.`,
-      limitName: "generations_per_minute",
-    });
-  }
 }
 
 /** Today's quota and what is left of it. */
@@ -99,7 +124,7 @@ export async function quotaOf(
   userId: string,
   now = Date.now(),
 ): Promise<Usage["quota"]> {
-  const { limits, use } = await limitsAndTodaysUse(db, config, userId, now);
+  const { limits, use } = limitsAndTodaysUse(config, await db.batch(limitsReads(db, userId, now)), now);
   return {
     day: use.day,
     generations: { used: use.generations, limit: limits.dailyGenerations },
