@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { insertBatch, insertSession } from "../gallery-support";
 import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
-import { appRoutes, fillParams, problemOf, sha256Of } from "./support";
+import { appRoutes, callWorker, fillParams, problemOf, sha256Of } from "./support";
 
 const SCHNELL = "black-forest-labs/flux-schnell";
 const PASSWORD = "correct horse battery";
@@ -516,7 +516,7 @@ describe("CORS is closed", () => {
         ["bearer", { Authorization: `Bearer ${user.token}` }],
         ["cookie", { Cookie: user.cookie }],
       ] as const) {
-        const response = await SELF.fetch(`${ORIGIN}${path}`, {
+        const response = await callWorker(`${ORIGIN}${path}`, {
           method: route.method,
           headers: {
             Origin: "https://evil.example",
@@ -538,7 +538,7 @@ describe("CORS is closed", () => {
     const paths = [...new Set(appRoutes().map((route) => fillParams(route.path, "x_missing")))];
     for (const path of paths) {
       for (const requested of ["POST", "DELETE", "PATCH", "GET"]) {
-        const response = await SELF.fetch(`${ORIGIN}${path}`, {
+        const response = await callWorker(`${ORIGIN}${path}`, {
           method: "OPTIONS",
           headers: {
             Origin: "https://evil.example",
