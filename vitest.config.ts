@@ -51,7 +51,9 @@ export default defineConfig(async () => {
         },
         {
           // The Replicate emulator runs on Node, as it does under `npm run dev`.
-          test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"] },
+          // vitest's default 5 s is too little for the busiest of these (hundreds of predictions)
+          // on a loaded 2-core machine; a limit only stops a stuck test, it measures nothing.
+          test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"], testTimeout: 60_000 },
         },
         {
           // The deployment, built and bundled for each environment without a Cloudflare account.
