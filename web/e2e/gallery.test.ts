@@ -212,9 +212,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-// The two sizes scroll side by side, each in a browser of its own (a scroll keeps one browser busy
-// for a minute or more); nothing else in the file runs meanwhile.
-describe.concurrent.each([
+describe.each([
   ["phone", PHONE],
   ["desktop", DESKTOP],
 ] as const)("the gallery on a %s", (_name, viewport) => {
@@ -603,9 +601,7 @@ describe("managing sessions", () => {
 });
 
 describe("every page fits the screen", () => {
-  // Both sizes side by side, each in a context of its own: much of a visit is waiting for the
-  // network to go quiet. Each adds a session and sets the same long title; neither counts items.
-  it.concurrent.each([
+  it.each([
     ["phone", SMALL_PHONE],
     ["desktop", DESKTOP],
   ] as const)(
