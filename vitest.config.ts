@@ -12,6 +12,11 @@ export default defineConfig(async () => {
     test: {
       // Logs of passing tests are noise; a failing test shows its own.
       silent: "passed-only" as const,
+      // Files run side by side (vitest's default on 2 cores is one at a time): most of a file's time
+      // is spent waiting on predictions, a stack or a browser. Each file has its own state (its own
+      // Miniflare, or its own stack); Worker files share only the emulator, whose faults every test
+      // scopes to a tag of its own (helpers.uniqueTag). One pool for all projects, so they overlap.
+      maxWorkers: 3,
       projects: [
         {
           // Worker tests run inside workerd against the real local D1, R2, Durable Objects and Queues,
@@ -46,7 +51,9 @@ export default defineConfig(async () => {
         },
         {
           // The Replicate emulator runs on Node, as it does under `npm run dev`.
-          test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"] },
+          // vitest's default 5 s is too little for the busiest of these (hundreds of predictions)
+          // on a loaded 2-core machine; a limit only stops a stuck test, it measures nothing.
+          test: { name: "emulator", environment: "node", include: ["emulator/test/**/*.test.ts"], testTimeout: 60_000 },
         },
         {
           // The deployment, built and bundled for each environment without a Cloudflare account.
@@ -59,7 +66,7 @@ export default defineConfig(async () => {
             environment: "node",
             include: ["web/e2e/**/*.test.ts"],
             // Files may run side by side: each stack has its own ports, state, registry and build of
-            // the web app. How many at once is vitest's default (one on a 2-core machine).
+            // the web app. How many at once is the pool's maxWorkers, above.
             testTimeout: 180_000,
             hookTimeout: 200_000,
           },

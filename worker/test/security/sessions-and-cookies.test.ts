@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { insertBatch, insertSession } from "../gallery-support";
 import { api, createGeneration, createSession, ORIGIN, signUp, type TestUser, upload } from "../helpers";
 import { makePng } from "../images";
-import { appRoutes, fillParams, problemOf, sha256Of } from "./support";
+import { appRoutes, callWorker, fillParams, problemOf, sha256Of } from "./support";
 
 const SCHNELL = "black-forest-labs/flux-schnell";
 const PASSWORD = "correct horse battery";
@@ -383,8 +383,9 @@ const CROSS_SITE: Record<string, Record<string, string>> = {
   "a foreign Origin claiming same-origin": { Origin: "https://evil.example", "Sec-Fetch-Site": "same-origin" },
 };
 
+/** Straight into the Worker's fetch handler: this file makes hundreds of these (see support.callWorker). */
 function request(method: string, prepared: Prepared, headers: Record<string, string>): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}${prepared.path}`, {
+  return callWorker(`${ORIGIN}${prepared.path}`, {
     method,
     headers: { ...(prepared.contentType ? { "Content-Type": prepared.contentType } : {}), ...headers },
     body: prepared.body?.(),
@@ -516,7 +517,7 @@ describe("CORS is closed", () => {
         ["bearer", { Authorization: `Bearer ${user.token}` }],
         ["cookie", { Cookie: user.cookie }],
       ] as const) {
-        const response = await SELF.fetch(`${ORIGIN}${path}`, {
+        const response = await callWorker(`${ORIGIN}${path}`, {
           method: route.method,
           headers: {
             Origin: "https://evil.example",
@@ -538,7 +539,7 @@ describe("CORS is closed", () => {
     const paths = [...new Set(appRoutes().map((route) => fillParams(route.path, "x_missing")))];
     for (const path of paths) {
       for (const requested of ["POST", "DELETE", "PATCH", "GET"]) {
-        const response = await SELF.fetch(`${ORIGIN}${path}`, {
+        const response = await callWorker(`${ORIGIN}${path}`, {
           method: "OPTIONS",
           headers: {
             Origin: "https://evil.example",
