@@ -485,10 +485,10 @@ export async function runLive(options: {
     }
     // ---- First load: the landing page's scripts, and LCP in headless Chromium -------------------
     if (want("firstload")) {
-      const html = readFileSync("web/dist/index.html", "utf8");
+      const html = readFileSync(join(stack.webDir, "index.html"), "utf8");
       const scripts = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((match) => match[1]!);
       const gzipped = scripts.reduce(
-        (sum, file) => sum + gzipSync(readFileSync(`web/dist/${file}`), { level: 9 }).length,
+        (sum, file) => sum + gzipSync(readFileSync(join(stack.webDir, file)), { level: 9 }).length,
         0,
       );
       rows.push([
