@@ -17,11 +17,14 @@ export async function readMultipart(request: Request, maxPayloadBytes: number, f
     throw new ProblemError(413, `The upload is larger than ${Math.round(limit / 1024 / 1024)} MB.`, {
       errors: [{ path: "file", message: "Too large" }],
     });
-  // Without a Content-Length (chunked), count the bytes as they arrive.
-  const body = await readBounded(request, limit);
   try {
+    // A declared length is the body's length (the runtime holds the request to it): parse it as it
+    // comes. Without one (chunked), count the bytes as they arrive first.
+    if (Number.isFinite(declared)) return await request.formData();
+    const body = await readBounded(request, limit);
     return await new Response(body, { headers: { "Content-Type": type } }).formData();
-  } catch {
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
     throw new ProblemError(400, "The multipart body could not be read.");
   }
 }
