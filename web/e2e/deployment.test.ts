@@ -8,7 +8,6 @@
  * A person signs up, generates, and the image arrives over the live socket — all through the Pages
  * origin, with every page and file carrying the app's security headers and no CSP violation.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,13 +15,13 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server";
 import { launchBrowser, missingShellHeaders, watchConsole } from "./browser";
-import { freePort, type Stack, startStack } from "./stack";
+import { freePort, offlineWranglerEnv, type Stack, type StartedProcess, startProcess, startStack } from "./stack";
 
 const TOKEN = "r8_deployment_test";
 
 let emulator: RunningEmulator;
 let stack: Stack;
-let pages: { url: string; process: ChildProcess; output: () => string };
+let pages: StartedProcess & { url: string };
 let browser: Browser;
 let scratch: string;
 
@@ -30,37 +29,19 @@ let scratch: string;
 async function startPagesDev(registryPath: string, webDir: string): Promise<typeof pages> {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
-  let log = "";
-  const child = spawn(
+  const started = startProcess(
     "../node_modules/.bin/wrangler",
     ["pages", "dev", webDir, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)],
-    {
-      cwd: "pages",
-      env: {
-        ...process.env,
-        WRANGLER_REGISTRY_PATH: registryPath,
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_SEND_METRICS: "false",
-        CI: "true",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
+    { cwd: "pages", env: offlineWranglerEnv(registryPath) },
   );
-  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
   const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline && child.exitCode === null) {
+  while (Date.now() < deadline && started.child.exitCode === null) {
     // Ready once the Function reaches the Worker: the health probe answers through the proxy.
     const health = await fetch(`${url}/api/health`).catch(() => null);
-    if (health?.ok) return { url, process: child, output: () => log };
+    if (health?.ok) return { ...started, url };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`wrangler pages dev did not serve ${url}:\n${log.slice(-4000)}`);
-}
-
-function stopPagesDev(): void {
-  if (pages?.process.exitCode === null && pages.process.pid) process.kill(-pages.process.pid, "SIGTERM");
+  throw new Error(`wrangler pages dev did not serve ${url}:\n${started.output().slice(-4000)}`);
 }
 
 beforeAll(async () => {
@@ -84,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  stopPagesDev();
+  await pages?.stop();
   await stack?.stop();
   await emulator?.close();
   rmSync(scratch, { recursive: true, force: true });

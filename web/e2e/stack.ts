@@ -101,6 +101,41 @@ export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<
   }
 }
 
+/** A process started by a test or benchmark: its output, and how to stop it with all it started. */
+export type StartedProcess = { child: ChildProcess; output: () => string; stop: () => Promise<void> };
+
+/**
+ * Starts `command` in a process group of its own, keeping its output: `stop` ends the whole group
+ * (wrangler's workerd processes included), politely first, then for good after 5 s.
+ */
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string },
+): StartedProcess {
+  let log = "";
+  const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode !== null || !child.pid) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+  };
+  return { child, output: () => log, stop };
+}
+
+/** A local wrangler's environment: its own dev registry, and nothing sent to or fetched from Cloudflare. */
+export const offlineWranglerEnv = (registryPath: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  WRANGLER_REGISTRY_PATH: registryPath,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+});
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeoutMs = options.timeoutMs ?? 150_000;
   const ports = new Set<number>();
@@ -114,8 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (const request of options.seedUsers ?? []) seededUsers.push(await seedState(stateDir, request.images, request));
   const webDir = join(stateDir, "web");
   const url = `http://127.0.0.1:${port}`;
-  let log = "";
-  const child: ChildProcess = spawn("node_modules/.bin/tsx", ["emulator/dev.ts"], {
+  const app = startProcess("node_modules/.bin/tsx", ["emulator/dev.ts"], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -127,19 +161,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       CI: "true",
       ...options.env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
   });
-  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-
+  const child = app.child;
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      process.kill(-child.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-    }
+    await app.stop();
     if (!options.stateDir) rmSync(stateDir, { recursive: true, force: true });
   };
 
@@ -150,7 +175,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const response = await fetch(`${url}/api/health`);
       if (response.ok) {
         const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
-        return { url, emulatorUrl, stateDir, webDir, seed, seededUsers, registryPath, output: () => log, stop };
+        return { url, emulatorUrl, stateDir, webDir, seed, seededUsers, registryPath, output: app.output, stop };
       }
     } catch {
       // Not listening yet.
@@ -158,5 +183,5 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await stop();
-  throw new Error(`The app did not start at ${url}:\n${log.slice(-4000)}`);
+  throw new Error(`The app did not start at ${url}:\n${app.output().slice(-4000)}`);
 }

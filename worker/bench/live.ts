@@ -17,18 +17,17 @@
  * dropped (a fault rule): this process sends them, signed with the emulator's secret, so it knows
  * the moment each is sent.
  */
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import sharp from "sharp";
 import WebSocket from "ws";
 import { launchBrowser } from "../../web/e2e/browser";
 import { startStack } from "../../web/e2e/stack";
-import { percentile, workerSocket } from "./support";
+import { noisePng, percentile, workerSocket } from "./support";
 import { measureUpload } from "./upload";
 
 export type LiveRow = [benchmark: string, measure: string, result: string];
@@ -41,15 +40,6 @@ const median = (values: number[]) => percentile(values, 50);
 async function json<T>(response: Response): Promise<T> {
   if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
-}
-
-/** A PNG of random pixels (incompressible) of about `bytes` bytes. */
-async function noisePng(bytes: number): Promise<Buffer> {
-  const side = Math.round(Math.sqrt(bytes / 3));
-  const pixels = randomBytes(side * side * 3);
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
-    .png({ compressionLevel: 0 })
-    .toBuffer();
 }
 
 type Socket = { socket: WebSocket; messages: { at: number; message: LiveMessage }[] };

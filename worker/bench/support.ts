@@ -1,5 +1,7 @@
-/** Pieces the benchmarks share: the Worker's own socket behind wrangler's dev proxy, percentiles. */
+/** Pieces the benchmarks share: the Worker's own socket behind wrangler's dev proxy, percentiles, test images. */
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import sharp from "sharp";
 import type { Stack } from "../../web/e2e/stack";
 
 /**
@@ -35,3 +37,12 @@ export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
+
+/** A PNG of random pixels (incompressible) of about `bytes` bytes. */
+export async function noisePng(bytes: number): Promise<Buffer> {
+  const side = Math.round(Math.sqrt(bytes / 3));
+  const pixels = randomBytes(side * side * 3);
+  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+}

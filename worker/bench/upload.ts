@@ -10,26 +10,16 @@
  * baseline's intermediate steps (parse the form, hash, the whole cleaning) tell where the upload's
  * time goes.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import sharp from "sharp";
-import { freePort, type Stack } from "../../web/e2e/stack";
-import { percentile } from "./support";
+import { freePort, offlineWranglerEnv, type Stack, startProcess } from "../../web/e2e/stack";
+import { noisePng, percentile } from "./support";
 
 type Row = [benchmark: string, measure: string, result: string];
 
 const fmt = (values: number[]) =>
   `p50 ${percentile(values, 50).toFixed(1)} / p90 ${percentile(values, 90).toFixed(1)} ms (n=${values.length})`;
-
-/** A PNG of random pixels (incompressible) of about `bytes` bytes. */
-async function noisePng(bytes: number): Promise<Buffer> {
-  const side = Math.round(Math.sqrt(bytes / 3));
-  const pixels = randomBytes(side * side * 3);
-  return sharp(pixels, { raw: { width: side, height: side, channels: 3 } })
-    .png({ compressionLevel: 0 })
-    .toBuffer();
-}
 
 type Baseline = { url: string; output: () => string; stop: () => Promise<void> };
 
@@ -38,8 +28,7 @@ async function startBaseline(stack: Stack): Promise<Baseline> {
   const run = randomUUID();
   const port = await freePort();
   const inspectorPort = await freePort(new Set([port]));
-  let log = "";
-  const child: ChildProcess = spawn(
+  const { child, output, stop } = startProcess(
     "node_modules/.bin/wrangler",
     [
       "dev",
@@ -57,29 +46,9 @@ async function startBaseline(stack: Stack): Promise<Baseline> {
       `BENCH_RUN:${run}`,
       "--show-interactive-dev-session=false",
     ],
-    {
-      env: {
-        ...process.env,
-        // Its own registry: the app's Worker neither sees nor binds this one.
-        WRANGLER_REGISTRY_PATH: join(stack.stateDir, "baseline-registry"),
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        WRANGLER_SEND_METRICS: "false",
-        CI: "true",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
+    // Its own registry: the app's Worker neither sees nor binds this one.
+    { env: offlineWranglerEnv(join(stack.stateDir, "baseline-registry")) },
   );
-  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      process.kill(-child.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-    }
-  };
   const names = async (url: string) => {
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
@@ -95,14 +64,14 @@ async function startBaseline(stack: Stack): Promise<Baseline> {
       const listening = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" });
       for (const [, socketPort] of listening.matchAll(/127\.0\.0\.1:(\d+)\s.*"workerd"/g)) {
         if (socketPort !== String(port) && (await names(`http://127.0.0.1:${socketPort}/`)))
-          return { url: `http://127.0.0.1:${socketPort}`, output: () => log, stop };
+          return { url: `http://127.0.0.1:${socketPort}`, output, stop };
       }
-      return { url: `http://127.0.0.1:${port}`, output: () => log, stop };
+      return { url: `http://127.0.0.1:${port}`, output, stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await stop();
-  throw new Error(`The upload baseline Worker did not start:\n${log.slice(-3000)}`);
+  throw new Error(`The upload baseline Worker did not start:\n${output().slice(-3000)}`);
 }
 
 /**

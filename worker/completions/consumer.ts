@@ -15,7 +15,7 @@ import { inArray, sql } from "drizzle-orm";
 import { createDb, D1_MAX_BOUND_PARAMETERS, type Database } from "../db/client";
 import { deadLetters, type GenerationRow, generations, webhookReceipts } from "../db/schema";
 import { findGenerationByPrediction, recordPipelineError } from "../generations/lifecycle";
-import { findRecordedOutputs, type RecordedOutputs, storeOutputs } from "../generations/outputs";
+import { findRecordedOutputs, keepOutputs, type RecordedOutputs, recordOutputs } from "../generations/outputs";
 import { isTerminalPrediction } from "../generations/status";
 import { chunks } from "../lib/chunks";
 import { type AppConfig, readConfig } from "../lib/config";
@@ -179,7 +179,7 @@ async function applyPrediction(
   if (prediction.status === "succeeded") {
     // Also repairs a succeeded generation whose object went missing (a crash between R2 and D1).
     const { env, db, config, recorded } = context;
-    await storeOutputs(
+    const kept = await keepOutputs(
       db,
       env.BUCKET,
       generation,
@@ -188,6 +188,7 @@ async function applyPrediction(
       recorded.get(generation.id) ?? new Map(),
       env.IMAGES,
     );
+    await recordOutputs(db, kept);
   }
   // Nothing can change a generation that has finished: spare the room the call.
   if (isTerminalStatus(generation.status)) return;

@@ -219,7 +219,7 @@ export class SessionRoom extends DurableObject<Env> {
     if (!job) return;
     try {
       if (!isTerminalPrediction(prediction)) {
-        await this.applyPrediction(job.generation_id, prediction, { via: "webhook" });
+        await this.applyPrediction(job.generation_id, prediction);
         return;
       }
       // The row and what is already recorded of its outputs, in one call.

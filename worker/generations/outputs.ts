@@ -109,23 +109,13 @@ export const recordedOutputsQuery = (db: Database, generationIds: readonly strin
 export const recordedByIndex = (rows: readonly { outputIndex: number | null; r2Key: string }[]) =>
   new Map(rows.flatMap((row) => (row.outputIndex === null ? [] : [[row.outputIndex, row.r2Key] as const])));
 
-/**
- * Downloads and records every output not yet stored (`recorded`: what D1 already holds for this
- * generation). Returns how many outputs the generation has.
- */
-export async function storeOutputs(
-  db: Database,
-  bucket: R2Bucket,
-  generation: GenerationRow,
-  urls: readonly string[],
-  allowedHosts: readonly string[],
-  recorded: ReadonlyMap<number, string>,
-  // Required, so that no path that stores outputs can forget the videos' posters.
-  images: ImagesBinding,
-): Promise<number> {
-  const kept = await keepOutputs(db, bucket, generation, urls, allowedHosts, recorded, images);
-  if (kept.length > 0) await db.insert(assets).values(kept).onConflictDoNothing();
-  return urls.length;
+/** Records outputs `keepOutputs` stored (each once: a repeat changes nothing). */
+export async function recordOutputs(db: Database, kept: readonly NewAssetRow[]): Promise<void> {
+  if (kept.length > 0)
+    await db
+      .insert(assets)
+      .values([...kept])
+      .onConflictDoNothing();
 }
 
 /**
@@ -140,6 +130,7 @@ export async function keepOutputs(
   urls: readonly string[],
   allowedHosts: readonly string[],
   recorded: ReadonlyMap<number, string>,
+  // Required, so that no path that stores outputs can forget the videos' posters.
   images: ImagesBinding,
 ): Promise<NewAssetRow[]> {
   const kept: NewAssetRow[] = [];
