@@ -52,31 +52,42 @@ export type StackOptions = {
   stateDir?: string;
 };
 
-export type SeedRequest = { email: string; images: number; imagesPerSession?: number };
+export type SeedRequest = { email?: string; images: number; imagesPerSession?: number };
 
-/** Runs `npm run seed` into a state directory; resolves with its summary. */
-export function seedState(
-  stateDir: string,
-  images: number,
-  who: Partial<Omit<SeedRequest, "images">> = {},
-): Promise<SeedSummary> {
+/**
+ * Runs `npm run seed` once into a state directory for everyone asked (the first may go without an
+ * email: seed@example.com); resolves with their summaries, in order.
+ */
+export function seedState(stateDir: string, people: readonly SeedRequest[]): Promise<SeedSummary[]> {
+  const [first, ...others] = people;
+  if (!first) return Promise.resolve([]);
   const options = [
-    ...(who.email ? ["--email", who.email] : []),
-    ...(who.imagesPerSession ? ["--per-session", String(who.imagesPerSession)] : []),
+    "--images",
+    String(first.images),
+    ...(first.email ? ["--email", first.email] : []),
+    ...(first.imagesPerSession ? ["--per-session", String(first.imagesPerSession)] : []),
+    ...others.flatMap((other) => {
+      if (!other.email) throw new Error("Everyone seeded after the first needs an email of their own");
+      return ["--also", [other.email, other.images, other.imagesPerSession ?? ""].join(":")];
+    }),
   ];
   return new Promise((resolve, reject) => {
     let out = "";
     let err = "";
     const child = spawn(
       "node_modules/.bin/tsx",
-      ["worker/bench/seed.ts", "--images", String(images), ...options, "--state-dir", stateDir, "--json"],
+      ["worker/bench/seed.ts", ...options, "--state-dir", stateDir, "--json"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (err += chunk.toString()));
     child.on("exit", (code) => {
-      const line = out.trim().split("\n").at(-1) ?? "";
-      if (code === 0 && line.startsWith("{")) resolve(JSON.parse(line) as SeedSummary);
+      const summaries = out
+        .trim()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as SeedSummary);
+      if (code === 0 && summaries.length === people.length) resolve(summaries);
       else reject(new Error(`Seeding failed (${code}):\n${err.slice(-3000)}`));
     });
   });
@@ -142,11 +153,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (let i = 0; i < 3; i++) ports.add(await freePort(ports));
   const [port, emulatorPort, inspectorPort] = [...ports] as [number, number, number];
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "studio-e2e-"));
-  const seed = options.seedImages ? await seedState(stateDir, options.seedImages) : null;
+  // Everyone in one run of the seed: one start of the local D1 and R2, not one each.
+  const people = [...(options.seedImages ? [{ images: options.seedImages }] : []), ...(options.seedUsers ?? [])];
+  const seeded = await seedState(stateDir, people);
+  const seed = options.seedImages ? (seeded[0] ?? null) : null;
+  const seededUsers = options.seedImages ? seeded.slice(1) : seeded;
   // Its own registry, so stacks side by side never bind each other's Worker.
   const registryPath = join(stateDir, "registry");
-  const seededUsers: SeedSummary[] = [];
-  for (const request of options.seedUsers ?? []) seededUsers.push(await seedState(stateDir, request.images, request));
   const webDir = join(stateDir, "web");
   const url = `http://127.0.0.1:${port}`;
   const app = startProcess("node_modules/.bin/tsx", ["emulator/dev.ts"], {

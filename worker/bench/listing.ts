@@ -93,7 +93,8 @@ export async function runListing(sizes: number[], requests: number): Promise<Lis
       const stateDir = mkdtempSync(join(tmpdir(), `studio-bench-${size}-`));
       stateDirs.push(stateDir);
       const started = performance.now();
-      const seed = await seedState(stateDir, size);
+      const [seed] = await seedState(stateDir, [{ images: size }]);
+      if (!seed) throw new Error(`Seeding ${size} images failed`);
       seedSeconds[size] = Math.round((performance.now() - started) / 1000);
       if (size === Math.max(...sizes)) plans = await plansAt(stateDir, seed);
       seeds.push(seed);
