@@ -1,7 +1,7 @@
 /**
  * The gallery and session management in a real browser, at phone (360-390 px) and desktop (1280×800)
- * sizes, on a gallery seeded with 10,000 images: the grid keeps its DOM bounded while scrolling all
- * of it (pages load as the end comes near); search by prompt and by title, a filter, all in the URL;
+ * sizes, on a gallery seeded with 10,000 images (scrolling all of it: gallery-scale.test.ts): search
+ * by prompt and by title, a filter, all in the URL;
  * the viewer's parameters, swipe, arrow keys and download name; stars; delete with Undo and the
  * trash; renaming, deleting, cloning, exporting and importing a session; a session of more than
  * 1,000 generations opening paged; no page scrolls sideways, 44 px targets; and the thumbnails seen
@@ -10,16 +10,24 @@
  * One stack for the whole file, seeded once (`npm run seed`, against the stack's own state).
  */
 import { readFileSync } from "node:fs";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, watchConsole } from "./browser";
+import {
+  api,
+  DESKTOP,
+  expectNoSidewaysScroll,
+  openGallery,
+  PHONE,
+  poll,
+  SMALL_PHONE,
+  shot,
+  signedIn as signedInAt,
+  tileIds,
+  tiles,
+} from "./gallery-kit";
 import { type SeedSummary, type Stack, startStack } from "./stack";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? ".e2e/screenshots";
-const PHONE = { width: 390, height: 844 };
-const SMALL_PHONE = { width: 360, height: 780 };
-const DESKTOP = { width: 1280, height: 800 };
 const BIG_GALLERY = 10_000;
 const SMALL_GALLERY = 100;
 const BIG_SESSION_IMAGES = 2_000;
@@ -33,36 +41,8 @@ let bigSession: SeedSummary;
 let manager: SeedSummary;
 const stamp = Date.now();
 
-/** Waits for a value to match (the app answers, lays out and paints first). */
-const poll = <T>(read: () => T | Promise<T>, options = { timeout: 20_000 }) => expect.poll(read, options);
-
-const shot = (page: Page, name: string, fullPage = false) =>
-  page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage });
-
-/** A signed-in browser at one size; its `request` shares the cookie with its pages. */
-async function signedIn(
-  who: SeedSummary,
-  viewport: { width: number; height: number },
-  on: Browser = browser,
-): Promise<BrowserContext> {
-  const phone = viewport.width < 600;
-  const context = await on.newContext({
-    viewport,
-    deviceScaleFactor: 2,
-    hasTouch: phone,
-    isMobile: phone,
-    acceptDownloads: true,
-  });
-  // What the app says in the console is part of a failure's story.
-  context.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") console.warn(`[browser] ${message.text()}`);
-  });
-  const response = await context.request.post(`${stack.url}/api/auth/login`, {
-    data: { email: who.email, password: who.password },
-  });
-  expect(response.status()).toBe(200);
-  return context;
-}
+const signedIn = (who: SeedSummary, viewport: { width: number; height: number }) =>
+  signedInAt(browser, stack.url, who, viewport);
 
 type ImageJson = {
   id: string;
@@ -75,31 +55,10 @@ type ImageJson = {
 type SessionJson = { id: string; title: string; generationCount: number };
 type PageJson<T> = { items: T[]; nextCursor: string | null };
 
-async function api<T>(context: BrowserContext, path: string, init: { method?: string; data?: unknown } = {}) {
-  const response = await context.request.fetch(`${stack.url}${path}`, {
-    method: init.method ?? "GET",
-    data: init.data,
-  });
-  expect(response.status(), path).toBeLessThan(300);
-  return (await response.json()) as T;
-}
-
-const tiles = (page: Page) => page.locator('[data-testid="gallery-item"]');
-const tileIds = (page: Page) =>
-  page.$$eval('[data-testid="gallery-item"]', (nodes) => nodes.map((node) => node.getAttribute("data-id") ?? ""));
 /** The grid shows the list's first images, in its order (only those near the screen are in the DOM). */
 async function expectGridToStartWith(page: Page, ids: readonly string[]): Promise<void> {
   const first = ids.slice(0, 9);
   await poll(async () => (await tileIds(page)).slice(0, first.length)).toEqual(first);
-}
-
-const overflow = (page: Page) =>
-  page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
-async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {
-  const { scrollWidth, innerWidth } = await overflow(page);
-  expect(scrollWidth, `${where} is ${scrollWidth} px wide on a ${innerWidth} px screen`).toBeLessThanOrEqual(
-    innerWidth,
-  );
 }
 
 /**
@@ -132,35 +91,6 @@ const smallTargets = (page: Page) =>
     }
     return small;
   });
-
-async function openGallery(page: Page, query = ""): Promise<void> {
-  await page.goto(`${stack.url}/gallery${query}`);
-  await tiles(page).first().waitFor({ timeout: 30_000 });
-}
-
-/**
- * Scrolls the gallery from top to end, a screen per frame (pages load as the end comes near),
- * counting the DOM's nodes at every step. Returns the largest count seen and how many images were
- * listed in the end.
- */
-function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: number }> {
-  return page.evaluate(async () => {
-    // The grid renders in the scroll event's handler: by the next frame the DOM is what it will be.
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    const grid = () => document.querySelector<HTMLElement>(".vgrid");
-    let maxNodes = 0;
-    const deadline = Date.now() + 400_000;
-    window.scrollTo(0, 0);
-    while (Date.now() < deadline) {
-      window.scrollBy(0, window.innerHeight);
-      await frame();
-      maxNodes = Math.max(maxNodes, document.getElementsByTagName("*").length);
-      const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
-      if (grid()?.dataset.more === "false" && atEnd) return { maxNodes, listed: Number(grid()?.dataset.count) };
-    }
-    throw new Error("The gallery never reached its end");
-  });
-}
 
 /** The grid shows thumbnails (srcset over both widths), never the full image. */
 async function expectThumbnails(page: Page): Promise<void> {
@@ -210,47 +140,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-});
-
-describe.each([
-  ["phone", PHONE],
-  ["desktop", DESKTOP],
-] as const)("the gallery on a %s", (_name, viewport) => {
-  /**
-   * A browser that fetches no images: the grid's DOM is the same (its <img> elements are there), and
-   * the pages being counted don't wait behind thousands of thumbnails on six connections.
-   */
-  let imageless: Browser;
-  beforeAll(async () => {
-    imageless = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--blink-settings=imagesEnabled=false"],
-    });
-  });
-  afterAll(async () => {
-    await imageless?.close();
-  });
-
-  it("keeps the DOM as small at 10,000 images as at 100 while scrolling all of them", async () => {
-    const smallContext = await signedIn(small, viewport, imageless);
-    const smallPage = await smallContext.newPage();
-    await openGallery(smallPage);
-    const atHundred = await scrollThrough(smallPage);
-    expect(atHundred.listed).toBe(SMALL_GALLERY);
-    await smallContext.close();
-
-    const context = await signedIn(big, viewport, imageless);
-    const page = await context.newPage();
-    await openGallery(page);
-    // Until its thumbnail arrives (here: never), a tile shows a placeholder.
-    expect(await page.locator(".gtile.is-loading").count()).toBe(await tiles(page).count());
-    // Infinite scroll: every page arrives as the end comes near, 10,000 images in the end.
-    const atTenThousand = await scrollThrough(page);
-    expect(atTenThousand.listed).toBe(BIG_GALLERY);
-    expect(atTenThousand.maxNodes).toBeLessThanOrEqual(Math.ceil(atHundred.maxNodes * 1.2));
-    await expectNoSidewaysScroll(page, "the gallery scrolled to its end");
-    await context.close();
-  }, 900_000);
 });
 
 describe("finding, viewing and keeping images", () => {
