@@ -116,7 +116,8 @@ async function measure(
     if (cdp) {
       cdp.on("Tracing.dataCollected", (event: { value: unknown[] }) => traceEvents.push(...event.value));
       await cdp.send("Tracing.start", {
-        categories: "devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing",
+        categories:
+          "devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,disabled-by-default-v8.cpu_profiler",
         transferMode: "ReportEvents",
       });
     }

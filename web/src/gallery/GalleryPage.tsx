@@ -1,14 +1,14 @@
 import "./gallery.css";
 import { GENERATION_STATUSES } from "@contract/api";
 import { A, useSearchParams } from "@solidjs/router";
-import { createMemo, createSignal, type JSX, Match, onCleanup, Show, Switch } from "solid-js";
+import { createMemo, createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { Lightbox, trashImage } from "../images";
 import { modelLabel, useModels } from "../models";
 import { ClearFiltersChip, DateRangeChip, FilterChips, SelectChip, ToggleChip } from "../ui/filters";
 import { GridIcon, SearchIcon, SparkleIcon, StarIcon, TrashIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
 import { createGalleryFeed } from "./feed";
-import { GalleryTile } from "./GalleryTile";
+import { GalleryTile, watchThumbnails } from "./GalleryTile";
 import { VirtualGrid } from "./VirtualGrid";
 import { type GalleryView, galleryViewOf, isFiltered } from "./view";
 
@@ -104,8 +104,13 @@ export function GalleryPage(): JSX.Element {
   const modelOptions = () => models().map((model) => ({ value: model.id, label: modelLabel(model) }));
   const statusOptions = GENERATION_STATUSES.map((status) => ({ value: status, label: status.replace("_", " ") }));
 
+  let main: HTMLElement | undefined;
+  onMount(() => {
+    if (main) onCleanup(watchThumbnails(main));
+  });
+
   return (
-    <main id="main" class="page gallery" tabindex="-1">
+    <main ref={main} id="main" class="page gallery" tabindex="-1">
       <header class="page-head">
         <h1 class="page-head__title">Gallery</h1>
         <A class="button button--ghost" href="/trash">
@@ -262,7 +267,7 @@ export function GalleryPage(): JSX.Element {
             gap={4}
             label="Images"
           >
-            {(item, _index, width) => <GalleryTile item={item} width={width} onOpen={() => open(item.id)} />}
+            {(item, width) => <GalleryTile item={item} width={width} onOpen={open} />}
           </VirtualGrid>
           <Show when={feed.state.loading}>
             <p class="gallery__more" aria-live="polite">
