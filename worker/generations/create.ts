@@ -5,7 +5,7 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { consumeRateLimit, isRateLimitRefusal, rateLimitWrites } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
@@ -195,12 +195,15 @@ function namedLookups(db: Database, userId: string | SQLWrapper, sessionId: stri
   const statements: BatchItem<"sqlite">[] = [];
   /** Where a statement's rows will be among the batch's named rows. */
   const add = (statement: BatchItem<"sqlite">): number => statements.push(statement) - 1;
+  // Aliased: D1 answers a batch's rows by column name, and an asset has a session_id of its own.
+  const outputOfSession = sql<
+    string | null
+  >`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId})`;
   const assetLookup = (assetId: string) =>
     add(
       db
-        .select({ asset: assets, outputOf: generations.sessionId })
+        .select({ asset: assets, outputOf: outputOfSession.as("output_of_session") })
         .from(assets)
-        .leftJoin(generations, eq(generations.id, assets.generationId))
         .where(and(eq(assets.id, assetId), eq(assets.userId, userId)))
         .limit(1),
     );

@@ -36,6 +36,7 @@ let mask: Asset;
 let strangerInput: Asset;
 let reference: Reference;
 let outputOfOtherSession: string;
+let outputParentId: string;
 
 async function uploadAsset(user: TestUser, role: "input" | "mask", seed: number): Promise<Asset> {
   const bytes = await makePng(16, 16, (x, y) => [(x * seed) % 256, (y + seed) % 256, seed]);
@@ -62,6 +63,7 @@ beforeAll(async () => {
     (await createGeneration(owner, otherSessionId, { prompt: `elsewhere ${uniqueTag()}` })).id,
   );
   outputOfOtherSession = done.outputs[0]!.id;
+  outputParentId = done.id;
 });
 
 /** Generations this file started: their rooms submit them before the file ends. */
@@ -77,6 +79,16 @@ function post(session: string, body: unknown, headers: Record<string, string>): 
     headers: { "Content-Type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+}
+
+/** A generation started as the owner: 202 and its view. */
+async function answeredView(session: string, body: Record<string, unknown>) {
+  const response = await post(session, body, bearer(owner));
+  const text = await response.text();
+  expect(response.status, text).toBe(202);
+  const view = JSON.parse(text) as { id: string; parentGenerationId: string | null; inputs: { id: string }[] };
+  started.push(view.id);
+  return view;
 }
 
 const bearer = (user: TestUser) => ({ Authorization: `Bearer ${user.token}` });
@@ -250,6 +262,21 @@ describe("then the model and what the request names, the first problem found", (
   ])("%s", async (_label, body, problem) => {
     expect(await answered(await post(sessionId, body(), bearer(owner)))).toEqual(problem);
     expect(await countIn(sessionId)).toBe(0);
+  });
+
+  it("an output of the session itself is a source, with or without its generation as the parent", async () => {
+    const parentId = (
+      await answeredView(otherSessionId, { model: SDXL, prompt: "x", sourceAssetId: outputOfOtherSession })
+    ).parentGenerationId;
+    expect(parentId).toBeNull();
+    const child = await answeredView(otherSessionId, {
+      model: SDXL,
+      prompt: "y",
+      parentGenerationId: outputParentId,
+      sourceAssetId: outputOfOtherSession,
+    });
+    expect(child.parentGenerationId).toBe(outputParentId);
+    expect(child.inputs.map((asset) => asset.id)).toEqual([outputOfOtherSession]);
   });
 
   it("what is found is used: a source, a mask and references of the user's", async () => {
