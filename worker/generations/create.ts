@@ -5,7 +5,8 @@
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { consumeRateLimit, isRateLimitRefusal, rateLimitWrites } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import {
@@ -16,8 +17,10 @@ import {
   generations,
   imageSessions,
   type ReferenceRow,
+  type ReplicateUploadRow,
   references,
 } from "../db/schema";
+import type { SignInWithin } from "../http/auth";
 import { readConfig } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/logger";
@@ -25,7 +28,7 @@ import { notFound, ProblemError } from "../lib/problem";
 import { outputCountOf, prepareModelCall } from "../models/params";
 import { estimateCost } from "../models/prices";
 import { type ModelDefinition, modelFromLookup, modelLookup } from "../models/registry";
-import { referenceViews } from "../references/views";
+import { referenceUploadsRead, referenceViewsFrom } from "../references/views";
 import { ReplicateGateway } from "../replicate/gateway";
 import { ownedSession, titleFromPrompt, UNTITLED } from "../sessions/queries";
 import { countGenerationStatement, dayOf } from "../usage/ledger";
@@ -39,8 +42,11 @@ import {
 import { sessionStatsUpdate } from "./lifecycle";
 import { toGenerationView } from "./views";
 
-/** Who starts a generation, and in which of their sessions (checked here, in the same call as the rest). */
-export type GenerationOwner = { userId: string; sessionId: string };
+/**
+ * Who starts a generation, and in which of their sessions (checked in the same call as the rest):
+ * someone signing in within that call (`signInWithin`), or a user already signed in (a retry).
+ */
+export type GenerationOwner = { sessionId: string } & ({ signIn: SignInWithin } | { userId: string });
 
 export async function createGeneration(
   env: Env,
@@ -50,25 +56,22 @@ export async function createGeneration(
 ): Promise<Generation> {
   const config = readConfig(env);
   const now = new Date();
-  // One call to D1 for everything the checks need: the session (owned, not in the trash), the
-  // model's cached schema, and the user's limits with today's use. The lookups of what the request
-  // names (a parent, inputs, references) are few and run alongside.
-  const [reads, named] = await Promise.all([
-    db.batch([
-      db.select().from(imageSessions).where(ownedSession(owner.userId, owner.sessionId)).limit(1),
-      modelLookup(db, owner.userId, request.model),
-      ...limitsReads(db, owner.userId, now.getTime()),
-    ]),
-    Promise.allSettled([
-      request.parentGenerationId ? findSessionGeneration(db, owner, request.parentGenerationId) : undefined,
-      request.sourceAssetId
-        ? findUsableAsset(db, owner, request.sourceAssetId, ["input", "output"], "sourceAssetId")
-        : undefined,
-      request.maskAssetId ? findUsableAsset(db, owner, request.maskAssetId, ["mask"], "maskAssetId") : undefined,
-      findReferences(db, owner.userId, request.referenceImageIds ?? []),
-    ]),
-  ]);
-  const [[session], cachedSchema, ...limitRows] = reads;
+  // Named by id, or (signing in) by a subquery on the credential: the reads below are the user's either way.
+  const userId = "signIn" in owner ? owner.signIn.userId : owner.userId;
+  // One call to D1 for everything the checks need: signing in, the session (owned, not in the trash),
+  // the model's cached schema, the user's limits with today's use, and what the request names (a
+  // parent, a source, a mask, references and their Replicate uploads).
+  const reads = [
+    db.select().from(imageSessions).where(ownedSession(userId, owner.sessionId)).limit(1),
+    modelLookup(db, userId, request.model),
+    ...limitsReads(db, userId, now.getTime()),
+  ] as const;
+  const named = namedLookups(db, userId, owner.sessionId, request);
+  const [signedIn, [session], cachedSchema, own, ledger, today, ...namedRows] =
+    "signIn" in owner
+      ? await db.batch([owner.signIn.statement, ...reads, ...named.statements])
+      : [undefined, ...(await db.batch([...reads, ...named.statements]))];
+  if ("signIn" in owner) owner.signIn.signedIn(signedIn ?? []);
   if (!session) throw notFound("session");
   const model = await modelFromLookup(db, new ReplicateGateway(config), request.model, cachedSchema);
   if (!model) {
@@ -77,12 +80,7 @@ export async function createGeneration(
     });
   }
   // The same order of checks as ever: the first problem found is the one answered.
-  const [parent, source, mask, referenceRows] = [
-    settled(named[0]),
-    settled(named[1]),
-    settled(named[2]),
-    settled(named[3]),
-  ] as const;
+  const { parent, source, mask, referenceRows, referenceUploads } = named.checked(namedRows);
   const uses = { hasSource: !!(parent || source), hasMask: !!mask, references: referenceRows.length };
   assertModelAccepts(model, uses);
   const { call, params } = prepareModelCall(
@@ -93,7 +91,7 @@ export async function createGeneration(
   const estimatedCost = estimateCost(model.pricing, outputCountOf(model, call.input));
   // Nothing is stored or submitted past a limit: the daily ones are checked here, the per-minute rate
   // is counted in the batch that stores the generation, and refuses it there.
-  const limitsAndUse = limitsAndTodaysUse(config, limitRows, now.getTime());
+  const limitsAndUse = limitsAndTodaysUse(config, [own, ledger, today], now.getTime());
   enforceDailyLimits(limitsAndUse, estimatedCost, now.getTime());
   const perMinute = limitsAndUse.limits.perMinute;
   const id = newId("gen");
@@ -166,7 +164,7 @@ export async function createGeneration(
     row,
     [],
     [source, mask].filter((asset): asset is AssetRow => !!asset),
-    await referenceViews(db, referenceRows),
+    referenceViewsFrom(referenceRows, referenceUploads),
   );
   try {
     await env.SESSION_ROOM.getByName(session.id).enqueue(
@@ -186,23 +184,81 @@ export async function createGeneration(
   return view;
 }
 
-/** A lookup's result, or its problem thrown now. */
-function settled<T>(outcome: PromiseSettledResult<T>): T {
-  if (outcome.status === "rejected") throw outcome.reason;
-  return outcome.value;
-}
-
 const invalid = (path: string, message: string, detail: string) =>
   new ProblemError(400, detail, { errors: [{ path, message }] });
 
-async function findSessionGeneration(
-  db: Database,
-  session: GenerationOwner,
-  generationId: string,
-): Promise<GenerationRow> {
-  const parent = await db.query.generations.findFirst({
-    where: and(eq(generations.id, generationId), eq(generations.sessionId, session.sessionId)),
-  });
+/**
+ * The reads of what a request names (each the user's), for the batch that signs in and reads the
+ * rest, and their checks on what the batch read, in the order they have always been answered.
+ */
+function namedLookups(db: Database, userId: string | SQLWrapper, sessionId: string, request: CreateGenerationRequest) {
+  const statements: BatchItem<"sqlite">[] = [];
+  /** Where a statement's rows will be among the batch's named rows. */
+  const add = (statement: BatchItem<"sqlite">): number => statements.push(statement) - 1;
+  // Aliased: D1 answers a batch's rows by column name, and an asset has a session_id of its own.
+  const outputOfSession = sql<
+    string | null
+  >`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId})`;
+  const assetLookup = (assetId: string) =>
+    add(
+      db
+        .select({ asset: assets, outputOf: outputOfSession.as("output_of_session") })
+        .from(assets)
+        .where(and(eq(assets.id, assetId), eq(assets.userId, userId)))
+        .limit(1),
+    );
+  const parentAt = request.parentGenerationId
+    ? add(
+        db
+          .select()
+          .from(generations)
+          .where(
+            and(
+              eq(generations.id, request.parentGenerationId),
+              eq(generations.sessionId, sessionId),
+              eq(generations.userId, userId),
+            ),
+          )
+          .limit(1),
+      )
+    : undefined;
+  const sourceAt = request.sourceAssetId ? assetLookup(request.sourceAssetId) : undefined;
+  const maskAt = request.maskAssetId ? assetLookup(request.maskAssetId) : undefined;
+  const referenceIds = request.referenceImageIds ?? [];
+  const unique = [...new Set(referenceIds)];
+  const usable = and(inArray(references.id, unique), eq(references.userId, userId), isNull(references.deletedAt));
+  const referencesAt = unique.length ? add(db.select().from(references).where(usable)) : undefined;
+  const uploadsAt = unique.length
+    ? add(
+        referenceUploadsRead(
+          db,
+          typeof userId === "string" ? [userId] : userId,
+          db.select({ sha256: references.sha256 }).from(references).where(usable),
+        ),
+      )
+    : undefined;
+  // Each position holds the rows of the statement added there (a batch's results follow its statements).
+  const rowsAt = <Row>(rows: readonly unknown[], at: number | undefined) =>
+    at === undefined ? undefined : (rows[at] as Row[]);
+  return {
+    statements,
+    checked(rows: readonly unknown[]) {
+      const parent = rowsAt<GenerationRow>(rows, parentAt);
+      const source = rowsAt<AssetLookupRow>(rows, sourceAt);
+      const mask = rowsAt<AssetLookupRow>(rows, maskAt);
+      return {
+        parent: parent && sessionParent(parent[0]),
+        source: source && usableAsset(source[0], sessionId, ["input", "output"], "sourceAssetId"),
+        mask: mask && usableAsset(mask[0], sessionId, ["mask"], "maskAssetId"),
+        referenceRows: namedReferences(rowsAt<ReferenceRow>(rows, referencesAt) ?? [], referenceIds),
+        referenceUploads: rowsAt<ReplicateUploadRow>(rows, uploadsAt) ?? [],
+      };
+    },
+  };
+}
+
+/** The parent, a generation of this session that has (or will have) outputs to start from. */
+function sessionParent(parent: GenerationRow | undefined): GenerationRow {
   if (!parent)
     throw invalid(
       "parentGenerationId",
@@ -219,51 +275,34 @@ async function findSessionGeneration(
   return parent;
 }
 
+/** An asset of the user's, and the session of the generation whose output it is (if it is one). */
+type AssetLookupRow = { asset: AssetRow; outputOf: string | null };
+
 /** An uploaded input or mask of this user, or an output of a generation in this session. */
-async function findUsableAsset(
-  db: Database,
-  session: GenerationOwner,
-  assetId: string,
+function usableAsset(
+  found: AssetLookupRow | undefined,
+  sessionId: string,
   roles: AssetRole[],
   field: string,
-): Promise<AssetRow> {
-  const asset = await db.query.assets.findFirst({
-    where: and(eq(assets.id, assetId), eq(assets.userId, session.userId)),
-  });
-  if (!asset || !roles.includes(asset.role))
+): AssetRow {
+  if (!found || !roles.includes(found.asset.role))
     throw invalid(
       field,
       `No such ${roles.join(" or ")} image`,
       `The ${field} does not name one of your ${roles.join(" or ")} images.`,
     );
-  if (asset.role === "output") {
-    const owner = asset.generationId
-      ? await db.query.generations.findFirst({
-          where: eq(generations.id, asset.generationId),
-          columns: { sessionId: true },
-        })
-      : undefined;
-    if (owner?.sessionId !== session.sessionId)
-      throw invalid(
-        field,
-        "Not an output of this session",
-        "Iterate from outputs of this session, or upload the image.",
-      );
-  }
+  const { asset, outputOf } = found;
+  if (asset.role === "output" && outputOf !== sessionId)
+    throw invalid(field, "Not an output of this session", "Iterate from outputs of this session, or upload the image.");
   if (!asset.mimeType.startsWith("image/"))
     throw invalid(field, "Not an image", "Only images can be the source of a generation.");
   return asset;
 }
 
-async function findReferences(db: Database, userId: string, ids: string[]): Promise<ReferenceRow[]> {
-  if (ids.length === 0) return [];
-  const unique = [...new Set(ids)];
-  const rows = await db
-    .select()
-    .from(references)
-    .where(and(inArray(references.id, unique), eq(references.userId, userId), isNull(references.deletedAt)));
+/** The references named (each once, in the order first named), each the user's and not deleted. */
+function namedReferences(rows: readonly ReferenceRow[], ids: readonly string[]): ReferenceRow[] {
   const byId = new Map(rows.map((row) => [row.id, row]));
-  return unique.map((id) => {
+  return [...new Set(ids)].map((id) => {
     const row = byId.get(id);
     if (!row) {
       throw invalid(

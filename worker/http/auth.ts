@@ -2,7 +2,7 @@
  * Authentication (session cookie or bearer token) and cross-site request checks.
  */
 import type { User } from "@contract/api";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, ValidationTargets } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { z } from "zod";
 import {
@@ -18,7 +18,7 @@ import {
 import { sha256Hex } from "../lib/ids";
 import { ProblemError } from "../lib/problem";
 import type { AppEnv } from "./types";
-import { parseQuery } from "./validation";
+import { validate } from "./validation";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -124,14 +124,27 @@ export async function signInWithin(c: Context<AppEnv>) {
 export type SignInWithin = Awaited<ReturnType<typeof signInWithin>>;
 
 /**
- * Before `validate("query", schema)` on a route that signs in with `signInWithin`: a query it would
- * refuse is answered after signing in on its own, so that 401 still comes before 400.
+ * `validate(target, schema)` for a route that signs in with `signInWithin`: a part it would refuse
+ * (or a body that is not JSON at all) is answered after signing in on its own, so that 401 still
+ * comes before 400. What it accepts is validated once, and read with `c.req.valid(target)`.
  */
-export const refusedAfterSigningIn =
-  (schema: z.ZodType): MiddlewareHandler<AppEnv> =>
-  async (c, next) => {
-    const query = parseQuery(c, schema);
-    if (query.success) return next();
-    await requireUser(c, async () => {});
-    throw query.problem;
+export const validateSigningInFirst = <Target extends keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) => {
+  const validator = validate(target, schema);
+  const signingInFirst: typeof validator = async (c, next) => {
+    let accepted = false;
+    try {
+      await validator(c, async () => {
+        accepted = true;
+      });
+    } catch (refusal) {
+      // The validator's context is typed for any app; this one is ours.
+      await requireUser(c as unknown as Context<AppEnv>, async () => {});
+      throw refusal;
+    }
+    if (accepted) await next();
   };
+  return signingInFirst;
+};

@@ -2,7 +2,7 @@
  * zod validation for request parts, answering with problem+json that names each field at fault.
  */
 import { zValidator } from "@hono/zod-validator";
-import type { Context, ValidationTargets } from "hono";
+import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { type FieldError, ProblemError } from "../lib/problem";
 
@@ -53,20 +53,3 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
       if (!result.success) throw invalidPart(target, result.error.issues);
     },
   );
-
-/**
- * The query as `validate("query", schema)` reads it, for a handler that checks it later (after
- * signing in within its first call to D1): the parsed value, or the problem to answer.
- */
-export function parseQuery<Schema extends z.ZodType>(
-  c: Context,
-  schema: Schema,
-): { success: true; data: z.output<Schema> } | { success: false; problem: ProblemError } {
-  const value = Object.fromEntries(
-    Object.entries(c.req.queries()).map(([key, values]) => (values.length === 1 ? [key, values[0]] : [key, values])),
-  );
-  const result = schema.superRefine((parsed, ctx) => refuseUnpairedSurrogates(parsed, ctx)).safeParse(value);
-  return result.success
-    ? { success: true, data: result.data }
-    : { success: false, problem: invalidPart("query", result.error.issues) };
-}

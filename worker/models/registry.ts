@@ -4,7 +4,7 @@
  * the cron job, and served from the cache when Replicate is unreachable.
  */
 import type { InputSchema, ModelInputNames, ModelSummary, Pricing } from "@contract/api";
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ModelSchemaRow, modelSchemas, userModels } from "../db/schema";
 import { errorMessage, log } from "../lib/logger";
@@ -163,7 +163,7 @@ export async function listModelDefinitions(db: Database, userId: string): Promis
  * The read behind `findModelDefinition` (the model's cached schema: a catalog model's by its ref, an
  * added one's through the user's list), to go in a batch with other reads; `modelFromLookup` finishes it.
  */
-export function modelLookup(db: Database, userId: string, modelId: string) {
+export function modelLookup(db: Database, userId: string | SQLWrapper, modelId: string) {
   const curated = findCatalogModel(modelId);
   const ref = curated
     ? catalogRef(curated)

@@ -3,7 +3,7 @@
  */
 
 import type { Reference } from "@contract/api";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ReferenceRow, type ReplicateUploadRow, replicateUploads } from "../db/schema";
 
@@ -33,29 +33,37 @@ export function toReferenceView(row: ReferenceRow, latestUpload: ReplicateUpload
   };
 }
 
-/** Reference views with the state of their newest Replicate upload. */
-export async function referenceViews(db: Database, rows: ReferenceRow[]): Promise<Reference[]> {
-  if (rows.length === 0) return [];
-  const userIds = [...new Set(rows.map((row) => row.userId))];
-  const uploads = await db
+/**
+ * The Replicate uploads of the given owners' images with the given digests, newest first: what
+ * `referenceViewsFrom` needs. Either may be a subquery, so the read can go in a batch with the one
+ * that finds the references.
+ */
+export const referenceUploadsRead = (db: Database, userIds: string[] | SQLWrapper, sha256s: string[] | SQLWrapper) =>
+  db
     .select()
     .from(replicateUploads)
-    .where(
-      and(
-        inArray(replicateUploads.userId, userIds),
-        inArray(
-          replicateUploads.sha256,
-          rows.map((row) => row.sha256),
-        ),
-      ),
-    )
+    .where(and(inArray(replicateUploads.userId, userIds), inArray(replicateUploads.sha256, sha256s)))
     .orderBy(desc(replicateUploads.uploadedAt));
+
+/** Reference views from the uploads `referenceUploadsRead` found for them. */
+export function referenceViewsFrom(rows: readonly ReferenceRow[], uploads: readonly ReplicateUploadRow[]): Reference[] {
   const latest = new Map<string, ReplicateUploadRow>();
   for (const upload of uploads) {
     const key = `${upload.userId}:${upload.sha256}`;
     if (!latest.has(key)) latest.set(key, upload);
   }
   return rows.map((row) => toReferenceView(row, latest.get(`${row.userId}:${row.sha256}`)));
+}
+
+/** Reference views with the state of their newest Replicate upload. */
+export async function referenceViews(db: Database, rows: ReferenceRow[]): Promise<Reference[]> {
+  if (rows.length === 0) return [];
+  const uploads = await referenceUploadsRead(
+    db,
+    [...new Set(rows.map((row) => row.userId))],
+    rows.map((row) => row.sha256),
+  );
+  return referenceViewsFrom(rows, uploads);
 }
 
 export const latestUploadQuery = (db: Database, userId: string, sha256: string) =>

@@ -19,7 +19,7 @@ import { imageSessions } from "../db/schema";
 import { fileStem } from "../gallery/views";
 import { createGeneration } from "../generations/create";
 import { toSessionView } from "../generations/views";
-import { refusedAfterSigningIn, requireUser, signInWithin } from "../http/auth";
+import { requireUser, signInWithin, validateSigningInFirst } from "../http/auth";
 import type { AppEnv } from "../http/types";
 import { validate } from "../http/validation";
 import { notFound, ProblemError } from "../lib/problem";
@@ -33,31 +33,32 @@ import { trashSession } from "../trash/trash";
 /** Mounted at /api/sessions: sessions, the generations started in them, and their live channel. */
 export const sessionRoutes = new Hono<AppEnv>()
   // Signed in within the route's one call to D1: registered before `requireUser`.
-  .get(
-    "/:id",
-    refusedAfterSigningIn(sessionDetailQuerySchema),
-    validate("query", sessionDetailQuerySchema),
-    async (c) => {
-      const db = c.get("db");
-      const signIn = await signInWithin(c);
-      const { limit, lineageOf } = c.req.valid("query");
-      const id = c.req.param("id");
-      const { user, found } = await sessionWithNewestPage(db, signIn, id, limit);
-      if (!found) throw notFound("session");
-      const { session: row, ...page } = found;
-      // The selected lineage comes along, wherever it sits in the session's history.
-      const lineage = lineageOf ? (await ancestryOf(db, user.id, lineageOf)).filter((g) => g.sessionId === row.id) : [];
-      const onPage = new Set(page.generations.map((generation) => generation.id));
-      const generations = [...lineage.filter((generation) => !onPage.has(generation.id)), ...page.generations].sort(
-        (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-      );
-      return c.json({
-        ...toSessionView(row),
-        generations,
-        generationsCursor: page.generationsCursor,
-      } satisfies SessionDetail);
-    },
-  )
+  .get("/:id", validateSigningInFirst("query", sessionDetailQuerySchema), async (c) => {
+    const db = c.get("db");
+    const signIn = await signInWithin(c);
+    const { limit, lineageOf } = c.req.valid("query");
+    const id = c.req.param("id");
+    const { user, found } = await sessionWithNewestPage(db, signIn, id, limit);
+    if (!found) throw notFound("session");
+    const { session: row, ...page } = found;
+    // The selected lineage comes along, wherever it sits in the session's history.
+    const lineage = lineageOf ? (await ancestryOf(db, user.id, lineageOf)).filter((g) => g.sessionId === row.id) : [];
+    const onPage = new Set(page.generations.map((generation) => generation.id));
+    const generations = [...lineage.filter((generation) => !onPage.has(generation.id)), ...page.generations].sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+    );
+    return c.json({
+      ...toSessionView(row),
+      generations,
+      generationsCursor: page.generationsCursor,
+    } satisfies SessionDetail);
+  })
+  // Signed in within the route's first call to D1, the batch of every read its checks need.
+  .post("/:id/generations", validateSigningInFirst("json", createGenerationSchema), async (c) => {
+    const owner = { signIn: await signInWithin(c), sessionId: c.req.param("id") };
+    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"));
+    return c.json(generation, 202);
+  })
   .use(requireUser)
   .post("/", validate("json", createSessionSchema), async (c) => {
     const row = await createSession(c.get("db"), c.get("user").id, c.req.valid("json"));
@@ -117,11 +118,6 @@ export const sessionRoutes = new Hono<AppEnv>()
     const row = await findOwnedSession(c.get("db"), c.get("user").id, c.req.param("id"));
     await trashSession(c.env, c.get("db"), row);
     return c.body(null, 204);
-  })
-  .post("/:id/generations", validate("json", createGenerationSchema), async (c) => {
-    const owner = { userId: c.get("user").id, sessionId: c.req.param("id") };
-    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"));
-    return c.json(generation, 202);
   })
   // The live session channel: authenticated and authorised here, then handed to the session's
   // Durable Object, which holds the (hibernating) socket.

@@ -7,7 +7,8 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../index";
-import { createSession, ORIGIN, signUp, type TestUser } from "./helpers";
+import { createSession, ORIGIN, signUp, type TestUser, upload } from "./helpers";
+import { makePng } from "./images";
 import { appRoutes, fillParams, hasParam } from "./security/support";
 
 /**
@@ -164,7 +165,7 @@ describe("D1 statements of the requests people make most", () => {
     // In production every call to D1 is a round trip; a batch is one call, whatever it carries.
     // Were 2, 6, 6 and 9 statements, each its own call: signing in took two, a generation was read twice.
     // Then a new generation took 11 statements in 6 calls: the session, the model, the limits and the
-    // rate each had a call of their own.
+    // rate each had a call of their own; then 12 in 3, signing in on its own.
     expect(counts).toEqual({
       // Signing in, nothing else.
       "GET /api/me": { statements: 1, calls: 1 },
@@ -174,12 +175,57 @@ describe("D1 statements of the requests people make most", () => {
       // One batch: signing in, the session (owned by whoever signed in), its newest generations, their
       // outputs, inputs and references.
       "GET /api/sessions/:id": { statements: 6, calls: 1 },
-      // Signing in; one batch of reads: the session (owned), the model's cached schema, the user's
-      // limits and today's use; then one atomic batch: the generation, the session, its counters, the
-      // usage ledger and the per-minute rate (its counter and the guard that refuses past it).
-      "POST /api/sessions/:id/generations": { statements: 12, calls: 3 },
+      // One batch of reads: signing in, the session (owned by whoever signed in), the model's cached
+      // schema, the user's limits and today's use; then one atomic batch: the generation, the
+      // session, its counters, the usage ledger and the per-minute rate (its counter and the guard
+      // that refuses past it).
+      "POST /api/sessions/:id/generations": { statements: 12, calls: 2 },
     });
     for (const { statements } of [me, generation, detail, created]) expect(tokenSignIns(statements)).toHaveLength(1);
+  });
+
+  it("starts a generation from a parent, a source, a mask or references in the same two calls", async () => {
+    const session = (await createSession(user, "counted names")).id;
+    const post = (body: Record<string, unknown>) =>
+      statementsOf(`/api/sessions/${session}/generations`, {
+        method: "POST",
+        headers: bearer(),
+        body: JSON.stringify(body),
+      });
+    const parent = await post({ model: "stability-ai/sdxl", prompt: "counted parent" });
+    expect(parent.response.status).toBe(202);
+    const parentId = (JSON.parse(parent.body) as { id: string }).id;
+    const png = await makePng(16, 16, (x, y) => [x * 16, y * 16, 128]);
+    const uploaded = async (path: string, fields: Record<string, string> = {}) => {
+      const response = await upload(user, path, [{ name: "counted.png", bytes: png, type: "image/png" }], fields);
+      expect(response.status).toBe(201);
+      return response.json<{ id: string; items?: { id: string }[] }>();
+    };
+    const mask = await uploaded("/api/assets", { role: "mask" });
+    const source = await uploaded("/api/assets", { role: "input" });
+    const reference = (await uploaded("/api/references")).items![0]!;
+
+    const fromParent = await post({
+      model: "stability-ai/sdxl",
+      prompt: "from the parent",
+      parentGenerationId: parentId,
+      maskAssetId: mask.id,
+    });
+    const fromSource = await post({
+      model: "minimax/video-01",
+      prompt: "from a source",
+      sourceAssetId: source.id,
+      referenceImageIds: [reference.id],
+    });
+    for (const { response } of [fromParent, fromSource]) expect(response.status).toBe(202);
+    // Each lookup is one more statement in the batch of reads (the references' Replicate uploads
+    // too); the calls stay two, the inputs and references answered from what that batch read.
+    expect({ statements: fromParent.statements.length, calls: fromParent.calls }).toEqual({ statements: 14, calls: 2 });
+    expect({ statements: fromSource.statements.length, calls: fromSource.calls }).toEqual({ statements: 16, calls: 2 });
+    for (const { statements } of [fromParent, fromSource]) expect(tokenSignIns(statements)).toHaveLength(1);
+    const answered = JSON.parse(fromSource.body) as { inputs: { id: string }[]; references: { id: string }[] };
+    expect(answered.inputs.map((asset) => asset.id)).toEqual([source.id]);
+    expect(answered.references.map((item) => item.id)).toEqual([reference.id]);
   });
 
   it("answers a new generation as stored, without reading it again", async () => {

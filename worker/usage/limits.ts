@@ -5,7 +5,7 @@
  * each naming the limit and when it resets.
  */
 import { TERMINAL_STATUSES, type Usage } from "@contract/api";
-import { and, eq, gte, notInArray, sql } from "drizzle-orm";
+import { and, eq, gte, notInArray, type SQLWrapper, sql } from "drizzle-orm";
 import type { Limit } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import { accountLimits, generations, usageDays } from "../db/schema";
@@ -31,9 +31,10 @@ const nextUtcMidnight = (now: number): Date => {
 
 /**
  * The reads behind the user's limits and today's use (generations started and their cost, plus the
- * estimates of those still running, summed in D1), to go in one batch, alone or with other reads.
+ * estimates of those still running, summed in D1), to go in one batch, alone or with other reads
+ * (which may name the user by a subquery on the credential: see `signInWithin`).
  */
-export function limitsReads(db: Database, userId: string, now: number) {
+export function limitsReads(db: Database, userId: string | SQLWrapper, now: number) {
   const day = dayOf(now);
   const startOfDay = new Date(`${day}T00:00:00.000Z`);
   return [
