@@ -375,10 +375,10 @@ export async function runLive(options: {
       const burstSockets = await openSockets(stack.url, burstSessions, token);
       const burstStart = performance.now();
       // A connection the local runtime resets before answering (a few of 200 opened at once, on a
-      // loaded machine) is sent again once and counted; a request that did arrive twice would show
+      // loaded machine) is sent again, up to twice, and counted; a request that did arrive twice would show
       // as a duplicate below.
       let resets = 0;
-      const post = async (sessionId: string, prompt: string, retried = false): Promise<{ id: string }> => {
+      const post = async (sessionId: string, prompt: string, attempt = 1): Promise<{ id: string }> => {
         try {
           return await json<{ id: string }>(
             await fetch(`${worker}/api/sessions/${sessionId}/generations`, {
@@ -390,9 +390,10 @@ export async function runLive(options: {
           );
         } catch (error) {
           const code = (error as { cause?: { code?: string } }).cause?.code;
-          if (retried || !["ECONNRESET", "ECONNREFUSED", "UND_ERR_SOCKET"].includes(code ?? "")) throw error;
+          if (attempt >= 3 || !["ECONNRESET", "ECONNREFUSED", "UND_ERR_SOCKET"].includes(code ?? "")) throw error;
           resets++;
-          return post(sessionId, prompt, true);
+          await sleep(100 * attempt);
+          return post(sessionId, prompt, attempt + 1);
         }
       };
       const burstIds = (
