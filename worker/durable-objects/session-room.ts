@@ -55,6 +55,13 @@ const MAX_SUBMIT_DELAY_MS = 60_000;
 const POLL_AFTER_WEBHOOK_MS = 20_000;
 const POLL_WITHOUT_WEBHOOK_MS = 1_500;
 /**
+ * Webhooks that reach the room late (the Worker is busy) push the safety-net poll back by twice
+ * their lag, up to this: the poll is for webhooks that are lost, not for ones that are slow.
+ */
+const MAX_POLL_ALLOWANCE_MS = 60_000;
+/** A lag observed longer ago than this says nothing about now. */
+const LAG_MEMORY_MS = 5 * 60_000;
+/**
  * How long the room remembers the terminal status it applied for a prediction, so that the queue's
  * copy of that webhook and Replicate's retries of it are recognised without D1 (Replicate's last
  * retry comes about a minute after completion; the queue redelivers for a few minutes more).
@@ -105,6 +112,8 @@ export class SessionRoom extends DurableObject<Env> {
    * answer and the queue's copy wait for this work instead of downloading and storing it again.
    */
   private readonly settling = new Map<string, Promise<void>>();
+  /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
+  private webhookLag = { ms: 0, seenAt: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -243,7 +252,15 @@ export class SessionRoom extends DurableObject<Env> {
    * the state: false for a prediction it is not running (finished, or not ours) or when applying it
    * failed, so that the route queues a running update it would otherwise lose.
    */
-  async receiveWebhook(prediction: Prediction): Promise<boolean> {
+  async receiveWebhook(
+    prediction: Prediction,
+    /** When Replicate sent it (its `webhook-timestamp`), to tell a busy Worker from a lost webhook. */
+    sentAt?: number,
+  ): Promise<boolean> {
+    if (sentAt !== undefined) {
+      const now = Date.now();
+      this.webhookLag = { ms: Math.min(MAX_POLL_ALLOWANCE_MS, Math.max(0, now - sentAt)), seenAt: now };
+    }
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
     if (!job) return false;
     if (!isTerminalPrediction(prediction)) {
@@ -363,7 +380,7 @@ export class SessionRoom extends DurableObject<Env> {
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
-      Date.now() + this.pollInterval(),
+      Date.now() + this.pollDelay(),
       generationId,
     );
     if (!from || outcome !== "applied") {
@@ -592,6 +609,17 @@ export class SessionRoom extends DurableObject<Env> {
     return this.config.publicUrl ? POLL_AFTER_WEBHOOK_MS : POLL_WITHOUT_WEBHOOK_MS;
   }
 
+  /**
+   * How long after an event the safety-net poll is due: the interval, plus twice the lag with which
+   * webhooks have lately been reaching this room. When the Worker is busy, its webhooks are late and
+   * so would be the next one; polling then only adds work to the load that made them late.
+   */
+  private pollDelay(): number {
+    const { ms, seenAt } = this.webhookLag;
+    const recent = this.config.publicUrl && Date.now() - seenAt < LAG_MEMORY_MS;
+    return this.pollInterval() + (recent ? Math.min(MAX_POLL_ALLOWANCE_MS, 2 * ms) : 0);
+  }
+
   private terminalUpdate(
     generationId: string,
     prediction: Prediction,
@@ -733,7 +761,7 @@ export class SessionRoom extends DurableObject<Env> {
       "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",
       prediction.id,
       now,
-      now + this.pollInterval(),
+      now + this.pollDelay(),
       generation.id,
     );
     log.info("generation.submitted", {

@@ -76,7 +76,7 @@ export const webhookRoutes = new Hono<AppEnv>().post("/replicate", async (c) => 
     const room = c.env.SESSION_ROOM.getByName(sessionId);
     c.executionCtx.waitUntil(
       room
-        .receiveWebhook(state)
+        .receiveWebhook(state, verdict.sentAt)
         .catch((error: unknown) => {
           log.warn("webhook.fast_path_failed", { predictionId: prediction.data.id, error: errorMessage(error) });
           return false;

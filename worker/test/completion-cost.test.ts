@@ -10,6 +10,7 @@ import {
   createMessageBatch,
   env,
   getQueueResult,
+  runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -162,6 +163,43 @@ describe("a terminal state at the session's room", () => {
     expect(await room.receiveWebhook(state)).toBe(false);
     expect(await room.appliedTerminal([state.id])).toEqual({ [state.id]: "succeeded" });
     tab.socket.close(1000, "done");
+  });
+});
+
+describe("the safety-net poll", () => {
+  it("waits longer while webhooks reach the room late (a busy Worker), and as ever when they are on time", async () => {
+    const { session, generation, processing } = await runningGeneration("cost-poll");
+    const room = env.SESSION_ROOM.getByName(session.id);
+    const state = predictionSchema.parse(JSON.parse(processing.body));
+    const dueAt = async () =>
+      runInDurableObject(room, async (_instance, storage) => {
+        const [row] = storage.storage.sql
+          .exec<{ due_at: number }>("SELECT due_at FROM jobs WHERE generation_id = ?", generation.id)
+          .toArray();
+        return row!.due_at;
+      });
+    /** The due time after delivering `prediction` sent `lagMs` before now, and the window it was set in. */
+    const deliverLate = async (prediction: typeof state, lagMs: number) => {
+      const before = Date.now();
+      expect(await room.receiveWebhook(prediction, before - lagMs)).toBe(true);
+      const due = await dueAt();
+      return { due, before, after: Date.now() };
+    };
+
+    // Sent 10 s before it arrived: the next poll waits the usual 20 s and twice that lag.
+    const late = await deliverLate(state, 10_000);
+    expect(late.due).toBeGreaterThanOrEqual(late.before + 40_000);
+    expect(late.due).toBeLessThanOrEqual(late.after + 40_000 + 2 * (late.after - late.before));
+    // On time again: the usual interval.
+    const halfway = { ...state, logs: " 50%|█████     | 2/4 [00:00<00:00, 6.67it/s]\n" };
+    const onTime = await deliverLate(halfway, 0);
+    expect(onTime.due).toBeGreaterThanOrEqual(onTime.before + 20_000);
+    expect(onTime.due).toBeLessThanOrEqual(onTime.after + 20_000 + 2 * (onTime.after - onTime.before));
+    // However late they come, the poll still comes within 20 s + 60 s.
+    const later = { ...state, logs: " 75%|███████▌  | 3/4 [00:00<00:00, 6.67it/s]\n" };
+    const veryLate = await deliverLate(later, 290_000);
+    expect(veryLate.due).toBeLessThanOrEqual(veryLate.after + 80_000);
+    expect(veryLate.due).toBeGreaterThanOrEqual(veryLate.before + 80_000);
   });
 });
 
