@@ -8,6 +8,9 @@
  *
  * A batch costs a fixed handful of D1 statements, not a few per message: the webhook-ids already
  * processed, the generations and their recorded outputs are each read once for the whole batch.
+ * A terminal state whose webhook named its session is first put to that session's room, one call
+ * per session: the room usually applied it already (the webhook's fast path), and then the message
+ * is acknowledged without reading D1 or R2.
  */
 
 import { isTerminalStatus } from "@contract/api";
@@ -78,11 +81,13 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     db,
     deliveries.map((delivery) => delivery.completion.webhookId),
   );
-  const fresh: Delivery[] = [];
+  const unseen: Delivery[] = [];
   for (const delivery of deliveries) {
     if (processed.has(delivery.completion.webhookId ?? "")) delivery.message.ack();
-    else fresh.push(delivery);
+    else unseen.push(delivery);
   }
+  const { applied, fresh } = await settledByRooms(env, unseen);
+  for (const delivery of applied) delivery.message.ack();
 
   // The same state of the same prediction several times in one batch has one effect: the latest
   // copy (freshest logs) stands for all of them.
@@ -106,7 +111,20 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     completed: new Map(),
   };
 
-  const acknowledged: Delivery[] = [];
+  const acknowledged: Delivery[] = [...applied];
+  if (fresh.length === 0) {
+    await recordProcessedWebhooks(
+      db,
+      acknowledged.map((delivery) => delivery.completion.webhookId),
+    );
+    log.info("completion.batch", {
+      messages: batch.messages.length,
+      repeats: deliveries.length - unseen.length,
+      applied: applied.length,
+      retried: 0,
+    });
+    return;
+  }
   for (const slice of chunks(groups, PREDICTIONS_IN_PARALLEL)) {
     for (const done of await Promise.all(slice.map((group) => settleState(context, group)))) acknowledged.push(...done);
   }
@@ -117,9 +135,49 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
   await recordCompletionSources(db, context.completed);
   log.info("completion.batch", {
     messages: batch.messages.length,
-    repeats: deliveries.length - fresh.length,
-    retried: fresh.length - acknowledged.length,
+    repeats: deliveries.length - unseen.length,
+    applied: applied.length,
+    retried: fresh.length + applied.length - acknowledged.length,
   });
+}
+
+/** How many sessions' rooms are asked at once. */
+const ROOMS_IN_PARALLEL = 8;
+
+/**
+ * Splits terminal states into those their session's room has already applied (one call per room;
+ * it waits for a state it is applying right now) and the rest, which the consumer works on. A room
+ * that cannot answer, or names no such prediction, leaves its messages to D1 as before.
+ */
+async function settledByRooms(
+  env: Env,
+  deliveries: readonly Delivery[],
+): Promise<{ applied: Delivery[]; fresh: Delivery[] }> {
+  const bySession = new Map<string, Delivery[]>();
+  for (const delivery of deliveries) {
+    const sessionId = delivery.completion.sessionId;
+    if (!sessionId || !isTerminalPrediction(delivery.prediction)) continue;
+    bySession.set(sessionId, [...(bySession.get(sessionId) ?? []), delivery]);
+  }
+  const appliedSet = new Set<Delivery>();
+  for (const slice of chunks([...bySession], ROOMS_IN_PARALLEL)) {
+    await Promise.all(
+      slice.map(async ([sessionId, inSession]) => {
+        try {
+          const known = await sessionRoom(env, sessionId).appliedTerminal([
+            ...new Set(inSession.map((delivery) => delivery.prediction.id)),
+          ]);
+          for (const delivery of inSession) if (known[delivery.prediction.id]) appliedSet.add(delivery);
+        } catch (error) {
+          log.warn("completion.room_unanswered", { sessionId, error: failureReason(error) });
+        }
+      }),
+    );
+  }
+  return {
+    applied: deliveries.filter((delivery) => appliedSet.has(delivery)),
+    fresh: deliveries.filter((delivery) => !appliedSet.has(delivery)),
+  };
 }
 
 /** Applies one prediction state; returns the deliveries acknowledged (all of them, unless it is retried). */

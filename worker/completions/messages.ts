@@ -9,5 +9,10 @@ export const completionMessageSchema = z.object({
   receivedAt: z.number(),
   /** The delivery's `webhook-id`: a repeat of one already processed is only acknowledged. */
   webhookId: z.string().optional(),
+  /**
+   * The session the webhook URL named (a hint, not trusted: it is not signed). Its room is asked
+   * whether it already applied a terminal state, which spares the consumer D1 and R2 when it has.
+   */
+  sessionId: z.string().optional(),
 });
 export type CompletionMessage = z.infer<typeof completionMessageSchema>;

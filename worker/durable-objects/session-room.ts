@@ -54,6 +54,19 @@ const MAX_SUBMIT_DELAY_MS = 60_000;
 /** With webhooks, poll only as a safety net; without them, polling is how results arrive. */
 const POLL_AFTER_WEBHOOK_MS = 20_000;
 const POLL_WITHOUT_WEBHOOK_MS = 1_500;
+/**
+ * Webhooks that reach the room late (the Worker is busy) push the safety-net poll back by twice
+ * their lag, up to this: the poll is for webhooks that are lost, not for ones that are slow.
+ */
+const MAX_POLL_ALLOWANCE_MS = 60_000;
+/** A lag observed longer ago than this says nothing about now. */
+const LAG_MEMORY_MS = 5 * 60_000;
+/**
+ * How long the room remembers the terminal status it applied for a prediction, so that the queue's
+ * copy of that webhook and Replicate's retries of it are recognised without D1 (Replicate's last
+ * retry comes about a minute after completion; the queue redelivers for a few minutes more).
+ */
+const REMEMBER_FINISHED_MS = 60 * 60_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
@@ -94,6 +107,13 @@ type SocketAttachment = { userId: string; sessionId: string; windowStart: number
 export class SessionRoom extends DurableObject<Env> {
   private readonly db: Database;
   private readonly config: AppConfig;
+  /**
+   * Terminal states this room is applying right now, by prediction: Replicate's retries of a slow
+   * answer and the queue's copy wait for this work instead of downloading and storing it again.
+   */
+  private readonly settling = new Map<string, Promise<void>>();
+  /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
+  private webhookLag = { ms: 0, seenAt: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -119,6 +139,11 @@ export class SessionRoom extends DurableObject<Env> {
         known_progress REAL
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS finished (
+        prediction_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        finished_at INTEGER NOT NULL
+      );
     `);
     // Rooms made before the generation's state was kept here gain the columns (empty: read from D1).
     const columns = new Set(
@@ -157,6 +182,18 @@ export class SessionRoom extends DurableObject<Env> {
       status,
       progress,
       generationId,
+    );
+  }
+
+  /** The terminal status now in D1 for a prediction of this room (see `appliedTerminal`). */
+  private rememberFinished(predictionId: string, status: GenerationStatus): void {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM finished WHERE finished_at < ?", now - REMEMBER_FINISHED_MS);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO finished (prediction_id, status, finished_at) VALUES (?, ?, ?)",
+      predictionId,
+      status,
+      now,
     );
   }
 
@@ -210,18 +247,51 @@ export class SessionRoom extends DurableObject<Env> {
   /**
    * A verified webhook, handed over by the webhook route as soon as it arrives so that open tabs
    * hear of it at once: outputs are stored and the change pushed here, without waiting for the
-   * queue. The same state is also on the completions queue, the durable path, which finds the work
-   * done (outputs recorded under the same keys, the transition already made) and changes nothing.
-   * A prediction this room is not running (finished, or not ours) is left to the queue.
+   * queue. A terminal state is also on the completions queue, the durable path, which asks this
+   * room first (`appliedTerminal`) and finds the work done. Returns whether the room took care of
+   * the state: false for a prediction it is not running (finished, or not ours) or when applying it
+   * failed, so that the route queues a running update it would otherwise lose.
    */
-  async receiveWebhook(prediction: Prediction): Promise<void> {
+  async receiveWebhook(
+    prediction: Prediction,
+    /** When Replicate sent it (its `webhook-timestamp`), to tell a busy Worker from a lost webhook. */
+    sentAt?: number,
+  ): Promise<boolean> {
+    if (sentAt !== undefined) {
+      const now = Date.now();
+      this.webhookLag = { ms: Math.min(MAX_POLL_ALLOWANCE_MS, Math.max(0, now - sentAt)), seenAt: now };
+    }
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
-    if (!job) return;
-    try {
-      if (!isTerminalPrediction(prediction)) {
+    if (!job) return false;
+    if (!isTerminalPrediction(prediction)) {
+      try {
         await this.applyPrediction(job.generation_id, prediction);
-        return;
+        return true;
+      } catch (error) {
+        log.warn("generation.fast_path_failed", {
+          generationId: job.generation_id,
+          predictionId: prediction.id,
+          error: failureReason(error),
+        });
+        return false;
       }
+    }
+    // A repeat of a terminal state already being applied (Replicate retrying an answer that was
+    // slow, or a second copy) adds nothing: the first one stores the outputs once.
+    if (this.settling.has(prediction.id)) return true;
+    const work = this.settleTerminal(job, prediction);
+    this.settling.set(prediction.id, work);
+    try {
+      await work;
+    } finally {
+      this.settling.delete(prediction.id);
+    }
+    return true;
+  }
+
+  /** The terminal state of a prediction this room runs: its outputs stored, the generation finished. */
+  private async settleTerminal(job: JobRow, prediction: Prediction): Promise<void> {
+    try {
       // The row and what is already recorded of its outputs, in one call.
       const [[generation], recordedRows] = await this.db.batch([
         this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
@@ -259,6 +329,23 @@ export class SessionRoom extends DurableObject<Env> {
     }
   }
 
+  /**
+   * For the completions consumer: the terminal status this room applied for each of these
+   * predictions (waiting for one it is applying right now), so that a state already applied costs
+   * the queue neither D1 nor R2. A prediction missing from the answer is decided from D1 as ever.
+   */
+  async appliedTerminal(predictionIds: readonly string[]): Promise<Record<string, GenerationStatus>> {
+    await Promise.all(predictionIds.map((id) => this.settling.get(id)));
+    const applied: Record<string, GenerationStatus> = {};
+    for (const id of predictionIds) {
+      const row = this.ctx.storage.sql
+        .exec<{ status: GenerationStatus }>("SELECT status FROM finished WHERE prediction_id = ?", id)
+        .toArray()[0];
+      if (row) applied[id] = row.status;
+    }
+    return applied;
+  }
+
   /** A prediction update, from the completion consumer (webhooks and polls both end up here). */
   async applyPrediction(
     generationId: string,
@@ -293,7 +380,7 @@ export class SessionRoom extends DurableObject<Env> {
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
-      Date.now() + this.pollInterval(),
+      Date.now() + this.pollDelay(),
       generationId,
     );
     if (!from || outcome !== "applied") {
@@ -522,6 +609,17 @@ export class SessionRoom extends DurableObject<Env> {
     return this.config.publicUrl ? POLL_AFTER_WEBHOOK_MS : POLL_WITHOUT_WEBHOOK_MS;
   }
 
+  /**
+   * How long after an event the safety-net poll is due: the interval, plus twice the lag with which
+   * webhooks have lately been reaching this room. When the Worker is busy, its webhooks are late and
+   * so would be the next one; polling then only adds work to the load that made them late.
+   */
+  private pollDelay(): number {
+    const { ms, seenAt } = this.webhookLag;
+    const recent = this.config.publicUrl && Date.now() - seenAt < LAG_MEMORY_MS;
+    return this.pollInterval() + (recent ? Math.min(MAX_POLL_ALLOWANCE_MS, 2 * ms) : 0);
+  }
+
   private terminalUpdate(
     generationId: string,
     prediction: Prediction,
@@ -566,6 +664,9 @@ export class SessionRoom extends DurableObject<Env> {
       current && !isTerminalStatus(current.status)
         ? await completeAndView(this.db, current, update, outputs, { view: this.ctx.getWebSockets().length > 0 })
         : null;
+    const predictionId = this.job(generationId)?.prediction_id ?? current?.predictionId;
+    const finalStatus = finished?.changed ? update.status : current?.status;
+    if (predictionId && finalStatus && isTerminalStatus(finalStatus)) this.rememberFinished(predictionId, finalStatus);
     this.removeJob(generationId);
     if (finished?.changed) {
       log.info("generation.completed", {
@@ -641,7 +742,7 @@ export class SessionRoom extends DurableObject<Env> {
     let prediction: Prediction;
     try {
       const call = await this.modelCallOf(generation, gateway);
-      const input = inputWithFiles(call, await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation));
+      const input = inputWithFiles(call, await resolveInputFiles(this.db, this.env.BUCKET, gateway, generation, call));
       stage = "creating";
       prediction = await gateway.createPrediction({
         model: generation.model,
@@ -660,7 +761,7 @@ export class SessionRoom extends DurableObject<Env> {
       "UPDATE jobs SET state = 'active', prediction_id = ?, submitted_at = ?, due_at = ?, attempts = attempts + 1 WHERE generation_id = ?",
       prediction.id,
       now,
-      now + this.pollInterval(),
+      now + this.pollDelay(),
       generation.id,
     );
     log.info("generation.submitted", {

@@ -5,7 +5,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type AssetRow, assets, type GenerationRow, generationReferences, generations, references } from "../db/schema";
-import type { ModelInputFiles } from "../models/params";
+import type { ModelCall, ModelInputFiles } from "../models/params";
 import { referenceFile, replicateUrlFor } from "../replicate/files";
 import type { ReplicateGateway } from "../replicate/gateway";
 import { InputUnavailableError } from "./input-error";
@@ -48,6 +48,8 @@ export async function resolveInputFiles(
   bucket: R2Bucket,
   gateway: ReplicateGateway,
   generation: GenerationRow,
+  /** The call they are for: reference images are looked up only for a model that takes them. */
+  call?: ModelCall,
 ): Promise<ModelInputFiles> {
   const files: ModelInputFiles = {};
   const source = await resolveSource(db, generation);
@@ -57,6 +59,7 @@ export async function resolveInputFiles(
     if (!mask) throw new InputUnavailableError("Its mask was deleted.");
     files.mask = await replicateUrlFor(db, bucket, gateway, fileOf(mask, "mask"));
   }
+  if (call && !call.files.references) return files;
   const linked = await db
     .select({ reference: references })
     .from(generationReferences)

@@ -15,7 +15,8 @@ export type WebhookHeaders = {
 };
 
 export type WebhookVerdict =
-  | { ok: true; webhookId: string }
+  /** `sentAt`: the signed `webhook-timestamp`, in milliseconds. */
+  | { ok: true; webhookId: string; sentAt: number }
   | { ok: false; reason: "missing_headers" | "bad_secret" | "bad_timestamp" | "stale" | "bad_signature" };
 
 const encoder = new TextEncoder();
@@ -70,7 +71,8 @@ export async function verifyWebhook(
     const comma = entry.indexOf(",");
     if (comma < 0 || entry.slice(0, comma) !== "v1") continue;
     const given = encoder.encode(entry.slice(comma + 1));
-    if (expected.some((mac) => timingSafeEqual(given, mac))) return { ok: true, webhookId: id };
+    if (expected.some((mac) => timingSafeEqual(given, mac)))
+      return { ok: true, webhookId: id, sentAt: Number(timestamp) * 1000 };
   }
   return { ok: false, reason: "bad_signature" };
 }

@@ -115,7 +115,8 @@ export function failingRooms(
             if (stubProperty !== method || typeof member !== "function") return member;
             return async (...args: unknown[]) => {
               plan.check(`${method} ${name}`);
-              return member.apply(stubTarget, args);
+              // Not `member.apply`: on an RPC stub that names a remote method called "apply".
+              return Reflect.apply(member, stubTarget, args);
             };
           },
         });

@@ -39,7 +39,7 @@ describe("the session room's calls to D1", () => {
 
     // Nothing fails: the plan only records every call the room makes to the real local D1.
     const plan = new FailurePlan({ times: 0, message: "unused" });
-    const callsOf = async (step: () => Promise<void>) => {
+    const callsOf = async (step: () => Promise<unknown>) => {
       const before = plan.calls.length;
       await step();
       return plan.calls.slice(before);

@@ -22,7 +22,11 @@ const headers = (
 describe("webhook signature verification", () => {
   it("reproduces the known-answer vector", async () => {
     expect(`v1,${await signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.body)}`).toBe(VECTOR.signature);
-    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at)).toEqual({ ok: true, webhookId: VECTOR.id });
+    expect(await verifyWebhook(VECTOR.secret, headers(), VECTOR.body, at)).toEqual({
+      ok: true,
+      webhookId: VECTOR.id,
+      sentAt: Number(VECTOR.timestamp) * 1000,
+    });
   });
 
   it("accepts timestamps up to 300 s away and rejects 301 s, both directions", async () => {
