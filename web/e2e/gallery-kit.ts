@@ -79,7 +79,13 @@ export async function openGallery(page: Page, query = ""): Promise<void> {
 export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: number }> {
   return page.evaluate(async () => {
     // The grid renders in the scroll event's handler: by the next frame the DOM is what it will be.
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    // A frame, or a quarter second if the loaded machine's Chromium holds its frames back: the loop
+    // must reach its deadline (and say so) rather than wait for a frame that may not come.
+    const frame = () =>
+      new Promise((resolve) => {
+        requestAnimationFrame(resolve);
+        setTimeout(resolve, 250);
+      });
     const grid = () => document.querySelector<HTMLElement>(".vgrid");
     let maxNodes = 0;
     const deadline = Date.now() + 400_000;
