@@ -112,19 +112,6 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
   };
 
   const acknowledged: Delivery[] = [...applied];
-  if (fresh.length === 0) {
-    await recordProcessedWebhooks(
-      db,
-      acknowledged.map((delivery) => delivery.completion.webhookId),
-    );
-    log.info("completion.batch", {
-      messages: batch.messages.length,
-      repeats: deliveries.length - unseen.length,
-      applied: applied.length,
-      retried: 0,
-    });
-    return;
-  }
   for (const slice of chunks(groups, PREDICTIONS_IN_PARALLEL)) {
     for (const done of await Promise.all(slice.map((group) => settleState(context, group)))) acknowledged.push(...done);
   }

@@ -23,13 +23,13 @@ import {
   createGeneration,
   createSession,
   emulator,
-  ORIGIN,
   openLiveSocket,
   type RecordedWebhook,
   signUp,
   terminalWebhooks,
   waitFor,
   waitForGeneration,
+  webhookRequest,
 } from "./helpers";
 
 /** A completions queue that only records what is sent to it. */
@@ -49,16 +49,7 @@ function recordingQueue(): { queue: Queue<CompletionMessage>; sent: CompletionMe
 /** One delivery of a recorded webhook to the route under `path`, the request's own work awaited. */
 async function deliverTo(path: string, webhook: RecordedWebhook, workerEnv: Env) {
   const ctx = createExecutionContext();
-  const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      "webhook-id": webhook.headers["webhook-id"]!,
-      "webhook-timestamp": webhook.headers["webhook-timestamp"]!,
-      "webhook-signature": webhook.headers["webhook-signature"]!,
-    },
-    body: webhook.body,
-  });
+  const request = webhookRequest(webhook, path);
   const response = await worker.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;

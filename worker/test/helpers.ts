@@ -199,9 +199,9 @@ export const emulator = {
   },
 };
 
-/** Delivers one recorded webhook to the Worker exactly as the emulator signed it. */
-export function deliver(webhook: RecordedWebhook): Promise<Response> {
-  return SELF.fetch(`${ORIGIN}/api/webhooks/replicate`, {
+/** A recorded webhook as a request to `path`, exactly as the emulator signed it. */
+export function webhookRequest(webhook: RecordedWebhook, path = "/api/webhooks/replicate") {
+  return new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
@@ -211,6 +211,11 @@ export function deliver(webhook: RecordedWebhook): Promise<Response> {
     },
     body: webhook.body,
   });
+}
+
+/** Delivers one recorded webhook to the Worker exactly as the emulator signed it. */
+export function deliver(webhook: RecordedWebhook): Promise<Response> {
+  return SELF.fetch(webhookRequest(webhook));
 }
 
 /** Waits until the emulator has recorded the prediction's terminal webhook, and returns them all. */
