@@ -21,10 +21,10 @@ type Row = [benchmark: string, measure: string, result: string];
 const fmt = (values: number[]) =>
   `p50 ${percentile(values, 50).toFixed(1)} / p90 ${percentile(values, 90).toFixed(1)} ms (n=${values.length})`;
 
-type Baseline = { url: string; output: () => string; stop: () => Promise<void> };
+export type Baseline = { url: string; output: () => string; stop: () => Promise<void> };
 
 /** The baseline Worker, on the stack's persisted state; resolves once its own socket answers. */
-async function startBaseline(stack: Stack): Promise<Baseline> {
+export async function startBaseline(stack: Stack): Promise<Baseline> {
   const run = randomUUID();
   const port = await freePort();
   const inspectorPort = await freePort(new Set([port]));

@@ -7,6 +7,9 @@
  * `parse` reads the multipart form and puts its file; `hash` also buffers, sniffs and hashes the
  * file's bytes; `clean` runs the route's whole cleaning and puts the clean bytes; `reencode` instead
  * re-encodes the file through the Images binding (how every PNG was cleaned before) and puts that.
+ *
+ * `POST /?steps=fetchput&url=…` downloads a URL and puts its bytes: the least any design that stores
+ * an output before announcing it can take (the completion benchmark's floor).
  */
 import { readMultipart } from "../../http/multipart";
 import { sha256Hex } from "../../lib/ids";
@@ -30,6 +33,9 @@ export default {
     const key = `bench-baseline/${crypto.randomUUID()}`;
     if (steps === "put") {
       await env.BUCKET.put(key, request.body);
+    } else if (steps === "fetchput") {
+      const download = await fetch(new URL(request.url).searchParams.get("url") ?? "");
+      await env.BUCKET.put(key, await download.arrayBuffer());
     } else if (steps === "parse") {
       await env.BUCKET.put(key, await formFile(request));
     } else if (steps === "hash") {
