@@ -118,6 +118,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     const entry = state.requests.start(c.req.method, c.req.path, clock.now());
     const finish = (response: Response): Response => {
       entry.status = response.status;
+      state.requests.end(entry);
       return response;
     };
     const authorization = c.req.header("authorization") ?? "";
@@ -152,6 +153,7 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
     const predictionId = c.get("predictionId");
     if (predictionId) entry.predictionId = predictionId;
     entry.status = c.res.status;
+    state.requests.end(entry);
     if (c.res.status < 400) {
       // Values seen in recorded traffic (§7.2): creates 600/min, single-prediction GETs very high, others 3000/min.
       const isCreate = c.req.method === "POST" && c.res.status === 201 && /predictions$/.test(c.req.path);

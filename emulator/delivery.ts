@@ -22,12 +22,13 @@ function chunksOf(bytes: Uint8Array, count: number): Uint8Array[] {
 /**
  * A body that yields `chunks`, pausing `pauseMs` (real time) before each. With `cutAfter`, the
  * connection is then cut: through Node's response when available (closing the socket once the data
- * is flushed), else by erroring the stream.
+ * is flushed), else by erroring the stream. `onEnd` runs once the last chunk is handed over.
  */
 function streamOf(
   chunks: readonly Uint8Array[],
   pauseMs: number,
   cutAfter?: { outgoing: ServerResponse | undefined },
+  onEnd?: () => void,
 ): ReadableStream<Uint8Array> {
   let index = 0;
   return new ReadableStream<Uint8Array>({
@@ -38,6 +39,7 @@ function streamOf(
         if (chunk) controller.enqueue(chunk);
         return;
       }
+      onEnd?.();
       if (!cutAfter) {
         controller.close();
         return;
@@ -86,8 +88,11 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext):
 
   app.get("/delivery/xezq/:token/:file", async (c) => {
     const entry = state.requests.start(c.req.method, c.req.path, clock.now());
-    const finish = (response: Response): Response => {
+    const ended = () => state.requests.end(entry);
+    /** `streamed`: the answer's body trickles out, and `ended` marks when it has all gone. */
+    const finish = (response: Response, streamed = false): Response => {
       entry.status = response.status;
+      if (!streamed) ended();
       return response;
     };
     const token = c.req.param("token");
@@ -128,26 +133,32 @@ export function registerDeliveryRoutes(app: Hono<AppEnv>, ctx: EmulatorContext):
         // Advertise the full length, send half, then abort the connection.
         const half = body.subarray(0, Math.floor(body.byteLength / 2));
         return finish(
-          new Response(streamOf([half], 0, { outgoing: c.env?.outgoing }), {
+          new Response(streamOf([half], 0, { outgoing: c.env?.outgoing }, ended), {
             status: 200,
             headers: { ...headers, "content-length": String(body.byteLength) },
           }),
+          true,
         );
       }
       case "slow": {
         const chunks = chunksOf(body, 8);
         const pauseMs = (fault.delayMs ?? 2000) / chunks.length;
         return finish(
-          new Response(streamOf(chunks, pauseMs), {
+          new Response(streamOf(chunks, pauseMs, undefined, ended), {
             status: 200,
             headers: { ...headers, "content-length": String(body.byteLength) },
           }),
+          true,
         );
       }
       case "chunked":
         // No Content-Length: the server falls back to Transfer-Encoding: chunked.
         return finish(
-          new Response(streamOf(chunksOf(body, 4), fault.delayMs ? fault.delayMs / 4 : 0), { status: 200, headers }),
+          new Response(streamOf(chunksOf(body, 4), fault.delayMs ? fault.delayMs / 4 : 0, undefined, ended), {
+            status: 200,
+            headers,
+          }),
+          true,
         );
       default:
         return finish(

@@ -8,6 +8,11 @@ export interface RequestLogEntry {
   path: string;
   /** `null` while the request is still being answered. */
   status: number | null;
+  /**
+   * When the last byte of the answer was handed over, on the same count as `seq` (so one request can
+   * be told to have ended before or after another arrived); `null` until then.
+   */
+  endSeq: number | null;
   predictionId?: string;
 }
 
@@ -16,9 +21,14 @@ export class RequestLog {
   private nextSeq = 1;
 
   start(method: string, path: string, at: number): RequestLogEntry {
-    const entry: RequestLogEntry = { seq: this.nextSeq++, at, method, path, status: null };
+    const entry: RequestLogEntry = { seq: this.nextSeq++, at, method, path, status: null, endSeq: null };
     this.entries.push(entry);
     return entry;
+  }
+
+  /** Marks the answer to `entry` as fully handed over. */
+  end(entry: RequestLogEntry): void {
+    entry.endSeq = this.nextSeq++;
   }
 
   /** `path` is a regular expression (falls back to a substring match if it isn't a valid one). */

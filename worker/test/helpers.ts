@@ -166,6 +166,8 @@ export type RecordedRequest = {
   method: string;
   path: string;
   status: number;
+  /** When the answer's last byte went, counted with `seq`. */
+  endSeq: number | null;
   predictionId?: string;
 };
 
