@@ -120,8 +120,9 @@ export async function recordOutputs(db: Database, kept: readonly NewAssetRow[]):
 
 /**
  * Downloads every output not yet stored into R2 and returns the asset rows that record them, for
- * the caller to write (alone, or with the generation's success in one batch). Repeating it is safe:
- * each output lands on the same key, and a recorded one whose object is present is skipped.
+ * the caller to write (alone, or with the generation's success in one batch). The outputs of a batch
+ * are kept side by side, so four take about as long as one. Repeating it is safe: each output lands
+ * on the same key, and a recorded one whose object is present is skipped.
  */
 export async function keepOutputs(
   db: Database,
@@ -133,11 +134,10 @@ export async function keepOutputs(
   // Required, so that no path that stores outputs can forget the videos' posters.
   images: ImagesBinding,
 ): Promise<NewAssetRow[]> {
-  const kept: NewAssetRow[] = [];
-  for (const [index, url] of urls.entries()) {
+  const keepOne = async (url: string, index: number): Promise<NewAssetRow | null> => {
     const recordedKey = recorded.get(index);
     // Recorded and present: done. Recorded but the object is missing: fetch it again.
-    if (recordedKey && (await bucket.head(recordedKey))) continue;
+    if (recordedKey && (await bucket.head(recordedKey))) return null;
     const bytes = await downloadOutput(url, allowedHosts);
     const media = sniffMedia(bytes);
     if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", PERMANENT);
@@ -147,7 +147,7 @@ export async function keepOutputs(
     const poster = media.mimeType.startsWith("video/")
       ? await makePoster(db, bucket, images, generation, index, media)
       : null;
-    kept.push({
+    return {
       id: newId("ast"),
       userId: generation.userId,
       generationId: generation.id,
@@ -160,9 +160,14 @@ export async function keepOutputs(
       height: media.height,
       sha256,
       posterKey: poster,
-    });
-  }
-  return kept;
+    };
+  };
+  // Every output settles before a failure is reported, so no write is still under way when the
+  // caller (or the queue's retry) moves on.
+  const settled = await Promise.allSettled(urls.map(keepOne));
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.flatMap((result) => (result.status === "fulfilled" && result.value ? [result.value] : []));
 }
 
 /**

@@ -132,6 +132,34 @@ describe("a generation from request to stored image", () => {
     expect(detail.generations.map((g) => g.id)).toEqual([created.id]);
   });
 
+  it("keeps a batch's outputs side by side: every download is under way before the first one ends", async () => {
+    const user = await signUp();
+    const session = await createSession(user);
+    const tag = uniqueTag();
+    // Each output trickles out over a while, so one kept after another could not overlap.
+    await emulator.addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "download", mode: "slow", delayMs: 400 },
+    });
+    const created = await createGeneration(user, session.id, {
+      prompt: `four lanterns ${tag}`,
+      params: { numOutputs: 4 },
+    });
+    const running = await submitted(user, created);
+    for (const webhook of await terminalWebhooks(running.predictionId))
+      expect((await deliver(webhook)).status).toBe(200);
+    const done = await waitForGeneration(user, created.id, (g) => g.status === "succeeded");
+    expect(done.outputs).toHaveLength(4);
+
+    const downloads = (await emulator.requests(`?predictionId=${running.predictionId}`)).filter((request) =>
+      request.path.startsWith("/delivery/"),
+    );
+    expect(downloads).toHaveLength(4);
+    const lastArrival = Math.max(...downloads.map((download) => download.seq));
+    const firstEnd = Math.min(...downloads.map((download) => download.endSeq ?? Number.POSITIVE_INFINITY));
+    expect(lastArrival).toBeLessThan(firstEnd);
+  });
+
   it("serves ranges and revalidation of a stored output", async () => {
     const user = await signUp();
     const session = await createSession(user);
