@@ -9,7 +9,8 @@
  *   is in production; the same events through wrangler's dev proxy, which holds large completions
  *   back by hundreds of milliseconds on this stack, are a row of their own. The floor of any design
  *   that stores an output before announcing it, a bare Worker downloading the same bytes and putting
- *   them in the same local R2 (worker/bench/upload-baseline/), is measured beside it;
+ *   them in the same local R2 (worker/bench/upload-baseline/), is measured beside it, and so is a
+ *   batch: one terminal webhook naming four 1 MB outputs;
  * - request cost: p50 of signed-in requests next to `GET /api/health`, interleaved;
  * - a burst: 200 generations over 50 sessions at once: accepted, finished, lost, duplicated;
  * - upload: a 10 MB reference next to a raw R2 put of the same bytes on the same local R2
@@ -243,13 +244,18 @@ export async function runLive(options: {
       const fast = new Map<number, number[]>(sizes.map((size) => [size, []]));
       const queued = new Map<number, number[]>(sizes.map((size) => [size, []]));
       const download = new Map<number, number[]>(sizes.map((size) => [size, []]));
+      /** A batch: four 1 MB outputs in one terminal webhook, through the room. */
+      const batchOfFour: number[] = [];
       const poller: number[] = [];
       const progress: number[] = [];
       let progressMissed = 0;
       for (let round = 0; round < options.rounds; round++) {
         for (const size of sizes) {
-          for (const path of [`/api/webhooks/replicate?session=${sessionId}`, "/api/webhooks/replicate"]) {
-            const viaRoom = path.includes("session=");
+          const roomPath = `/api/webhooks/replicate?session=${sessionId}`;
+          const kinds = ["room", "queue", ...(size === 1024 * 1024 ? ["batch"] : [])] as const;
+          for (const kind of kinds) {
+            const path = kind === "queue" ? "/api/webhooks/replicate" : roomPath;
+            const viaRoom = kind === "room";
             const generation = await createGeneration(sessionId, `${tag} ${round} ${size}`);
             const predictionId = await submitted(generation.id);
             // The poller: every 500 ms, as polling clients do, from the moment the prediction exists.
@@ -305,7 +311,7 @@ export async function runLive(options: {
               if (stored.status !== 201) throw new Error(`the baseline answered ${stored.status}`);
               floor.get(size)!.push(performance.now() - floorStart);
             }
-            const body = JSON.stringify({ ...state, output: [url] });
+            const body = JSON.stringify({ ...state, output: kind === "batch" ? [url, url, url, url] : [url] });
             const sentAt = performance.now();
             await sendWebhook(path, body);
             const heard = await until(
@@ -317,7 +323,8 @@ export async function runLive(options: {
               60_000,
               "the success on the socket",
             );
-            (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
+            if (kind === "batch") batchOfFour.push(heard.at - sentAt);
+            else (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
             if (viaRoom) {
               const heardThroughProxy = await until(
                 () =>
@@ -351,6 +358,11 @@ export async function runLive(options: {
           `${(fastP50 - median(download.get(size)!)).toFixed(1)} ms; ${(fastP50 - median(floor.get(size)!)).toFixed(1)} ms; ${(pollerP50 / fastP50).toFixed(1)}×`,
         ]);
       }
+      rows.push([
+        "Completion to browser, a batch of 4 × 1 MB",
+        "webhook sent → success on the socket (room first); p50 ÷ one 1 MB output's p50",
+        `${fmt(batchOfFour)}; ${(median(batchOfFour) / median(fast.get(1024 * 1024)!)).toFixed(1)}×`,
+      ]);
       rows.push(["Completion to browser", "a 500 ms poller's detection latency, same predictions", fmt(poller)]);
       rows.push([
         "Completion to browser",
