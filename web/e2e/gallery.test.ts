@@ -187,9 +187,14 @@ describe("finding, viewing and keeping images", () => {
       byTitle.items.map((item) => item.id),
     );
 
-    // A filter chip, on top of nothing: the model of the first image.
-    await search.fill("");
+    // A search that finds nothing offers to show everything, and the box empties with it.
+    await search.fill("qqxzvnomatch");
+    await page.getByRole("heading", { name: "Nothing matches" }).waitFor();
+    await page.getByRole("button", { name: "Show everything" }).click();
     await page.waitForURL((url) => !url.searchParams.has("q"));
+    expect(await search.inputValue()).toBe("");
+
+    // A filter chip, on top of nothing: the model of the first image.
     const model = newest.items[0]?.model ?? "";
     await page.getByTestId("filter-model").selectOption(model);
     await page.waitForURL((url) => url.searchParams.get("model") === model);

@@ -4,7 +4,7 @@ import { A, useSearchParams } from "@solidjs/router";
 import { createMemo, createSignal, type JSX, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import { Lightbox, trashImage } from "../images";
 import { modelLabel, useModels } from "../models";
-import { ClearFiltersChip, DateRangeChip, FilterChips, SelectChip, ToggleChip } from "../ui/filters";
+import { ClearFiltersChip, DateRangeChip, FilterChips, SearchToolbar, SelectChip, ToggleChip } from "../ui/filters";
 import { GridIcon, SearchIcon, SparkleIcon, StarIcon, TrashIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
 import { createGalleryFeed } from "./feed";
@@ -48,15 +48,6 @@ export function GalleryPage(): JSX.Element {
 
   const setFilter = (change: Partial<Record<keyof GalleryParams, string | undefined>>) =>
     setParams({ ...change, view: undefined }, { replace: true });
-
-  // Search as one types (debounced), kept in `?q=`.
-  const [draft, setDraft] = createSignal(params.q ?? "");
-  let searchTimer: ReturnType<typeof setTimeout> | undefined;
-  const applySearch = (value: string) => {
-    if (searchTimer !== undefined) clearTimeout(searchTimer);
-    setFilter({ q: value.trim() || undefined });
-  };
-  onCleanup(() => searchTimer !== undefined && clearTimeout(searchTimer));
 
   // The viewer: `?view=<id>`. Opening it adds a history entry, so "back" closes it.
   let openedHere = false;
@@ -119,36 +110,13 @@ export function GalleryPage(): JSX.Element {
         </A>
       </header>
 
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(event) => {
-          event.preventDefault();
-          applySearch(draft());
-        }}
-      >
-        <div class="search">
-          <label class="visually-hidden" for="gallery-search">
-            Search images
-          </label>
-          <SearchIcon class="icon search__icon" />
-          <input
-            id="gallery-search"
-            class="input search__input"
-            type="search"
-            placeholder="Search prompts and session titles"
-            autocomplete="off"
-            enterkeyhint="search"
-            value={draft()}
-            onInput={(event) => {
-              const value = event.currentTarget.value;
-              setDraft(value);
-              if (searchTimer !== undefined) clearTimeout(searchTimer);
-              searchTimer = setTimeout(() => applySearch(value), 250);
-            }}
-          />
-        </div>
-      </form>
+      <SearchToolbar
+        id="gallery-search"
+        label="Search images"
+        placeholder="Search prompts and session titles"
+        value={params.q}
+        onSearch={(q) => setFilter({ q })}
+      />
 
       <FilterChips label="Filters">
         <ToggleChip
@@ -237,7 +205,6 @@ export function GalleryPage(): JSX.Element {
                 type="button"
                 class="button"
                 onClick={() => {
-                  setDraft("");
                   setParams(
                     {
                       q: undefined,

@@ -7,7 +7,7 @@ import { errorMessage } from "../api/errors";
 import { listSessions, sessionListQuery } from "../api/sessions";
 import { formatAbsolute, formatRelative, plural } from "../lib/format";
 import { modelLabel, useModels } from "../models";
-import { ClearFiltersChip, DateRangeChip, FilterChips, SelectChip } from "../ui/filters";
+import { ClearFiltersChip, DateRangeChip, FilterChips, SearchToolbar, SelectChip } from "../ui/filters";
 import { SearchIcon, SparkleIcon } from "../ui/icons";
 import { usePageTitle } from "../ui/title";
 import { ImportButton } from "./ImportButton";
@@ -76,15 +76,7 @@ export function SessionsPage(): JSX.Element {
   onCleanup(() => controller?.abort());
 
   const setFilter = (change: Partial<SessionsParams>) => setParams(change, { replace: true });
-  const [draft, setDraft] = createSignal(params.q ?? "");
-  let searchTimer: ReturnType<typeof setTimeout> | undefined;
-  const applySearch = (value: string) => {
-    if (searchTimer !== undefined) clearTimeout(searchTimer);
-    setFilter({ q: value.trim() || undefined });
-  };
-  onCleanup(() => searchTimer !== undefined && clearTimeout(searchTimer));
   const clearAll = () => {
-    setDraft("");
     setFilter({ q: undefined, model: undefined, status: undefined, from: undefined, to: undefined });
   };
 
@@ -126,35 +118,13 @@ export function SessionsPage(): JSX.Element {
         </div>
       </header>
 
-      <form
-        class="toolbar"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          applySearch(draft());
-        }}
+      <SearchToolbar
+        id="sessions-search"
+        label="Search sessions"
+        placeholder="Search titles and prompts"
+        value={params.q}
+        onSearch={(q) => setFilter({ q })}
       >
-        <div class="search">
-          <label class="visually-hidden" for="sessions-search">
-            Search sessions
-          </label>
-          <SearchIcon class="icon search__icon" />
-          <input
-            id="sessions-search"
-            class="input search__input"
-            type="search"
-            placeholder="Search titles and prompts"
-            autocomplete="off"
-            enterkeyhint="search"
-            value={draft()}
-            onInput={(e) => {
-              const value = e.currentTarget.value;
-              setDraft(value);
-              if (searchTimer !== undefined) clearTimeout(searchTimer);
-              searchTimer = setTimeout(() => applySearch(value), 250);
-            }}
-          />
-        </div>
         <div class="toolbar__sort">
           <label class="toolbar__label" for="sessions-sort">
             Sort by
@@ -175,7 +145,7 @@ export function SessionsPage(): JSX.Element {
             </For>
           </select>
         </div>
-      </form>
+      </SearchToolbar>
 
       <FilterChips label="Filters">
         <SelectChip

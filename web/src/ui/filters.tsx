@@ -1,6 +1,6 @@
 import "./filters.css";
-import { For, type JSX, Show } from "solid-js";
-import { CloseIcon } from "./icons";
+import { createEffect, createSignal, For, type JSX, on, onCleanup, Show } from "solid-js";
+import { CloseIcon, SearchIcon } from "./icons";
 
 /**
  * Filter chips for lists (the gallery, sessions): each chip is a native control styled as a chip
@@ -164,5 +164,71 @@ export function ClearFiltersChip(props: { onClear: () => void }): JSX.Element {
       <CloseIcon />
       <span>Clear</span>
     </button>
+  );
+}
+
+/**
+ * A list's search box (the gallery, sessions), searching as one types: the query is applied 250 ms
+ * after the last keystroke, or at once on Enter. `value` is the query in force (in the URL); when it
+ * changes from elsewhere (cleared, back button), the box follows. `children` are the toolbar's other
+ * controls, beside the box.
+ */
+export function SearchToolbar(props: {
+  id: string;
+  label: string;
+  placeholder: string;
+  value: string | undefined;
+  onSearch: (query: string | undefined) => void;
+  children?: JSX.Element;
+}): JSX.Element {
+  const [draft, setDraft] = createSignal(props.value ?? "");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const apply = (value: string) => {
+    if (timer !== undefined) clearTimeout(timer);
+    props.onSearch(value.trim() || undefined);
+  };
+  onCleanup(() => timer !== undefined && clearTimeout(timer));
+  // Only a query that is not what is typed (trailing spaces aside) replaces the typing.
+  createEffect(
+    on(
+      () => props.value,
+      (value) => {
+        if ((value ?? "") !== draft().trim()) setDraft(value ?? "");
+      },
+      { defer: true },
+    ),
+  );
+  return (
+    <form
+      class="toolbar"
+      role="search"
+      onSubmit={(event) => {
+        event.preventDefault();
+        apply(draft());
+      }}
+    >
+      <div class="search">
+        <label class="visually-hidden" for={props.id}>
+          {props.label}
+        </label>
+        <SearchIcon class="icon search__icon" />
+        <input
+          id={props.id}
+          class="input search__input"
+          type="search"
+          placeholder={props.placeholder}
+          autocomplete="off"
+          enterkeyhint="search"
+          value={draft()}
+          onInput={(event) => {
+            const value = event.currentTarget.value;
+            setDraft(value);
+            if (timer !== undefined) clearTimeout(timer);
+            timer = setTimeout(() => apply(value), 250);
+          }}
+        />
+      </div>
+      {props.children}
+    </form>
   );
 }
