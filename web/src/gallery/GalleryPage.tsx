@@ -267,7 +267,7 @@ export function GalleryPage(): JSX.Element {
             gap={4}
             label="Images"
           >
-            {(item, width) => <GalleryTile item={item()} width={width()} onOpen={open} />}
+            {(item, width) => <GalleryTile item={item} width={width} onOpen={open} />}
           </VirtualGrid>
           <Show when={feed.state.loading}>
             <p class="gallery__more" aria-live="polite">

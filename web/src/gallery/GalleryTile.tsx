@@ -1,62 +1,41 @@
 import type { GalleryItem } from "@contract/gallery";
-import { createRenderEffect, createRoot, type JSX, on } from "solid-js";
+import { createRoot, type JSX } from "solid-js";
 import { FavoriteButton, thumbnailSrcset } from "../images";
 import { ImageIcon } from "../ui/icons";
 
 /**
- * One place in the grid: an image's thumbnail (the width `srcset` picks for the tile's size and the
+ * One image of the grid: its thumbnail (the width `srcset` picks for the tile's size and the
  * screen's density; never the full image), a shimmer until it arrives, and a star in the corner.
  *
- * The grid makes a tile once and shows it another image as the list scrolls (`props.item`
- * changes): its attributes follow, and what the last image's thumbnail did to it (loaded, failed)
- * is undone. It holds no listener of its own for its thumbnail: `watchThumbnails` marks it loaded
- * or failed from one listener on the page.
+ * Tiles come and go by the dozen while a list is flung, so one is cheap to make: what it shows is
+ * read once (an image's id, prompt and thumbnails never change; another image is another tile), and
+ * it holds no state or listener of its own for its thumbnail: `watchThumbnails` marks it loaded or
+ * failed from one listener on the page.
  */
 export function GalleryTile(props: { item: GalleryItem; width: number; onOpen: (id: string) => void }): JSX.Element {
-  let tile: HTMLDivElement | undefined;
-  createRenderEffect(
-    on(
-      () => props.item.id,
-      () => {
-        tile?.classList.remove("is-failed");
-        tile?.classList.add("is-loading");
-        tile?.querySelector(".gtile__failed")?.remove();
-      },
-      { defer: true },
-    ),
-  );
+  const { id, prompt, thumbnailUrl, favorite } = props.item;
+  const label = `Open image: ${prompt}`;
+  const srcset = thumbnailSrcset(props.item);
+  const sizes = `${Math.ceil(props.width)}px`;
+  const onOpen = props.onOpen;
   return (
-    <div ref={tile} class="gtile is-loading" data-testid="gallery-item" data-id={props.item.id}>
-      <button
-        type="button"
-        class="gtile__open"
-        aria-label={`Open image: ${props.item.prompt}`}
-        onClick={() => props.onOpen(props.item.id)}
-      >
-        {thumbnail(props.item, props.width)}
+    <div class="gtile is-loading" data-testid="gallery-item" data-id={id}>
+      <button type="button" class="gtile__open" aria-label={label} onClick={[onOpen, id]}>
+        <img
+          class="gtile__image"
+          src={thumbnailUrl}
+          srcset={srcset}
+          sizes={sizes}
+          alt=""
+          loading="lazy"
+          decoding="async"
+          draggable={false}
+        />
       </button>
-      <FavoriteButton assetId={props.item.id} favorite={props.item.favorite} variant="overlay" class="gtile__star" />
+      <FavoriteButton assetId={id} favorite={favorite} variant="overlay" class="gtile__star" />
     </div>
   );
 }
-
-/**
- * A new <img> for each image the tile shows, its attributes set before it is in the page: changing
- * `src` and `srcset` of an image already in the page costs several times more (measured), and a
- * new element also starts without the last image's `is-loaded`.
- */
-const thumbnail = (item: GalleryItem, width: number) => (
-  <img
-    class="gtile__image"
-    src={item.thumbnailUrl}
-    srcset={thumbnailSrcset(item)}
-    sizes={`${Math.ceil(width)}px`}
-    alt=""
-    loading="lazy"
-    decoding="async"
-    draggable={false}
-  />
-);
 
 let failedIcon: Node | undefined;
 /** The icon a tile shows when its thumbnail could not be loaded (made once, copied). */
