@@ -11,7 +11,11 @@
  * <img> elements are there), and the run does not wait behind thousands of thumbnails made by the
  * local Images binding on a shared machine.
  *
- *   npm run bench -- --only gallery [--scroll-images 2000] [--trace trace.json]
+ *   npm run bench -- --only gallery [--scroll-images 2000] [--task-cpu] [--trace trace.json]
+ *
+ * `--task-cpu` (implied by `--trace`) records a trace of the scroll at 10,000 images and gives each
+ * long task's CPU time on the page's main thread: a task of little CPU that took long by the clock
+ * waited for a core (other processes on the machine), which is not work the page could shed.
  */
 import { writeFileSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -33,6 +37,9 @@ const RECORD_LONG_TASKS = `
   }).observe({ type: "longtask", buffered: true });
 `;
 
+/** The scroll's long tasks (over 50 ms by the clock) as the trace saw them, with the main thread's CPU in each. */
+type TaskCpu = { longTasks: number; cpuMs: number[] };
+
 type ScrollResult = {
   firstPageNodes: number;
   maxNodes: number;
@@ -43,8 +50,44 @@ type ScrollResult = {
   frames: number;
   loadLongTasks: number[];
   scrollLongTasks: number[];
+  taskCpu?: TaskCpu;
 };
 
+type TraceEvent = {
+  name: string;
+  ph: string;
+  pid: number;
+  tid: number;
+  ts: number;
+  dur?: number;
+  tdur?: number;
+  args?: { name?: string };
+};
+
+/** The main thread of the page's renderer: the one of that name with the most events. */
+function taskCpuOf(events: TraceEvent[]): TaskCpu {
+  const counts = new Map<string, number>();
+  const mainThreads = new Set<string>();
+  for (const event of events) {
+    const thread = `${event.pid}:${event.tid}`;
+    counts.set(thread, (counts.get(thread) ?? 0) + 1);
+    if (event.ph === "M" && event.name === "thread_name" && event.args?.name === "CrRendererMain")
+      mainThreads.add(thread);
+  }
+  const main = [...mainThreads].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0))[0];
+  const tasks = events
+    .filter((event) => event.ph === "X" && event.name === "RunTask" && `${event.pid}:${event.tid}` === main)
+    .sort((a, b) => a.ts - b.ts);
+  // Top-level tasks only (a nested run loop's tasks are inside another).
+  const cpuMs: number[] = [];
+  let end = Number.NEGATIVE_INFINITY;
+  for (const task of tasks) {
+    if (task.ts < end) continue;
+    end = task.ts + (task.dur ?? 0);
+    if ((task.dur ?? 0) > 50_000) cpuMs.push((task.tdur ?? task.dur ?? 0) / 1000);
+  }
+  return { longTasks: cpuMs.length, cpuMs };
+}
 /**
  * In the page (as a string: the benchmarks are typed for Node, not the DOM): scrolls 200 px a frame
  * until the grid has shown image `target` (or its end), counting the DOM's nodes each frame.
@@ -94,7 +137,7 @@ async function measure(
   who: SeedSummary,
   viewport: { width: number; height: number },
   target: number,
-  tracePath: string | undefined,
+  trace: { path?: string } | undefined,
 ): Promise<ScrollResult> {
   const phone = viewport.width < 600;
   const context = await browser.newContext({ viewport, deviceScaleFactor: 2, hasTouch: phone, isMobile: phone });
@@ -111,24 +154,29 @@ async function measure(
     await page.evaluate("new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))");
     const firstPageNodes = await page.evaluate<number>('document.getElementsByTagName("*").length');
     const loadLongTasks = await page.evaluate<number[]>("window.__longTasks.map((task) => task.duration)");
-    const cdp = tracePath ? await context.newCDPSession(page) : null;
-    const traceEvents: unknown[] = [];
+    const cdp = trace ? await context.newCDPSession(page) : null;
+    const traceEvents: TraceEvent[] = [];
     if (cdp) {
-      cdp.on("Tracing.dataCollected", (event: { value: unknown[] }) => traceEvents.push(...event.value));
+      // The protocol's types say every field is a string; the events carry numbers (ts, dur, pid…).
+      cdp.on("Tracing.dataCollected", (event) => traceEvents.push(...(event.value as unknown as TraceEvent[])));
       await cdp.send("Tracing.start", {
-        categories:
-          "devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,disabled-by-default-v8.cpu_profiler",
+        // Without a file, only what gives each task's CPU time (the profiler costs the page some).
+        categories: trace?.path
+          ? "devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,disabled-by-default-v8.cpu_profiler"
+          : "disabled-by-default-devtools.timeline",
         transferMode: "ReportEvents",
       });
     }
     const scrolled = await scrollGallery(page, target);
-    if (cdp && tracePath) {
+    let taskCpu: TaskCpu | undefined;
+    if (cdp) {
       const done = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
       await cdp.send("Tracing.end");
       await done;
-      writeFileSync(tracePath, JSON.stringify({ traceEvents }));
+      if (trace?.path) writeFileSync(trace.path, JSON.stringify({ traceEvents }));
+      taskCpu = taskCpuOf(traceEvents);
     }
-    return { firstPageNodes, loadLongTasks, ...scrolled };
+    return { firstPageNodes, loadLongTasks, ...scrolled, ...(taskCpu ? { taskCpu } : {}) };
   } finally {
     await context.close();
   }
@@ -139,7 +187,11 @@ const summary = (durations: number[]) =>
     ? `${durations.length} (max ${Math.max(...durations).toFixed(0)} ms; over 50 ms: ${durations.filter((d) => d > 50).length})`
     : "0";
 
-export async function runGallery(options: { scrollImages: number; tracePath?: string }): Promise<Row[]> {
+export async function runGallery(options: {
+  scrollImages: number;
+  tracePath?: string;
+  taskCpu?: boolean;
+}): Promise<Row[]> {
   const stamp = Date.now();
   const sizes = [100, 10_000] as const;
   const stack = await startStack({
@@ -160,10 +212,9 @@ export async function runGallery(options: { scrollImages: number; tracePath?: st
       const results = new Map<number, ScrollResult>();
       for (const [index, size] of sizes.entries()) {
         const who = stack.seededUsers[index]!;
-        const trace =
-          options.tracePath && size === 10_000
-            ? options.tracePath.replace(/(\.json)?$/, `-${viewport.width}.json`)
-            : undefined;
+        const traced = size === 10_000 && (options.tracePath !== undefined || options.taskCpu === true);
+        const path = options.tracePath?.replace(/(\.json)?$/, `-${viewport.width}.json`);
+        const trace = traced ? (path ? { path } : {}) : undefined;
         const result = await measure(browser, stack.url, who, viewport, options.scrollImages, trace);
         results.set(size, result);
         const label = `Gallery of ${size.toLocaleString("en")} images, ${name}`;
@@ -178,6 +229,16 @@ export async function runGallery(options: { scrollImages: number; tracePath?: st
           `to image ${result.reached} of ${result.listed} listed, ${result.frames} frames in ${(result.scrollMs / 1000).toFixed(1)} s`,
         ]);
         push([label, "long tasks while scrolling (target: none over 50 ms)", summary(result.scrollLongTasks)]);
+        if (result.taskCpu) {
+          const { longTasks, cpuMs } = result.taskCpu;
+          push([
+            label,
+            "long tasks in the trace: main-thread CPU of each (over 50 ms of CPU)",
+            longTasks
+              ? `${longTasks}: ${cpuMs.map((ms) => ms.toFixed(0)).join(", ")} ms (${cpuMs.filter((ms) => ms > 50).length})`
+              : "0",
+          ]);
+        }
         push([label, "long tasks while loading the page", summary(result.loadLongTasks)]);
       }
       const ratio = results.get(10_000)!.maxNodes / results.get(100)!.maxNodes;

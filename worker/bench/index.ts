@@ -4,7 +4,7 @@
  *   npm run bench                                   listing at 1k/10k/100k images, live, gallery, then webhooks (30 s at 200/s)
  *   npm run bench -- --only listing [--sizes 1000,10000] [--requests 200]
  *   npm run bench -- --only webhooks [--rate 200 --seconds 60 --via proxy]
- *   npm run bench -- --only gallery [--scroll-images 2000] [--trace trace.json]
+ *   npm run bench -- --only gallery [--scroll-images 2000] [--task-cpu] [--trace trace.json]
  *                                                               DOM nodes and long tasks of the gallery
  *                                                               at 100 and 10,000 images, in headless Chromium
  *   npm run bench -- --only live [--rounds 8 --requests 200 --phases completion,requests,burst,upload,fanout,firstload]
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
       ...(await runGallery({
         scrollImages: Number(arg("scroll-images") ?? 2000),
         ...(tracePath ? { tracePath } : {}),
+        taskCpu: process.argv.includes("--task-cpu"),
       })),
     );
   }

@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, type JSX, onCleanup, onMount } from "solid-js";
+import { batch, createEffect, createMemo, createSignal, For, type JSX, onCleanup, onMount } from "solid-js";
 import { unwrap } from "solid-js/store";
 
 export type VirtualGridProps<T> = {
@@ -66,11 +66,18 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   });
 
   const measure = () => {
-    setViewportHeight(window.innerHeight);
-    setScrollY(window.scrollY);
-    if (!container) return;
-    setWidth(container.clientWidth);
-    setOffsetTop(container.getBoundingClientRect().top + window.scrollY);
+    // Every read before any write: a write re-renders rows (when the offset moved a row in), and a
+    // read after it would lay the page out again, in the frame that delivered the resize.
+    const height = window.innerHeight;
+    const offset = window.scrollY;
+    const box = container ? { width: container.clientWidth, top: container.getBoundingClientRect().top } : undefined;
+    batch(() => {
+      setViewportHeight(height);
+      setScrollY(offset);
+      if (!box) return;
+      setWidth(box.width);
+      setOffsetTop(box.top + offset);
+    });
   };
   // `is-scrolling` while the list moves, so that what only matters to a still list (a tile's
   // loading shimmer: an animated layer each) is not made and unmade for every row flung past.
