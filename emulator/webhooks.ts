@@ -95,6 +95,8 @@ interface Pending {
 export class WebhookDispatcher {
   private readonly records: WebhookDelivery[] = [];
   private pending: Pending[] = [];
+  /** Each prediction's sends in flight, chained so that its messages go out one after another. */
+  private readonly sending = new Map<string, Promise<void>>();
   private nextSeq = 1;
   private nextOrder = 1;
   /** Bumped by clear(), so sends still in flight during a reset don't schedule retries. */
@@ -117,12 +119,14 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Sends everything due at or before `now` (per prediction in order, predictions in parallel).
-   * Returns whether anything was processed; call again until false, since retries may fall due.
+   * Starts sending everything due at or before `now`: each prediction's messages in order, after any
+   * of its sends still in flight; predictions independently of one another, as Replicate sends them,
+   * so one slow receiver holds up no other prediction's webhooks. Returns when those sends are
+   * done, or null when nothing was due.
    */
-  async flushDue(now: number): Promise<boolean> {
+  dispatchDue(now: number): Promise<void> | null {
     const due = this.pending.filter((item) => item.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt || a.order - b.order);
-    if (due.length === 0) return false;
+    if (due.length === 0) return null;
     this.pending = this.pending.filter((item) => item.dueAt > now);
     // Sequence numbers follow send order, so they're assigned before any await.
     for (const item of due) {
@@ -137,12 +141,35 @@ export class WebhookDispatcher {
       list.push(item);
       byPrediction.set(item.message.predictionId, list);
     }
-    await Promise.all(
-      [...byPrediction.values()].map(async (items) => {
-        for (const item of items) await this.attempt(item);
+    return Promise.all(
+      [...byPrediction].map(([predictionId, items]) => {
+        const sent = (this.sending.get(predictionId) ?? Promise.resolve()).then(async () => {
+          for (const item of items) await this.attempt(item);
+        });
+        this.sending.set(predictionId, sent);
+        void sent.then(() => {
+          if (this.sending.get(predictionId) === sent) this.sending.delete(predictionId);
+        });
+        return sent;
       }),
-    );
+    ).then(() => undefined);
+  }
+
+  /**
+   * Sends everything due at or before `now` and waits for those sends (what a test stepping the
+   * clock wants). Returns whether anything was processed; call again until false, since retries may
+   * fall due.
+   */
+  async flushDue(now: number): Promise<boolean> {
+    const sending = this.dispatchDue(now);
+    if (!sending) return false;
+    await sending;
     return true;
+  }
+
+  /** Resolves once no send started earlier is still in flight. */
+  async idle(): Promise<void> {
+    while (this.sending.size > 0) await Promise.all(this.sending.values());
   }
 
   list(filter: { predictionId?: string | undefined; event?: string | undefined } = {}): WebhookDelivery[] {
