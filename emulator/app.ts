@@ -70,9 +70,9 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const state: EmulatorState = { predictions, files, faults, webhooks, requests, models };
 
   // Ticks run one at a time. A stepped tick (`tick`, `advance`) emits what became due, then sends
-  // until nothing more is due and every send has been answered. The background ticker only emits
-  // and starts the sends: a receiver that is slow to answer one prediction's webhook must not hold
-  // back the webhooks of every other prediction (Replicate sends each on its own).
+  // (each prediction's in order) until nothing more is due and every send has been answered. The
+  // background ticker only emits and starts the sends, each on its own, as Replicate sends them: a
+  // receiver slow to answer one webhook must not hold back any other.
   let chain: Promise<void> = Promise.resolve();
   let busy = false;
   const runTick = async (waitForSends: boolean): Promise<void> => {
@@ -80,7 +80,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     try {
       await predictions.emitDueWebhooks();
       if (!waitForSends) {
-        void webhooks.dispatchDue(clock.now());
+        void webhooks.dispatchDue(clock.now(), "independent");
         return;
       }
       for (let round = 0; round < 100; round++) {

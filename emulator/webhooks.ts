@@ -95,8 +95,8 @@ interface Pending {
 export class WebhookDispatcher {
   private readonly records: WebhookDelivery[] = [];
   private pending: Pending[] = [];
-  /** Each prediction's sends in flight, chained so that its messages go out one after another. */
-  private readonly sending = new Map<string, Promise<void>>();
+  /** Sends in flight (a stepped tick waits for them). */
+  private readonly sending = new Set<Promise<void>>();
   private nextSeq = 1;
   private nextOrder = 1;
   /** Bumped by clear(), so sends still in flight during a reset don't schedule retries. */
@@ -119,12 +119,13 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Starts sending everything due at or before `now`: each prediction's messages in order, after any
-   * of its sends still in flight; predictions independently of one another, as Replicate sends them,
-   * so one slow receiver holds up no other prediction's webhooks. Returns when those sends are
-   * done, or null when nothing was due.
+   * Starts sending everything due at or before `now`, and returns when those sends are done (null
+   * when nothing was due). `independent`: every message on its own, as Replicate sends them (no
+   * order is promised, replicate-api.md §3.1), so a receiver slow to answer one webhook holds up no
+   * other, not even the next one of the same prediction. `inOrder`: each prediction's messages one
+   * after another, what a test stepping the clock wants.
    */
-  dispatchDue(now: number): Promise<void> | null {
+  dispatchDue(now: number, mode: "independent" | "inOrder"): Promise<void> | null {
     const due = this.pending.filter((item) => item.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt || a.order - b.order);
     if (due.length === 0) return null;
     this.pending = this.pending.filter((item) => item.dueAt > now);
@@ -135,33 +136,40 @@ export class WebhookDispatcher {
         this.records.push(item.record);
       }
     }
-    const byPrediction = new Map<string, Pending[]>();
-    for (const item of due) {
-      const list = byPrediction.get(item.message.predictionId) ?? [];
-      list.push(item);
-      byPrediction.set(item.message.predictionId, list);
+    const groups: Pending[][] = [];
+    if (mode === "independent") {
+      for (const item of due) groups.push([item]);
+    } else {
+      const byPrediction = new Map<string, Pending[]>();
+      for (const item of due) {
+        const list = byPrediction.get(item.message.predictionId) ?? [];
+        list.push(item);
+        byPrediction.set(item.message.predictionId, list);
+      }
+      groups.push(...byPrediction.values());
     }
     return Promise.all(
-      [...byPrediction].map(([predictionId, items]) => {
-        const sent = (this.sending.get(predictionId) ?? Promise.resolve()).then(async () => {
+      groups.map(async (items) => {
+        const sent = (async () => {
           for (const item of items) await this.attempt(item);
-        });
-        this.sending.set(predictionId, sent);
-        void sent.then(() => {
-          if (this.sending.get(predictionId) === sent) this.sending.delete(predictionId);
-        });
-        return sent;
+        })();
+        this.sending.add(sent);
+        try {
+          await sent;
+        } finally {
+          this.sending.delete(sent);
+        }
       }),
     ).then(() => undefined);
   }
 
   /**
-   * Sends everything due at or before `now` and waits for those sends (what a test stepping the
-   * clock wants). Returns whether anything was processed; call again until false, since retries may
+   * Sends everything due at or before `now`, each prediction's messages in order, and waits for
+   * those sends. Returns whether anything was processed; call again until false, since retries may
    * fall due.
    */
   async flushDue(now: number): Promise<boolean> {
-    const sending = this.dispatchDue(now);
+    const sending = this.dispatchDue(now, "inOrder");
     if (!sending) return false;
     await sending;
     return true;
@@ -169,7 +177,7 @@ export class WebhookDispatcher {
 
   /** Resolves once no send started earlier is still in flight. */
   async idle(): Promise<void> {
-    while (this.sending.size > 0) await Promise.all(this.sending.values());
+    while (this.sending.size > 0) await Promise.all(this.sending);
   }
 
   list(filter: { predictionId?: string | undefined; event?: string | undefined } = {}): WebhookDelivery[] {
