@@ -69,15 +69,24 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   });
   const state: EmulatorState = { predictions, files, faults, webhooks, requests, models };
 
-  // Ticks run one at a time: each emits what became due, then sends until nothing more is due.
+  // Ticks run one at a time. A stepped tick (`tick`, `advance`) emits what became due, then sends
+  // (each prediction's in order) until nothing more is due and every send has been answered. The
+  // background ticker only emits and starts the sends, each on its own, as Replicate sends them: a
+  // receiver slow to answer one webhook must not hold back any other.
   let chain: Promise<void> = Promise.resolve();
   let busy = false;
-  const runTick = async (): Promise<void> => {
+  const runTick = async (waitForSends: boolean): Promise<void> => {
     busy = true;
     try {
       await predictions.emitDueWebhooks();
-      for (let round = 0; round < 100 && (await webhooks.flushDue(clock.now())); round++) {
+      if (!waitForSends) {
+        void webhooks.dispatchDue(clock.now(), "independent");
+        return;
+      }
+      for (let round = 0; round < 100; round++) {
         // Retries that fell due during this tick (the clock may have jumped) run in the next round.
+        await webhooks.idle();
+        if (!(await webhooks.flushDue(clock.now()))) break;
       }
     } catch (error) {
       console.error("[replicate-emulator] tick failed:", error);
@@ -86,7 +95,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     }
   };
   const tick = (): Promise<void> => {
-    chain = chain.then(runTick);
+    chain = chain.then(() => runTick(true));
     return chain;
   };
   const advance = async (ms: number): Promise<number> => {
@@ -105,7 +114,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   };
 
   const ticker = setInterval(() => {
-    if (!busy) void tick();
+    if (!busy) chain = chain.then(() => runTick(false));
   }, options.tickIntervalMs ?? 50);
   ticker.unref();
 

@@ -95,6 +95,8 @@ interface Pending {
 export class WebhookDispatcher {
   private readonly records: WebhookDelivery[] = [];
   private pending: Pending[] = [];
+  /** Sends in flight (a stepped tick waits for them). */
+  private readonly sending = new Set<Promise<void>>();
   private nextSeq = 1;
   private nextOrder = 1;
   /** Bumped by clear(), so sends still in flight during a reset don't schedule retries. */
@@ -117,12 +119,15 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Sends everything due at or before `now` (per prediction in order, predictions in parallel).
-   * Returns whether anything was processed; call again until false, since retries may fall due.
+   * Starts sending everything due at or before `now`, and returns when those sends are done (null
+   * when nothing was due). `independent`: every message on its own, as Replicate sends them (no
+   * order is promised, replicate-api.md §3.1), so a receiver slow to answer one webhook holds up no
+   * other, not even the next one of the same prediction. `inOrder`: each prediction's messages one
+   * after another, what a test stepping the clock wants.
    */
-  async flushDue(now: number): Promise<boolean> {
+  dispatchDue(now: number, mode: "independent" | "inOrder"): Promise<void> | null {
     const due = this.pending.filter((item) => item.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt || a.order - b.order);
-    if (due.length === 0) return false;
+    if (due.length === 0) return null;
     this.pending = this.pending.filter((item) => item.dueAt > now);
     // Sequence numbers follow send order, so they're assigned before any await.
     for (const item of due) {
@@ -131,18 +136,48 @@ export class WebhookDispatcher {
         this.records.push(item.record);
       }
     }
-    const byPrediction = new Map<string, Pending[]>();
-    for (const item of due) {
-      const list = byPrediction.get(item.message.predictionId) ?? [];
-      list.push(item);
-      byPrediction.set(item.message.predictionId, list);
+    const groups: Pending[][] = [];
+    if (mode === "independent") {
+      for (const item of due) groups.push([item]);
+    } else {
+      const byPrediction = new Map<string, Pending[]>();
+      for (const item of due) {
+        const list = byPrediction.get(item.message.predictionId) ?? [];
+        list.push(item);
+        byPrediction.set(item.message.predictionId, list);
+      }
+      groups.push(...byPrediction.values());
     }
-    await Promise.all(
-      [...byPrediction.values()].map(async (items) => {
-        for (const item of items) await this.attempt(item);
+    return Promise.all(
+      groups.map(async (items) => {
+        const sent = (async () => {
+          for (const item of items) await this.attempt(item);
+        })();
+        this.sending.add(sent);
+        try {
+          await sent;
+        } finally {
+          this.sending.delete(sent);
+        }
       }),
-    );
+    ).then(() => undefined);
+  }
+
+  /**
+   * Sends everything due at or before `now`, each prediction's messages in order, and waits for
+   * those sends. Returns whether anything was processed; call again until false, since retries may
+   * fall due.
+   */
+  async flushDue(now: number): Promise<boolean> {
+    const sending = this.dispatchDue(now, "inOrder");
+    if (!sending) return false;
+    await sending;
     return true;
+  }
+
+  /** Resolves once no send started earlier is still in flight. */
+  async idle(): Promise<void> {
+    while (this.sending.size > 0) await Promise.all(this.sending);
   }
 
   list(filter: { predictionId?: string | undefined; event?: string | undefined } = {}): WebhookDelivery[] {

@@ -1,5 +1,5 @@
 /** Webhook emission and delivery to a real local HTTP receiver. */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WEBHOOK_SECRET } from "../webhooks";
@@ -32,6 +32,8 @@ let hookBase: string;
 const received: Received[] = [];
 /** Per path: how many of its `completed` webhooks should be answered 500 before succeeding. */
 const failCompletedTimes = new Map<string, number>();
+/** Answers the receiver keeps back (the first request to each path under /hold-first/) until a test releases them. */
+const held: ServerResponse[] = [];
 
 beforeAll(async () => {
   receiver = createServer((request, response) => {
@@ -46,6 +48,10 @@ beforeAll(async () => {
       const parsed: unknown = JSON.parse(body);
       const terminal = isPrediction(parsed) && ["succeeded", "failed", "canceled"].includes(parsed.status);
       const pathOnly = path.split("?")[0] ?? path;
+      if (pathOnly.startsWith("/hold-first/") && received.filter((item) => item.path === path).length === 1) {
+        held.push(response);
+        return;
+      }
       const failures = failCompletedTimes.get(pathOnly) ?? 0;
       if (pathOnly === "/always-500" || (terminal && failures > 0)) {
         if (terminal) failCompletedTimes.set(pathOnly, failures - 1);
@@ -60,6 +66,7 @@ beforeAll(async () => {
   harness = await startHarness({ deliverWebhooks: true });
 });
 afterAll(async () => {
+  for (const response of held.splice(0)) response.writeHead(204).end();
   await harness.close();
   await new Promise((resolve) => receiver.close(resolve));
 });
@@ -188,4 +195,50 @@ describe("webhook delivery", () => {
     await harness.advance(60_000);
     expect(await deliveries(created.id)).toHaveLength(2);
   });
+
+  it("sends every webhook on its own: a receiver slow to answer one holds up no other, of any prediction", async () => {
+    // Its own emulator: its background sender is what is tested, not a stepped `advance`.
+    const own = await startHarness({ deliverWebhooks: true });
+    try {
+      const slowPath = `/hold-first/${uniqueTag("slow")}`;
+      const otherPath = `/hook/${uniqueTag("other")}`;
+      const slow = await own.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+        input: { prompt: "a receiver that does not answer its first webhook" },
+        webhook: hookBase + slowPath,
+        webhook_events_filter: ["start", "completed"],
+      });
+      own.running.emulator.clock.advance(500);
+      await eventually(() => receivedFor(slowPath).length === 1, "the first prediction's start webhook");
+      const other = await own.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+        input: { prompt: "a receiver that answers" },
+        webhook: hookBase + otherPath,
+        webhook_events_filter: ["start"],
+      });
+      own.running.emulator.clock.advance(500);
+      await eventually(() => receivedFor(otherPath).length === 1, "the second prediction's start webhook");
+      // The first prediction completes (about 1.8 s after it was created): its terminal webhook goes
+      // out although its start webhook has not been answered yet.
+      own.running.emulator.clock.advance(2_000);
+      await eventually(() => receivedFor(slowPath).length === 2, "the first prediction's completed webhook");
+      const deliveriesOf = async (id: string) =>
+        (await own.control<{ items: Delivery[] }>(`/__control/webhooks?predictionId=${id}`)).items;
+      const slowDeliveries = await deliveriesOf(slow.id);
+      expect(slowDeliveries.map((item) => [item.event, item.attempts.length])).toEqual([
+        ["start", 0],
+        ["completed", 1],
+      ]);
+      expect((await deliveriesOf(other.id)).map((item) => item.delivered)).toEqual([true]);
+    } finally {
+      for (const response of held.splice(0)) response.writeHead(204).end();
+      await own.close();
+    }
+  });
 });
+
+/** Waits for a condition the emulator's background sender brings about; fails after 10 s. */
+async function eventually(condition: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`Never saw ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -370,12 +370,14 @@ export class SessionRoom extends DurableObject<Env> {
     // From the state this room knows, without reading D1; read only when that state is not known or
     // turns out to be stale.
     let from = job?.known_status ? { status: job.known_status, progress: job.known_progress ?? 0 } : null;
-    let outcome = from ? await advanceRunning(this.db, generationId, from, update) : "stale";
-    if (outcome === "stale") {
+    // A move of the status is pushed whole: its view is read in the same call as the move.
+    const view = { view: this.ctx.getWebSockets().length > 0 };
+    let moved = from ? await advanceRunning(this.db, generationId, from, update, view) : null;
+    if (!moved || moved.outcome === "stale") {
       const current = known.generation ?? (await loadGeneration(this.db, generationId));
       if (!current) return;
       from = { status: current.status, progress: current.progress };
-      outcome = await advanceRunning(this.db, generationId, from, update);
+      moved = await advanceRunning(this.db, generationId, from, update, view);
     }
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
@@ -383,15 +385,16 @@ export class SessionRoom extends DurableObject<Env> {
       Date.now() + this.pollDelay(),
       generationId,
     );
-    if (!from || outcome !== "applied") {
+    if (!from || moved.outcome !== "applied") {
       if (from && job) this.rememberState(generationId, from.status, from.progress);
       return;
     }
     const statusAdvances = advances(from.status, status);
     const progress = update.progress !== null && update.progress > from.progress ? update.progress : from.progress;
     this.rememberState(generationId, statusAdvances ? status : from.status, progress);
-    if (statusAdvances) await this.broadcastGeneration(generationId);
-    else this.broadcast({ type: "generation.progress", generationId, progress });
+    if (statusAdvances) {
+      if (moved.view) this.broadcast({ type: "generation.updated", generation: moved.view });
+    } else this.broadcast({ type: "generation.progress", generationId, progress });
   }
 
   /** The outputs could not be stored, after every retry: the generation fails with the reason. */
@@ -770,9 +773,12 @@ export class SessionRoom extends DurableObject<Env> {
       model: generation.model,
     });
     try {
-      if (await recordSubmission(this.db, generation.id, prediction.id))
-        this.rememberState(generation.id, "starting", 0);
-      await this.broadcastGeneration(generation.id);
+      // Recorded and read back for open tabs in one call to D1.
+      const { recorded, view } = await recordSubmission(this.db, generation.id, prediction.id, {
+        view: this.ctx.getWebSockets().length > 0,
+      });
+      if (recorded) this.rememberState(generation.id, "starting", 0);
+      if (view) this.broadcast({ type: "generation.updated", generation: view });
     } catch (error) {
       // The next poll records it (see `poll`).
       log.warn("generation.record_submission_failed", {
@@ -820,7 +826,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     if (generation.status === "queued") {
       // The prediction was created but D1 did not hear of it (see `submit`): record it now.
-      if (await recordSubmission(this.db, generation.id, job.prediction_id))
+      if ((await recordSubmission(this.db, generation.id, job.prediction_id)).recorded)
         this.rememberState(generation.id, "starting", 0);
     }
     let prediction: Prediction;

@@ -8,6 +8,7 @@
 
 import { type Generation, type GenerationStatus, type Session, TERMINAL_STATUSES } from "@contract/api";
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, or, type SQL, sql } from "drizzle-orm";
+import type { BatchResponse } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import {
   assets,
@@ -30,33 +31,62 @@ export const loadGeneration = (db: Database, generationId: string): Promise<Gene
 /**
  * The prediction was created: remember its id and count a use of each of the generation's
  * references, together and once (the batch is atomic, and both statements act only while the
- * generation is still queued). Returns whether this call recorded it.
+ * generation is still queued). Returns whether this call recorded it, and, when asked for (someone
+ * is shown it), the generation's view as it now is, read in the same call to D1.
  */
-export async function recordSubmission(db: Database, generationId: string, predictionId: string): Promise<boolean> {
+export async function recordSubmission(
+  db: Database,
+  generationId: string,
+  predictionId: string,
+  options: { view?: boolean } = {},
+): Promise<{ recorded: boolean; view: Generation | null }> {
   const stillQueued = sql`EXISTS (SELECT 1 FROM ${generations} WHERE ${generations.id} = ${generationId} AND ${generations.status} = 'queued')`;
-  const [, updated] = await db.batch([
-    db
-      .update(references)
-      .set({ usageCount: sql`${references.usageCount} + 1`, lastUsedAt: new Date() })
-      .where(
-        and(
-          inArray(
-            references.id,
-            db
-              .select({ id: generationReferences.referenceId })
-              .from(generationReferences)
-              .where(eq(generationReferences.generationId, generationId)),
-          ),
-          stillQueued,
+  const countUse = db
+    .update(references)
+    .set({ usageCount: sql`${references.usageCount} + 1`, lastUsedAt: new Date() })
+    .where(
+      and(
+        inArray(
+          references.id,
+          db
+            .select({ id: generationReferences.referenceId })
+            .from(generationReferences)
+            .where(eq(generationReferences.generationId, generationId)),
         ),
+        stillQueued,
       ),
-    db
-      .update(generations)
-      .set({ predictionId, status: "starting", submittedAt: new Date() })
-      .where(and(eq(generations.id, generationId), eq(generations.status, "queued")))
-      .returning({ id: generations.id }),
-  ]);
-  return updated.length > 0;
+    );
+  const record = db
+    .update(generations)
+    .set({ predictionId, status: "starting", submittedAt: new Date() })
+    .where(and(eq(generations.id, generationId), eq(generations.status, "queued")))
+    .returning({ id: generations.id });
+  if (!options.view) {
+    const [, updated] = await db.batch([countUse, record]);
+    return { recorded: updated.length > 0, view: null };
+  }
+  const [, updated, ...read] = await db.batch([countUse, record, ...viewReads(db, generationId)]);
+  return { recorded: updated.length > 0, view: await viewOfRead(db, read) };
+}
+
+/** The reads of one generation's view, to follow a write in the same batch (see `viewOfRead`). */
+function viewReads(db: Database, generationId: string) {
+  return [
+    db.select().from(generations).where(eq(generations.id, generationId)).limit(1),
+    ...generationViewReads(
+      db,
+      db.select({ id: generations.id }).from(generations).where(eq(generations.id, generationId)),
+    ),
+  ] as const;
+}
+
+async function viewOfRead(
+  db: Database,
+  [[row], outputRows, inputRows, links]: BatchResponse<ReturnType<typeof viewReads>>,
+): Promise<Generation | null> {
+  if (!row) return null;
+  const [view] = await assembleViews(db, [row], outputRows, inputRows, links);
+  return view ?? null;
 }
 
 /** What a non-terminal update did: moved the row, found nothing to move, or found the row not as expected. */
@@ -75,7 +105,7 @@ export async function applyRunningUpdate(
 ): Promise<boolean> {
   const current = known ?? (await loadGeneration(db, generationId));
   if (!current) return false;
-  return (await advanceRunning(db, generationId, current, update)) === "applied";
+  return (await advanceRunning(db, generationId, current, update)).outcome === "applied";
 }
 
 export type RunningUpdate = { status: RunningStatus; progress: number | null; startedAt: Date | null };
@@ -84,20 +114,23 @@ export type RunningUpdate = { status: RunningStatus; progress: number | null; st
  * The same move from a state the caller knows (`from`: the status and progress it last saw), without
  * reading the row: nothing to move costs no statement, and the one conditional update is "stale"
  * when the row is no longer in that state (moved by another path), so the caller can read it again.
+ * With `view`, a move of the status also reads the generation's view as it then is, in the same call
+ * to D1, for the room to push.
  */
 export async function advanceRunning(
   db: Database,
   generationId: string,
   from: { status: GenerationStatus; progress: number },
   update: RunningUpdate,
-): Promise<RunningOutcome> {
-  if (isTerminal(from.status)) return "unchanged";
+  options: { view?: boolean } = {},
+): Promise<{ outcome: RunningOutcome; view: Generation | null }> {
+  if (isTerminal(from.status)) return { outcome: "unchanged", view: null };
   const statusAdvances = advances(from.status, update.status);
   const progress = update.progress !== null && update.progress > from.progress ? update.progress : null;
-  if (!statusAdvances && progress === null) return "unchanged";
+  if (!statusAdvances && progress === null) return { outcome: "unchanged", view: null };
   const status = statusAdvances ? update.status : from.status;
   const startedAt = status === "running" ? (update.startedAt ?? new Date()).getTime() : null;
-  const updated = await db
+  const move = db
     .update(generations)
     .set({
       status,
@@ -113,7 +146,14 @@ export async function advanceRunning(
       ),
     )
     .returning({ id: generations.id });
-  return updated.length > 0 ? "applied" : "stale";
+  if (!(options.view && statusAdvances)) {
+    const updated = await move;
+    return { outcome: updated.length > 0 ? "applied" : "stale", view: null };
+  }
+  const [updated, ...read] = await db.batch([move, ...viewReads(db, generationId)]);
+  return updated.length > 0
+    ? { outcome: "applied", view: await viewOfRead(db, read) }
+    : { outcome: "stale", view: null };
 }
 
 export type TerminalUpdate = {

@@ -4,10 +4,13 @@
  * waits in). The room knows the state it last wrote, so an update that changes nothing, such as the
  * queue's copy of a webhook the room already applied, costs no call; a success is two: the row with
  * its recorded outputs, then the outputs, the transition, the counters and the pushed views together.
+ * A change of status that open tabs are shown is read back in the same call that makes it.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../db/client";
 import { SessionRoom } from "../durable-objects/session-room";
+import { recordSubmission } from "../generations/lifecycle";
 import { type Prediction, predictionSchema } from "../replicate/prediction";
 import { FailurePlan, failingD1 } from "./failing-bindings";
 import {
@@ -15,8 +18,11 @@ import {
   createGeneration,
   createSession,
   getGeneration,
+  openLiveSocket,
   signUp,
   terminalWebhooks,
+  uniqueTag,
+  waitFor,
   waitForGeneration,
 } from "./helpers";
 
@@ -37,6 +43,8 @@ describe("the session room's calls to D1", () => {
     const succeeded = webhooks.find((webhook) => webhook.status === "succeeded");
     expect(running && succeeded).toBeTruthy();
 
+    // A tab is open: each change of status is pushed whole.
+    const tab = await openLiveSocket(user, session.id);
     // Nothing fails: the plan only records every call the room makes to the real local D1.
     const plan = new FailurePlan({ times: 0, message: "unused" });
     const callsOf = async (step: () => Promise<unknown>) => {
@@ -49,10 +57,11 @@ describe("the session room's calls to D1", () => {
       const processing = webhookPrediction(running!.body);
       const halfway = { ...processing, logs: " 50%|█████     | 2/4 [00:00<00:00, 6.67it/s]\n" };
 
-      // starting → running, with its progress: one conditional update, no read first.
+      // starting → running, with its progress: one call, no read first: the conditional update,
+      // and the view pushed to the tab read after it in the same batch.
       const started = await callsOf(() => room.receiveWebhook(halfway));
       expect(started).toHaveLength(1);
-      expect(started[0]).toMatch(/^update "generations"/);
+      expect(started[0]).toMatch(/^update "generations"[\s\S]*;\nselect [\s\S]* from "generations"/);
       // The same state again (Replicate's retry, or the queue's copy): nothing to write, nothing read.
       expect(await callsOf(() => room.receiveWebhook(halfway))).toEqual([]);
       expect(await callsOf(() => room.applyPrediction(created.id, halfway))).toEqual([]);
@@ -65,6 +74,16 @@ describe("the session room's calls to D1", () => {
       expect(finished[1]).toMatch(/insert into "assets"[\s\S]*update "generations"[\s\S]*update "image_sessions"/);
     });
 
+    const pushed = await waitFor(
+      async () =>
+        tab.messages.find(
+          (message) => message.type === "generation.updated" && message.generation.status === "running",
+        ),
+      { what: "the running generation pushed to the tab" },
+    );
+    expect(pushed).toMatchObject({ generation: { id: created.id, status: "running", progress: 0.5 } });
+    tab.socket.close();
+
     const done = await getGeneration(user, created.id);
     expect(done).toMatchObject({ status: "succeeded", progress: 1 });
     expect(done.outputs.map((output) => output.sha256)).toHaveLength(2);
@@ -75,5 +94,36 @@ describe("the session room's calls to D1", () => {
     }
     const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number }>();
     expect(detail.succeededCount).toBe(1);
+  });
+
+  it("records a submission and reads the view that open tabs are shown in one call", async () => {
+    const user = await signUp("submission-cost");
+    const session = await createSession(user);
+    // A child waits, queued, behind its parent: its submission is recorded here by hand.
+    const parent = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-dev",
+      prompt: `parent ${uniqueTag()}`,
+    });
+    const child = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-dev",
+      prompt: "the same, at night",
+      parentGenerationId: parent.id,
+      sourceOutputIndex: 0,
+    });
+    expect(child.status).toBe("queued");
+
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    const db = createDb(failingD1(env.DB, plan));
+    const first = await recordSubmission(db, child.id, "prediction-recorded-by-hand", { view: true });
+    expect(plan.calls).toHaveLength(1);
+    expect(plan.calls[0]?.split(";\n")).toHaveLength(6); // the two writes, the row and its view's three reads
+    expect(first.recorded).toBe(true);
+    expect(first.view).toMatchObject({ id: child.id, status: "starting", predictionId: "prediction-recorded-by-hand" });
+    // Recorded once: a second time changes nothing, and without a view it reads nothing.
+    const again = await recordSubmission(db, child.id, "another-prediction");
+    expect(plan.calls).toHaveLength(2);
+    expect(plan.calls[1]?.split(";\n")).toHaveLength(2); // the two writes, nothing read
+    expect(again).toEqual({ recorded: false, view: null });
+    expect(await getGeneration(user, child.id)).toMatchObject({ predictionId: "prediction-recorded-by-hand" });
   });
 });

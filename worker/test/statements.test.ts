@@ -1,12 +1,16 @@
 /**
  * The D1 statements a request runs, recorded by wrapping the real D1 binding (every statement
  * still runs on the local D1). Signing a request in is one statement: the cookie's look-up, or for a
- * bearer token its look-up and the stamp of its last use together; once per request, whichever router
- * answers it. In production every statement is a round trip, so the counts below are latency.
+ * bearer token its look-up and the stamp of its last use together (the look-up alone when the token's
+ * use was stamped less than a minute ago); once per request, whichever router answers it. In
+ * production every statement is a round trip, so the counts below are latency.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { apiTokenSignIn, TOKEN_STAMP_INTERVAL_MS } from "../accounts/credentials";
+import { createDb } from "../db/client";
 import worker from "../index";
+import { sha256Hex } from "../lib/ids";
 import { createSession, ORIGIN, signUp, type TestUser, upload } from "./helpers";
 import { makePng } from "./images";
 import { appRoutes, fillParams, hasParam } from "./security/support";
@@ -53,11 +57,14 @@ async function statementsOf(
   return { response, statements, body, calls: statements.length - inBatches + batches.length };
 }
 
-/** The sign-in statements: a token looked up by its hash and its use stamped (one statement), or a cookie's look-up. */
+/** A token's sign-in that stamps its use as it looks it up. */
+const STAMPING_SIGN_IN =
+  /^update "api_tokens" set "last_used_at" = \? where "api_tokens"\."token_hash" = \? returning/i;
+/** A token's sign-in that only looks it up (its use was stamped within the minute). */
+const READING_SIGN_IN = /^select\b.*\bfrom "api_tokens" where "api_tokens"\."token_hash" = \?$/i;
+/** The sign-in statements: a token looked up by its hash (its use stamped with it, at most once a minute). */
 const tokenSignIns = (statements: string[]) =>
-  statements.filter((sql) =>
-    /^update "api_tokens" set "last_used_at" = \? where "api_tokens"\."token_hash" = \? returning/i.test(sql),
-  );
+  statements.filter((sql) => STAMPING_SIGN_IN.test(sql) || READING_SIGN_IN.test(sql));
 /** Statements on the tokens themselves, besides the sign-in (a route's reads may name the user through a subquery on it). */
 const otherTokenStatements = (statements: string[]) =>
   statements.filter((sql) => /^[^(]*"api_tokens"/i.test(sql) && !tokenSignIns([sql]).length);
@@ -73,7 +80,7 @@ beforeAll(async () => {
 });
 
 describe("D1 statements per request", () => {
-  it("GET /api/sessions/:id with a bearer token looks the token up and stamps it in one statement", async () => {
+  it("GET /api/sessions/:id with a bearer token looks the token up (and stamps it) in one statement", async () => {
     const { response, statements } = await statementsOf(`/api/sessions/${sessionId}`, {
       headers: { Authorization: `Bearer ${user.token}` },
     });
@@ -89,6 +96,40 @@ describe("D1 statements per request", () => {
       .bind(user.id)
       .first<{ last_used_at: number | null }>();
     expect(row?.last_used_at).toEqual(expect.any(Number));
+  });
+
+  it("a token's use is stamped as it signs in, then not again within the minute", async () => {
+    const token = await signUp("stamped");
+    const db = createDb(env.DB);
+    const hash = await sha256Hex(token.token);
+    const lastUsed = async () =>
+      (
+        await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE user_id = ?")
+          .bind(token.id)
+          .first<{ last_used_at: number | null }>()
+      )?.last_used_at;
+    // Later than anything this isolate stamped before: the first sign-in stamps.
+    const start = Date.now() + 10 * TOKEN_STAMP_INTERVAL_MS;
+    const signIn = async (at: number) => {
+      const statement = apiTokenSignIn(db, hash, at);
+      return { sql: statement.toSQL().sql, rows: await statement };
+    };
+    const first = await signIn(start);
+    expect(first.sql).toMatch(STAMPING_SIGN_IN);
+    expect(first.rows).toEqual([{ id: token.id, email: token.email }]);
+    expect(await lastUsed()).toBe(start);
+    // Within the minute: the same user, read without writing.
+    const soon = await signIn(start + TOKEN_STAMP_INTERVAL_MS - 1);
+    expect(soon.sql).toMatch(READING_SIGN_IN);
+    expect(soon.rows).toEqual([{ id: token.id, email: token.email }]);
+    expect(await lastUsed()).toBe(start);
+    // A minute on, stamped again.
+    const later = await signIn(start + TOKEN_STAMP_INTERVAL_MS);
+    expect(later.sql).toMatch(STAMPING_SIGN_IN);
+    expect(await lastUsed()).toBe(start + TOKEN_STAMP_INTERVAL_MS);
+    // An unknown token reads nobody either way.
+    expect(await apiTokenSignIn(db, await sha256Hex("isk_nobody"), start)).toEqual([]);
+    expect(await apiTokenSignIn(db, await sha256Hex("isk_nobody"), start + 1)).toEqual([]);
   });
 
   it("GET /api/sessions/:id with the session cookie looks the cookie up once", async () => {
