@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Generation, type GenerationStatus, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
 import { type GenerationRow, generations, type NewAssetRow } from "../db/schema";
@@ -67,6 +67,12 @@ const LAG_MEMORY_MS = 5 * 60_000;
  * retry comes about a minute after completion; the queue redelivers for a few minutes more).
  */
 const REMEMBER_FINISHED_MS = 60 * 60_000;
+/**
+ * How long the room remembers a generation it settled (finished, canceled, trashed), so that a
+ * hand-over arriving after it (sent once the creating request had answered) does not queue it
+ * again, nor show it queued to open tabs. Such a hand-over comes within seconds.
+ */
+const REMEMBER_SETTLED_MS = 60 * 60_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
@@ -144,6 +150,7 @@ export class SessionRoom extends DurableObject<Env> {
         status TEXT NOT NULL,
         finished_at INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS settled (generation_id TEXT PRIMARY KEY, settled_at INTEGER NOT NULL);
     `);
     // Rooms made before the generation's state was kept here gain the columns (empty: read from D1).
     const columns = new Set(
@@ -197,6 +204,40 @@ export class SessionRoom extends DurableObject<Env> {
     );
   }
 
+  /** A generation this room is done with: a hand-over of it that comes later is ignored (see `enqueue`). */
+  private rememberSettled(generationId: string): void {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM settled WHERE settled_at < ?", now - REMEMBER_SETTLED_MS);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO settled (generation_id, settled_at) VALUES (?, ?)",
+      generationId,
+      now,
+    );
+  }
+
+  /**
+   * Adds a generation to the queue, after the ones already in it, unless it is there already or this
+   * room settled it. Returns whether it was added.
+   */
+  private addJob(generationId: string, waitFor: string | null): boolean {
+    const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
+    return (
+      this.ctx.storage.sql
+        .exec(
+          `INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress)
+           SELECT ?, ?, 'waiting', ?, 0, ?, 'queued', 0
+           WHERE NOT EXISTS (SELECT 1 FROM settled WHERE generation_id = ?)
+           RETURNING generation_id`,
+          generationId,
+          seq,
+          waitFor,
+          Date.now(),
+          generationId,
+        )
+        .toArray().length > 0
+    );
+  }
+
   private rememberSession(sessionId: string): void {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sessionId', ?)", sessionId);
   }
@@ -213,26 +254,17 @@ export class SessionRoom extends DurableObject<Env> {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Adds stored, queued generations to this session's queue, in the order given, each after the
-   * generation it waits for (if any). Idempotent: returns the ids it did not have yet. `views` are
-   * the generations as just stored, pushed to open tabs as they are.
+   * Adds stored, queued generations to this session's queue, in the order given; each waits for the
+   * generation it starts from (if any), even one whose own hand-over has not arrived (see
+   * `submitReady`). Idempotent: returns the ids it did not have yet. A generation this room already
+   * settled (canceled or trashed before its hand-over came) is not added. `views` are the
+   * generations as just stored, pushed to open tabs as they are.
    */
   async enqueue(sessionId: string, jobs: readonly QueuedJob[], views: readonly Generation[] = []): Promise<string[]> {
     this.rememberSession(sessionId);
-    const added: string[] = [];
-    for (const { generationId, waitFor } of jobs) {
-      const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
-      const inserted = this.ctx.storage.sql
-        .exec(
-          "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress) VALUES (?, ?, 'waiting', ?, 0, ?, 'queued', 0) RETURNING generation_id",
-          generationId,
-          seq,
-          waitFor,
-          Date.now(),
-        )
-        .toArray();
-      if (inserted.length > 0) added.push(generationId);
-    }
+    const added = jobs
+      .filter(({ generationId, waitFor }) => this.addJob(generationId, waitFor))
+      .map((job) => job.generationId);
     // The caller's view of a generation it just stored spares reading it back.
     const known = new Map(views.map((view) => [view.id, view]));
     for (const generationId of added) {
@@ -469,11 +501,19 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * The session went to the trash: whatever is still queued or running is canceled (never
-   * submitted, or stopped at Replicate), open tabs are closed, and the queue is forgotten.
+   * submitted, or stopped at Replicate), open tabs are closed, and the queue is forgotten. That
+   * includes generations stored but not yet handed to this room: their hand-over, should it still
+   * come, finds them settled.
    */
-  async trashSession(): Promise<void> {
-    for (const job of this.jobs()) await this.cancel(job.generation_id);
+  async trashSession(sessionId: string): Promise<void> {
+    const notHandedOver = await this.db
+      .select({ id: generations.id })
+      .from(generations)
+      .where(and(eq(generations.sessionId, sessionId), eq(generations.status, "queued")));
+    const unfinished = new Set([...this.jobs().map((job) => job.generation_id), ...notHandedOver.map((g) => g.id)]);
+    for (const generationId of unfinished) await this.cancel(generationId);
     await this.destroy();
+    for (const generationId of unfinished) this.rememberSettled(generationId);
   }
 
   /** Polls every in-flight prediction now (the cron sweep's nudge for stuck generations). */
@@ -668,6 +708,7 @@ export class SessionRoom extends DurableObject<Env> {
     const finalStatus = finished?.changed ? update.status : current?.status;
     if (predictionId && finalStatus && isTerminalStatus(finalStatus)) this.rememberFinished(predictionId, finalStatus);
     this.removeJob(generationId);
+    this.rememberSettled(generationId);
     if (finished?.changed) {
       log.info("generation.completed", {
         generationId,
@@ -702,7 +743,22 @@ export class SessionRoom extends DurableObject<Env> {
       }
       if (job.wait_for) {
         const parent = await loadGeneration(this.db, job.wait_for);
-        if (parent && !isTerminalStatus(parent.status)) continue;
+        if (parent && !isTerminalStatus(parent.status)) {
+          // Not in this queue, yet not finished: its hand-over has not come (it is on its way, or
+          // was lost). Taken from D1 now, it runs first and this child waits for it as for any parent.
+          if (parent.status === "queued" && this.addJob(parent.id, parent.parentGenerationId)) {
+            log.info("generation.adopted", { generationId: parent.id, childId: job.generation_id });
+            await this.broadcastGeneration(parent.id);
+          } else {
+            // Running without this room (it cannot be submitted again): look again later, not at once.
+            this.ctx.storage.sql.exec(
+              "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+              Date.now() + this.pollInterval(),
+              job.generation_id,
+            );
+          }
+          continue;
+        }
         if (parent && parent.status !== "succeeded") {
           await this.failGeneration(
             job.generation_id,
