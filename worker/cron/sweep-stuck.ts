@@ -65,7 +65,11 @@ async function enqueueUnclaimed(
   let failed = 0;
   for (const [sessionId, queued] of bySession) {
     // Oldest first, as they were created: a child comes after the parent it waits for.
-    const jobs: QueuedJob[] = queued.map((g) => ({ generationId: g.id, waitFor: g.parentGenerationId }));
+    const jobs: QueuedJob[] = queued.map((g) => ({
+      generationId: g.id,
+      waitFor: g.parentGenerationId,
+      createdAt: g.createdAt.getTime(),
+    }));
     try {
       const added = await rooms.getByName(sessionId).enqueue(sessionId, jobs);
       enqueued += added.length;

@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Generation, type GenerationStatus, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
-import { and, eq } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
 import { type GenerationRow, generations, type NewAssetRow } from "../db/schema";
@@ -80,6 +80,8 @@ const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 const SNAPSHOT_GENERATIONS = 50;
 const MESSAGE_WINDOW_MS = 10_000;
 const MAX_MESSAGES_PER_WINDOW = 20;
+/** How many earlier generations still queued in D1 one submission may take over (the rest, at the next). */
+const TAKE_OVER_LIMIT = 500;
 /** Waiting jobs whose parent (if any) is no longer in this queue. */
 const READY_TO_SUBMIT = "state = 'waiting' AND (wait_for IS NULL OR wait_for NOT IN (SELECT generation_id FROM jobs))";
 
@@ -87,6 +89,8 @@ type JobState = "waiting" | "active";
 type JobRow = {
   generation_id: string;
   seq: number;
+  /** When the generation was stored (ms): the queue runs in this order, whatever order hand-overs came in. */
+  created_at: number | null;
   state: JobState;
   wait_for: string | null;
   prediction_id: string | null;
@@ -102,8 +106,11 @@ type JobRow = {
   known_progress: number | null;
 };
 
-/** A generation to queue, and the parent whose output it starts from (it waits for it). */
-export type QueuedJob = { generationId: string; waitFor: string | null };
+/**
+ * A generation to queue, the parent whose output it starts from (it waits for it), and when it was
+ * stored (ms since the epoch; without it, when it reaches the room).
+ */
+export type QueuedJob = { generationId: string; waitFor: string | null; createdAt?: number };
 
 /** Where a submission failed: before or while asking Replicate to create the prediction. */
 type SubmitStage = "preparing" | "creating";
@@ -142,7 +149,8 @@ export class SessionRoom extends DurableObject<Env> {
         due_at INTEGER NOT NULL,
         submitted_at INTEGER,
         known_status TEXT,
-        known_progress REAL
+        known_progress REAL,
+        created_at INTEGER
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS finished (
@@ -161,6 +169,7 @@ export class SessionRoom extends DurableObject<Env> {
     );
     if (!columns.has("known_status")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_status TEXT");
     if (!columns.has("known_progress")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_progress REAL");
+    if (!columns.has("created_at")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN created_at INTEGER");
   }
 
   private get concurrency(): number {
@@ -172,7 +181,9 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private jobs(where = "1 = 1", ...bindings: (string | number | null)[]): JobRow[] {
-    return this.ctx.storage.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY seq`, ...bindings).toArray();
+    return this.ctx.storage.sql
+      .exec<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY created_at, seq`, ...bindings)
+      .toArray();
   }
 
   private job(generationId: string): JobRow | undefined {
@@ -216,22 +227,24 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   /**
-   * Adds a generation to the queue, after the ones already in it, unless it is there already or this
+   * Adds a generation to the queue, in the order it was stored, unless it is there already or this
    * room settled it. Returns whether it was added.
    */
-  private addJob(generationId: string, waitFor: string | null): boolean {
+  private addJob({ generationId, waitFor, createdAt }: QueuedJob): boolean {
     const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
+    const now = Date.now();
     return (
       this.ctx.storage.sql
         .exec(
-          `INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress)
-           SELECT ?, ?, 'waiting', ?, 0, ?, 'queued', 0
+          `INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress, created_at)
+           SELECT ?, ?, 'waiting', ?, 0, ?, 'queued', 0, ?
            WHERE NOT EXISTS (SELECT 1 FROM settled WHERE generation_id = ?)
            RETURNING generation_id`,
           generationId,
           seq,
           waitFor,
-          Date.now(),
+          now,
+          createdAt ?? now,
           generationId,
         )
         .toArray().length > 0
@@ -254,17 +267,16 @@ export class SessionRoom extends DurableObject<Env> {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Adds stored, queued generations to this session's queue, in the order given; each waits for the
-   * generation it starts from (if any), even one whose own hand-over has not arrived (see
-   * `submitReady`). Idempotent: returns the ids it did not have yet. A generation this room already
-   * settled (canceled or trashed before its hand-over came) is not added. `views` are the
-   * generations as just stored, pushed to open tabs as they are.
+   * Adds stored, queued generations to this session's queue, which runs them in the order they were
+   * stored; each waits for the generation it starts from (if any). A hand-over may come after a later
+   * one, or never: `submitReady` takes over any earlier generation still queued in D1 first.
+   * Idempotent: returns the ids it did not have yet. A generation this room already settled
+   * (canceled or trashed before its hand-over came) is not added. `views` are the generations as
+   * just stored, pushed to open tabs as they are.
    */
   async enqueue(sessionId: string, jobs: readonly QueuedJob[], views: readonly Generation[] = []): Promise<string[]> {
     this.rememberSession(sessionId);
-    const added = jobs
-      .filter(({ generationId, waitFor }) => this.addJob(generationId, waitFor))
-      .map((job) => job.generationId);
+    const added = jobs.filter((job) => this.addJob(job)).map((job) => job.generationId);
     // The caller's view of a generation it just stored spares reading it back.
     const known = new Map(views.map((view) => [view.id, view]));
     for (const generationId of added) {
@@ -729,34 +741,62 @@ export class SessionRoom extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
-  /** Submits waiting generations in arrival order while there are free slots. */
+  /**
+   * Submits waiting generations in the order they were stored while there are free slots. Each is
+   * loaded from D1 together with the earlier generations of its session still queued there: one this
+   * room does not hold (its hand-over has not come yet, or was lost) is taken over and goes first, so
+   * the order does not depend on which hand-over arrived first.
+   */
   private async submitReady(): Promise<void> {
+    const sessionId = this.sessionId();
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
       const active = this.ctx.storage.sql
         .exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'")
         .one().n;
       if (active >= this.concurrency) return;
-      const generation = await loadGeneration(this.db, job.generation_id);
+      const [[generation], earlier] = await this.db.batch([
+        this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
+        this.db
+          .select({
+            generationId: generations.id,
+            waitFor: generations.parentGenerationId,
+            createdAt: generations.createdAt,
+          })
+          .from(generations)
+          .where(
+            and(
+              eq(generations.sessionId, sessionId ?? ""),
+              lte(generations.createdAt, new Date(job.created_at ?? Date.now())),
+              eq(generations.status, "queued"),
+            ),
+          )
+          .orderBy(asc(generations.createdAt))
+          .limit(TAKE_OVER_LIMIT),
+      ]);
       if (generation?.status !== "queued") {
         this.removeJob(job.generation_id);
         continue;
       }
+      const takenOver = earlier.filter((row) => this.addJob({ ...row, createdAt: row.createdAt.getTime() }));
+      if (takenOver.length > 0) {
+        log.info("generation.taken_over", {
+          sessionId: sessionId ?? undefined,
+          generationIds: takenOver.map((row) => row.generationId),
+        });
+        for (const row of takenOver) await this.broadcastGeneration(row.generationId);
+        // They come before this one: the alarm set after this run takes the queue again, in order.
+        return;
+      }
       if (job.wait_for) {
         const parent = await loadGeneration(this.db, job.wait_for);
         if (parent && !isTerminalStatus(parent.status)) {
-          // Not in this queue, yet not finished: its hand-over has not come (it is on its way, or
-          // was lost). Taken from D1 now, it runs first and this child waits for it as for any parent.
-          if (parent.status === "queued" && this.addJob(parent.id, parent.parentGenerationId)) {
-            log.info("generation.adopted", { generationId: parent.id, childId: job.generation_id });
-            await this.broadcastGeneration(parent.id);
-          } else {
-            // Running without this room (it cannot be submitted again): look again later, not at once.
-            this.ctx.storage.sql.exec(
-              "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
-              Date.now() + this.pollInterval(),
-              job.generation_id,
-            );
-          }
+          // Not in this queue (an earlier queued one would have been taken over above), yet running:
+          // it cannot be submitted again, so look again later rather than at once.
+          this.ctx.storage.sql.exec(
+            "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+            Date.now() + this.pollInterval(),
+            job.generation_id,
+          );
           continue;
         }
         if (parent && parent.status !== "succeeded") {

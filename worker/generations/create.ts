@@ -179,7 +179,7 @@ export async function createGeneration(
     try {
       await env.SESSION_ROOM.getByName(session.id).enqueue(
         session.id,
-        [{ generationId: id, waitFor: parent?.id ?? null }],
+        [{ generationId: id, waitFor: parent?.id ?? null, createdAt: now.getTime() }],
         [view],
       );
     } catch (error) {

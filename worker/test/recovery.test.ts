@@ -233,6 +233,31 @@ describe("a hand-over that reaches the room after the answer", () => {
     expect(creates).toHaveLength(2);
   });
 
+  it("runs generations in the order they were stored, whichever hand-over comes first", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const first = await createHeld(user, sessionId, { model: DEV, prompt: `first ${tag}` });
+    const second = await createGeneration(
+      env,
+      db,
+      { userId: user.id, sessionId },
+      { model: DEV, prompt: `second ${tag}` },
+    );
+
+    const secondStarted = await waitForGeneration(user, second.id, (g) => g.predictionId !== null);
+    const firstStarted = await getGeneration(user, first.created.id);
+    expect(firstStarted.predictionId).not.toBeNull();
+    const order = (await emulator.requests())
+      .filter((entry) => entry.method === "POST" && entry.predictionId)
+      .map((entry) => entry.predictionId)
+      .filter((id) => id === firstStarted.predictionId || id === secondStarted.predictionId);
+    expect(order).toEqual([firstStarted.predictionId, secondStarted.predictionId]);
+    // The first one's own hand-over, when it comes, adds nothing.
+    await first.handOver();
+    expect((await pendingJobs(sessionId)).map((job) => job.state)).toEqual(["active", "active"]);
+  });
+
   it("never submits one canceled before its hand-over, nor shows it queued again when the hand-over comes", async () => {
     const user = await signUp();
     const { id: sessionId } = await createSession(user);
