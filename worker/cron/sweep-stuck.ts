@@ -1,9 +1,10 @@
 /**
  * The last-resort sweep for generations that nothing else will move:
  * - stored as `queued` but never handed to their session's room (the hand-over after the answer
- *   failed, or was lost with the request that sent it): handed over now; the room ignores those it
- *   already has or has settled. One that cannot be handed
- *   over fails with the reason: at once if the failure is permanent, after ENQUEUE_GIVE_UP_MS if not.
+ *   failed, or was lost with the request that sent it, and no later generation of the session made
+ *   the room take it over): handed over now; the room ignores those it already has or has settled.
+ *   One that cannot be handed over fails with the reason: at once if the failure is permanent,
+ *   after ENQUEUE_GIVE_UP_MS if not.
  * - submitted long ago and still not terminal (every webhook lost, and the room's own alarm somehow
  *   not firing): their room is nudged to ask Replicate directly.
  * A failure with one session does not stop the others.

@@ -748,7 +748,8 @@ export class SessionRoom extends DurableObject<Env> {
    * the order does not depend on which hand-over arrived first.
    */
   private async submitReady(): Promise<void> {
-    const sessionId = this.sessionId();
+    // Known once the room holds a job: every hand-over names the session.
+    const sessionId = this.sessionId() ?? "";
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
       const active = this.ctx.storage.sql
         .exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'")
@@ -765,7 +766,7 @@ export class SessionRoom extends DurableObject<Env> {
           .from(generations)
           .where(
             and(
-              eq(generations.sessionId, sessionId ?? ""),
+              eq(generations.sessionId, sessionId),
               lte(generations.createdAt, new Date(job.created_at ?? Date.now())),
               eq(generations.status, "queued"),
             ),
@@ -780,7 +781,7 @@ export class SessionRoom extends DurableObject<Env> {
       const takenOver = earlier.filter((row) => this.addJob({ ...row, createdAt: row.createdAt.getTime() }));
       if (takenOver.length > 0) {
         log.info("generation.taken_over", {
-          sessionId: sessionId ?? undefined,
+          sessionId,
           generationIds: takenOver.map((row) => row.generationId),
         });
         for (const row of takenOver) await this.broadcastGeneration(row.generationId);
