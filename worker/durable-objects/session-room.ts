@@ -12,7 +12,7 @@ import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live"
 import { and, asc, eq, lte } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
-import { type GenerationRow, generations, type NewAssetRow } from "../db/schema";
+import { type GenerationRow, generations, imageSessions, type NewAssetRow } from "../db/schema";
 import { resolveInputFiles } from "../generations/inputs";
 import {
   advanceRunning,
@@ -755,8 +755,13 @@ export class SessionRoom extends DurableObject<Env> {
         .exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'")
         .one().n;
       if (active >= this.concurrency) return;
-      const [[generation], earlier] = await this.db.batch([
+      const [[generation], [session], earlier] = await this.db.batch([
         this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
+        this.db
+          .select({ trashedAt: imageSessions.trashedAt })
+          .from(imageSessions)
+          .where(eq(imageSessions.id, sessionId))
+          .limit(1),
         this.db
           .select({
             generationId: generations.id,
@@ -776,6 +781,12 @@ export class SessionRoom extends DurableObject<Env> {
       ]);
       if (generation?.status !== "queued") {
         this.removeJob(job.generation_id);
+        continue;
+      }
+      if (session?.trashedAt) {
+        // Stored while its session went to the trash (after the trash canceled what was queued):
+        // canceled like the rest, never submitted.
+        await this.cancel(job.generation_id);
         continue;
       }
       const takenOver = earlier.filter((row) => this.addJob({ ...row, createdAt: row.createdAt.getTime() }));

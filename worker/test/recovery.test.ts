@@ -315,6 +315,25 @@ describe("a hand-over that reaches the room after the answer", () => {
     expect(await pendingJobs(sessionId)).toEqual([]);
     expect(await creations()).toBe(0);
   });
+
+  it("never submits one stored while its session went to the trash, after the trash canceled the rest", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const creations = await creationsOf(tag);
+    const { created, handOver } = await createHeld(user, sessionId, { model: DEV, prompt: `stored late ${tag}` });
+    // As if the session's trash (its stamp, then its room's cancellations) ran between this request's
+    // checks and its write: the session is in the trash, and no one canceled this generation.
+    await env.DB.prepare("UPDATE image_sessions SET trashed_at = ? WHERE id = ?").bind(Date.now(), sessionId).run();
+
+    await handOver();
+    await waitFor(async () => (await pendingJobs(sessionId)).length === 0, { what: "the room to let it go" });
+    const row = await env.DB.prepare("SELECT status, prediction_id FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first();
+    expect(row).toEqual({ status: "canceled", prediction_id: null });
+    expect(await creations()).toBe(0);
+  });
 });
 
 type Job = { state: string; attempts: number; due_at: number; prediction_id: string | null };
