@@ -1,8 +1,10 @@
 /**
  * The last-resort sweep for generations that nothing else will move:
- * - stored as `queued` but never handed to their session's room (the call after creating them
- *   failed): handed over now; the room ignores those it already has. One that cannot be handed
- *   over fails with the reason: at once if the failure is permanent, after ENQUEUE_GIVE_UP_MS if not.
+ * - stored as `queued` but never handed to their session's room (the hand-over after the answer
+ *   failed, or was lost with the request that sent it, and no later generation of the session made
+ *   the room take it over): handed over now; the room ignores those it already has or has settled.
+ *   One that cannot be handed over fails with the reason: at once if the failure is permanent,
+ *   after ENQUEUE_GIVE_UP_MS if not.
  * - submitted long ago and still not terminal (every webhook lost, and the room's own alarm somehow
  *   not firing): their room is nudged to ask Replicate directly.
  * A failure with one session does not stop the others.
@@ -64,7 +66,11 @@ async function enqueueUnclaimed(
   let failed = 0;
   for (const [sessionId, queued] of bySession) {
     // Oldest first, as they were created: a child comes after the parent it waits for.
-    const jobs: QueuedJob[] = queued.map((g) => ({ generationId: g.id, waitFor: g.parentGenerationId }));
+    const jobs: QueuedJob[] = queued.map((g) => ({
+      generationId: g.id,
+      waitFor: g.parentGenerationId,
+      createdAt: g.createdAt.getTime(),
+    }));
     try {
       const added = await rooms.getByName(sessionId).enqueue(sessionId, jobs);
       enqueued += added.length;

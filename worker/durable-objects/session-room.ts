@@ -9,10 +9,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Generation, type GenerationStatus, isTerminalStatus } from "@contract/api";
 import { type LiveServerMessage, liveClientMessageSchema } from "@contract/live";
-import { eq } from "drizzle-orm";
+import { and, asc, eq, lte } from "drizzle-orm";
 import type { CompletionMessage } from "../completions/messages";
 import { createDb, type Database } from "../db/client";
-import { type GenerationRow, generations, type NewAssetRow } from "../db/schema";
+import { type GenerationRow, generations, imageSessions, type NewAssetRow } from "../db/schema";
 import { resolveInputFiles } from "../generations/inputs";
 import {
   advanceRunning,
@@ -67,6 +67,12 @@ const LAG_MEMORY_MS = 5 * 60_000;
  * retry comes about a minute after completion; the queue redelivers for a few minutes more).
  */
 const REMEMBER_FINISHED_MS = 60 * 60_000;
+/**
+ * How long the room remembers a generation it settled (finished, canceled, trashed), so that a
+ * hand-over arriving after it (sent once the creating request had answered) does not queue it
+ * again, nor show it queued to open tabs. Such a hand-over comes within seconds.
+ */
+const REMEMBER_SETTLED_MS = 60 * 60_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
@@ -74,6 +80,8 @@ const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 const SNAPSHOT_GENERATIONS = 50;
 const MESSAGE_WINDOW_MS = 10_000;
 const MAX_MESSAGES_PER_WINDOW = 20;
+/** How many earlier generations still queued in D1 one submission may take over (the rest, at the next). */
+const TAKE_OVER_LIMIT = 500;
 /** Waiting jobs whose parent (if any) is no longer in this queue. */
 const READY_TO_SUBMIT = "state = 'waiting' AND (wait_for IS NULL OR wait_for NOT IN (SELECT generation_id FROM jobs))";
 
@@ -81,6 +89,8 @@ type JobState = "waiting" | "active";
 type JobRow = {
   generation_id: string;
   seq: number;
+  /** When the generation was stored (ms): the queue runs in this order, whatever order hand-overs came in. */
+  created_at: number | null;
   state: JobState;
   wait_for: string | null;
   prediction_id: string | null;
@@ -96,8 +106,11 @@ type JobRow = {
   known_progress: number | null;
 };
 
-/** A generation to queue, and the parent whose output it starts from (it waits for it). */
-export type QueuedJob = { generationId: string; waitFor: string | null };
+/**
+ * A generation to queue, the parent whose output it starts from (it waits for it), and when it was
+ * stored (ms since the epoch; without it, when it reaches the room).
+ */
+export type QueuedJob = { generationId: string; waitFor: string | null; createdAt?: number };
 
 /** Where a submission failed: before or while asking Replicate to create the prediction. */
 type SubmitStage = "preparing" | "creating";
@@ -136,7 +149,8 @@ export class SessionRoom extends DurableObject<Env> {
         due_at INTEGER NOT NULL,
         submitted_at INTEGER,
         known_status TEXT,
-        known_progress REAL
+        known_progress REAL,
+        created_at INTEGER
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS finished (
@@ -144,6 +158,7 @@ export class SessionRoom extends DurableObject<Env> {
         status TEXT NOT NULL,
         finished_at INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS settled (generation_id TEXT PRIMARY KEY, settled_at INTEGER NOT NULL);
     `);
     // Rooms made before the generation's state was kept here gain the columns (empty: read from D1).
     const columns = new Set(
@@ -154,6 +169,7 @@ export class SessionRoom extends DurableObject<Env> {
     );
     if (!columns.has("known_status")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_status TEXT");
     if (!columns.has("known_progress")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_progress REAL");
+    if (!columns.has("created_at")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN created_at INTEGER");
   }
 
   private get concurrency(): number {
@@ -165,7 +181,9 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private jobs(where = "1 = 1", ...bindings: (string | number | null)[]): JobRow[] {
-    return this.ctx.storage.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY seq`, ...bindings).toArray();
+    return this.ctx.storage.sql
+      .exec<JobRow>(`SELECT * FROM jobs WHERE ${where} ORDER BY created_at, seq`, ...bindings)
+      .toArray();
   }
 
   private job(generationId: string): JobRow | undefined {
@@ -197,6 +215,42 @@ export class SessionRoom extends DurableObject<Env> {
     );
   }
 
+  /** A generation this room is done with: a hand-over of it that comes later is ignored (see `enqueue`). */
+  private rememberSettled(generationId: string): void {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM settled WHERE settled_at < ?", now - REMEMBER_SETTLED_MS);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO settled (generation_id, settled_at) VALUES (?, ?)",
+      generationId,
+      now,
+    );
+  }
+
+  /**
+   * Adds a generation to the queue, in the order it was stored, unless it is there already or this
+   * room settled it. Returns whether it was added.
+   */
+  private addJob({ generationId, waitFor, createdAt }: QueuedJob): boolean {
+    const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
+    const now = Date.now();
+    return (
+      this.ctx.storage.sql
+        .exec(
+          `INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress, created_at)
+           SELECT ?, ?, 'waiting', ?, 0, ?, 'queued', 0, ?
+           WHERE NOT EXISTS (SELECT 1 FROM settled WHERE generation_id = ?)
+           RETURNING generation_id`,
+          generationId,
+          seq,
+          waitFor,
+          now,
+          createdAt ?? now,
+          generationId,
+        )
+        .toArray().length > 0
+    );
+  }
+
   private rememberSession(sessionId: string): void {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sessionId', ?)", sessionId);
   }
@@ -213,26 +267,16 @@ export class SessionRoom extends DurableObject<Env> {
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * Adds stored, queued generations to this session's queue, in the order given, each after the
-   * generation it waits for (if any). Idempotent: returns the ids it did not have yet. `views` are
-   * the generations as just stored, pushed to open tabs as they are.
+   * Adds stored, queued generations to this session's queue, which runs them in the order they were
+   * stored; each waits for the generation it starts from (if any). A hand-over may come after a later
+   * one, or never: `submitReady` takes over any earlier generation still queued in D1 first.
+   * Idempotent: returns the ids it did not have yet. A generation this room already settled
+   * (canceled or trashed before its hand-over came) is not added. `views` are the generations as
+   * just stored, pushed to open tabs as they are.
    */
   async enqueue(sessionId: string, jobs: readonly QueuedJob[], views: readonly Generation[] = []): Promise<string[]> {
     this.rememberSession(sessionId);
-    const added: string[] = [];
-    for (const { generationId, waitFor } of jobs) {
-      const seq = this.ctx.storage.sql.exec<{ n: number }>("SELECT coalesce(max(seq), 0) + 1 AS n FROM jobs").one().n;
-      const inserted = this.ctx.storage.sql
-        .exec(
-          "INSERT OR IGNORE INTO jobs (generation_id, seq, state, wait_for, attempts, due_at, known_status, known_progress) VALUES (?, ?, 'waiting', ?, 0, ?, 'queued', 0) RETURNING generation_id",
-          generationId,
-          seq,
-          waitFor,
-          Date.now(),
-        )
-        .toArray();
-      if (inserted.length > 0) added.push(generationId);
-    }
+    const added = jobs.filter((job) => this.addJob(job)).map((job) => job.generationId);
     // The caller's view of a generation it just stored spares reading it back.
     const known = new Map(views.map((view) => [view.id, view]));
     for (const generationId of added) {
@@ -472,11 +516,19 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * The session went to the trash: whatever is still queued or running is canceled (never
-   * submitted, or stopped at Replicate), open tabs are closed, and the queue is forgotten.
+   * submitted, or stopped at Replicate), open tabs are closed, and the queue is forgotten. That
+   * includes generations stored but not yet handed to this room: their hand-over, should it still
+   * come, finds them settled.
    */
-  async trashSession(): Promise<void> {
-    for (const job of this.jobs()) await this.cancel(job.generation_id);
+  async trashSession(sessionId: string): Promise<void> {
+    const notHandedOver = await this.db
+      .select({ id: generations.id })
+      .from(generations)
+      .where(and(eq(generations.sessionId, sessionId), eq(generations.status, "queued")));
+    const unfinished = new Set([...this.jobs().map((job) => job.generation_id), ...notHandedOver.map((g) => g.id)]);
+    for (const generationId of unfinished) await this.cancel(generationId);
     await this.destroy();
+    for (const generationId of unfinished) this.rememberSettled(generationId);
   }
 
   /** Polls every in-flight prediction now (the cron sweep's nudge for stuck generations). */
@@ -671,6 +723,7 @@ export class SessionRoom extends DurableObject<Env> {
     const finalStatus = finished?.changed ? update.status : current?.status;
     if (predictionId && finalStatus && isTerminalStatus(finalStatus)) this.rememberFinished(predictionId, finalStatus);
     this.removeJob(generationId);
+    this.rememberSettled(generationId);
     if (finished?.changed) {
       log.info("generation.completed", {
         generationId,
@@ -691,21 +744,76 @@ export class SessionRoom extends DurableObject<Env> {
     await this.scheduleAlarm();
   }
 
-  /** Submits waiting generations in arrival order while there are free slots. */
+  /**
+   * Submits waiting generations in the order they were stored while there are free slots. Each is
+   * loaded from D1 together with the earlier generations of its session still queued there: one this
+   * room does not hold (its hand-over has not come yet, or was lost) is taken over and goes first, so
+   * the order does not depend on which hand-over arrived first.
+   */
   private async submitReady(): Promise<void> {
+    // Known once the room holds a job: every hand-over names the session.
+    const sessionId = this.sessionId() ?? "";
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
       const active = this.ctx.storage.sql
         .exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'")
         .one().n;
       if (active >= this.concurrency) return;
-      const generation = await loadGeneration(this.db, job.generation_id);
+      const [[generation], [session], earlier] = await this.db.batch([
+        this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
+        this.db
+          .select({ trashedAt: imageSessions.trashedAt })
+          .from(imageSessions)
+          .where(eq(imageSessions.id, sessionId))
+          .limit(1),
+        this.db
+          .select({
+            generationId: generations.id,
+            waitFor: generations.parentGenerationId,
+            createdAt: generations.createdAt,
+          })
+          .from(generations)
+          .where(
+            and(
+              eq(generations.sessionId, sessionId),
+              lte(generations.createdAt, new Date(job.created_at ?? Date.now())),
+              eq(generations.status, "queued"),
+            ),
+          )
+          .orderBy(asc(generations.createdAt))
+          .limit(TAKE_OVER_LIMIT),
+      ]);
       if (generation?.status !== "queued") {
         this.removeJob(job.generation_id);
         continue;
       }
+      if (session?.trashedAt) {
+        // Stored while its session went to the trash (after the trash canceled what was queued):
+        // canceled like the rest, never submitted.
+        await this.cancel(job.generation_id);
+        continue;
+      }
+      const takenOver = earlier.filter((row) => this.addJob({ ...row, createdAt: row.createdAt.getTime() }));
+      if (takenOver.length > 0) {
+        log.info("generation.taken_over", {
+          sessionId,
+          generationIds: takenOver.map((row) => row.generationId),
+        });
+        for (const row of takenOver) await this.broadcastGeneration(row.generationId);
+        // They come before this one: the alarm set after this run takes the queue again, in order.
+        return;
+      }
       if (job.wait_for) {
         const parent = await loadGeneration(this.db, job.wait_for);
-        if (parent && !isTerminalStatus(parent.status)) continue;
+        if (parent && !isTerminalStatus(parent.status)) {
+          // Not in this queue (an earlier queued one would have been taken over above), yet running:
+          // it cannot be submitted again, so look again later rather than at once.
+          this.ctx.storage.sql.exec(
+            "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+            Date.now() + this.pollInterval(),
+            job.generation_id,
+          );
+          continue;
+        }
         if (parent && parent.status !== "succeeded") {
           await this.failGeneration(
             job.generation_id,

@@ -1,7 +1,9 @@
 /**
  * Creating a generation: check it against the model (its capabilities and input schema) and the
  * session, within the user's limits; store it as `queued` with the exact model call it will make;
- * and hand it to the session's Durable Object, which decides when it runs.
+ * and hand it to the session's Durable Object, which decides when it runs. The answer does not wait
+ * for that hand-over: once stored, the generation is durable, and a room that never hears of it
+ * still runs it (see `SessionRoom.enqueue` and the cron sweep).
  */
 
 import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
@@ -48,11 +50,18 @@ import { toGenerationView } from "./views";
  */
 export type GenerationOwner = { sessionId: string } & ({ signIn: SignInWithin } | { userId: string });
 
+/**
+ * Runs the hand-over to the session's room after the answer is sent (a request's
+ * `executionCtx.waitUntil`). Without one, the hand-over is awaited before returning.
+ */
+export type AfterAnswer = (handOver: () => Promise<void>) => void;
+
 export async function createGeneration(
   env: Env,
   db: Database,
   owner: GenerationOwner,
   request: CreateGenerationRequest,
+  afterAnswer?: AfterAnswer,
 ): Promise<Generation> {
   const config = readConfig(env);
   const now = new Date();
@@ -166,21 +175,25 @@ export async function createGeneration(
     [source, mask].filter((asset): asset is AssetRow => !!asset),
     referenceViewsFrom(referenceRows, referenceUploads),
   );
-  try {
-    await env.SESSION_ROOM.getByName(session.id).enqueue(
-      session.id,
-      [{ generationId: id, waitFor: parent?.id ?? null }],
-      [view],
-    );
-  } catch (error) {
-    // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
-    // room. The user sees it queued meanwhile, which it is.
-    log.warn("generation.enqueue_failed", {
-      sessionId: session.id,
-      generationId: id,
-      error: errorMessage(error),
-    });
-  }
+  const handOver = async () => {
+    try {
+      await env.SESSION_ROOM.getByName(session.id).enqueue(
+        session.id,
+        [{ generationId: id, waitFor: parent?.id ?? null, createdAt: now.getTime() }],
+        [view],
+      );
+    } catch (error) {
+      // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
+      // room. The user sees it queued meanwhile, which it is.
+      log.warn("generation.enqueue_failed", {
+        sessionId: session.id,
+        generationId: id,
+        error: errorMessage(error),
+      });
+    }
+  };
+  if (afterAnswer) afterAnswer(handOver);
+  else await handOver();
   return view;
 }
 

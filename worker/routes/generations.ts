@@ -52,6 +52,7 @@ export const generationRoutes = new Hono<AppEnv>()
       db,
       { userId, sessionId: original.sessionId },
       await retryRequestOf(db, original, c.req.valid("json") ?? {}),
+      (handOver) => c.executionCtx.waitUntil(handOver()),
     );
     return c.json(generation, 202);
   });

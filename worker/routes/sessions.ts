@@ -56,7 +56,9 @@ export const sessionRoutes = new Hono<AppEnv>()
   // Signed in within the route's first call to D1, the batch of every read its checks need.
   .post("/:id/generations", validateSigningInFirst("json", createGenerationSchema), async (c) => {
     const owner = { signIn: await signInWithin(c), sessionId: c.req.param("id") };
-    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"));
+    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"), (handOver) =>
+      c.executionCtx.waitUntil(handOver()),
+    );
     return c.json(generation, 202);
   })
   .use(requireUser)

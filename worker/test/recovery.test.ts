@@ -18,16 +18,19 @@ import { findOwnedSession } from "../sessions/queries";
 import { outputKey, thumbnailKey } from "../storage/objects";
 import { D1_HICCUP, FailurePlan, failingD1, failingR2, failingRooms, R2_HICCUP } from "./failing-bindings";
 import {
+  api,
   completeGeneration,
   createSession,
   createGeneration as createThroughApi,
   emulator,
   getGeneration,
+  openLiveSocket,
   predictionInput,
   signUp,
   type TestUser,
   uniqueTag,
   upload,
+  waitFor,
   waitForGeneration,
 } from "./helpers";
 import { makePng } from "./images";
@@ -173,6 +176,163 @@ describe("a generation no room has", () => {
       .bind(sessionId)
       .first<{ failedCount: number }>();
     expect(counters).toEqual({ failedCount: 1 });
+  });
+});
+
+describe("a hand-over that reaches the room after the answer", () => {
+  const DEV = "black-forest-labs/flux-dev";
+
+  /** A generation stored through the same code as the route, its hand-over held until `handOver()`. */
+  async function createHeld(user: TestUser, sessionId: string, request: CreateGenerationRequest) {
+    let held: (() => Promise<void>) | undefined;
+    const created = await createGeneration(env, db, { userId: user.id, sessionId }, request, (handOver) => {
+      held = handOver;
+    });
+    return { created, handOver: () => held!() };
+  }
+
+  /** A rule at the emulator that counts every request to create a prediction with `tag` in its prompt. */
+  async function creationsOf(tag: string): Promise<() => Promise<number>> {
+    const { id } = await emulator.addFault({
+      match: { promptIncludes: tag },
+      effect: { type: "http", status: 503 },
+    });
+    return async () => (await emulator.fault(id)).hits;
+  }
+
+  it("runs a parent whose hand-over comes after its child's first, taken from D1, then the child", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const parent = await createHeld(user, sessionId, { model: DEV, prompt: `parent ${uniqueTag()}` });
+    const child = await createGeneration(
+      env,
+      db,
+      { userId: user.id, sessionId },
+      { model: DEV, prompt: "child", parentGenerationId: parent.created.id },
+    );
+
+    const submitted = await waitForGeneration(user, parent.created.id, (g) => g.predictionId !== null);
+    expect((await getGeneration(user, child.id)).predictionId).toBeNull();
+    // The parent's own hand-over, when it comes, adds nothing.
+    await parent.handOver();
+    expect((await pendingJobs(sessionId)).map((job) => [job.generationId, job.state]).sort()).toEqual(
+      [
+        [parent.created.id, "active"],
+        [child.id, "waiting"],
+      ].sort(),
+    );
+
+    await completeGeneration(user, parent.created.id);
+    const done = await completeGeneration(user, child.id);
+    expect(done.status).toBe("succeeded");
+    expect(String((await predictionInput(done.predictionId!)).image)).toMatch(/\/v1\/files\//);
+    const creates = (await emulator.requests()).filter(
+      (entry) =>
+        entry.method === "POST" && [submitted.predictionId, done.predictionId].includes(entry.predictionId ?? ""),
+    );
+    expect(creates).toHaveLength(2);
+  });
+
+  it("runs generations in the order they were stored, whichever hand-over comes first", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const first = await createHeld(user, sessionId, { model: DEV, prompt: `first ${tag}` });
+    const second = await createGeneration(
+      env,
+      db,
+      { userId: user.id, sessionId },
+      { model: DEV, prompt: `second ${tag}` },
+    );
+
+    const secondStarted = await waitForGeneration(user, second.id, (g) => g.predictionId !== null);
+    const firstStarted = await getGeneration(user, first.created.id);
+    expect(firstStarted.predictionId).not.toBeNull();
+    const order = (await emulator.requests())
+      .filter((entry) => entry.method === "POST" && entry.predictionId)
+      .map((entry) => entry.predictionId)
+      .filter((id) => id === firstStarted.predictionId || id === secondStarted.predictionId);
+    expect(order).toEqual([firstStarted.predictionId, secondStarted.predictionId]);
+    // The first one's own hand-over, when it comes, adds nothing.
+    await first.handOver();
+    expect((await pendingJobs(sessionId)).map((job) => job.state)).toEqual(["active", "active"]);
+  });
+
+  it("never submits one canceled before its hand-over, nor shows it queued again when the hand-over comes", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const creations = await creationsOf(tag);
+    const tab = await openLiveSocket(user, sessionId);
+    const { created, handOver } = await createHeld(user, sessionId, { model: DEV, prompt: `canceled ${tag}` });
+
+    const canceled = await api(user, "POST", `/api/generations/${created.id}/cancel`);
+    expect(await canceled.json()).toMatchObject({ id: created.id, status: "canceled", predictionId: null });
+    await handOver();
+    expect(await pendingJobs(sessionId)).toEqual([]);
+    // The socket answers in order: once the pong is in, everything sent before it is too.
+    tab.socket.send(JSON.stringify({ type: "ping" }));
+    await waitFor(async () => tab.messages.some((m) => m.type === "pong"), { what: "pong" });
+    const shown = tab.messages.flatMap((m) =>
+      m.type === "generation.updated" && m.generation.id === created.id ? [m.generation.status] : [],
+    );
+    expect(shown).toEqual(["canceled"]);
+    expect(await getGeneration(user, created.id)).toMatchObject({ status: "canceled", predictionId: null });
+    expect(await creations()).toBe(0);
+    tab.socket.close();
+  });
+
+  it("never submits one deleted before its hand-over", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const creations = await creationsOf(tag);
+    const { created, handOver } = await createHeld(user, sessionId, { model: DEV, prompt: `deleted ${tag}` });
+
+    expect((await api(user, "DELETE", `/api/generations/${created.id}`)).status).toBe(204);
+    await handOver();
+    expect(await pendingJobs(sessionId)).toEqual([]);
+    const row = await env.DB.prepare("SELECT status, prediction_id, trashed_at FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first();
+    expect(row).toEqual({ status: "canceled", prediction_id: null, trashed_at: expect.any(Number) });
+    expect(await creations()).toBe(0);
+  });
+
+  it("never submits one whose session went to the trash before its hand-over", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const creations = await creationsOf(tag);
+    const { created, handOver } = await createHeld(user, sessionId, { model: DEV, prompt: `session gone ${tag}` });
+
+    expect((await api(user, "DELETE", `/api/sessions/${sessionId}`)).status).toBe(204);
+    const row = await env.DB.prepare("SELECT status, prediction_id FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first();
+    expect(row).toEqual({ status: "canceled", prediction_id: null });
+    await handOver();
+    expect(await pendingJobs(sessionId)).toEqual([]);
+    expect(await creations()).toBe(0);
+  });
+
+  it("never submits one stored while its session went to the trash, after the trash canceled the rest", async () => {
+    const user = await signUp();
+    const { id: sessionId } = await createSession(user);
+    const tag = uniqueTag();
+    const creations = await creationsOf(tag);
+    const { created, handOver } = await createHeld(user, sessionId, { model: DEV, prompt: `stored late ${tag}` });
+    // As if the session's trash (its stamp, then its room's cancellations) ran between this request's
+    // checks and its write: the session is in the trash, and no one canceled this generation.
+    await env.DB.prepare("UPDATE image_sessions SET trashed_at = ? WHERE id = ?").bind(Date.now(), sessionId).run();
+
+    await handOver();
+    await waitFor(async () => (await pendingJobs(sessionId)).length === 0, { what: "the room to let it go" });
+    const row = await env.DB.prepare("SELECT status, prediction_id FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first();
+    expect(row).toEqual({ status: "canceled", prediction_id: null });
+    expect(await creations()).toBe(0);
   });
 });
 

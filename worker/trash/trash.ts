@@ -46,7 +46,7 @@ export async function trashSession(env: Env, db: Database, session: ImageSession
     .update(imageSessions)
     .set({ trashedAt: new Date() })
     .where(and(eq(imageSessions.id, session.id), isNull(imageSessions.trashedAt)));
-  await env.SESSION_ROOM.getByName(session.id).trashSession();
+  await env.SESSION_ROOM.getByName(session.id).trashSession(session.id);
 }
 
 /** Moves one output to the trash (the rest of its batch stays). */
