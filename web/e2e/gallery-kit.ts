@@ -73,10 +73,11 @@ export async function openGallery(page: Page, query = ""): Promise<void> {
 
 /**
  * Scrolls the gallery from top to end, a screen per frame (pages load as the end comes near),
- * counting the DOM's nodes at every step. Returns the largest count seen and how many images were
- * listed in the end.
+ * counting the DOM's nodes at every step. A page that failed to arrive is asked for again with the
+ * list's own Try again, as a person would. Returns the largest count seen, how many images were
+ * listed in the end and how often Try again was needed.
  */
-export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: number }> {
+export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: number; retries: number }> {
   return page.evaluate(async () => {
     // The grid renders in the scroll event's handler: by the next frame the DOM is what it will be.
     // A frame, or a quarter second if the loaded machine's Chromium holds its frames back: the loop
@@ -88,6 +89,7 @@ export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: n
       });
     const grid = () => document.querySelector<HTMLElement>(".vgrid");
     let maxNodes = 0;
+    let retries = 0;
     const deadline = Date.now() + 400_000;
     window.scrollTo(0, 0);
     while (Date.now() < deadline) {
@@ -95,8 +97,16 @@ export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: n
       await frame();
       maxNodes = Math.max(maxNodes, document.getElementsByTagName("*").length);
       const atEnd = window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2;
-      if (grid()?.dataset.more === "false" && atEnd) return { maxNodes, listed: Number(grid()?.dataset.count) };
+      const tryAgain = document.querySelector<HTMLButtonElement>(".gallery__more button");
+      if (tryAgain) {
+        retries++;
+        tryAgain.click();
+        continue;
+      }
+      if (grid()?.dataset.more === "false" && atEnd)
+        return { maxNodes, listed: Number(grid()?.dataset.count), retries };
     }
-    throw new Error("The gallery never reached its end");
+    const state = `${grid()?.dataset.count} images listed, more: ${grid()?.dataset.more}, scrolled to ${window.scrollY + window.innerHeight} of ${document.documentElement.scrollHeight}, loading: ${Boolean(document.querySelector("p.gallery__more"))}, retries: ${retries}`;
+    throw new Error(`The gallery never reached its end (${state})`);
   });
 }

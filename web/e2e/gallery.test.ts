@@ -279,6 +279,28 @@ describe("finding, viewing and keeping images", () => {
     await context.close();
   }, 120_000);
 
+  it("turns a next page that never arrives into Try again, which brings it", async () => {
+    const context = await signedIn(big, PHONE);
+    const page = await context.newPage();
+    // The first next page the gallery asks for is never answered.
+    let held = 0;
+    await context.route(/\/api\/images\?.*cursor=/, async (route) => {
+      if (held++ === 0) return; // left hanging
+      await route.continue();
+    });
+    await openGallery(page);
+    const before = await tiles(page).count();
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const notice = page.getByRole("alert").filter({ hasText: "More images took too long to arrive." });
+    await notice.waitFor({ timeout: 40_000 });
+    await notice.getByRole("button", { name: "Try again" }).click();
+    await notice.waitFor({ state: "detached" });
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await poll(() => page.locator(".vgrid").getAttribute("data-count")).not.toBe(String(before));
+    expect(held).toBeGreaterThan(1);
+    await context.close();
+  }, 120_000);
+
   it("stars an image, and the Starred filter finds it", async () => {
     const context = await signedIn(big, DESKTOP);
     const page = await context.newPage();

@@ -29,6 +29,12 @@ export type GalleryFeed = {
   putBack: (item: GalleryItem, index: number) => void;
 };
 
+/**
+ * How long a next page may take before it counts as failed: a request that never answers would
+ * otherwise leave the end of the list loading for good, with no way to ask again.
+ */
+const PAGE_TIMEOUT_MS = 20_000;
+
 export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
   const [state, setState] = createStore<GalleryFeedState>({
     items: [],
@@ -45,11 +51,14 @@ export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
     controller = new AbortController();
     const signal = controller.signal;
     setState({ loading: true, error: null });
+    const timeout = AbortSignal.timeout(PAGE_TIMEOUT_MS);
     pending = (async () => {
       try {
         // The first page is the one the route preloaded.
         const page = cursor
-          ? await listImages(imagesQueryOf(current, cursor), { signal })
+          ? await listImages(imagesQueryOf(current, cursor), {
+              signal: AbortSignal.any([signal, timeout]),
+            })
           : await imageListQuery.load(imagesQueryOf(current));
         if (signal.aborted) return;
         setState(
@@ -61,7 +70,8 @@ export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
           }),
         );
       } catch (error) {
-        if (!signal.aborted) setState("error", errorMessage(error));
+        if (signal.aborted) return;
+        setState("error", timeout.aborted ? "More images took too long to arrive." : errorMessage(error));
       } finally {
         if (!signal.aborted) setState("loading", false);
         pending = undefined;
