@@ -314,29 +314,21 @@ export async function runLive(options: {
             const body = JSON.stringify({ ...state, output: kind === "batch" ? [url, url, url, url] : [url] });
             const sentAt = performance.now();
             await sendWebhook(path, body);
-            const heard = await until(
-              () =>
-                tab.messages.find(
-                  ({ message }) =>
-                    message.generation?.id === generation.id && message.generation.status === "succeeded",
-                ),
-              60_000,
-              "the success on the socket",
-            );
-            if (kind === "batch") batchOfFour.push(heard.at - sentAt);
-            else (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
-            if (viaRoom) {
-              const heardThroughProxy = await until(
+            const success = (on: Socket, what: string) =>
+              until(
                 () =>
-                  proxiedTab.messages.find(
+                  on.messages.find(
                     ({ message }) =>
                       message.generation?.id === generation.id && message.generation.status === "succeeded",
                   ),
                 60_000,
-                "the success through the dev proxy",
+                what,
               );
-              proxied.get(size)!.push(heardThroughProxy.at - sentAt);
-            }
+            const heard = await success(tab, "the success on the socket");
+            if (kind === "batch") batchOfFour.push(heard.at - sentAt);
+            else (viaRoom ? fast : queued).get(size)!.push(heard.at - sentAt);
+            if (viaRoom)
+              proxied.get(size)!.push((await success(proxiedTab, "the success through the dev proxy")).at - sentAt);
           }
         }
       }
