@@ -301,6 +301,30 @@ describe("finding, viewing and keeping images", () => {
     await context.close();
   }, 120_000);
 
+  it("asks for the next page at once when the page that arrives still leaves the end in sight", async () => {
+    // Tall enough that one page (96 images) does not carry the end out of the prefetch distance.
+    const context = await signedIn(big, { width: 1280, height: 1500 });
+    const page = await context.newPage();
+    const asked: string[] = [];
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await context.route(/\/api\/images\?.*cursor=/, async (route) => {
+      asked.push(route.request().url());
+      // The first next page waits until the list sits at its end.
+      if (asked.length === 1) await released;
+      await route.continue();
+    });
+    await openGallery(page);
+    await poll(() => asked.length).toBe(1);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    release();
+    // No scrolling from here on: the list, still near its end, asks for the page after.
+    await poll(() => asked.length).toBeGreaterThanOrEqual(2);
+    await context.close();
+  }, 120_000);
+
   it("stars an image, and the Starred filter finds it", async () => {
     const context = await signedIn(big, DESKTOP);
     const page = await context.newPage();

@@ -229,6 +229,7 @@ export function GalleryPage(): JSX.Element {
           <VirtualGrid
             items={feed.state.items}
             hasMore={Boolean(feed.state.nextCursor) && !feed.state.error}
+            loading={feed.state.loading}
             onEndReached={() => void feed.loadMore()}
             minTileWidth={wide() ? 180 : 104}
             gap={4}

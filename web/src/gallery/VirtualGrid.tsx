@@ -5,6 +5,8 @@ export type VirtualGridProps<T> = {
   items: readonly T[];
   /** More items exist past the last one; `onEndReached` asks for them. */
   hasMore: boolean;
+  /** A page is on its way: the end is looked at again once it is in (and asked for again if still near). */
+  loading: boolean;
   onEndReached: () => void;
   /** Tiles are square, at least this wide (CSS px); columns fill the width. */
   minTileWidth: number;
@@ -110,7 +112,7 @@ export function VirtualGrid<T>(props: VirtualGridProps<T>): JSX.Element {
   });
 
   createEffect(() => {
-    if (width() === 0 || !props.hasMore) return;
+    if (width() === 0 || !props.hasMore || props.loading) return;
     const prefetchRows = Math.ceil((PREFETCH_SCREENS * viewportHeight()) / rowHeight());
     if (range().end >= rowCount() - prefetchRows) props.onEndReached();
   });

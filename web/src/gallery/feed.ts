@@ -45,6 +45,8 @@ export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
   });
   let controller: AbortController | undefined;
   let pending: Promise<void> | undefined;
+  /** Counts the loads started, so that only the latest one clears `pending`. */
+  let started = 0;
 
   const load = (cursor: string | undefined): Promise<void> => {
     const current = view();
@@ -52,6 +54,7 @@ export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
     const signal = controller.signal;
     setState({ loading: true, error: null });
     const timeout = AbortSignal.timeout(PAGE_TIMEOUT_MS);
+    const thisLoad = ++started;
     pending = (async () => {
       try {
         // The first page is the one the route preloaded.
@@ -73,8 +76,10 @@ export function createGalleryFeed(view: () => GalleryView): GalleryFeed {
         if (signal.aborted) return;
         setState("error", timeout.aborted ? "More images took too long to arrive." : errorMessage(error));
       } finally {
+        // No longer on its way before the list hears it is done: what it makes ask for the next page
+        // then (the grid, still at the end) must not be handed this one instead.
+        if (thisLoad === started) pending = undefined;
         if (!signal.aborted) setState("loading", false);
-        pending = undefined;
       }
     })();
     return pending;
