@@ -2,12 +2,15 @@
  * Fixed-window rate limits kept in D1: one upsert per attempt, atomic, so concurrent requests all
  * count. Used to throttle sign-in and sign-up per account and per client IP.
  */
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, type SQLWrapper, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { ProblemError } from "../lib/problem";
 
 export type Limit = { name: string; max: number; windowSeconds: number };
+
+/** A limit whose maximum may be known only inside the batch (in SQL; a null maximum limits nothing). */
+export type LimitWithin = Omit<Limit, "max"> & { max: number | SQLWrapper };
 
 export const LIMITS = {
   loginPerAccount: { name: "login:account", max: 10, windowSeconds: 15 * 60 },
@@ -53,10 +56,11 @@ export async function consumeRateLimit(
  * that refusal apart with `isRateLimitRefusal`; `consumeRateLimit` then counts the attempt on its own
  * and answers 429 as it always has.
  */
-export function rateLimitWrites(db: Database, limit: Limit, subject: string, now = Date.now()) {
+export function rateLimitWrites(db: Database, limit: LimitWithin, subject: string | SQLWrapper, now = Date.now()) {
   const windowMs = limit.windowSeconds * 1000;
   const windowStart = Math.floor(now / windowMs) * windowMs;
-  const key = `${limit.name}:${subject}`;
+  // A subject known only inside the batch (a subquery on the credential) names its counter there.
+  const key = typeof subject === "string" ? `${limit.name}:${subject}` : sql<string>`${`${limit.name}:`} || ${subject}`;
   return [
     db
       .insert(rateLimits)

@@ -50,6 +50,8 @@ export function pricingOf(modelId: string, official: boolean): Pricing | null {
   };
 }
 
+/** Amounts in US dollars are kept to the micro-dollar (`roundUsd`). */
+export const USD_ROUNDING = 1e-6;
 export const roundUsd = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
 /** What a run is expected to cost before it runs. */

@@ -4,7 +4,7 @@
  * count a generation twice nor miss one.
  */
 import { TERMINAL_STATUSES } from "@contract/api";
-import { and, eq, notInArray, sql } from "drizzle-orm";
+import { and, eq, notInArray, type SQLWrapper, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { generations, usageDays } from "../db/schema";
 
@@ -13,11 +13,11 @@ export const dayOf = (time: Date | number): string => new Date(time).toISOString
 
 const TERMINAL = [...TERMINAL_STATUSES];
 
-/** One more generation started today (a statement for the creation batch). */
-export function countGenerationStatement(db: Database, userId: string, day: string) {
+/** One more generation started today (a statement for the creation batch; the user may be a subquery in it). */
+export function countGenerationStatement(db: Database, userId: string | SQLWrapper, day: string) {
   return db
     .insert(usageDays)
-    .values({ userId, day, generations: 1, cost: 0 })
+    .values({ userId: typeof userId === "string" ? userId : sql<string>`${userId}`, day, generations: 1, cost: 0 })
     .onConflictDoUpdate({
       target: [usageDays.userId, usageDays.day],
       set: { generations: sql`${usageDays.generations} + 1` },

@@ -5,13 +5,13 @@
  * each naming the limit and when it resets.
  */
 import { TERMINAL_STATUSES, type Usage } from "@contract/api";
-import { and, eq, gte, notInArray, type SQLWrapper, sql } from "drizzle-orm";
-import type { Limit } from "../accounts/rate-limit";
+import { and, eq, gte, notInArray, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { Limit, LimitWithin } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import { accountLimits, generations, usageDays } from "../db/schema";
 import type { AppConfig } from "../lib/config";
 import { ProblemError } from "../lib/problem";
-import { roundUsd } from "../models/prices";
+import { roundUsd, USD_ROUNDING } from "../models/prices";
 import { dayOf } from "./ledger";
 
 const TERMINAL = [...TERMINAL_STATUSES];
@@ -82,6 +82,47 @@ export const generationRate = (perMinute: number): Limit => ({
   max: perMinute,
   windowSeconds: 60,
 });
+
+/**
+ * The per-minute rate for `rateLimitWrites` when the user is known only inside the batch: their own
+ * limit, else the configured one; with neither, the attempt is counted and never refused.
+ */
+export const generationRateWithin = (userId: string | SQLWrapper, config: AppConfig): LimitWithin => ({
+  name: "generate:user",
+  max: sql<
+    number | null
+  >`coalesce((SELECT ${accountLimits.generationsPerMinute} FROM ${accountLimits} WHERE ${accountLimits.userId} = ${userId}), ${config.limits.perMinute})`,
+  windowSeconds: 60,
+});
+
+/**
+ * `enforceDailyLimits` as a condition in SQL, for a batch that stores the generation only if it
+ * holds. Stricter than the check in JavaScript by its rounding of what was spent (to the
+ * micro-dollar), so that it never accepts what that check would refuse.
+ */
+export function withinDailyLimits(
+  userId: string | SQLWrapper,
+  config: AppConfig,
+  estimate: number | null,
+  now: number,
+): SQL {
+  const day = dayOf(now);
+  const startOfDay = new Date(`${day}T00:00:00.000Z`);
+  const own = (
+    column: typeof accountLimits.dailyGenerations | typeof accountLimits.dailyCostUsd,
+    fallback: number | null,
+  ) => sql`coalesce((SELECT ${column} FROM ${accountLimits} WHERE ${accountLimits.userId} = ${userId}), ${fallback})`;
+  const ledger = (column: typeof usageDays.generations | typeof usageDays.cost) =>
+    sql`coalesce((SELECT ${column} FROM ${usageDays} WHERE ${usageDays.userId} = ${userId} AND ${usageDays.day} = ${day}), 0)`;
+  const pending = sql`(SELECT coalesce(sum(${generations.estimatedCost}), 0) FROM ${generations} WHERE ${and(
+    eq(generations.userId, userId),
+    gte(generations.createdAt, startOfDay),
+    notInArray(generations.status, TERMINAL),
+  )})`;
+  const generationsLimit = own(accountLimits.dailyGenerations, config.limits.dailyGenerations);
+  const costLimit = own(accountLimits.dailyCostUsd, config.limits.dailyCostUsd);
+  return sql`(${generationsLimit} IS NULL OR ${ledger(usageDays.generations)} + 1 <= ${generationsLimit}) AND (${costLimit} IS NULL OR ${ledger(usageDays.cost)} + ${pending} + ${estimate ?? 0} <= ${costLimit} - ${USD_ROUNDING})`;
+}
 
 /** How a refusal for the per-minute rate is worded. */
 export const generationRateWording = (perMinute: number) => ({
