@@ -63,14 +63,21 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
  * `Sec-Fetch-Site` and `Origin`; requests with neither (curl, scripts) carry no ambient cookie risk.
  */
 export function assertSameOrigin(c: Context<AppEnv>): void {
+  const refusal = crossSiteRefusal(c);
+  if (refusal) throw refusal;
+}
+
+/** The refusal `assertSameOrigin` throws for this request, if any. */
+function crossSiteRefusal(c: Context<AppEnv>): ProblemError | undefined {
   const fetchSite = c.req.header("Sec-Fetch-Site");
   if (fetchSite && fetchSite !== "same-origin" && fetchSite !== "none") {
-    throw new ProblemError(403, "Cross-site requests are not allowed.");
+    return new ProblemError(403, "Cross-site requests are not allowed.");
   }
   const origin = c.req.header("Origin");
   if (origin && origin !== new URL(c.req.url).origin) {
-    throw new ProblemError(403, "Cross-origin requests are not allowed.");
+    return new ProblemError(403, "Cross-origin requests are not allowed.");
   }
+  return undefined;
 }
 
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -106,14 +113,20 @@ export async function signInWithin(c: Context<AppEnv>) {
   if (!bearer && !cookie) throw new ProblemError(401, "Sign in to continue.");
   const hash = await sha256Hex(bearer ?? cookie ?? "");
   const now = new Date();
+  const checksOrigin = !bearer && !SAFE_METHODS.has(c.req.method);
   return {
     statement: bearer ? apiTokenSignIn(db, hash) : sessionTokenSignIn(db, hash, now),
     userId: bearer ? apiTokenUserId(db, hash) : sessionTokenUserId(db, hash, now),
+    /**
+     * Whether `signedIn` would refuse the request whoever signs in (a cookie's change sent from
+     * another site), so that a route writing in the same batch as signing in knows before it writes.
+     */
+    crossSite: checksOrigin && crossSiteRefusal(c) !== undefined,
     /** Who signed in, from the statement's rows; 401 problem+json when nobody did. */
     signedIn(rows: readonly { id: string; email: string | null }[]): User {
       const user = signedInUser(rows);
       if (!user) throw new ProblemError(401, bearer ? "The bearer token is not valid." : "Sign in to continue.");
-      if (!bearer && !SAFE_METHODS.has(c.req.method)) assertSameOrigin(c);
+      if (checksOrigin) assertSameOrigin(c);
       c.set("user", user);
       c.set("authMethod", bearer ? "bearer" : "cookie");
       return user;

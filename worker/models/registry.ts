@@ -4,7 +4,7 @@
  * the cron job, and served from the cache when Replicate is unreachable.
  */
 import type { InputSchema, ModelInputNames, ModelSummary, Pricing } from "@contract/api";
-import { and, asc, eq, inArray, lt, type SQLWrapper } from "drizzle-orm";
+import { and, asc, eq, exists, inArray, lt, type SQLWrapper } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type ModelSchemaRow, modelSchemas, userModels } from "../db/schema";
 import { errorMessage, log } from "../lib/logger";
@@ -174,6 +174,28 @@ export function modelLookup(db: Database, userId: string | SQLWrapper, modelId: 
   return db.select().from(modelSchemas).where(eq(modelSchemas.ref, ref)).limit(1);
 }
 
+/** Catalog models as last built from their cached schema in this isolate, by id (see `builtCatalogModel`). */
+const builtCatalogModels = new Map<string, { model: ModelDefinition; schema: ModelSchemaRow }>();
+
+/**
+ * A catalog model as this isolate last built it from its cached schema, for a request that stores a
+ * generation in one call: the schema row must still be the one it was built from, a condition the
+ * batch checks (`unchanged`). Undefined until a request has looked the model up; added models are
+ * each user's own and are always looked up.
+ */
+export function builtCatalogModel(db: Database, modelId: string) {
+  const built = builtCatalogModels.get(modelId);
+  if (!built) return undefined;
+  const { ref, fetchedAt } = built.schema;
+  const unchanged = exists(
+    db
+      .select({ ref: modelSchemas.ref })
+      .from(modelSchemas)
+      .where(and(eq(modelSchemas.ref, ref), eq(modelSchemas.fetchedAt, fetchedAt))),
+  );
+  return { model: built.model, unchanged };
+}
+
 /**
  * A model this user may run, with its schema, from what `modelLookup` read: from the cache, else
  * fetched now. A catalog model whose schema cannot be had (Replicate down, never cached) still runs,
@@ -188,12 +210,15 @@ export async function modelFromLookup(
 ): Promise<ModelDefinition | undefined> {
   const curated = findCatalogModel(modelId);
   if (!curated) return cached ? fromCache(cached) : undefined;
-  if (cached) return fromCatalog(curated, cached);
-  const fetched = await fetchModelSchema(db, gateway, catalogRef(curated)).catch((error: unknown) => {
-    log.warn("models.schema_unavailable", { model: modelId, error: errorMessage(error) });
-    return undefined;
-  });
-  return fromCatalog(curated, fetched);
+  const schema =
+    cached ??
+    (await fetchModelSchema(db, gateway, catalogRef(curated)).catch((error: unknown) => {
+      log.warn("models.schema_unavailable", { model: modelId, error: errorMessage(error) });
+      return undefined;
+    }));
+  const model = fromCatalog(curated, schema);
+  if (schema) builtCatalogModels.set(curated.id, { model, schema });
+  return model;
 }
 
 /** A model this user may run, with its schema (see `modelFromLookup`). */
