@@ -6,10 +6,25 @@
  * still runs it (see `SessionRoom.enqueue` and the cron sweep).
  */
 
-import type { AssetRole, CreateGenerationRequest, Generation } from "@contract/api";
-import { and, asc, eq, inArray, isNotNull, isNull, notExists, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import type { AssetRole, CreateGenerationRequest, Generation, Reference } from "@contract/api";
+import {
+  and,
+  asc,
+  eq,
+  exists,
+  inArray,
+  isNotNull,
+  isNull,
+  ne,
+  notExists,
+  notInArray,
+  or,
+  type SQL,
+  type SQLWrapper,
+  sql,
+} from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { consumeRateLimit, isRateLimitRefusal, rateLimitWrites } from "../accounts/rate-limit";
+import { consumeRateLimit, isRateLimitRefusal, type LimitWithin, rateLimitWrites } from "../accounts/rate-limit";
 import type { Database } from "../db/client";
 import {
   type AssetRow,
@@ -21,15 +36,16 @@ import {
   type ReferenceRow,
   type ReplicateUploadRow,
   references,
+  users,
 } from "../db/schema";
 import type { SignInWithin } from "../http/auth";
-import { readConfig } from "../lib/config";
+import { type AppConfig, readConfig } from "../lib/config";
 import { newId } from "../lib/ids";
 import { errorMessage, log } from "../lib/logger";
 import { notFound, ProblemError } from "../lib/problem";
 import { outputCountOf, prepareModelCall } from "../models/params";
 import { estimateCost } from "../models/prices";
-import { type ModelDefinition, modelFromLookup, modelLookup } from "../models/registry";
+import { builtCatalogModel, type ModelDefinition, modelFromLookup, modelLookup } from "../models/registry";
 import { referenceUploadsRead, referenceViewsFrom } from "../references/views";
 import { ReplicateGateway } from "../replicate/gateway";
 import { ownedSession, titleFromPrompt, UNTITLED } from "../sessions/queries";
@@ -37,9 +53,11 @@ import { countGenerationStatement, dayOf } from "../usage/ledger";
 import {
   enforceDailyLimits,
   generationRate,
+  generationRateWithin,
   generationRateWording,
   limitsAndTodaysUse,
   limitsReads,
+  withinDailyLimits,
 } from "../usage/limits";
 import { sessionStatsUpdate } from "./lifecycle";
 import { toGenerationView } from "./views";
@@ -56,6 +74,14 @@ export type GenerationOwner = { sessionId: string } & ({ signIn: SignInWithin } 
  */
 export type AfterAnswer = (handOver: () => Promise<void>) => void;
 
+/** A generation as stored, with what its answer shows of what it names. */
+type Stored = {
+  row: GenerationRow;
+  userId: string;
+  inputs: AssetRow[];
+  references: Reference[];
+};
+
 export async function createGeneration(
   env: Env,
   db: Database,
@@ -65,11 +91,138 @@ export async function createGeneration(
 ): Promise<Generation> {
   const config = readConfig(env);
   const now = new Date();
+  const stored =
+    (await storedInOneCall(db, config, owner, request, now)) ??
+    (await checkedThenStored(db, config, owner, request, now));
+  const { row, userId } = stored;
+  const sessionId = owner.sessionId;
+  log.info("generation.created", { userId, sessionId, generationId: row.id, model: row.model });
+  // Everything the answer shows is at hand: the row as stored, its inputs and its references.
+  const view = toGenerationView(row, [], stored.inputs, stored.references);
+  const handOver = async () => {
+    try {
+      await env.SESSION_ROOM.getByName(sessionId).enqueue(
+        sessionId,
+        [{ generationId: row.id, waitFor: row.parentGenerationId, createdAt: now.getTime() }],
+        [view],
+      );
+    } catch (error) {
+      // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
+      // room. The user sees it queued meanwhile, which it is.
+      log.warn("generation.enqueue_failed", { sessionId, generationId: row.id, error: errorMessage(error) });
+    }
+  };
+  if (afterAnswer) afterAnswer(handOver);
+  else await handOver();
+  return view;
+}
+
+/**
+ * Stored in one call to D1, when the model is one this isolate has built from its cached schema
+ * (`builtCatalogModel`): signing in, the generation and every write that goes with it, and the reads
+ * of what it names, for the answer. Every check the reads would serve is a condition of the
+ * generation's insert instead (`allowedToStore`): when one fails the insert refuses itself, the
+ * batch rolls back, and this answers undefined, as it does when it cannot be tried at all (a model
+ * not built yet, a body or a cross-site request refused before any read). The checks then run as
+ * they always have (`checkedThenStored`), and the first problem found is answered by its field.
+ */
+async function storedInOneCall(
+  db: Database,
+  config: AppConfig,
+  owner: GenerationOwner,
+  request: CreateGenerationRequest,
+  now: Date,
+): Promise<Stored | undefined> {
+  const built = builtCatalogModel(db, request.model);
+  const signIn = "signIn" in owner ? owner.signIn : undefined;
+  if (!built || signIn?.crossSite) return undefined;
+  const { model } = built;
+  // What the request names, as the checks would find it when every name is usable.
+  const uses = {
+    hasSource: !!(request.parentGenerationId || request.sourceAssetId),
+    hasMask: !!request.maskAssetId,
+    references: new Set(request.referenceImageIds ?? []).size,
+  };
+  let prepared: ReturnType<typeof prepareModelCall>;
+  try {
+    assertModelAccepts(model, uses);
+    prepared = prepareModelCall(
+      model,
+      { prompt: request.prompt, negativePrompt: request.negativePrompt, params: request.params ?? {} },
+      uses,
+    );
+  } catch (error) {
+    // Answered in its turn, after the checks that come before it.
+    if (error instanceof ProblemError) return undefined;
+    throw error;
+  }
+  const userId = "signIn" in owner ? owner.signIn.userId : owner.userId;
+  const estimatedCost = estimateCost(model.pricing, outputCountOf(model, prepared.call.input));
+  const allowed = allowedToStore(db, userId, owner.sessionId, request, built.unchanged, config, {
+    estimatedCost,
+    now: now.getTime(),
+  });
+  const named = namedLookups(db, userId, owner.sessionId, request);
+  const [insert, ...writes] = creationWrites(db, {
+    id: newId("gen"),
+    // Whoever signed in, when every check holds; otherwise none, which the table refuses.
+    userId: sql<string>`CASE WHEN ${allowed} THEN ${userId} END`,
+    counted: userId,
+    rate: generationRateWithin(userId, config),
+    sessionId: owner.sessionId,
+    model,
+    request,
+    ...prepared,
+    estimatedCost,
+    now,
+  });
+  const send = () =>
+    signIn
+      ? db.batch([insert, signIn.statement, ...writes, ...named.statements])
+      : db.batch([insert, ...writes, ...named.statements]);
+  let results: Awaited<ReturnType<typeof send>>;
+  try {
+    results = await send();
+  } catch (error) {
+    if (isStoringRefusal(error) || isRateLimitRefusal(error)) return undefined;
+    throw error;
+  }
+  const [[row], ...rest] = results;
+  if (!row) throw new Error("The generation was not stored.");
+  const user = signIn ? signIn.signedIn(rest[0] as { id: string; email: string | null }[]) : undefined;
+  const { source, mask, referenceRows, referenceUploads } = named.checked(
+    rest.slice(rest.length - named.statements.length),
+  );
+  return {
+    row,
+    userId: user?.id ?? row.userId,
+    inputs: [source, mask].filter((asset): asset is AssetRow => !!asset),
+    references: referenceViewsFrom(referenceRows, referenceUploads),
+  };
+}
+
+/** Whether a batch failed because the generation's insert refused itself (see `storedInOneCall`). */
+function isStoringRefusal(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (/NOT NULL constraint failed: generations\.user_id/.test(cause.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * Two calls to D1: one for everything the checks need (signing in, the session, the model's cached
+ * schema, the user's limits with today's use, and what the request names), then the checks in
+ * order, then one atomic batch that stores the generation.
+ */
+async function checkedThenStored(
+  db: Database,
+  config: AppConfig,
+  owner: GenerationOwner,
+  request: CreateGenerationRequest,
+  now: Date,
+): Promise<Stored> {
   // Named by id, or (signing in) by a subquery on the credential: the reads below are the user's either way.
   const userId = "signIn" in owner ? owner.signIn.userId : owner.userId;
-  // One call to D1 for everything the checks need: signing in, the session (owned, not in the trash),
-  // the model's cached schema, the user's limits with today's use, and what the request names (a
-  // parent, a source, a mask, references and their Replicate uploads).
   const reads = [
     db.select().from(imageSessions).where(ownedSession(userId, owner.sessionId)).limit(1),
     modelLookup(db, userId, request.model),
@@ -103,57 +256,24 @@ export async function createGeneration(
   const limitsAndUse = limitsAndTodaysUse(config, [own, ledger, today], now.getTime());
   enforceDailyLimits(limitsAndUse, estimatedCost, now.getTime());
   const perMinute = limitsAndUse.limits.perMinute;
-  const id = newId("gen");
   // One atomic batch: the generation, its references, the session's counters, the usage ledger
   // and the rate's counter, or none of them.
   const store = (countRate: boolean) =>
-    db.batch([
-      db
-        .insert(generations)
-        .values({
-          id,
-          userId: session.userId,
-          sessionId: session.id,
-          parentGenerationId: parent?.id ?? null,
-          status: "queued",
-          model: model.id,
-          prompt: request.prompt,
-          negativePrompt: request.negativePrompt || null,
-          params,
-          modelCall: call,
-          modelVersion: call.version,
-          estimatedCost,
-          createdAt: now,
-          sourceOutputIndex: parent && !source ? (request.sourceOutputIndex ?? 0) : null,
-          sourceAssetId: source?.id ?? null,
-          maskAssetId: mask?.id ?? null,
-        })
-        .returning(),
-      ...(referenceRows.length
-        ? [
-            db
-              .insert(generationReferences)
-              .values(
-                referenceRows.map((reference, position) => ({ generationId: id, referenceId: reference.id, position })),
-              ),
-          ]
-        : []),
-      db
-        .update(imageSessions)
-        .set({
-          model: model.id,
-          ...(session.title === UNTITLED && session.generationCount === 0
-            ? { title: titleFromPrompt(request.prompt) }
-            : {}),
-          updatedAt: new Date(),
-        })
-        .where(eq(imageSessions.id, session.id)),
-      sessionStatsUpdate(db, session.id),
-      countGenerationStatement(db, session.userId, dayOf(now)),
-      ...(countRate && perMinute !== null
-        ? rateLimitWrites(db, generationRate(perMinute), session.userId, now.getTime())
-        : []),
-    ]);
+    db.batch(
+      creationWrites(db, {
+        id: newId("gen"),
+        userId: session.userId,
+        counted: session.userId,
+        rate: countRate && perMinute !== null ? generationRate(perMinute) : undefined,
+        sessionId: session.id,
+        model,
+        request,
+        call,
+        params,
+        estimatedCost,
+        now,
+      }),
+    );
   let stored: Awaited<ReturnType<typeof store>>;
   try {
     stored = await store(true);
@@ -165,36 +285,84 @@ export async function createGeneration(
     await consumeRateLimit(db, generationRate(perMinute), session.userId, Date.now(), generationRateWording(perMinute));
     stored = await store(false);
   }
-  log.info("generation.created", { userId: session.userId, sessionId: session.id, generationId: id, model: model.id });
   const [row] = stored[0];
-  if (!row) throw new Error(`Generation ${id} was not stored.`);
-  // Everything the answer shows is at hand: the row as stored, its inputs and its references.
-  const view = toGenerationView(
+  if (!row) throw new Error("The generation was not stored.");
+  return {
     row,
-    [],
-    [source, mask].filter((asset): asset is AssetRow => !!asset),
-    referenceViewsFrom(referenceRows, referenceUploads),
-  );
-  const handOver = async () => {
-    try {
-      await env.SESSION_ROOM.getByName(session.id).enqueue(
-        session.id,
-        [{ generationId: id, waitFor: parent?.id ?? null, createdAt: now.getTime() }],
-        [view],
-      );
-    } catch (error) {
-      // Stored, but no room has it yet: the cron sweep hands queued generations no room took to their
-      // room. The user sees it queued meanwhile, which it is.
-      log.warn("generation.enqueue_failed", {
-        sessionId: session.id,
-        generationId: id,
-        error: errorMessage(error),
-      });
-    }
+    userId: session.userId,
+    inputs: [source, mask].filter((asset): asset is AssetRow => !!asset),
+    references: referenceViewsFrom(referenceRows, referenceUploads),
   };
-  if (afterAnswer) afterAnswer(handOver);
-  else await handOver();
-  return view;
+}
+
+/**
+ * The writes that store a generation, in one atomic batch: the generation (first, returning its row),
+ * its references, the session's model, title and counters, the usage ledger and the per-minute
+ * rate (its counter and the guard that refuses past it). The user may be a subquery on the credential.
+ */
+function creationWrites(
+  db: Database,
+  generation: {
+    id: string;
+    /** The generation's user: the `counted` user, or a condition on them (see `storedInOneCall`). */
+    userId: string | SQL<string>;
+    /** The user the ledger and the rate count. */
+    counted: string | SQLWrapper;
+    rate: LimitWithin | undefined;
+    sessionId: string;
+    model: ModelDefinition;
+    request: CreateGenerationRequest;
+    call: ReturnType<typeof prepareModelCall>["call"];
+    params: ReturnType<typeof prepareModelCall>["params"];
+    estimatedCost: number | null;
+    now: Date;
+  },
+) {
+  const { id, request, now, sessionId } = generation;
+  const referenceIds = [...new Set(request.referenceImageIds ?? [])];
+  return [
+    db
+      .insert(generations)
+      .values({
+        id,
+        userId: generation.userId,
+        sessionId,
+        parentGenerationId: request.parentGenerationId ?? null,
+        status: "queued",
+        model: generation.model.id,
+        prompt: request.prompt,
+        negativePrompt: request.negativePrompt || null,
+        params: generation.params,
+        modelCall: generation.call,
+        modelVersion: generation.call.version,
+        estimatedCost: generation.estimatedCost,
+        createdAt: now,
+        sourceOutputIndex:
+          request.parentGenerationId && !request.sourceAssetId ? (request.sourceOutputIndex ?? 0) : null,
+        sourceAssetId: request.sourceAssetId ?? null,
+        maskAssetId: request.maskAssetId ?? null,
+      })
+      .returning(),
+    ...(referenceIds.length
+      ? [
+          db
+            .insert(generationReferences)
+            .values(referenceIds.map((referenceId, position) => ({ generationId: id, referenceId, position }))),
+        ]
+      : []),
+    db
+      .update(imageSessions)
+      .set({
+        model: generation.model.id,
+        // A new session is named after its first prompt.
+        title: sql`CASE WHEN ${imageSessions.title} = ${UNTITLED} AND ${imageSessions.generationCount} = 0 THEN ${titleFromPrompt(request.prompt)} ELSE ${imageSessions.title} END`,
+        updatedAt: new Date(),
+      })
+      .where(eq(imageSessions.id, sessionId)),
+    sessionStatsUpdate(db, sessionId),
+    countGenerationStatement(db, generation.counted, dayOf(now)),
+    ...(generation.rate ? rateLimitWrites(db, generation.rate, generation.counted, now.getTime()) : []),
+  ] as const;
 }
 
 const invalid = (path: string, message: string, detail: string) =>
@@ -268,6 +436,79 @@ function namedLookups(db: Database, userId: string | SQLWrapper, sessionId: stri
       };
     },
   };
+}
+
+/**
+ * Every check `checkedThenStored` makes on what its reads find, as one condition in SQL, for a
+ * generation stored in the same batch as signing in (`storedInOneCall`): someone signed in; the
+ * session is theirs and not in the trash; the model's cached schema is the one its definition was
+ * built from; what the request names is usable (`sessionParent`, `usableAsset`, `namedReferences`);
+ * and the daily limits hold. It holds only where those checks pass, never where one would refuse.
+ */
+function allowedToStore(
+  db: Database,
+  userId: SQLWrapper | string,
+  sessionId: string,
+  request: CreateGenerationRequest,
+  modelUnchanged: SQL,
+  config: AppConfig,
+  { estimatedCost, now }: { estimatedCost: number | null; now: number },
+): SQL {
+  const usableAssetOf = (assetId: string, roles: AssetRole[]) =>
+    exists(
+      db
+        .select({ id: assets.id })
+        .from(assets)
+        .where(
+          and(
+            eq(assets.id, assetId),
+            eq(assets.userId, userId),
+            inArray(assets.role, roles),
+            // `startsWith`, as the check has it (LIKE would ignore case).
+            sql`substr(${assets.mimeType}, 1, 6) = 'image/'`,
+            or(
+              ne(assets.role, "output"),
+              sql`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId}) = ${sessionId}`,
+            ),
+          ),
+        ),
+    );
+  const referenceIds = [...new Set(request.referenceImageIds ?? [])];
+  const usableReferences = sql`(SELECT count(*) FROM ${references} WHERE ${and(
+    inArray(references.id, referenceIds),
+    eq(references.userId, userId),
+    isNull(references.deletedAt),
+  )}) = ${referenceIds.length}`;
+  const conditions = [
+    exists(
+      db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, userId), isNotNull(users.email))),
+    ),
+    exists(db.select({ id: imageSessions.id }).from(imageSessions).where(ownedSession(userId, sessionId))),
+    modelUnchanged,
+    request.parentGenerationId
+      ? exists(
+          db
+            .select({ id: generations.id })
+            .from(generations)
+            .where(
+              and(
+                eq(generations.id, request.parentGenerationId),
+                eq(generations.sessionId, sessionId),
+                eq(generations.userId, userId),
+                notInArray(generations.status, ["failed", "canceled", "timed_out"]),
+              ),
+            ),
+        )
+      : undefined,
+    request.sourceAssetId ? usableAssetOf(request.sourceAssetId, ["input", "output"]) : undefined,
+    request.maskAssetId ? usableAssetOf(request.maskAssetId, ["mask"]) : undefined,
+    referenceIds.length ? usableReferences : undefined,
+    withinDailyLimits(userId, config, estimatedCost, now),
+  ];
+  return and(...conditions) as SQL;
 }
 
 /** The parent, a generation of this session that has (or will have) outputs to start from. */

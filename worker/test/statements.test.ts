@@ -5,57 +5,15 @@
  * use was stamped less than a minute ago); once per request, whichever router answers it. In
  * production every statement is a round trip, so the counts below are latency.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiTokenSignIn, TOKEN_STAMP_INTERVAL_MS } from "../accounts/credentials";
 import { createDb } from "../db/client";
-import worker from "../index";
 import { sha256Hex } from "../lib/ids";
-import { createSession, ORIGIN, signUp, type TestUser, upload } from "./helpers";
+import { createSession, signUp, type TestUser, upload } from "./helpers";
 import { makePng } from "./images";
+import { statementsOf } from "./recording-d1";
 import { appRoutes, fillParams, hasParam } from "./security/support";
-
-/**
- * The SQL of every statement prepared (or executed directly) through the binding, in order, and
- * the size of every batch (a batch is one call to D1, however many statements it carries).
- */
-function recordingD1(db: D1Database, statements: string[], batches: number[] = []): D1Database {
-  return new Proxy(db, {
-    get(target, property) {
-      if (property === "prepare" || property === "exec") {
-        return (query: string) => {
-          statements.push(query);
-          return property === "prepare" ? target.prepare(query) : target.exec(query);
-        };
-      }
-      if (property === "batch") {
-        return (prepared: D1PreparedStatement[]) => {
-          batches.push(prepared.length);
-          return target.batch(prepared);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
-
-/** One request straight into the Worker with the recording binding; the statements it ran. */
-async function statementsOf(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ response: Response; statements: string[]; body: string; calls: number }> {
-  const statements: string[] = [];
-  const batches: number[] = [];
-  const ctx = createExecutionContext();
-  const request = new Request(`${ORIGIN}${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
-  const response = await worker.fetch(request, { ...env, DB: recordingD1(env.DB, statements, batches) }, ctx);
-  const body = await response.text();
-  await waitOnExecutionContext(ctx);
-  // Calls to D1: each statement on its own, and each batch once.
-  const inBatches = batches.reduce((sum, size) => sum + size, 0);
-  return { response, statements, body, calls: statements.length - inBatches + batches.length };
-}
 
 /** A token's sign-in that stamps its use as it looks it up. */
 const STAMPING_SIGN_IN =
@@ -179,14 +137,18 @@ describe("D1 statements of the requests people make most", () => {
 
   it("answers each in a fixed, small number of statements and calls to D1, signing in once", async () => {
     const session = (await createSession(user, "counted routes")).id;
-    const created = await statementsOf(`/api/sessions/${session}/generations`, {
-      method: "POST",
-      headers: bearer(),
-      body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt: "counted" }),
-    });
+    const start = (prompt: string) =>
+      statementsOf(`/api/sessions/${session}/generations`, {
+        method: "POST",
+        headers: bearer(),
+        body: JSON.stringify({ model: "black-forest-labs/flux-schnell", prompt }),
+      });
+    // The first generation of a model in an isolate may be the one that builds its definition.
+    expect((await start("first")).response.status).toBe(202);
+    const created = await start("counted");
     expect(created.response.status).toBe(202);
-    const stored = await env.DB.prepare("SELECT id, status FROM generations WHERE session_id = ?")
-      .bind(session)
+    const stored = await env.DB.prepare("SELECT id, status FROM generations WHERE session_id = ? AND prompt = ?")
+      .bind(session, "counted")
       .all<{ id: string; status: string }>();
     expect(stored.results).toHaveLength(1);
     const generationId = stored.results[0]!.id;
@@ -206,7 +168,8 @@ describe("D1 statements of the requests people make most", () => {
     // In production every call to D1 is a round trip; a batch is one call, whatever it carries.
     // Were 2, 6, 6 and 9 statements, each its own call: signing in took two, a generation was read twice.
     // Then a new generation took 11 statements in 6 calls: the session, the model, the limits and the
-    // rate each had a call of their own; then 12 in 3, signing in on its own.
+    // rate each had a call of their own; then 12 in 3, signing in on its own; then 12 in 2, the
+    // checks' reads in one batch with signing in, the writes in another.
     expect(counts).toEqual({
       // Signing in, nothing else.
       "GET /api/me": { statements: 1, calls: 1 },
@@ -216,16 +179,15 @@ describe("D1 statements of the requests people make most", () => {
       // One batch: signing in, the session (owned by whoever signed in), its newest generations, their
       // outputs, inputs and references.
       "GET /api/sessions/:id": { statements: 6, calls: 1 },
-      // One batch of reads: signing in, the session (owned by whoever signed in), the model's cached
-      // schema, the user's limits and today's use; then one atomic batch: the generation, the
-      // session, its counters, the usage ledger and the per-minute rate (its counter and the guard
-      // that refuses past it).
-      "POST /api/sessions/:id/generations": { statements: 12, calls: 2 },
+      // One atomic batch: the generation (stored only if every check holds: the session is theirs,
+      // the model's schema unchanged, the daily limits), signing in, the session, its counters, the
+      // usage ledger and the per-minute rate (its counter and the guard that refuses past it).
+      "POST /api/sessions/:id/generations": { statements: 7, calls: 1 },
     });
     for (const { statements } of [me, generation, detail, created]) expect(tokenSignIns(statements)).toHaveLength(1);
   });
 
-  it("starts a generation from a parent, a source, a mask or references in the same two calls", async () => {
+  it("starts a generation from a parent, a source, a mask or references in the same one call", async () => {
     const session = (await createSession(user, "counted names")).id;
     const post = (body: Record<string, unknown>) =>
       statementsOf(`/api/sessions/${session}/generations`, {
@@ -236,6 +198,8 @@ describe("D1 statements of the requests people make most", () => {
     const parent = await post({ model: "stability-ai/sdxl", prompt: "counted parent" });
     expect(parent.response.status).toBe(202);
     const parentId = (JSON.parse(parent.body) as { id: string }).id;
+    // Each model's first generation in an isolate may be the one that builds its definition.
+    expect((await post({ model: "minimax/video-01", prompt: "counted video" })).response.status).toBe(202);
     const png = await makePng(16, 16, (x, y) => [x * 16, y * 16, 128]);
     const uploaded = async (path: string, fields: Record<string, string> = {}) => {
       const response = await upload(user, path, [{ name: "counted.png", bytes: png, type: "image/png" }], fields);
@@ -259,10 +223,11 @@ describe("D1 statements of the requests people make most", () => {
       referenceImageIds: [reference.id],
     });
     for (const { response } of [fromParent, fromSource]) expect(response.status).toBe(202);
-    // Each lookup is one more statement in the batch of reads (the references' Replicate uploads
-    // too); the calls stay two, the inputs and references answered from what that batch read.
-    expect({ statements: fromParent.statements.length, calls: fromParent.calls }).toEqual({ statements: 14, calls: 2 });
-    expect({ statements: fromSource.statements.length, calls: fromSource.calls }).toEqual({ statements: 16, calls: 2 });
+    // What is named is checked in the generation's insert; each lookup the answer shows (a parent, a
+    // source or a mask; references and their Replicate uploads) is one more statement in the same
+    // batch, and the references are stored with it: the call stays one.
+    expect({ statements: fromParent.statements.length, calls: fromParent.calls }).toEqual({ statements: 9, calls: 1 });
+    expect({ statements: fromSource.statements.length, calls: fromSource.calls }).toEqual({ statements: 11, calls: 1 });
     for (const { statements } of [fromParent, fromSource]) expect(tokenSignIns(statements)).toHaveLength(1);
     const answered = JSON.parse(fromSource.body) as { inputs: { id: string }[]; references: { id: string }[] };
     expect(answered.inputs.map((asset) => asset.id)).toEqual([source.id]);
