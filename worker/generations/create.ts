@@ -69,10 +69,20 @@ import { toGenerationView } from "./views";
 export type GenerationOwner = { sessionId: string } & ({ signIn: SignInWithin } | { userId: string });
 
 /**
- * Runs the hand-over to the session's room after the answer is sent (a request's
- * `executionCtx.waitUntil`). Without one, the hand-over is awaited before returning.
+ * Runs the hand-over to the session's room after the answer is sent (`afterTheAnswer`). Without
+ * one, the hand-over is awaited before returning.
  */
 export type AfterAnswer = (handOver: () => Promise<void>) => void;
+
+/**
+ * A request's `AfterAnswer`: the hand-over starts a timer's turn after the handler returns, once the
+ * answer is on its way, and the request lasts until it is done. Started within the handler, the
+ * room's first work (in the Worker's own process, locally) delayed sending the answer.
+ */
+export const afterTheAnswer =
+  (ctx: Pick<ExecutionContext, "waitUntil">): AfterAnswer =>
+  (handOver) =>
+    ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(handOver));
 
 /** A generation as stored, with what its answer shows of what it names. */
 type Stored = {

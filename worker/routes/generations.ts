@@ -1,6 +1,12 @@
 import { type GenerationPage, retryGenerationSchema } from "@contract/api";
 import { Hono } from "hono";
-import { createGeneration, findOwnedGeneration, ownedGeneration, retryRequestOf } from "../generations/create";
+import {
+  afterTheAnswer,
+  createGeneration,
+  findOwnedGeneration,
+  ownedGeneration,
+  retryRequestOf,
+} from "../generations/create";
 import { generationViewSignedIn } from "../generations/views";
 import { requireUser, signInWithin } from "../http/auth";
 import type { AppEnv } from "../http/types";
@@ -52,7 +58,7 @@ export const generationRoutes = new Hono<AppEnv>()
       db,
       { userId, sessionId: original.sessionId },
       await retryRequestOf(db, original, c.req.valid("json") ?? {}),
-      (handOver) => c.executionCtx.waitUntil(handOver()),
+      afterTheAnswer(c.executionCtx),
     );
     return c.json(generation, 202);
   });

@@ -17,7 +17,7 @@ import { Hono } from "hono";
 import { onlyRow } from "../db/client";
 import { imageSessions } from "../db/schema";
 import { fileStem } from "../gallery/views";
-import { createGeneration } from "../generations/create";
+import { afterTheAnswer, createGeneration } from "../generations/create";
 import { toSessionView } from "../generations/views";
 import { requireUser, signInWithin, validateSigningInFirst } from "../http/auth";
 import type { AppEnv } from "../http/types";
@@ -53,11 +53,16 @@ export const sessionRoutes = new Hono<AppEnv>()
       generationsCursor: page.generationsCursor,
     } satisfies SessionDetail);
   })
-  // Signed in within the route's first call to D1, the batch of every read its checks need.
+  // Signed in within the route's first call to D1: the one that stores the generation, or else the
+  // batch of every read its checks need (see `createGeneration`).
   .post("/:id/generations", validateSigningInFirst("json", createGenerationSchema), async (c) => {
     const owner = { signIn: await signInWithin(c), sessionId: c.req.param("id") };
-    const generation = await createGeneration(c.env, c.get("db"), owner, c.req.valid("json"), (handOver) =>
-      c.executionCtx.waitUntil(handOver()),
+    const generation = await createGeneration(
+      c.env,
+      c.get("db"),
+      owner,
+      c.req.valid("json"),
+      afterTheAnswer(c.executionCtx),
     );
     return c.json(generation, 202);
   })
