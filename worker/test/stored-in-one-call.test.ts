@@ -8,7 +8,18 @@
 import { env } from "cloudflare:test";
 import type { Asset, Problem, Reference } from "@contract/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSession, setLimits, signUp, type TestUser, uniqueTag, upload, waitForGeneration } from "./helpers";
+import {
+  api,
+  completeGeneration,
+  createGeneration,
+  createSession,
+  setLimits,
+  signUp,
+  type TestUser,
+  uniqueTag,
+  upload,
+  waitForGeneration,
+} from "./helpers";
 import { makePng } from "./images";
 import { statementsOf } from "./recording-d1";
 
@@ -133,7 +144,7 @@ describe("a check that fails in the one call: nothing stored, the field (or limi
     expect(failed.errors).toEqual([{ path: "parentGenerationId", message: "The parent failed" }]);
   });
 
-  it("a source that is not the user's image, a mask that is not a mask, a deleted reference", async () => {
+  it("a source that is not the user's image or is an output of another session, a mask that is not a mask, a deleted reference", async () => {
     const strangers = await upload(
       stranger,
       "/api/assets",
@@ -143,6 +154,19 @@ describe("a check that fails in the one call: nothing stored, the field (or limi
     const strangerInput = await strangers.json<Asset>();
     const source = await refused(owner, sessionId, { model: SDXL, prompt: "p", sourceAssetId: strangerInput.id }, 400);
     expect(source.errors?.[0]?.path).toBe("sourceAssetId");
+    // An output of another session: the user's image, but not one to iterate from here.
+    const elsewhere = (await createSession(owner)).id;
+    const done = await completeGeneration(
+      owner,
+      (await createGeneration(owner, elsewhere, { prompt: uniqueTag() })).id,
+    );
+    const output = await refused(
+      owner,
+      sessionId,
+      { model: SDXL, prompt: "p", sourceAssetId: done.outputs[0]!.id },
+      400,
+    );
+    expect(output.errors).toEqual([{ path: "sourceAssetId", message: "Not an output of this session" }]);
     const mask = await refused(
       owner,
       sessionId,
