@@ -4,7 +4,8 @@
  * waits in). The room knows the state it last wrote, so an update that changes nothing, such as the
  * queue's copy of a webhook the room already applied, costs no call; a success is two: the row with
  * its recorded outputs, then the outputs, the transition, the counters and the pushed views together.
- * A change of status that open tabs are shown is read back in the same call that makes it.
+ * A change of status that open tabs are shown is read back in the same call that makes it. Progress
+ * alone is pushed to the tabs as it comes and written at most every two seconds.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -94,6 +95,72 @@ describe("the session room's calls to D1", () => {
     }
     const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number }>();
     expect(detail.succeededCount).toBe(1);
+  });
+
+  it("shows every progress update at once and writes progress alone to D1 at most every two seconds", async () => {
+    const user = await signUp("progress-cost");
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, step by step",
+    });
+    const submitted = await waitForGeneration(user, created.id, (generation) => !!generation.predictionId);
+    const webhooks = await terminalWebhooks(submitted.predictionId!);
+    const running = webhooks.find((webhook) => webhook.status === "processing");
+    expect(running).toBeTruthy();
+    const processing = webhookPrediction(running!.body);
+    const at = (step: number): Prediction => ({
+      ...processing,
+      logs: `${step * 25}%|███       | ${step}/4 [00:00<00:00, 6.67it/s]\n`,
+    });
+    const stored = () =>
+      env.DB.prepare("SELECT status, progress FROM generations WHERE id = ?")
+        .bind(created.id)
+        .first<{ status: string; progress: number }>();
+
+    const tab = await openLiveSocket(user, session.id);
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    const callsOf = async (step: () => Promise<unknown>) => {
+      const before = plan.calls.length;
+      await step();
+      return plan.calls.slice(before);
+    };
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, { ...env, DB: failingD1(env.DB, plan) });
+      // The move to running is written at once, with its progress.
+      expect(await callsOf(() => room.receiveWebhook(at(1)))).toHaveLength(1);
+      expect(await stored()).toEqual({ status: "running", progress: 0.25 });
+      // Progress alone, within two seconds of that write: pushed, not written.
+      expect(await callsOf(() => room.receiveWebhook(at(2)))).toEqual([]);
+      expect(await callsOf(() => room.receiveWebhook(at(3)))).toEqual([]);
+      // A repeat of what the tab was already shown neither writes nor pushes anything.
+      expect(await callsOf(() => room.applyPrediction(created.id, at(3)))).toEqual([]);
+      expect(await stored()).toEqual({ status: "running", progress: 0.25 });
+
+      // Two seconds later (made so here), the room's alarm writes what the tab was shown, in one call.
+      await state.storage.deleteAlarm();
+      state.storage.sql.exec("UPDATE jobs SET written_at = written_at - 2000");
+      expect(await state.storage.getAlarm()).toBeNull();
+      const written = await callsOf(() => room.alarm());
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatch(/^update "generations"/);
+      expect(await stored()).toEqual({ status: "running", progress: 0.75 });
+      // Nothing left to write: the next alarm is the safety-net poll's.
+      expect(await callsOf(() => room.alarm())).toEqual([]);
+
+      // Progress that comes once the interval has passed is written as it arrives.
+      state.storage.sql.exec("UPDATE jobs SET written_at = written_at - 2000");
+      expect(await callsOf(() => room.receiveWebhook(at(4)))).toHaveLength(1);
+      expect(await stored()).toEqual({ status: "running", progress: 1 });
+    });
+
+    // The tab heard each update once, as it came.
+    await waitFor(
+      async () => (tab.messages.filter((message) => message.type === "generation.progress").length >= 3 ? true : null),
+      { what: "three progress events on the tab" },
+    );
+    expect(tab.messages.flatMap((m) => (m.type === "generation.progress" ? [m.progress] : []))).toEqual([0.5, 0.75, 1]);
+    tab.socket.close();
   });
 
   it("records a submission and reads the view that open tabs are shown in one call", async () => {
