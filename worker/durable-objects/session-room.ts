@@ -135,6 +135,8 @@ export class SessionRoom extends DurableObject<Env> {
    * answer and the queue's copy wait for this work instead of downloading and storing it again.
    */
   private readonly settling = new Map<string, Promise<void>>();
+  /** Submissions being recorded in D1 right now, by generation (see `recordSubmitted`). */
+  private readonly recording = new Map<string, Promise<void>>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -325,6 +327,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
     if (!job) return false;
+    await this.recording.get(job.generation_id);
     if (!isTerminalPrediction(prediction)) {
       try {
         await this.applyPrediction(job.generation_id, prediction);
@@ -414,6 +417,7 @@ export class SessionRoom extends DurableObject<Env> {
     prediction: Prediction,
     known: { via?: "webhook" | "poll"; generation?: GenerationRow } = {},
   ): Promise<void> {
+    await this.recording.get(generationId);
     const status = generationStatusOf(prediction);
     if (isTerminal(status)) {
       const generation = known.generation ?? (await loadGeneration(this.db, generationId));
@@ -957,10 +961,9 @@ export class SessionRoom extends DurableObject<Env> {
     });
     try {
       // Recorded and read back for open tabs in one call to D1.
-      const { recorded, view } = await recordSubmission(this.db, generation.id, prediction.id, {
+      const { view } = await this.recordSubmitted(generation.id, prediction.id, {
         view: this.ctx.getWebSockets().length > 0,
       });
-      if (recorded) this.rememberState(generation.id, "starting", 0);
       if (view) this.broadcast({ type: "generation.updated", generation: view });
     } catch (error) {
       // The next poll records it (see `poll`).
@@ -969,6 +972,34 @@ export class SessionRoom extends DurableObject<Env> {
         predictionId: prediction.id,
         error: failureReason(error),
       });
+    }
+  }
+
+  /**
+   * Records in D1 that the prediction runs. The room's own storage knows it first, so the
+   * prediction's webhooks can arrive while this write is on its way; they wait for it (see
+   * `receiveWebhook`, `applyPrediction`): applied before it, the start would be written from
+   * `queued`, costing a stale write and a read, or leaving the submission, which is conditional on
+   * `queued`, unrecorded.
+   */
+  private async recordSubmitted(
+    generationId: string,
+    predictionId: string,
+    options: { view?: boolean } = {},
+  ): Promise<{ recorded: boolean; view: Generation | null }> {
+    const work = recordSubmission(this.db, generationId, predictionId, options).then((result) => {
+      if (result.recorded) this.rememberState(generationId, "starting", 0);
+      return result;
+    });
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.recording.set(generationId, done);
+    try {
+      return await work;
+    } finally {
+      if (this.recording.get(generationId) === done) this.recording.delete(generationId);
     }
   }
 
@@ -1009,8 +1040,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     if (generation.status === "queued") {
       // The prediction was created but D1 did not hear of it (see `submit`): record it now.
-      if ((await recordSubmission(this.db, generation.id, job.prediction_id)).recorded)
-        this.rememberState(generation.id, "starting", 0);
+      await this.recordSubmitted(generation.id, job.prediction_id);
     }
     let prediction: Prediction;
     try {

@@ -163,6 +163,54 @@ describe("the session room's calls to D1", () => {
     tab.socket.close();
   });
 
+  it("has a start that comes while the submission is still being recorded wait for it: one write, no read", async () => {
+    const user = await signUp("start-before-record");
+    const session = await createSession(user);
+    let release = () => {};
+    const plan = new FailurePlan({
+      times: 0,
+      message: "unused",
+      // The submission's record (its first statement counts a use of the references) is slow.
+      hold: {
+        when: (call) => call.startsWith('update "references"'),
+        until: new Promise((resolve) => {
+          release = resolve;
+        }),
+      },
+    });
+    const room = env.SESSION_ROOM.getByName(session.id);
+    await runInDurableObject(room, async (instance) => {
+      // The room itself (the one its alarm submits with) calls D1 through the plan from here on.
+      Object.assign(instance, { db: createDb(failingD1(env.DB, plan)) });
+    });
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, started early",
+    });
+    // The prediction runs and the room knows it; D1 does not yet.
+    const predictionId = await waitFor(async () => (await room.pendingJobs())[0]?.predictionId, {
+      what: "the prediction created",
+    });
+    const webhooks = await terminalWebhooks(predictionId);
+    const start = webhookPrediction(webhooks.find((webhook) => webhook.status === "processing")!.body);
+
+    const before = plan.calls.length;
+    const received = room.receiveWebhook(start);
+    // Whether the webhook got there before the record is let through or not, the outcome is the same.
+    await Promise.race([received, new Promise((resolve) => setTimeout(resolve, 300))]);
+    release();
+    expect(await received).toBe(true);
+
+    const row = await env.DB.prepare("SELECT status, prediction_id FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first<{ status: string; prediction_id: string | null }>();
+    expect(row).toEqual({ status: "running", prediction_id: predictionId });
+    // The move from `starting`, as the room knew it once recorded: no stale write, nothing read.
+    const calls = plan.calls.slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^update "generations"/);
+  });
+
   it("records a submission and reads the view that open tabs are shown in one call", async () => {
     const user = await signUp("submission-cost");
     const session = await createSession(user);
