@@ -28,6 +28,7 @@ import {
   generationStatusOf,
   isTerminal,
   isTerminalPrediction,
+  type RunningStatus,
   type TerminalStatus,
 } from "../generations/status";
 import { generationView, generationViewInOneCall, sessionView } from "../generations/views";
@@ -135,8 +136,11 @@ export class SessionRoom extends DurableObject<Env> {
    * answer and the queue's copy wait for this work instead of downloading and storing it again.
    */
   private readonly settling = new Map<string, Promise<void>>();
-  /** Submissions being recorded in D1 right now, by generation (see `recordSubmitted`). */
-  private readonly recording = new Map<string, Promise<void>>();
+  /**
+   * The last write of each generation's submission or running state that is under way (see
+   * `inTurn`): the next one starts from the state it leaves.
+   */
+  private readonly turns = new Map<string, Promise<void>>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -327,7 +331,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
     if (!job) return false;
-    await this.recording.get(job.generation_id);
+    await this.turns.get(job.generation_id);
     if (!isTerminalPrediction(prediction)) {
       try {
         await this.applyPrediction(job.generation_id, prediction);
@@ -417,9 +421,10 @@ export class SessionRoom extends DurableObject<Env> {
     prediction: Prediction,
     known: { via?: "webhook" | "poll"; generation?: GenerationRow } = {},
   ): Promise<void> {
-    await this.recording.get(generationId);
     const status = generationStatusOf(prediction);
     if (isTerminal(status)) {
+      // After the submission or running state being written, if any (a terminal move is conditional anyway).
+      await this.turns.get(generationId);
       const generation = known.generation ?? (await loadGeneration(this.db, generationId));
       await this.finish(
         generationId,
@@ -431,6 +436,18 @@ export class SessionRoom extends DurableObject<Env> {
       );
       return;
     }
+    // One running update of a generation at a time, each from the state the one before left: two
+    // webhooks that come together would otherwise both write from the same state, and one would be
+    // stale, costing a read and a write more.
+    await this.inTurn(generationId, () => this.applyRunning(generationId, status, prediction, known.generation));
+  }
+
+  private async applyRunning(
+    generationId: string,
+    status: RunningStatus,
+    prediction: Prediction,
+    known: GenerationRow | undefined,
+  ): Promise<void> {
     const job = this.job(generationId);
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
@@ -468,8 +485,23 @@ export class SessionRoom extends DurableObject<Env> {
         progress: progress === null ? pushed : Math.max(progress, pushed ?? 0),
         startedAt: parseTime(prediction.started_at),
       },
-      known.generation,
+      known,
     );
+  }
+
+  /** Runs `work` once the generation's write under way, if any, is done (see `turns`). */
+  private async inTurn<T>(generationId: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.turns.get(generationId) ?? Promise.resolve()).then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(generationId, done);
+    try {
+      return await result;
+    } finally {
+      if (this.turns.get(generationId) === done) this.turns.delete(generationId);
+    }
   }
 
   /**
@@ -510,12 +542,11 @@ export class SessionRoom extends DurableObject<Env> {
       now - PROGRESS_WRITE_INTERVAL_MS,
     );
     for (const job of due) {
-      if (job.known_status !== "starting" && job.known_status !== "running") continue;
-      await this.writeRunning(job.generation_id, {
-        status: job.known_status,
-        progress: job.pushed_progress,
-        startedAt: null,
-      });
+      const status = job.known_status;
+      if (status !== "starting" && status !== "running") continue;
+      await this.inTurn(job.generation_id, () =>
+        this.writeRunning(job.generation_id, { status, progress: job.pushed_progress, startedAt: null }),
+      );
     }
   }
 
@@ -978,7 +1009,7 @@ export class SessionRoom extends DurableObject<Env> {
   /**
    * Records in D1 that the prediction runs. The room's own storage knows it first, so the
    * prediction's webhooks can arrive while this write is on its way; they wait for it (see
-   * `receiveWebhook`, `applyPrediction`): applied before it, the start would be written from
+   * `inTurn`): applied before it, the start would be written from
    * `queued`, costing a stale write and a read, or leaving the submission, which is conditional on
    * `queued`, unrecorded.
    */
@@ -987,20 +1018,11 @@ export class SessionRoom extends DurableObject<Env> {
     predictionId: string,
     options: { view?: boolean } = {},
   ): Promise<{ recorded: boolean; view: Generation | null }> {
-    const work = recordSubmission(this.db, generationId, predictionId, options).then((result) => {
+    return this.inTurn(generationId, async () => {
+      const result = await recordSubmission(this.db, generationId, predictionId, options);
       if (result.recorded) this.rememberState(generationId, "starting", 0);
       return result;
     });
-    const done = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.recording.set(generationId, done);
-    try {
-      return await work;
-    } finally {
-      if (this.recording.get(generationId) === done) this.recording.delete(generationId);
-    }
   }
 
   /**

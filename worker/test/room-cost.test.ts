@@ -211,6 +211,42 @@ describe("the session room's calls to D1", () => {
     expect(calls[0]).toMatch(/^update "generations"/);
   });
 
+  it("applies a generation's webhooks that come together one after the other: no stale write, no read", async () => {
+    const user = await signUp("webhooks-together");
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, all at once",
+    });
+    const submitted = await waitForGeneration(user, created.id, (generation) => !!generation.predictionId);
+    const webhooks = await terminalWebhooks(submitted.predictionId!);
+    const processing = webhookPrediction(webhooks.find((webhook) => webhook.status === "processing")!.body);
+    const at = (step: number): Prediction => ({
+      ...processing,
+      logs: `${step * 25}%|███       | ${step}/4 [00:00<00:00, 6.67it/s]\n`,
+    });
+    const tab = await openLiveSocket(user, session.id);
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, { ...env, DB: failingD1(env.DB, plan) });
+      // The start and the next progress reach the room together (a busy Worker hands them over late).
+      expect(await Promise.all([room.receiveWebhook(at(1)), room.receiveWebhook(at(2))])).toEqual([true, true]);
+    });
+    // The move to running, written once; the progress after it, pushed and not yet written.
+    expect(plan.calls).toHaveLength(1);
+    expect(plan.calls[0]).toMatch(/^update "generations"[\s\S]*;\nselect /);
+    const row = await env.DB.prepare("SELECT status, progress FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first<{ status: string; progress: number }>();
+    expect(row).toEqual({ status: "running", progress: 0.25 });
+    const progress = await waitFor(
+      async () => tab.messages.find((m) => m.type === "generation.progress" && m.generationId === created.id),
+      { what: "the progress on the tab" },
+    );
+    expect(progress).toMatchObject({ progress: 0.5 });
+    tab.socket.close();
+  });
+
   it("records a submission and reads the view that open tabs are shown in one call", async () => {
     const user = await signUp("submission-cost");
     const session = await createSession(user);
