@@ -5,6 +5,7 @@
  *   POST /__control/clock/advance { ms }     → { now }   (runs everything that became due, sends included)
  *   POST /__control/clock/sync               → { now }   (catch up to wall-clock time if behind; never back)
  *   GET  /__control/webhooks?predictionId=&event=  → { items: WebhookDelivery[] } in send order
+ *   POST /__control/webhooks/origin { origin }      → { origin }  (send webhooks there, path kept; null: as addressed)
  *   GET  /__control/requests?predictionId=&path=   → { items: RequestLogEntry[] } in arrival order
  *   GET  /__control/faults                   → { items }
  *   POST /__control/faults  <rule>           → 201 { id }
@@ -21,6 +22,13 @@ import { faultRuleInputSchema } from "./faults";
 import { modelConfigSchema } from "./models";
 
 const advanceSchema = z.object({ ms: z.number().finite().nonnegative() });
+const webhookOriginSchema = z.object({
+  origin: z
+    .string()
+    .url()
+    .refine((value) => /^https?:$/.test(new URL(value).protocol))
+    .nullable(),
+});
 
 function badRequest(detail: string, issues?: unknown): Response {
   return new Response(JSON.stringify({ title: "Bad request", status: 400, detail, ...(issues ? { issues } : {}) }), {
@@ -63,6 +71,20 @@ export function registerControlRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): 
   app.get("/__control/webhooks", (c) =>
     c.json({ items: state.webhooks.list({ predictionId: c.req.query("predictionId"), event: c.req.query("event") }) }),
   );
+
+  app.post("/__control/webhooks/origin", async (c) => {
+    let body: unknown;
+    try {
+      body = await jsonBody(c.req.raw);
+    } catch {
+      return badRequest("Body must be JSON");
+    }
+    const parsed = webhookOriginSchema.safeParse(body);
+    if (!parsed.success) return badRequest("Expected { origin: an http(s) origin, or null }", parsed.error.issues);
+    const origin = parsed.data.origin === null ? null : new URL(parsed.data.origin).origin;
+    state.webhooks.deliverTo(origin);
+    return c.json({ origin });
+  });
 
   app.get("/__control/requests", (c) =>
     c.json({ items: state.requests.list({ predictionId: c.req.query("predictionId"), path: c.req.query("path") }) }),

@@ -101,6 +101,8 @@ export class WebhookDispatcher {
   private nextOrder = 1;
   /** Bumped by clear(), so sends still in flight during a reset don't schedule retries. */
   private epoch = 0;
+  /** Where messages are sent instead of their URL's own origin (path and query kept); null: as addressed. */
+  private origin: string | null = null;
 
   constructor(private readonly deliver: boolean) {}
 
@@ -191,6 +193,17 @@ export class WebhookDispatcher {
     this.records.length = 0;
     this.pending = [];
     this.epoch += 1;
+    this.origin = null;
+  }
+
+  /**
+   * Sends every message to `origin` (path and query kept) instead of the one its webhook URL names;
+   * null sends them as addressed again. For a receiver reached on an address other than the public
+   * one it asked for (a local Worker's own socket behind wrangler's dev proxy, as Cloudflare's edge
+   * would call it). Deliveries are still listed with the URL they were addressed to.
+   */
+  deliverTo(origin: string | null): void {
+    this.origin = origin;
   }
 
   private newRecord(message: WebhookMessage, dropped: boolean): WebhookDelivery {
@@ -216,7 +229,13 @@ export class WebhookDispatcher {
     const epoch = this.epoch;
     const attempt: DeliveryAttempt = { at: item.dueAt };
     try {
-      const response = await fetch(item.message.url, {
+      const url = new URL(item.message.url);
+      if (this.origin) {
+        const target = new URL(this.origin);
+        url.protocol = target.protocol;
+        url.host = target.host;
+      }
+      const response = await fetch(url, {
         method: "POST",
         headers: { ...item.message.headers, "user-agent": "Replicate-Emulator-Webhooks/1.0" },
         body: item.message.body,

@@ -117,6 +117,42 @@ describe("webhook delivery", () => {
     expect(items.at(-1)?.headers["webhook-timestamp"]).toBe(String(Math.floor(items.at(-1)!.eventAt / 1000)));
   });
 
+  it("sends webhooks to another origin when told to, path and query kept, and as addressed again after", async () => {
+    // Nothing listens on the address the prediction names: only the redirected sends can arrive.
+    const path = `/hook/${uniqueTag("moved")}?session=ses_1`;
+    const addressed = `http://127.0.0.1:9${path}`;
+    expect(
+      await harness.control("/__control/webhooks/origin", { method: "POST", body: { origin: `${hookBase}/ignored` } }),
+    ).toEqual({ origin: hookBase });
+    try {
+      const created = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+        input: { prompt: "moved" },
+        webhook: addressed,
+        webhook_events_filter: ["completed"],
+      });
+      await harness.advance(2_500);
+      expect(receivedFor(path).map((item) => JSON.parse(item.body).status)).toEqual(["succeeded"]);
+      const [completed] = await deliveries(created.id);
+      expect(completed).toMatchObject({ url: addressed, delivered: true });
+    } finally {
+      expect(await harness.control("/__control/webhooks/origin", { method: "POST", body: { origin: null } })).toEqual({
+        origin: null,
+      });
+    }
+    const again = await harness.create("/v1/models/black-forest-labs/flux-schnell/predictions", {
+      input: { prompt: "as addressed" },
+      webhook: addressed,
+      webhook_events_filter: ["completed"],
+    });
+    await harness.advance(2_500);
+    const [completed] = await deliveries(again.id);
+    expect(completed?.delivered).toBe(false);
+    expect(completed?.attempts[0]?.error).toBeTruthy();
+    await expect(
+      harness.control("/__control/webhooks/origin", { method: "POST", body: { origin: "ftp://127.0.0.1" } }),
+    ).rejects.toThrow(/400/);
+  });
+
   it("retries the terminal webhook after a 500 with the same webhook-id", async () => {
     const path = `/hook/${uniqueTag("flaky")}`;
     failCompletedTimes.set(path, 1);

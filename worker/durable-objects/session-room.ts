@@ -18,6 +18,7 @@ import {
   advanceRunning,
   completeAndView,
   loadGeneration,
+  type RunningUpdate,
   recordSubmission,
   type TerminalUpdate,
 } from "../generations/lifecycle";
@@ -27,6 +28,7 @@ import {
   generationStatusOf,
   isTerminal,
   isTerminalPrediction,
+  type RunningStatus,
   type TerminalStatus,
 } from "../generations/status";
 import { generationView, generationViewInOneCall, sessionView } from "../generations/views";
@@ -75,6 +77,11 @@ const REMEMBER_FINISHED_MS = 60 * 60_000;
 const REMEMBER_SETTLED_MS = 60 * 60_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
+/**
+ * Progress alone (the status unchanged) is written to D1 at most this often; open tabs are shown
+ * every update at once over their sockets, and a read in between sees progress this much older.
+ */
+const PROGRESS_WRITE_INTERVAL_MS = 2_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 /** How many generations a socket's snapshot carries (the newest). */
 const SNAPSHOT_GENERATIONS = 50;
@@ -104,6 +111,10 @@ type JobRow = {
    */
   known_status: GenerationStatus | null;
   known_progress: number | null;
+  /** The progress open tabs were last shown, when it is ahead of `known_progress` (not written yet). */
+  pushed_progress: number | null;
+  /** When the room last wrote (or read) the generation's state in D1 (ms). */
+  written_at: number | null;
 };
 
 /**
@@ -125,6 +136,11 @@ export class SessionRoom extends DurableObject<Env> {
    * answer and the queue's copy wait for this work instead of downloading and storing it again.
    */
   private readonly settling = new Map<string, Promise<void>>();
+  /**
+   * The last write of each generation's submission or running state that is under way (see
+   * `inTurn`): the next one starts from the state it leaves.
+   */
+  private readonly turns = new Map<string, Promise<void>>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -150,7 +166,9 @@ export class SessionRoom extends DurableObject<Env> {
         submitted_at INTEGER,
         known_status TEXT,
         known_progress REAL,
-        created_at INTEGER
+        created_at INTEGER,
+        pushed_progress REAL,
+        written_at INTEGER
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS finished (
@@ -170,6 +188,8 @@ export class SessionRoom extends DurableObject<Env> {
     if (!columns.has("known_status")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_status TEXT");
     if (!columns.has("known_progress")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN known_progress REAL");
     if (!columns.has("created_at")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN created_at INTEGER");
+    if (!columns.has("pushed_progress")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN pushed_progress REAL");
+    if (!columns.has("written_at")) this.ctx.storage.sql.exec("ALTER TABLE jobs ADD COLUMN written_at INTEGER");
   }
 
   private get concurrency(): number {
@@ -194,10 +214,14 @@ export class SessionRoom extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM jobs WHERE generation_id = ?", generationId);
   }
 
+  /** The state D1 now holds, as this room just wrote or read it. */
   private rememberState(generationId: string, status: GenerationStatus, progress: number): void {
     this.ctx.storage.sql.exec(
-      "UPDATE jobs SET known_status = ?, known_progress = ? WHERE generation_id = ?",
+      `UPDATE jobs SET known_status = ?, known_progress = ?, written_at = ?,
+         pushed_progress = max(coalesce(pushed_progress, 0), ?) WHERE generation_id = ?`,
       status,
+      progress,
+      Date.now(),
       progress,
       generationId,
     );
@@ -307,6 +331,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     const job = this.jobs("prediction_id = ? AND state = 'active'", prediction.id)[0];
     if (!job) return false;
+    await this.turns.get(job.generation_id);
     if (!isTerminalPrediction(prediction)) {
       try {
         await this.applyPrediction(job.generation_id, prediction);
@@ -398,6 +423,8 @@ export class SessionRoom extends DurableObject<Env> {
   ): Promise<void> {
     const status = generationStatusOf(prediction);
     if (isTerminal(status)) {
+      // After the submission or running state being written, if any (a terminal move is conditional anyway).
+      await this.turns.get(generationId);
       const generation = known.generation ?? (await loadGeneration(this.db, generationId));
       await this.finish(
         generationId,
@@ -409,36 +436,118 @@ export class SessionRoom extends DurableObject<Env> {
       );
       return;
     }
-    const update = { status, progress: progressOf(prediction), startedAt: parseTime(prediction.started_at) };
+    // One running update of a generation at a time, each from the state the one before left: two
+    // webhooks that come together would otherwise both write from the same state, and one would be
+    // stale, costing a read and a write more.
+    await this.inTurn(generationId, () => this.applyRunning(generationId, status, prediction, known.generation));
+  }
+
+  private async applyRunning(
+    generationId: string,
+    status: RunningStatus,
+    prediction: Prediction,
+    known: GenerationRow | undefined,
+  ): Promise<void> {
     const job = this.job(generationId);
-    // From the state this room knows, without reading D1; read only when that state is not known or
-    // turns out to be stale.
-    let from = job?.known_status ? { status: job.known_status, progress: job.known_progress ?? 0 } : null;
-    // A move of the status is pushed whole: its view is read in the same call as the move.
-    const view = { view: this.ctx.getWebSockets().length > 0 };
-    let moved = from ? await advanceRunning(this.db, generationId, from, update, view) : null;
-    if (!moved || moved.outcome === "stale") {
-      const current = known.generation ?? (await loadGeneration(this.db, generationId));
-      if (!current) return;
-      from = { status: current.status, progress: current.progress };
-      moved = await advanceRunning(this.db, generationId, from, update, view);
-    }
     // Events are flowing: push the safety-net poll back.
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
       Date.now() + this.pollDelay(),
       generationId,
     );
+    const progress = progressOf(prediction);
+    if (job?.known_status && !isTerminal(job.known_status) && !advances(job.known_status, status)) {
+      // Progress alone: open tabs are shown it at once, and D1 hears of it at most every
+      // PROGRESS_WRITE_INTERVAL_MS (a status move or the end writes it anyway): each call to D1 is
+      // the work a busy Worker cannot spare, and the socket, not a read, is where progress is seen.
+      const shown = Math.max(job.known_progress ?? 0, job.pushed_progress ?? 0);
+      if (progress !== null && progress > shown) {
+        this.broadcast({ type: "generation.progress", generationId, progress });
+        this.ctx.storage.sql.exec(
+          "UPDATE jobs SET pushed_progress = ? WHERE generation_id = ?",
+          progress,
+          generationId,
+        );
+      }
+      const writeAt = (job.written_at ?? 0) + PROGRESS_WRITE_INTERVAL_MS;
+      if (Date.now() < writeAt) {
+        // Written by the alarm then, unless something writes it first.
+        if (Math.max(shown, progress ?? 0) > (job.known_progress ?? 0)) await this.scheduleAlarm(writeAt);
+        return;
+      }
+    }
+    // A status move is written at once, carrying whatever progress tabs were already shown.
+    const pushed = job?.pushed_progress ?? null;
+    await this.writeRunning(
+      generationId,
+      {
+        status,
+        progress: progress === null ? pushed : Math.max(progress, pushed ?? 0),
+        startedAt: parseTime(prediction.started_at),
+      },
+      known,
+    );
+  }
+
+  /** Runs `work` once the generation's write under way, if any, is done (see `turns`). */
+  private async inTurn<T>(generationId: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.turns.get(generationId) ?? Promise.resolve()).then(work);
+    const done = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(generationId, done);
+    try {
+      return await result;
+    } finally {
+      if (this.turns.get(generationId) === done) this.turns.delete(generationId);
+    }
+  }
+
+  /**
+   * Writes a running state to D1 from the state this room knows, without reading D1 (read only when
+   * that state is not known or turns out to be stale), and pushes what changed that open tabs have
+   * not been shown yet.
+   */
+  private async writeRunning(generationId: string, update: RunningUpdate, known?: GenerationRow): Promise<void> {
+    const job = this.job(generationId);
+    let from = job?.known_status ? { status: job.known_status, progress: job.known_progress ?? 0 } : null;
+    // A move of the status is pushed whole: its view is read in the same call as the move.
+    const view = { view: this.ctx.getWebSockets().length > 0 };
+    let moved = from ? await advanceRunning(this.db, generationId, from, update, view) : null;
+    if (!moved || moved.outcome === "stale") {
+      const current = known ?? (await loadGeneration(this.db, generationId));
+      if (!current) return;
+      from = { status: current.status, progress: current.progress };
+      moved = await advanceRunning(this.db, generationId, from, update, view);
+    }
     if (!from || moved.outcome !== "applied") {
       if (from && job) this.rememberState(generationId, from.status, from.progress);
       return;
     }
-    const statusAdvances = advances(from.status, status);
+    const statusAdvances = advances(from.status, update.status);
     const progress = update.progress !== null && update.progress > from.progress ? update.progress : from.progress;
-    this.rememberState(generationId, statusAdvances ? status : from.status, progress);
+    this.rememberState(generationId, statusAdvances ? update.status : from.status, progress);
     if (statusAdvances) {
       if (moved.view) this.broadcast({ type: "generation.updated", generation: moved.view });
-    } else this.broadcast({ type: "generation.progress", generationId, progress });
+    } else if (progress > (job?.pushed_progress ?? from.progress)) {
+      this.broadcast({ type: "generation.progress", generationId, progress });
+    }
+  }
+
+  /** Progress shown to open tabs and not written yet, once its interval has passed (see `applyPrediction`). */
+  private async writeShownProgress(now: number): Promise<void> {
+    const due = this.jobs(
+      "state = 'active' AND pushed_progress > coalesce(known_progress, 0) AND coalesce(written_at, 0) <= ?",
+      now - PROGRESS_WRITE_INTERVAL_MS,
+    );
+    for (const job of due) {
+      const status = job.known_status;
+      if (status !== "starting" && status !== "running") continue;
+      await this.inTurn(job.generation_id, () =>
+        this.writeRunning(job.generation_id, { status, progress: job.pushed_progress, startedAt: null }),
+      );
+    }
   }
 
   /** The outputs could not be stored, after every retry: the generation fails with the reason. */
@@ -739,6 +848,7 @@ export class SessionRoom extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    await this.writeShownProgress(now);
     for (const job of this.jobs("state = 'active' AND due_at <= ?", now)) await this.poll(job);
     await this.submitReady();
     await this.scheduleAlarm();
@@ -882,10 +992,9 @@ export class SessionRoom extends DurableObject<Env> {
     });
     try {
       // Recorded and read back for open tabs in one call to D1.
-      const { recorded, view } = await recordSubmission(this.db, generation.id, prediction.id, {
+      const { view } = await this.recordSubmitted(generation.id, prediction.id, {
         view: this.ctx.getWebSockets().length > 0,
       });
-      if (recorded) this.rememberState(generation.id, "starting", 0);
       if (view) this.broadcast({ type: "generation.updated", generation: view });
     } catch (error) {
       // The next poll records it (see `poll`).
@@ -895,6 +1004,25 @@ export class SessionRoom extends DurableObject<Env> {
         error: failureReason(error),
       });
     }
+  }
+
+  /**
+   * Records in D1 that the prediction runs. The room's own storage knows it first, so the
+   * prediction's webhooks can arrive while this write is on its way; they wait for it (see
+   * `inTurn`): applied before it, the start would be written from
+   * `queued`, costing a stale write and a read, or leaving the submission, which is conditional on
+   * `queued`, unrecorded.
+   */
+  private async recordSubmitted(
+    generationId: string,
+    predictionId: string,
+    options: { view?: boolean } = {},
+  ): Promise<{ recorded: boolean; view: Generation | null }> {
+    return this.inTurn(generationId, async () => {
+      const result = await recordSubmission(this.db, generationId, predictionId, options);
+      if (result.recorded) this.rememberState(generationId, "starting", 0);
+      return result;
+    });
   }
 
   /**
@@ -934,8 +1062,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     if (generation.status === "queued") {
       // The prediction was created but D1 did not hear of it (see `submit`): record it now.
-      if ((await recordSubmission(this.db, generation.id, job.prediction_id)).recorded)
-        this.rememberState(generation.id, "starting", 0);
+      await this.recordSubmitted(generation.id, job.prediction_id);
     }
     let prediction: Prediction;
     try {
@@ -992,8 +1119,8 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   /**
-   * Sets the alarm for the earliest work: a poll that is due, or a waiting generation that could be
-   * submitted now (only counted while a slot is free, so a full queue does not spin).
+   * Sets the alarm for the earliest work: a poll that is due, progress to write to D1, or a waiting
+   * generation that could be submitted now (only counted while a slot is free, so a full queue does not spin).
    */
   private async scheduleAlarm(at?: number): Promise<void> {
     const sql = this.ctx.storage.sql;
@@ -1005,7 +1132,15 @@ export class SessionRoom extends DurableObject<Env> {
       active < this.concurrency
         ? sql.exec<{ due: number | null }>(`SELECT min(due_at) AS due FROM jobs WHERE ${READY_TO_SUBMIT}`).one().due
         : null;
-    const candidates = [at, nextPoll, nextSubmit].filter((value): value is number => typeof value === "number");
+    const nextWrite = sql
+      .exec<{ due: number | null }>(
+        "SELECT min(coalesce(written_at, 0)) + ? AS due FROM jobs WHERE state = 'active' AND pushed_progress > coalesce(known_progress, 0)",
+        PROGRESS_WRITE_INTERVAL_MS,
+      )
+      .one().due;
+    const candidates = [at, nextPoll, nextSubmit, nextWrite].filter(
+      (value): value is number => typeof value === "number",
+    );
     const next = candidates.length ? Math.min(...candidates) : null;
     if (next === null) {
       await this.ctx.storage.deleteAlarm();

@@ -36,10 +36,30 @@ function secretKeyBytes(secret: string): Uint8Array | null {
   return bytes && bytes.length > 0 ? bytes : null;
 }
 
-export async function signWebhook(secret: string, id: string, timestamp: string, body: string): Promise<string> {
+/**
+ * Each secret's HMAC key, decoded and imported once (null: not a usable secret): every webhook is
+ * signed with the same one or two, and a burst brings hundreds a second. The key itself is kept, not
+ * the promise of it, which belongs to the request that made it.
+ */
+const keys = new Map<string, CryptoKey | null>();
+/** Secrets seen are few (the current one and the one being rotated out); this only bounds the odd caller. */
+const MAX_KEYS = 16;
+
+async function hmacKey(secret: string): Promise<CryptoKey | null> {
+  const known = keys.get(secret);
+  if (known !== undefined) return known;
   const keyBytes = secretKeyBytes(secret);
-  if (!keyBytes) throw new Error("Webhook secret is not valid base64");
-  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = keyBytes
+    ? await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+    : null;
+  if (keys.size >= MAX_KEYS) keys.clear();
+  keys.set(secret, key);
+  return key;
+}
+
+export async function signWebhook(secret: string, id: string, timestamp: string, body: string): Promise<string> {
+  const key = await hmacKey(secret);
+  if (!key) throw new Error("Webhook secret is not valid base64");
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestamp}.${body}`)));
   let binary = "";
   for (const byte of mac) binary += String.fromCharCode(byte);
@@ -58,7 +78,9 @@ export async function verifyWebhook(
 ): Promise<WebhookVerdict> {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) return { ok: false, reason: "missing_headers" };
-  const usable = (typeof secrets === "string" ? [secrets] : secrets).filter((secret) => secretKeyBytes(secret));
+  const usable = (typeof secrets === "string" ? [secrets] : secrets).filter(
+    (secret) => keys.get(secret) || secretKeyBytes(secret),
+  );
   if (usable.length === 0) return { ok: false, reason: "bad_secret" };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "bad_timestamp" };
   if (Math.abs(nowSeconds - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) return { ok: false, reason: "stale" };

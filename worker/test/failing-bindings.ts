@@ -19,8 +19,15 @@ export class FailurePlan {
       message: string;
       /** What to throw; by default a plain Error with `message`, as the platform throws. */
       error?: (message: string) => Error;
+      /** Batches that go through only once `until` settles (a slow round trip, at the moment a test picks). */
+      hold?: { when: (call: string) => boolean; until: Promise<void> };
     },
   ) {}
+
+  /** When a call may go through: at once, or once the plan's hold is released. */
+  heldUntil(call: string): Promise<void> | null {
+    return this.rule.hold?.when(call) ? this.rule.hold.until : null;
+  }
 
   /** Records a call, and throws if it is one the plan fails. */
   check(call: string): void {
@@ -68,8 +75,11 @@ export function failingD1(database: D1Database, plan: FailurePlan): D1Database {
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) => {
           const wrapped = statements.map((statement) => wrappedStatements.get(statement));
-          plan.check(wrapped.map((statement) => statement?.sql ?? "?").join(";\n"));
-          return target.batch(statements.map((statement, i) => wrapped[i]?.real ?? statement));
+          const call = wrapped.map((statement) => statement?.sql ?? "?").join(";\n");
+          plan.check(call);
+          const real = statements.map((statement, i) => wrapped[i]?.real ?? statement);
+          const held = plan.heldUntil(call);
+          return held ? held.then(() => target.batch(real)) : target.batch(real);
         };
       }
       const value: unknown = Reflect.get(target, property, target);

@@ -4,7 +4,8 @@
  * waits in). The room knows the state it last wrote, so an update that changes nothing, such as the
  * queue's copy of a webhook the room already applied, costs no call; a success is two: the row with
  * its recorded outputs, then the outputs, the transition, the counters and the pushed views together.
- * A change of status that open tabs are shown is read back in the same call that makes it.
+ * A change of status that open tabs are shown is read back in the same call that makes it. Progress
+ * alone is pushed to the tabs as it comes and written at most every two seconds.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -94,6 +95,156 @@ describe("the session room's calls to D1", () => {
     }
     const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number }>();
     expect(detail.succeededCount).toBe(1);
+  });
+
+  it("shows every progress update at once and writes progress alone to D1 at most every two seconds", async () => {
+    const user = await signUp("progress-cost");
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, step by step",
+    });
+    const submitted = await waitForGeneration(user, created.id, (generation) => !!generation.predictionId);
+    const webhooks = await terminalWebhooks(submitted.predictionId!);
+    const running = webhooks.find((webhook) => webhook.status === "processing");
+    expect(running).toBeTruthy();
+    const processing = webhookPrediction(running!.body);
+    const at = (step: number): Prediction => ({
+      ...processing,
+      logs: `${step * 25}%|███       | ${step}/4 [00:00<00:00, 6.67it/s]\n`,
+    });
+    const stored = () =>
+      env.DB.prepare("SELECT status, progress FROM generations WHERE id = ?")
+        .bind(created.id)
+        .first<{ status: string; progress: number }>();
+
+    const tab = await openLiveSocket(user, session.id);
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    const callsOf = async (step: () => Promise<unknown>) => {
+      const before = plan.calls.length;
+      await step();
+      return plan.calls.slice(before);
+    };
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, { ...env, DB: failingD1(env.DB, plan) });
+      // The move to running is written at once, with its progress.
+      expect(await callsOf(() => room.receiveWebhook(at(1)))).toHaveLength(1);
+      expect(await stored()).toEqual({ status: "running", progress: 0.25 });
+      // Progress alone, within two seconds of that write: pushed, not written.
+      expect(await callsOf(() => room.receiveWebhook(at(2)))).toEqual([]);
+      expect(await callsOf(() => room.receiveWebhook(at(3)))).toEqual([]);
+      // A repeat of what the tab was already shown neither writes nor pushes anything.
+      expect(await callsOf(() => room.applyPrediction(created.id, at(3)))).toEqual([]);
+      expect(await stored()).toEqual({ status: "running", progress: 0.25 });
+
+      // Two seconds later (made so here), the room's alarm writes what the tab was shown, in one call.
+      await state.storage.deleteAlarm();
+      state.storage.sql.exec("UPDATE jobs SET written_at = written_at - 2000");
+      expect(await state.storage.getAlarm()).toBeNull();
+      const written = await callsOf(() => room.alarm());
+      expect(written).toHaveLength(1);
+      expect(written[0]).toMatch(/^update "generations"/);
+      expect(await stored()).toEqual({ status: "running", progress: 0.75 });
+      // Nothing left to write: the next alarm is the safety-net poll's.
+      expect(await callsOf(() => room.alarm())).toEqual([]);
+
+      // Progress that comes once the interval has passed is written as it arrives.
+      state.storage.sql.exec("UPDATE jobs SET written_at = written_at - 2000");
+      expect(await callsOf(() => room.receiveWebhook(at(4)))).toHaveLength(1);
+      expect(await stored()).toEqual({ status: "running", progress: 1 });
+    });
+
+    // The tab heard each update once, as it came.
+    await waitFor(
+      async () => (tab.messages.filter((message) => message.type === "generation.progress").length >= 3 ? true : null),
+      { what: "three progress events on the tab" },
+    );
+    expect(tab.messages.flatMap((m) => (m.type === "generation.progress" ? [m.progress] : []))).toEqual([0.5, 0.75, 1]);
+    tab.socket.close();
+  });
+
+  it("has a start that comes while the submission is still being recorded wait for it: one write, no read", async () => {
+    const user = await signUp("start-before-record");
+    const session = await createSession(user);
+    let release = () => {};
+    const plan = new FailurePlan({
+      times: 0,
+      message: "unused",
+      // The submission's record (its first statement counts a use of the references) is slow.
+      hold: {
+        when: (call) => call.startsWith('update "references"'),
+        until: new Promise((resolve) => {
+          release = resolve;
+        }),
+      },
+    });
+    const room = env.SESSION_ROOM.getByName(session.id);
+    await runInDurableObject(room, async (instance) => {
+      // The room itself (the one its alarm submits with) calls D1 through the plan from here on.
+      Object.assign(instance, { db: createDb(failingD1(env.DB, plan)) });
+    });
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, started early",
+    });
+    // The prediction runs and the room knows it; D1 does not yet.
+    const predictionId = await waitFor(async () => (await room.pendingJobs())[0]?.predictionId, {
+      what: "the prediction created",
+    });
+    const webhooks = await terminalWebhooks(predictionId);
+    const start = webhookPrediction(webhooks.find((webhook) => webhook.status === "processing")!.body);
+
+    const before = plan.calls.length;
+    const received = room.receiveWebhook(start);
+    // Whether the webhook got there before the record is let through or not, the outcome is the same.
+    await Promise.race([received, new Promise((resolve) => setTimeout(resolve, 300))]);
+    release();
+    expect(await received).toBe(true);
+
+    const row = await env.DB.prepare("SELECT status, prediction_id FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first<{ status: string; prediction_id: string | null }>();
+    expect(row).toEqual({ status: "running", prediction_id: predictionId });
+    // The move from `starting`, as the room knew it once recorded: no stale write, nothing read.
+    const calls = plan.calls.slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/^update "generations"/);
+  });
+
+  it("applies a generation's webhooks that come together one after the other: no stale write, no read", async () => {
+    const user = await signUp("webhooks-together");
+    const session = await createSession(user);
+    const created = await createGeneration(user, session.id, {
+      model: "black-forest-labs/flux-schnell",
+      prompt: "a lighthouse, all at once",
+    });
+    const submitted = await waitForGeneration(user, created.id, (generation) => !!generation.predictionId);
+    const webhooks = await terminalWebhooks(submitted.predictionId!);
+    const processing = webhookPrediction(webhooks.find((webhook) => webhook.status === "processing")!.body);
+    const at = (step: number): Prediction => ({
+      ...processing,
+      logs: `${step * 25}%|███       | ${step}/4 [00:00<00:00, 6.67it/s]\n`,
+    });
+    const tab = await openLiveSocket(user, session.id);
+    const plan = new FailurePlan({ times: 0, message: "unused" });
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, { ...env, DB: failingD1(env.DB, plan) });
+      // The start and the next progress reach the room together (a busy Worker hands them over late).
+      expect(await Promise.all([room.receiveWebhook(at(1)), room.receiveWebhook(at(2))])).toEqual([true, true]);
+    });
+    // The move to running, written once; the progress after it, pushed and not yet written.
+    expect(plan.calls).toHaveLength(1);
+    expect(plan.calls[0]).toMatch(/^update "generations"[\s\S]*;\nselect /);
+    const row = await env.DB.prepare("SELECT status, progress FROM generations WHERE id = ?")
+      .bind(created.id)
+      .first<{ status: string; progress: number }>();
+    expect(row).toEqual({ status: "running", progress: 0.25 });
+    const progress = await waitFor(
+      async () => tab.messages.find((m) => m.type === "generation.progress" && m.generationId === created.id),
+      { what: "the progress on the tab" },
+    );
+    expect(progress).toMatchObject({ progress: 0.5 });
+    tab.socket.close();
   });
 
   it("records a submission and reads the view that open tabs are shown in one call", async () => {

@@ -254,3 +254,13 @@ describe("D1 statements of the requests people make most", () => {
     expect(stored?.prompt).toBe("counted answer");
   });
 });
+
+describe("the database handle", () => {
+  it("is made once per binding, and each binding keeps its own", () => {
+    const recorded: string[] = [];
+    const other = recordingD1(env.DB, recorded);
+    expect(createDb(env.DB)).toBe(createDb(env.DB));
+    expect(createDb(other)).toBe(createDb(other));
+    expect(createDb(other)).not.toBe(createDb(env.DB));
+  });
+});
