@@ -307,7 +307,7 @@ export async function runLive(options: {
             // The raw download of the same bytes, then the terminal webhook naming them.
             const url = `http://${outputHost}/out/${size}.png`;
             const downloadStart = performance.now();
-            await (await fetch(url)).arrayBuffer();
+            const rawBytes = (await (await fetch(url)).arrayBuffer()).byteLength;
             const downloaded = performance.now() - downloadStart;
             download.get(size)!.push(downloaded);
             if (viaRoom) pollerInHand.get(size)!.push(detected + downloaded);
@@ -333,7 +333,7 @@ export async function runLive(options: {
               if (!output) throw new Error("the success named no output");
               const fetched = await fetch(`${worker}${output.url}`, { headers: { Authorization: auth.Authorization } });
               const bytes = await fetched.arrayBuffer();
-              if (!fetched.ok || bytes.byteLength !== size)
+              if (!fetched.ok || bytes.byteLength !== rawBytes)
                 throw new Error(`the output's URL answered ${fetched.status} with ${bytes.byteLength} bytes`);
               inHand.get(size)!.push(performance.now() - sentAt);
               proxied.get(size)!.push((await success(proxiedTab, "the success through the dev proxy")).at - sentAt);
