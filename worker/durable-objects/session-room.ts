@@ -21,7 +21,13 @@ import {
   recordSubmission,
   type TerminalUpdate,
 } from "../generations/lifecycle";
-import { keepOutputs, recordedByIndex, recordedOutputsQuery } from "../generations/outputs";
+import {
+  type FetchedOutput,
+  fetchOutputs,
+  recordedByIndex,
+  recordedOutputsQuery,
+  storeOutputs,
+} from "../generations/outputs";
 import {
   advances,
   generationStatusOf,
@@ -73,6 +79,9 @@ const REMEMBER_FINISHED_MS = 60 * 60_000;
  * again, nor show it queued to open tabs. Such a hand-over comes within seconds.
  */
 const REMEMBER_SETTLED_MS = 60 * 60_000;
+/** How often the room writes an output it holds before leaving the repair to the queue's copy. */
+const OUTPUT_WRITE_ATTEMPTS = 3;
+const OUTPUT_WRITE_RETRY_MS = 250;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
@@ -117,6 +126,9 @@ type SubmitStage = "preparing" | "creating";
 
 type SocketAttachment = { userId: string; sessionId: string; windowStart: number; messages: number };
 
+/** An output announced before its write to R2 ended: its bytes, served from here meanwhile. */
+export type HeldOutput = { bytes: Uint8Array; mimeType: string };
+
 export class SessionRoom extends DurableObject<Env> {
   private readonly db: Database;
   private readonly config: AppConfig;
@@ -125,6 +137,13 @@ export class SessionRoom extends DurableObject<Env> {
    * answer and the queue's copy wait for this work instead of downloading and storing it again.
    */
   private readonly settling = new Map<string, Promise<void>>();
+  /**
+   * Outputs announced while their write to R2 is under way, by R2 key: the asset routes ask for
+   * them (`heldOutput`) when R2 does not have the object yet. Each is dropped once its write settles.
+   */
+  private readonly held = new Map<string, HeldOutput>();
+  /** The writes under way, by generation: what a child's submission and an export wait for. */
+  private readonly storing = new Map<string, Promise<void>>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -333,7 +352,14 @@ export class SessionRoom extends DurableObject<Env> {
     return true;
   }
 
-  /** The terminal state of a prediction this room runs: its outputs stored, the generation finished. */
+  /**
+   * The terminal state of a prediction this room runs. Its outputs are downloaded and checked, then
+   * announced at once (recorded with the success in D1 and pushed) while they are written to R2
+   * alongside: the local R2 write takes longer than the download itself, and open tabs need not wait
+   * for it, since this room serves the bytes until the write is done (`heldOutput`). The prediction
+   * counts as applied (`appliedTerminal`) only once every write succeeded; if one keeps failing, the
+   * queue's copy of the state finds the object missing and stores it again.
+   */
   private async settleTerminal(job: JobRow, prediction: Prediction): Promise<void> {
     try {
       // The row and what is already recorded of its outputs, in one call.
@@ -342,9 +368,11 @@ export class SessionRoom extends DurableObject<Env> {
         recordedOutputsQuery(this.db, [job.generation_id]),
       ]);
       if (!generation || isTerminalStatus(generation.status)) return;
-      const outputs =
+      const status = generationStatusOf(prediction);
+      if (!isTerminal(status)) return;
+      const fetched =
         prediction.status === "succeeded"
-          ? await keepOutputs(
+          ? await fetchOutputs(
               this.db,
               this.env.BUCKET,
               generation,
@@ -354,15 +382,20 @@ export class SessionRoom extends DurableObject<Env> {
               this.env.IMAGES,
             )
           : [];
-      const status = generationStatusOf(prediction);
-      if (isTerminal(status)) {
-        await this.finish(
+      const stored = this.storeHeld(generation.id, fetched);
+      const [announced, written] = await Promise.allSettled([
+        this.finish(
           generation.id,
           { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
           generation,
-          outputs,
-        );
-      }
+          fetched.map((output) => output.row),
+          { rememberApplied: false },
+        ),
+        stored,
+      ]);
+      if (announced.status === "rejected") throw announced.reason;
+      if (written.status === "rejected") throw written.reason;
+      if (announced.value) this.rememberFinished(prediction.id, announced.value);
     } catch (error) {
       // The queue has the same state and retries it with backoff; nothing is lost here.
       log.warn("generation.fast_path_failed", {
@@ -371,6 +404,62 @@ export class SessionRoom extends DurableObject<Env> {
         error: failureReason(error),
       });
     }
+  }
+
+  /**
+   * Writes fetched outputs to R2, holding their bytes for the asset routes until each write settles.
+   * A failed write is tried again from the held bytes a few times; the promise rejects if it still
+   * fails (the queue's copy then repairs it).
+   */
+  private storeHeld(generationId: string, fetched: readonly FetchedOutput[]): Promise<void> {
+    if (fetched.length === 0) return Promise.resolve();
+    for (const { row, bytes } of fetched) this.held.set(row.r2Key, { bytes, mimeType: row.mimeType });
+    const writeOne = async (output: FetchedOutput): Promise<void> => {
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await storeOutputs(this.env.BUCKET, [output]);
+            return;
+          } catch (error) {
+            if (attempt >= OUTPUT_WRITE_ATTEMPTS) throw error;
+            log.warn("output.write_retried", {
+              generationId,
+              r2Key: output.row.r2Key,
+              attempt,
+              error: failureReason(error),
+            });
+            await scheduler.wait(OUTPUT_WRITE_RETRY_MS * attempt);
+          }
+        }
+      } finally {
+        this.held.delete(output.row.r2Key);
+      }
+    };
+    const stored = Promise.allSettled(fetched.map(writeOne)).then((results) => {
+      const failed = results.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+    });
+    // Waiters only need to know it settled; the caller reports a failure.
+    const settled: Promise<void> = stored
+      .catch(() => undefined)
+      .then(() => {
+        if (this.storing.get(generationId) === settled) this.storing.delete(generationId);
+      });
+    this.storing.set(generationId, settled);
+    return stored;
+  }
+
+  /**
+   * The bytes of an output announced while its write to R2 is still under way, or null when this
+   * room does not hold it (the write is done: R2 has it).
+   */
+  async heldOutput(r2Key: string): Promise<HeldOutput | null> {
+    return this.held.get(r2Key) ?? null;
+  }
+
+  /** Resolves once every output write under way in this room has settled (e.g. before an export). */
+  async outputsStored(): Promise<void> {
+    await Promise.all(this.storing.values());
   }
 
   /**
@@ -706,14 +795,17 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * Moves a generation to its terminal status (with the outputs it brings, recorded in the same call)
-   * and pushes it and its session as they now are, read back in that same call.
+   * and pushes it and its session as they now are, read back in that same call. Returns the terminal
+   * status it now has in D1. Unless told not to (its outputs are still being written), the room
+   * records it as applied for the prediction at once (see `appliedTerminal`).
    */
   private async finish(
     generationId: string,
     update: TerminalUpdate,
     known?: GenerationRow,
     outputs: readonly NewAssetRow[] = [],
-  ): Promise<void> {
+    options: { rememberApplied: boolean } = { rememberApplied: true },
+  ): Promise<GenerationStatus | null> {
     const current = known ?? (await loadGeneration(this.db, generationId));
     const finished =
       current && !isTerminalStatus(current.status)
@@ -721,7 +813,8 @@ export class SessionRoom extends DurableObject<Env> {
         : null;
     const predictionId = this.job(generationId)?.prediction_id ?? current?.predictionId;
     const finalStatus = finished?.changed ? update.status : current?.status;
-    if (predictionId && finalStatus && isTerminalStatus(finalStatus)) this.rememberFinished(predictionId, finalStatus);
+    const terminal = finalStatus && isTerminalStatus(finalStatus) ? finalStatus : null;
+    if (predictionId && terminal && options.rememberApplied) this.rememberFinished(predictionId, terminal);
     this.removeJob(generationId);
     this.rememberSettled(generationId);
     if (finished?.changed) {
@@ -735,6 +828,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     // A slot is free, and children waiting on this generation can now start or fail.
     await this.scheduleAlarm(Date.now());
+    return terminal;
   }
 
   override async alarm(): Promise<void> {
@@ -751,6 +845,9 @@ export class SessionRoom extends DurableObject<Env> {
    * the order does not depend on which hand-over arrived first.
    */
   private async submitReady(): Promise<void> {
+    // A submission may start from an output announced a moment ago (a child reads its parent's
+    // output from R2 to send it to Replicate): the writes under way end first.
+    if (this.storing.size > 0) await this.outputsStored();
     // Known once the room holds a job: every hand-over names the session.
     const sessionId = this.sessionId() ?? "";
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {

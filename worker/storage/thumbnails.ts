@@ -18,6 +18,8 @@ export async function ensureThumbnail(
   images: ImagesBinding,
   source: { r2Key: string; mimeType: string; width: number | null; height: number | null },
   width: number = DEFAULT_THUMBNAIL_WIDTH,
+  /** The original's bytes when R2 does not have it yet (an output whose write is under way). */
+  heldOriginal?: () => Promise<Uint8Array | null>,
 ): Promise<Thumbnail | null> {
   if (!source.mimeType.startsWith("image/")) return null;
   const key = thumbnailKey(source.r2Key, width);
@@ -29,12 +31,14 @@ export async function ensureThumbnail(
       etag: existing.customMetadata?.sha256 ?? existing.etag,
     };
   }
-  const original = await bucket.get(source.r2Key);
+  const stored = await bucket.get(source.r2Key);
+  const held = stored ? null : await heldOriginal?.();
+  const original = stored?.body ?? (held ? new Blob([held]).stream() : null);
   if (!original) return null;
   try {
     // Never enlarged: a small original is only re-encoded.
     const fitsAlready = (source.width ?? Infinity) <= width;
-    const transformer = images.input(original.body);
+    const transformer = images.input(original);
     const result = await (fitsAlready ? transformer : transformer.transform({ width, fit: "scale-down" })).output({
       format: "image/webp",
       quality: 80,
