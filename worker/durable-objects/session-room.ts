@@ -354,9 +354,9 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * The terminal state of a prediction this room runs. Its outputs are downloaded and checked, then
-   * announced at once (recorded with the success in D1 and pushed) while they are written to R2
-   * alongside: the local R2 write takes longer than the download itself, and open tabs need not wait
-   * for it, since this room serves the bytes until the write is done (`heldOutput`). The prediction
+   * announced at once (recorded with the success in D1 and pushed) and written to R2 after: the local
+   * R2 write takes longer than the download itself, and open tabs need not wait for it, since this
+   * room serves the bytes until the write is done (`heldOutput`). The prediction
    * counts as applied (`appliedTerminal`) only once every write succeeded; if one keeps failing, the
    * queue's copy of the state finds the object missing and stores it again.
    */
@@ -382,20 +382,28 @@ export class SessionRoom extends DurableObject<Env> {
               this.env.IMAGES,
             )
           : [];
-      const stored = this.storeHeld(generation.id, fetched);
-      const [announced, written] = await Promise.allSettled([
-        this.finish(
-          generation.id,
-          { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
-          generation,
-          fetched.map((output) => output.row),
-          { rememberApplied: false },
+      // Held before the announcement, so that a tab fetching an output as soon as it hears of it is
+      // served; written once it is made (even if that failed: the queue's copy then finds them in
+      // place), since locally the write holds up the whole process, D1 included, while it streams.
+      this.hold(fetched);
+      const announced = this.finish(
+        generation.id,
+        { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
+        generation,
+        fetched.map((output) => output.row),
+        { rememberApplied: false },
+      );
+      const written = this.trackWrites(
+        generation.id,
+        announced.then(
+          () => this.storeHeld(generation.id, fetched),
+          () => this.storeHeld(generation.id, fetched),
         ),
-        stored,
-      ]);
-      if (announced.status === "rejected") throw announced.reason;
-      if (written.status === "rejected") throw written.reason;
-      if (announced.value) this.rememberFinished(prediction.id, announced.value);
+      );
+      const [applied, stored] = await Promise.allSettled([announced, written]);
+      if (applied.status === "rejected") throw applied.reason;
+      if (stored.status === "rejected") throw stored.reason;
+      if (applied.value) this.rememberFinished(prediction.id, applied.value);
     } catch (error) {
       // The queue has the same state and retries it with backoff; nothing is lost here.
       log.warn("generation.fast_path_failed", {
@@ -406,14 +414,17 @@ export class SessionRoom extends DurableObject<Env> {
     }
   }
 
-  /**
-   * Writes fetched outputs to R2, holding their bytes for the asset routes until each write settles.
-   * A failed write is tried again from the held bytes a few times; the promise rejects if it still
-   * fails (the queue's copy then repairs it).
-   */
-  private storeHeld(generationId: string, fetched: readonly FetchedOutput[]): Promise<void> {
-    if (fetched.length === 0) return Promise.resolve();
+  /** Keeps fetched outputs' bytes for the asset routes until their writes settle (see `storeHeld`). */
+  private hold(fetched: readonly FetchedOutput[]): void {
     for (const { row, bytes } of fetched) this.held.set(row.r2Key, { bytes, mimeType: row.mimeType });
+  }
+
+  /**
+   * Writes held outputs to R2, dropping each one's bytes once its write settles. A failed write is
+   * tried again from the held bytes a few times; the promise rejects if it still fails (the queue's
+   * copy then repairs it).
+   */
+  private async storeHeld(generationId: string, fetched: readonly FetchedOutput[]): Promise<void> {
     const writeOne = async (output: FetchedOutput): Promise<void> => {
       try {
         for (let attempt = 1; ; attempt++) {
@@ -435,18 +446,21 @@ export class SessionRoom extends DurableObject<Env> {
         this.held.delete(output.row.r2Key);
       }
     };
-    const stored = Promise.allSettled(fetched.map(writeOne)).then((results) => {
-      const failed = results.find((result) => result.status === "rejected");
-      if (failed) throw failed.reason;
-    });
-    // Waiters only need to know it settled; the caller reports a failure.
-    const settled: Promise<void> = stored
+    const results = await Promise.allSettled(fetched.map(writeOne));
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /** Makes a generation's writes under way known to submissions and exports (`outputsStored`), until they settle. */
+  private trackWrites(generationId: string, writes: Promise<void>): Promise<void> {
+    // Waiters only need to know they settled; the caller reports a failure.
+    const settled: Promise<void> = writes
       .catch(() => undefined)
       .then(() => {
         if (this.storing.get(generationId) === settled) this.storing.delete(generationId);
       });
     this.storing.set(generationId, settled);
-    return stored;
+    return writes;
   }
 
   /**
