@@ -22,6 +22,7 @@ import {
   type TerminalUpdate,
 } from "../generations/lifecycle";
 import {
+  downloadOutput,
   type FetchedOutput,
   fetchOutputs,
   recordedByIndex,
@@ -362,6 +363,12 @@ export class SessionRoom extends DurableObject<Env> {
    */
   private async settleTerminal(job: JobRow, prediction: Prediction): Promise<void> {
     try {
+      // The outputs are downloaded while the row is read: in production each call to D1 is a
+      // round trip, and this room runs the prediction, so the row is all but certain to want them.
+      const urls = prediction.status === "succeeded" ? outputUrls(prediction) : [];
+      const downloads = urls.map((url) => downloadOutput(url, this.config.outputHosts));
+      // One not used (the generation finished otherwise) is dropped; one used reports its failure there.
+      for (const download of downloads) download.catch(() => undefined);
       // The row and what is already recorded of its outputs, in one call.
       const [[generation], recordedRows] = await this.db.batch([
         this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
@@ -376,10 +383,11 @@ export class SessionRoom extends DurableObject<Env> {
               this.db,
               this.env.BUCKET,
               generation,
-              outputUrls(prediction),
+              urls,
               this.config.outputHosts,
               recordedByIndex(recordedRows),
               this.env.IMAGES,
+              downloads,
             )
           : [];
       // Held before the announcement, so that a tab fetching an output as soon as it hears of it is

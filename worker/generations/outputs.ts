@@ -137,12 +137,14 @@ export async function fetchOutputs(
   recorded: ReadonlyMap<number, string>,
   // Required, so that no path that stores outputs can forget the videos' posters.
   images: ImagesBinding,
+  /** Downloads of `urls` the caller already started (by index), e.g. while it read the generation. */
+  started: readonly Promise<Uint8Array>[] = [],
 ): Promise<FetchedOutput[]> {
   const fetchOne = async (url: string, index: number): Promise<FetchedOutput | null> => {
     const recordedKey = recorded.get(index);
     // Recorded and present: done. Recorded but the object is missing: fetch it again.
     if (recordedKey && (await bucket.head(recordedKey))) return null;
-    const bytes = await downloadOutput(url, allowedHosts);
+    const bytes = await (started[index] ?? downloadOutput(url, allowedHosts));
     const media = sniffMedia(bytes);
     if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", PERMANENT);
     const sha256 = await sha256Hex(bytes);
