@@ -8,7 +8,10 @@
  * Each test builds a SessionRoom over the session room's real storage (its queue) with an R2 bucket
  * whose writes wait for the test or fail: the room's own code, on the real local D1, R2 and emulator.
  */
+
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { type ExportDocument, MANIFEST_FILE } from "@contract/transfer";
+import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { SessionRoom } from "../durable-objects/session-room";
 import worker from "../index";
@@ -228,5 +231,48 @@ describe("an output announced while its write to R2 is under way", () => {
     const file = await fetch(`${String(input.image)}/download`, { headers: { Authorization: "Bearer r8_test_token" } });
     expect(file.status).toBe(200);
     expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
+  });
+  it("is in a zip export of its session asked for meanwhile", async () => {
+    const { user, session, generation, state, sha256 } = await runningGeneration("held-export");
+    const write = gate();
+
+    const zip = await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, storage) => {
+      const room = new SessionRoom(storage, { ...env, BUCKET: heldWritesR2(env.BUCKET, write.opened, []) });
+      // The write is let go only once the export asks the room to finish its writes: an export
+      // that did not ask would be made while the output is not in R2.
+      const asked = new Proxy(room, {
+        get(target, property) {
+          if (property === "outputsStored")
+            return () => {
+              write.open();
+              return target.outputsStored();
+            };
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const routed: Env = { ...env, SESSION_ROOM: roomsWith(env.SESSION_ROOM, session.id, asked) };
+      const settled = room.receiveWebhook(state);
+      await waitForGeneration(user, generation.id, (g) => g.status === "succeeded", "the success");
+      const ctx = createExecutionContext();
+      const request = new Request<unknown, IncomingRequestCfProperties>(
+        `${ORIGIN}/api/sessions/${session.id}/export?format=zip`,
+        { headers: { Authorization: `Bearer ${user.token}` } },
+      );
+      const response = await worker.fetch(request, routed, ctx);
+      expect(response.status).toBe(200);
+      // The zip streams while it is made: read it before waiting for the request's work.
+      const bytes = await bytesOf(response);
+      await waitOnExecutionContext(ctx);
+      write.open();
+      await settled;
+      return bytes;
+    });
+
+    const files = unzipSync(zip);
+    const manifest = JSON.parse(new TextDecoder().decode(files[MANIFEST_FILE])) as ExportDocument;
+    const output = manifest.assets.find((asset) => asset.sha256 === sha256);
+    expect(output?.file).toBeTruthy();
+    expect(await sha256Hex(files[output!.file!]!)).toBe(sha256);
   });
 });
