@@ -357,9 +357,9 @@ export class SessionRoom extends DurableObject<Env> {
    * The terminal state of a prediction this room runs. Its outputs are downloaded and checked, then
    * announced at once (recorded with the success in D1 and pushed) and written to R2 after: the local
    * R2 write takes longer than the download itself, and open tabs need not wait for it, since this
-   * room serves the bytes until the write is done (`heldOutput`). The prediction
-   * counts as applied (`appliedTerminal`) only once every write succeeded; if one keeps failing, the
-   * queue's copy of the state finds the object missing and stores it again.
+   * room serves the bytes until the write is done (`heldOutput`). The prediction counts as applied
+   * (`appliedTerminal`) only once every write succeeded; if one keeps failing, the queue's copy of
+   * the state finds the object missing and stores it again.
    */
   private async settleTerminal(job: JobRow, prediction: Prediction): Promise<void> {
     try {
@@ -392,7 +392,7 @@ export class SessionRoom extends DurableObject<Env> {
           : [];
       // Held before the announcement, so that a tab fetching an output as soon as it hears of it is
       // served; written once it is made (even if that failed: the queue's copy then finds them in
-      // place), since locally the write holds up the whole process, D1 included, while it streams.
+      // place), since locally a write holds up the Worker and D1 while it streams.
       this.hold(fetched);
       const announced = this.finish(
         generation.id,
