@@ -83,6 +83,8 @@ const REMEMBER_SETTLED_MS = 60 * 60_000;
 /** How often the room writes an output it holds before leaving the repair to the queue's copy. */
 const OUTPUT_WRITE_ATTEMPTS = 3;
 const OUTPUT_WRITE_RETRY_MS = 250;
+/** How soon a child whose parent's outputs could not be written looks again (the queue's copy stores them). */
+const UNWRITTEN_RECHECK_MS = 2_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
@@ -145,6 +147,12 @@ export class SessionRoom extends DurableObject<Env> {
   private readonly held = new Map<string, HeldOutput>();
   /** The writes under way, by generation: what a child's submission and an export wait for. */
   private readonly storing = new Map<string, Promise<void>>();
+  /**
+   * Outputs whose writes failed after every retry, by generation: a child of one waits until the
+   * queue's copy of the state has stored them (it finds them missing), rather than failing for want
+   * of its source.
+   */
+  private readonly unwritten = new Map<string, string[]>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -456,7 +464,13 @@ export class SessionRoom extends DurableObject<Env> {
     };
     const results = await Promise.allSettled(fetched.map(writeOne));
     const failed = results.find((result) => result.status === "rejected");
-    if (failed) throw failed.reason;
+    if (failed) {
+      this.unwritten.set(
+        generationId,
+        fetched.map((output) => output.row.r2Key),
+      );
+      throw failed.reason;
+    }
   }
 
   /** Makes a generation's writes under way known to submissions and exports (`outputsStored`), until they settle. */
@@ -921,6 +935,16 @@ export class SessionRoom extends DurableObject<Env> {
         // They come before this one: the alarm set after this run takes the queue again, in order.
         return;
       }
+      if (job.wait_for && !(await this.outputsInR2(job.wait_for))) {
+        // Its parent's outputs could not be written here: the queue's copy of the parent's state is
+        // storing them. Look again shortly.
+        this.ctx.storage.sql.exec(
+          "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+          Date.now() + UNWRITTEN_RECHECK_MS,
+          job.generation_id,
+        );
+        continue;
+      }
       if (job.wait_for) {
         const parent = await loadGeneration(this.db, job.wait_for);
         if (parent && !isTerminalStatus(parent.status)) {
@@ -943,6 +967,16 @@ export class SessionRoom extends DurableObject<Env> {
       }
       await this.submit(job, generation);
     }
+  }
+
+  /** Whether the outputs of `generationId` are in R2, as far as this room knows (only a failed write is checked). */
+  private async outputsInR2(generationId: string): Promise<boolean> {
+    const keys = this.unwritten.get(generationId);
+    if (!keys) return true;
+    const present = await Promise.all(keys.map((key) => this.env.BUCKET.head(key)));
+    if (present.some((object) => object === null)) return false;
+    this.unwritten.delete(generationId);
+    return true;
   }
 
   /** The call stored when the generation was created (or, for older rows, made now from its params). */

@@ -232,6 +232,64 @@ describe("an output announced while its write to R2 is under way", () => {
     expect(file.status).toBe(200);
     expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
   });
+  it("keeps a child waiting while its parent's output could not be written, until the queue's copy stores it", async () => {
+    const user = await signUp("unwritten-child");
+    const session = await createSession(user);
+    const parent = await createGeneration(user, session.id, { model: IMAGE_TO_IMAGE, prompt: "unwritten parent" });
+    const child = await createGeneration(user, session.id, {
+      model: IMAGE_TO_IMAGE,
+      prompt: "unwritten child, at night",
+      parentGenerationId: parent.id,
+      sourceOutputIndex: 0,
+    });
+    const running = await waitForGeneration(user, parent.id, (g) => g.predictionId !== null, "submission");
+    const { webhook, state, sha256 } = await finishedAtReplicate(running.predictionId!);
+    const refused = new FailurePlan({
+      times: Number.POSITIVE_INFINITY,
+      when: (call) => call.startsWith("put outputs/"),
+      message: R2_HICCUP,
+    });
+
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, storage) => {
+      const sql = storage.storage.sql;
+      const childJob = () =>
+        sql.exec<{ state: string; due_at: number }>("SELECT * FROM jobs WHERE generation_id = ?", child.id).one();
+      // The room under test submits the child, not the real instance's alarm: not due until then.
+      sql.exec("UPDATE jobs SET due_at = ? WHERE generation_id = ?", Date.now() + 3_600_000, child.id);
+      const room = new SessionRoom(storage, { ...env, BUCKET: failingR2(env.BUCKET, ["put"], refused) });
+      expect(await room.receiveWebhook(state)).toBe(true);
+      expect((await getGeneration(user, parent.id)).status).toBe("succeeded");
+      await waitFor(async () => ((await storage.storage.getAlarm()) ?? 0) > Date.now() + 60_000, {
+        what: "the room's alarm after the success",
+      });
+      await storage.storage.deleteAlarm();
+
+      // Due, but its source is not in R2: it waits, neither submitted nor failed.
+      sql.exec("UPDATE jobs SET due_at = 0 WHERE generation_id = ?", child.id);
+      const before = Date.now();
+      await room.alarm();
+      await storage.storage.deleteAlarm();
+      expect(childJob()).toMatchObject({ state: "waiting" });
+      expect(childJob().due_at).toBeGreaterThan(before);
+      expect(await getGeneration(user, child.id)).toMatchObject({ status: "queued", predictionId: null });
+
+      // The queue's copy of the parent's state stores the output; then the child goes.
+      const outcome = await consumeBatch("image-studio-completions", [
+        { ...completionOf(state), webhookId: webhook.headers["webhook-id"]!, sessionId: session.id },
+      ]);
+      expect(outcome).toEqual({ retried: 0, acked: 1 });
+      sql.exec("UPDATE jobs SET due_at = 0 WHERE generation_id = ?", child.id);
+      await room.alarm();
+      await storage.storage.deleteAlarm();
+    });
+
+    const submitted = await getGeneration(user, child.id);
+    expect(submitted).toMatchObject({ status: "starting", error: null, predictionId: expect.any(String) });
+    const input = await predictionInput(submitted.predictionId!);
+    const file = await fetch(`${String(input.image)}/download`, { headers: { Authorization: "Bearer r8_test_token" } });
+    expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
+  });
+
   it("is in a zip export of its session asked for meanwhile", async () => {
     const { user, session, generation, state, sha256 } = await runningGeneration("held-export");
     const write = gate();
