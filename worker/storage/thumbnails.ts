@@ -31,9 +31,9 @@ export async function ensureThumbnail(
       etag: existing.customMetadata?.sha256 ?? existing.etag,
     };
   }
-  const stored = await bucket.get(source.r2Key);
-  const held = stored ? null : await heldOriginal?.();
-  const original = stored?.body ?? (held ? new Blob([held]).stream() : null);
+  const original =
+    (await bucket.get(source.r2Key))?.body ??
+    (heldOriginal ? await readHeld(bucket, source.r2Key, heldOriginal) : null);
   if (!original) return null;
   try {
     // Never enlarged: a small original is only re-encoded.
@@ -51,4 +51,15 @@ export async function ensureThumbnail(
     log.warn("thumbnail.failed", { r2Key: source.r2Key, width, error });
     return null;
   }
+}
+
+/** The held bytes of an original not in R2; if they were let go meanwhile, its write has ended: R2 again. */
+async function readHeld(
+  bucket: R2Bucket,
+  r2Key: string,
+  heldOriginal: () => Promise<Uint8Array | null>,
+): Promise<ReadableStream<Uint8Array> | null> {
+  const held = await heldOriginal();
+  if (held) return new Blob([held]).stream();
+  return (await bucket.get(r2Key))?.body ?? null;
 }
