@@ -22,7 +22,14 @@ import {
   recordSubmission,
   type TerminalUpdate,
 } from "../generations/lifecycle";
-import { keepOutputs, recordedByIndex, recordedOutputsQuery } from "../generations/outputs";
+import {
+  downloadOutput,
+  type FetchedOutput,
+  fetchOutputs,
+  recordedByIndex,
+  recordedOutputsQuery,
+  storeOutputs,
+} from "../generations/outputs";
 import {
   advances,
   generationStatusOf,
@@ -75,6 +82,11 @@ const REMEMBER_FINISHED_MS = 60 * 60_000;
  * again, nor show it queued to open tabs. Such a hand-over comes within seconds.
  */
 const REMEMBER_SETTLED_MS = 60 * 60_000;
+/** How often the room writes an output it holds before leaving the repair to the queue's copy. */
+const OUTPUT_WRITE_ATTEMPTS = 3;
+const OUTPUT_WRITE_RETRY_MS = 250;
+/** How soon a child whose parent's outputs could not be written looks again (the queue's copy stores them). */
+const UNWRITTEN_RECHECK_MS = 2_000;
 /** Replicate stops a prediction after 30 minutes of running; past this we give up on it. */
 const RUN_DEADLINE_MS = 35 * 60_000;
 /**
@@ -128,6 +140,9 @@ type SubmitStage = "preparing" | "creating";
 
 type SocketAttachment = { userId: string; sessionId: string; windowStart: number; messages: number };
 
+/** An output announced before its write to R2 ended: its bytes, served from here meanwhile. */
+export type HeldOutput = { bytes: Uint8Array; mimeType: string };
+
 export class SessionRoom extends DurableObject<Env> {
   private readonly db: Database;
   private readonly config: AppConfig;
@@ -141,6 +156,19 @@ export class SessionRoom extends DurableObject<Env> {
    * `inTurn`): the next one starts from the state it leaves.
    */
   private readonly turns = new Map<string, Promise<void>>();
+  /**
+   * Outputs announced while their write to R2 is under way, by R2 key: the asset routes ask for
+   * them (`heldOutput`) when R2 does not have the object yet. Each is dropped once its write settles.
+   */
+  private readonly held = new Map<string, HeldOutput>();
+  /** The writes under way, by generation: what a child's submission and an export wait for. */
+  private readonly storing = new Map<string, Promise<void>>();
+  /**
+   * Outputs whose writes failed after every retry, by generation: a child of one waits until the
+   * queue's copy of the state has stored them (it finds them missing), rather than failing for want
+   * of its source.
+   */
+  private readonly unwritten = new Map<string, string[]>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
 
@@ -358,36 +386,65 @@ export class SessionRoom extends DurableObject<Env> {
     return true;
   }
 
-  /** The terminal state of a prediction this room runs: its outputs stored, the generation finished. */
+  /**
+   * The terminal state of a prediction this room runs. Its outputs are downloaded and checked, then
+   * announced at once (recorded with the success in D1 and pushed) and written to R2 after: the local
+   * R2 write takes longer than the download itself, and open tabs need not wait for it, since this
+   * room serves the bytes until the write is done (`heldOutput`). The prediction counts as applied
+   * (`appliedTerminal`) only once every write succeeded; if one keeps failing, the queue's copy of
+   * the state finds the object missing and stores it again.
+   */
   private async settleTerminal(job: JobRow, prediction: Prediction): Promise<void> {
     try {
+      // The outputs are downloaded while the row is read: in production each call to D1 is a
+      // round trip, and this room runs the prediction, so the row is all but certain to want them.
+      const urls = prediction.status === "succeeded" ? outputUrls(prediction) : [];
+      const downloads = urls.map((url) => downloadOutput(url, this.config.outputHosts));
+      // One not used (the generation finished otherwise) is dropped; one used reports its failure there.
+      for (const download of downloads) download.catch(() => undefined);
       // The row and what is already recorded of its outputs, in one call.
       const [[generation], recordedRows] = await this.db.batch([
         this.db.select().from(generations).where(eq(generations.id, job.generation_id)).limit(1),
         recordedOutputsQuery(this.db, [job.generation_id]),
       ]);
       if (!generation || isTerminalStatus(generation.status)) return;
-      const outputs =
+      const status = generationStatusOf(prediction);
+      if (!isTerminal(status)) return;
+      const fetched =
         prediction.status === "succeeded"
-          ? await keepOutputs(
+          ? await fetchOutputs(
               this.db,
               this.env.BUCKET,
               generation,
-              outputUrls(prediction),
+              urls,
               this.config.outputHosts,
               recordedByIndex(recordedRows),
               this.env.IMAGES,
+              downloads,
             )
           : [];
-      const status = generationStatusOf(prediction);
-      if (isTerminal(status)) {
-        await this.finish(
-          generation.id,
-          { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
-          generation,
-          outputs,
-        );
-      }
+      // Held before the announcement, so that a tab fetching an output as soon as it hears of it is
+      // served; written once it is made (even if that failed: the queue's copy then finds them in
+      // place), since locally a write holds up the Worker and D1 while it streams.
+      this.hold(fetched);
+      const announced = this.finish(
+        generation.id,
+        { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
+        generation,
+        fetched.map((output) => output.row),
+        { rememberApplied: false },
+      );
+      const written = this.trackWrites(
+        generation.id,
+        announced.then(
+          () => this.storeHeld(generation.id, fetched),
+          () => this.storeHeld(generation.id, fetched),
+        ),
+      );
+      const [applied, stored] = await Promise.allSettled([announced, written]);
+      if (applied.status === "rejected") throw applied.reason;
+      if (stored.status === "rejected") throw stored.reason;
+      if (applied.value) this.rememberFinished(prediction.id, applied.value);
     } catch (error) {
       // The queue has the same state and retries it with backoff; nothing is lost here.
       log.warn("generation.fast_path_failed", {
@@ -396,6 +453,74 @@ export class SessionRoom extends DurableObject<Env> {
         error: failureReason(error),
       });
     }
+  }
+
+  /** Keeps fetched outputs' bytes for the asset routes until their writes settle (see `storeHeld`). */
+  private hold(fetched: readonly FetchedOutput[]): void {
+    for (const { row, bytes } of fetched) this.held.set(row.r2Key, { bytes, mimeType: row.mimeType });
+  }
+
+  /**
+   * Writes held outputs to R2, dropping each one's bytes once its write settles. A failed write is
+   * tried again from the held bytes a few times; the promise rejects if it still fails (the queue's
+   * copy then repairs it).
+   */
+  private async storeHeld(generationId: string, fetched: readonly FetchedOutput[]): Promise<void> {
+    const writeOne = async (output: FetchedOutput): Promise<void> => {
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await storeOutputs(this.env.BUCKET, [output]);
+            return;
+          } catch (error) {
+            if (attempt >= OUTPUT_WRITE_ATTEMPTS) throw error;
+            log.warn("output.write_retried", {
+              generationId,
+              r2Key: output.row.r2Key,
+              attempt,
+              error: failureReason(error),
+            });
+            await scheduler.wait(OUTPUT_WRITE_RETRY_MS * attempt);
+          }
+        }
+      } finally {
+        this.held.delete(output.row.r2Key);
+      }
+    };
+    const results = await Promise.allSettled(fetched.map(writeOne));
+    const failed = results.find((result) => result.status === "rejected");
+    if (failed) {
+      this.unwritten.set(
+        generationId,
+        fetched.map((output) => output.row.r2Key),
+      );
+      throw failed.reason;
+    }
+  }
+
+  /** Makes a generation's writes under way known to submissions and exports (`outputsStored`), until they settle. */
+  private trackWrites(generationId: string, writes: Promise<void>): Promise<void> {
+    // Waiters only need to know they settled; the caller reports a failure.
+    const settled: Promise<void> = writes
+      .catch(() => undefined)
+      .then(() => {
+        if (this.storing.get(generationId) === settled) this.storing.delete(generationId);
+      });
+    this.storing.set(generationId, settled);
+    return writes;
+  }
+
+  /**
+   * The bytes of an output announced while its write to R2 is still under way, or null when this
+   * room does not hold it (the write is done: R2 has it).
+   */
+  async heldOutput(r2Key: string): Promise<HeldOutput | null> {
+    return this.held.get(r2Key) ?? null;
+  }
+
+  /** Resolves once every output write under way in this room has settled (e.g. before an export). */
+  async outputsStored(): Promise<void> {
+    await Promise.all(this.storing.values());
   }
 
   /**
@@ -815,14 +940,17 @@ export class SessionRoom extends DurableObject<Env> {
 
   /**
    * Moves a generation to its terminal status (with the outputs it brings, recorded in the same call)
-   * and pushes it and its session as they now are, read back in that same call.
+   * and pushes it and its session as they now are, read back in that same call. Returns the terminal
+   * status it now has in D1. Unless told not to (its outputs are still being written), the room
+   * records it as applied for the prediction at once (see `appliedTerminal`).
    */
   private async finish(
     generationId: string,
     update: TerminalUpdate,
     known?: GenerationRow,
     outputs: readonly NewAssetRow[] = [],
-  ): Promise<void> {
+    options: { rememberApplied: boolean } = { rememberApplied: true },
+  ): Promise<GenerationStatus | null> {
     const current = known ?? (await loadGeneration(this.db, generationId));
     const finished =
       current && !isTerminalStatus(current.status)
@@ -830,7 +958,8 @@ export class SessionRoom extends DurableObject<Env> {
         : null;
     const predictionId = this.job(generationId)?.prediction_id ?? current?.predictionId;
     const finalStatus = finished?.changed ? update.status : current?.status;
-    if (predictionId && finalStatus && isTerminalStatus(finalStatus)) this.rememberFinished(predictionId, finalStatus);
+    const terminal = finalStatus && isTerminalStatus(finalStatus) ? finalStatus : null;
+    if (predictionId && terminal && options.rememberApplied) this.rememberFinished(predictionId, terminal);
     this.removeJob(generationId);
     this.rememberSettled(generationId);
     if (finished?.changed) {
@@ -844,6 +973,7 @@ export class SessionRoom extends DurableObject<Env> {
     }
     // A slot is free, and children waiting on this generation can now start or fail.
     await this.scheduleAlarm(Date.now());
+    return terminal;
   }
 
   override async alarm(): Promise<void> {
@@ -861,6 +991,9 @@ export class SessionRoom extends DurableObject<Env> {
    * the order does not depend on which hand-over arrived first.
    */
   private async submitReady(): Promise<void> {
+    // A submission may start from an output announced a moment ago (a child reads its parent's
+    // output from R2 to send it to Replicate): the writes under way end first.
+    if (this.storing.size > 0) await this.outputsStored();
     // Known once the room holds a job: every hand-over names the session.
     const sessionId = this.sessionId() ?? "";
     for (const job of this.jobs(`${READY_TO_SUBMIT} AND due_at <= ?`, Date.now())) {
@@ -912,6 +1045,16 @@ export class SessionRoom extends DurableObject<Env> {
         // They come before this one: the alarm set after this run takes the queue again, in order.
         return;
       }
+      if (job.wait_for && !(await this.outputsInR2(job.wait_for))) {
+        // Its parent's outputs could not be written here: the queue's copy of the parent's state is
+        // storing them. Look again shortly.
+        this.ctx.storage.sql.exec(
+          "UPDATE jobs SET due_at = ? WHERE generation_id = ?",
+          Date.now() + UNWRITTEN_RECHECK_MS,
+          job.generation_id,
+        );
+        continue;
+      }
       if (job.wait_for) {
         const parent = await loadGeneration(this.db, job.wait_for);
         if (parent && !isTerminalStatus(parent.status)) {
@@ -934,6 +1077,16 @@ export class SessionRoom extends DurableObject<Env> {
       }
       await this.submit(job, generation);
     }
+  }
+
+  /** Whether the outputs of `generationId` are in R2, as far as this room knows (only a failed write is checked). */
+  private async outputsInR2(generationId: string): Promise<boolean> {
+    const keys = this.unwritten.get(generationId);
+    if (!keys) return true;
+    const present = await Promise.all(keys.map((key) => this.env.BUCKET.head(key)));
+    if (present.some((object) => object === null)) return false;
+    this.unwritten.delete(generationId);
+    return true;
   }
 
   /** The call stored when the generation was created (or, for older rows, made now from its params). */

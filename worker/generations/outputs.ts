@@ -118,13 +118,17 @@ export async function recordOutputs(db: Database, kept: readonly NewAssetRow[]):
       .onConflictDoNothing();
 }
 
+/** An output downloaded and checked, with the asset row that records it; not yet in R2. */
+export type FetchedOutput = { row: NewAssetRow; bytes: Uint8Array };
+
 /**
- * Downloads every output not yet stored into R2 and returns the asset rows that record them, for
- * the caller to write (alone, or with the generation's success in one batch). The outputs of a batch
- * are kept side by side, so four take about as long as one. Repeating it is safe: each output lands
- * on the same key, and a recorded one whose object is present is skipped.
+ * Downloads every output not yet stored and builds the asset rows that record them (keys are
+ * deterministic), without writing the outputs to R2: the caller stores them (`storeOutputs`). A
+ * video's poster is made and stored here, from the source image already in R2. The outputs of a
+ * batch are fetched side by side, so four take about as long as one. A recorded output whose object
+ * is present is skipped; one whose object is missing is fetched again.
  */
-export async function keepOutputs(
+export async function fetchOutputs(
   db: Database,
   bucket: R2Bucket,
   generation: GenerationRow,
@@ -133,27 +137,27 @@ export async function keepOutputs(
   recorded: ReadonlyMap<number, string>,
   // Required, so that no path that stores outputs can forget the videos' posters.
   images: ImagesBinding,
-): Promise<NewAssetRow[]> {
-  const keepOne = async (url: string, index: number): Promise<NewAssetRow | null> => {
+  /** Downloads of `urls` the caller already started (by index), e.g. while it read the generation. */
+  started: readonly Promise<Uint8Array>[] = [],
+): Promise<FetchedOutput[]> {
+  const fetchOne = async (url: string, index: number): Promise<FetchedOutput | null> => {
     const recordedKey = recorded.get(index);
     // Recorded and present: done. Recorded but the object is missing: fetch it again.
     if (recordedKey && (await bucket.head(recordedKey))) return null;
-    const bytes = await downloadOutput(url, allowedHosts);
+    const bytes = await (started[index] ?? downloadOutput(url, allowedHosts));
     const media = sniffMedia(bytes);
     if (!media) throw new OutputDownloadError("The output is not an image or video we recognise", PERMANENT);
     const sha256 = await sha256Hex(bytes);
-    const key = outputKey(generation.userId, generation.id, index);
-    await putObject(bucket, key, bytes, { mimeType: media.mimeType, sha256 });
     const poster = media.mimeType.startsWith("video/")
       ? await makePoster(db, bucket, images, generation, index, media)
       : null;
-    return {
+    const row: NewAssetRow = {
       id: newId("ast"),
       userId: generation.userId,
       generationId: generation.id,
       role: "output",
       outputIndex: index,
-      r2Key: key,
+      r2Key: outputKey(generation.userId, generation.id, index),
       mimeType: media.mimeType,
       sizeBytes: bytes.length,
       width: media.width,
@@ -161,13 +165,48 @@ export async function keepOutputs(
       sha256,
       posterKey: poster,
     };
+    return { row, bytes };
   };
-  // Every output settles before a failure is reported, so no write is still under way when the
-  // caller (or the queue's retry) moves on.
-  const settled = await Promise.allSettled(urls.map(keepOne));
+  return settleAll(urls.map(fetchOne)).then((fetched) => fetched.filter((output) => output !== null));
+}
+
+/** Writes fetched outputs to R2 under their keys, side by side. */
+export async function storeOutputs(bucket: R2Bucket, fetched: readonly FetchedOutput[]): Promise<void> {
+  await settleAll(
+    fetched.map(({ row, bytes }) =>
+      putObject(bucket, row.r2Key, bytes, { mimeType: row.mimeType, sha256: row.sha256 }),
+    ),
+  );
+}
+
+/**
+ * Downloads every output not yet stored into R2 and returns the asset rows that record them, for
+ * the caller to write (alone, or with the generation's success in one batch). Repeating it is safe:
+ * each output lands on the same key, and a recorded one whose object is present is skipped.
+ */
+export async function keepOutputs(
+  db: Database,
+  bucket: R2Bucket,
+  generation: GenerationRow,
+  urls: readonly string[],
+  allowedHosts: readonly string[],
+  recorded: ReadonlyMap<number, string>,
+  images: ImagesBinding,
+): Promise<NewAssetRow[]> {
+  const fetched = await fetchOutputs(db, bucket, generation, urls, allowedHosts, recorded, images);
+  await storeOutputs(bucket, fetched);
+  return fetched.map((output) => output.row);
+}
+
+/**
+ * Every one settles before a failure is reported, so no download or write is still under way when
+ * the caller (or the queue's retry) moves on.
+ */
+async function settleAll<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw failed.reason;
-  return settled.flatMap((result) => (result.status === "fulfilled" && result.value ? [result.value] : []));
+  return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
 }
 
 /**

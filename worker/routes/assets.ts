@@ -13,7 +13,7 @@ import { validate } from "../http/validation";
 import { newId } from "../lib/ids";
 import { notFound, ProblemError } from "../lib/problem";
 import { extensionFor } from "../storage/media-type";
-import { putObject, serveObject } from "../storage/objects";
+import { putObject, serveBytes, serveObject } from "../storage/objects";
 import { ensureThumbnail } from "../storage/thumbnails";
 import { blobKey, cleanUploadedImage, MAX_UPLOAD_BYTES } from "../storage/uploads";
 import { trashAsset } from "../trash/trash";
@@ -33,6 +33,39 @@ async function findOwnedAsset(c: Context<AppEnv>, options: { inGallery?: boolean
   });
   if (!asset) throw notFound("asset");
   return asset;
+}
+
+/**
+ * The bytes of an output announced while its write to R2 is still under way, from its session's
+ * room, which holds them until the write is done; null for any other asset, or once the write is done.
+ */
+async function heldOutput(c: Context<AppEnv>, asset: AssetRow): Promise<Uint8Array | null> {
+  if (asset.role !== "output" || !asset.generationId) return null;
+  const generation = await c.get("db").query.generations.findFirst({
+    where: eq(generations.id, asset.generationId),
+    columns: { sessionId: true },
+  });
+  if (!generation) return null;
+  const held = await c.env.SESSION_ROOM.getByName(generation.sessionId).heldOutput(asset.r2Key);
+  return held?.bytes ?? null;
+}
+
+type ServeOptions = Parameters<typeof serveObject>[3];
+
+/**
+ * Serves `key` from R2; for an output whose write is still under way (R2 has nothing yet), the bytes
+ * its room holds, served alike; if the room let go of them meanwhile, the write is done: R2 again.
+ */
+async function serveStored(
+  c: Context<AppEnv>,
+  asset: AssetRow,
+  key: string,
+  options: ServeOptions,
+): Promise<Response | null> {
+  const stored = await serveObject(c.env.BUCKET, key, c.req.raw, options);
+  if (stored || key !== asset.r2Key) return stored;
+  const held = await heldOutput(c, asset);
+  return held ? serveBytes(held, c.req.raw, options) : serveObject(c.env.BUCKET, key, c.req.raw, options);
 }
 
 export const assetRoutes = new Hono<AppEnv>()
@@ -72,7 +105,7 @@ export const assetRoutes = new Hono<AppEnv>()
   })
   .get("/:id", validate("query", assetQuerySchema), async (c) => {
     const asset = await findOwnedAsset(c);
-    const response = await serveObject(c.env.BUCKET, asset.r2Key, c.req.raw, {
+    const response = await serveStored(c, asset, asset.r2Key, {
       etag: asset.sha256,
       mimeType: asset.mimeType,
       fileName: await fileNameOf(c.get("db"), asset),
@@ -89,10 +122,13 @@ export const assetRoutes = new Hono<AppEnv>()
       c.env.IMAGES,
       asset.posterKey ? { ...asset, r2Key: asset.posterKey, mimeType: "image/webp" } : asset,
       c.req.valid("query").w,
+      // An output announced a moment ago may not be in R2 yet: its room holds the bytes (a video's
+      // poster is stored before it is announced).
+      asset.posterKey ? undefined : () => heldOutput(c, asset),
     );
     // Videos without a poster and anything the Images binding cannot read are served as they are.
     const source = thumbnail ?? { key: asset.r2Key, mimeType: asset.mimeType, etag: asset.sha256 };
-    const response = await serveObject(c.env.BUCKET, source.key, c.req.raw, {
+    const response = await serveStored(c, asset, source.key, {
       etag: `thumb-${source.etag}`,
       mimeType: source.mimeType,
     });

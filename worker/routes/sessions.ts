@@ -103,6 +103,8 @@ export const sessionRoutes = new Hono<AppEnv>()
       c.header("Content-Disposition", `attachment; filename="${name}.json"`);
       return c.json(exported.document satisfies ExportDocument);
     }
+    // An output announced a moment ago may still be on its way to R2: the zip takes it once it is there.
+    await c.env.SESSION_ROOM.getByName(row.id).outputsStored();
     const { stream, done } = exportZip(c.env.BUCKET, exported);
     c.executionCtx.waitUntil(done);
     return c.body(stream, 200, {

@@ -68,16 +68,42 @@ function parseRange(header: string | null, size: number): { offset: number; leng
   return { offset: start, length: end - start + 1 };
 }
 
+/** What is served: its size, and its bytes (or a range of them) once the request is known to want them. */
+type Servable = { size: number; body: (range: { offset: number; length: number } | null) => Promise<BodyInit | null> };
+
 /**
  * Our URLs never change what they point at, so responses are cacheable for a year (privately: they
  * are per-user). User content is served with nosniff and a sandboxing CSP so it can never run as a page.
  * Null when the object is missing, for the caller to answer with its own 404.
  */
-export async function serveObject(
+export function serveObject(
   bucket: R2Bucket,
   key: string,
   request: Request,
   options: ServeOptions,
+): Promise<Response | null> {
+  return serve(request, options, async () => {
+    const head = await bucket.head(key);
+    if (!head) return null;
+    return {
+      size: head.size,
+      body: async (range) => (await bucket.get(key, range ? { range } : {}))?.body ?? null,
+    };
+  });
+}
+
+/** Bytes in hand (an output whose write to R2 is still under way), served exactly as `serveObject` serves its copy. */
+export function serveBytes(bytes: Uint8Array, request: Request, options: ServeOptions): Promise<Response | null> {
+  return serve(request, options, async () => ({
+    size: bytes.length,
+    body: async (range) => (range ? bytes.slice(range.offset, range.offset + range.length) : bytes),
+  }));
+}
+
+async function serve(
+  request: Request,
+  options: ServeOptions,
+  open: () => Promise<Servable | null>,
 ): Promise<Response | null> {
   const etag = `"${options.etag}"`;
   const headers = new Headers({
@@ -96,27 +122,27 @@ export async function serveObject(
     return new Response(null, { status: 304, headers });
   }
 
-  const head = await bucket.head(key);
-  if (!head) return null;
+  const source = await open();
+  if (!source) return null;
   // A range is only for the version the client already holds part of (If-Range with our ETag; we
   // send no Last-Modified, so an If-Range date never matches): otherwise the whole object.
   const ifRange = request.headers.get("If-Range");
-  const range = ifRange === null || ifRange === etag ? parseRange(request.headers.get("Range"), head.size) : null;
+  const range = ifRange === null || ifRange === etag ? parseRange(request.headers.get("Range"), source.size) : null;
   if (range === "invalid") {
     // Like every refusal, problem+json; Content-Range tells the client the real size.
     const refusal = problemResponse(
-      new ProblemError(416, `The requested range is not within the ${head.size} bytes of this file.`),
+      new ProblemError(416, `The requested range is not within the ${source.size} bytes of this file.`),
     );
-    refusal.headers.set("Content-Range", `bytes */${head.size}`);
+    refusal.headers.set("Content-Range", `bytes */${source.size}`);
     return refusal;
   }
-  const object = await bucket.get(key, range ? { range } : {});
-  if (!object) return null;
+  const body = await source.body(range);
+  if (body === null) return null;
   if (range) {
-    headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${head.size}`);
+    headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${source.size}`);
     headers.set("Content-Length", String(range.length));
-    return new Response(object.body, { status: 206, headers });
+    return new Response(body, { status: 206, headers });
   }
-  headers.set("Content-Length", String(head.size));
-  return new Response(request.method === "HEAD" ? null : object.body, { status: 200, headers });
+  headers.set("Content-Length", String(source.size));
+  return new Response(request.method === "HEAD" ? null : body, { status: 200, headers });
 }

@@ -18,6 +18,8 @@ export async function ensureThumbnail(
   images: ImagesBinding,
   source: { r2Key: string; mimeType: string; width: number | null; height: number | null },
   width: number = DEFAULT_THUMBNAIL_WIDTH,
+  /** The original's bytes when R2 does not have it yet (an output whose write is under way). */
+  heldOriginal?: () => Promise<Uint8Array | null>,
 ): Promise<Thumbnail | null> {
   if (!source.mimeType.startsWith("image/")) return null;
   const key = thumbnailKey(source.r2Key, width);
@@ -29,12 +31,14 @@ export async function ensureThumbnail(
       etag: existing.customMetadata?.sha256 ?? existing.etag,
     };
   }
-  const original = await bucket.get(source.r2Key);
+  const original =
+    (await bucket.get(source.r2Key))?.body ??
+    (heldOriginal ? await readHeld(bucket, source.r2Key, heldOriginal) : null);
   if (!original) return null;
   try {
     // Never enlarged: a small original is only re-encoded.
     const fitsAlready = (source.width ?? Infinity) <= width;
-    const transformer = images.input(original.body);
+    const transformer = images.input(original);
     const result = await (fitsAlready ? transformer : transformer.transform({ width, fit: "scale-down" })).output({
       format: "image/webp",
       quality: 80,
@@ -47,4 +51,15 @@ export async function ensureThumbnail(
     log.warn("thumbnail.failed", { r2Key: source.r2Key, width, error });
     return null;
   }
+}
+
+/** The held bytes of an original not in R2; if they were let go meanwhile, its write has ended: R2 again. */
+async function readHeld(
+  bucket: R2Bucket,
+  r2Key: string,
+  heldOriginal: () => Promise<Uint8Array | null>,
+): Promise<ReadableStream<Uint8Array> | null> {
+  const held = await heldOriginal();
+  if (held) return new Blob([held]).stream();
+  return (await bucket.get(r2Key))?.body ?? null;
 }

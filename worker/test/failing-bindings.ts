@@ -134,3 +134,43 @@ export function failingRooms(
     },
   });
 }
+
+/**
+ * `bucket`, whose writes wait until `gate` resolves: an output write still under way, held open for
+ * as long as the test needs. Every write is recorded in `writes` (its key), as it starts.
+ */
+export function heldWritesR2(bucket: R2Bucket, gate: Promise<void>, writes: string[]): R2Bucket {
+  return new Proxy(bucket, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property !== "put") return value.bind(target);
+      return async (...args: unknown[]) => {
+        writes.push(String(args[0]));
+        await gate;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * The rooms namespace, with the room of `sessionId` answered by `room`: a SessionRoom built over that
+ * room's real storage by the test (see `runInDurableObject`), so that requests the test sends reach
+ * the very instance it holds, with what it holds in memory.
+ */
+export function roomsWith(
+  rooms: DurableObjectNamespace<SessionRoom>,
+  sessionId: string,
+  room: SessionRoom,
+): DurableObjectNamespace<SessionRoom> {
+  return new Proxy(rooms, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (property === "getByName")
+        return (name: string) =>
+          name === sessionId ? (room as unknown as DurableObjectStub<SessionRoom>) : target.getByName(name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

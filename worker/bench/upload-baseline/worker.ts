@@ -9,7 +9,8 @@
  * re-encodes the file through the Images binding (how every PNG was cleaned before) and puts that.
  *
  * `POST /?steps=fetchput&url=…` downloads a URL and puts its bytes: the least any design that stores
- * an output before announcing it can take (the completion benchmark's floor).
+ * an output before announcing it can take (the completion benchmark's floor). `POST /?steps=fetch&url=…`
+ * only downloads it: the least a design that announces once the bytes are in hand can take.
  */
 import { readMultipart } from "../../http/multipart";
 import { sha256Hex } from "../../lib/ids";
@@ -33,6 +34,10 @@ export default {
     const key = `bench-baseline/${crypto.randomUUID()}`;
     if (steps === "put") {
       await env.BUCKET.put(key, request.body);
+    } else if (steps === "fetch") {
+      const download = await fetch(new URL(request.url).searchParams.get("url") ?? "");
+      await download.arrayBuffer();
+      return Response.json({ key: null }, { status: 201 });
     } else if (steps === "fetchput") {
       const download = await fetch(new URL(request.url).searchParams.get("url") ?? "");
       await env.BUCKET.put(key, await download.arrayBuffer());
