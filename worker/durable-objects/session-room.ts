@@ -927,7 +927,6 @@ export class SessionRoom extends DurableObject<Env> {
       terminal === "succeeded" || terminal === "canceled"
         ? actualCost(generation?.modelCall?.pricing ?? null, outputUrls(prediction).length, seconds)
         : null;
-    log.info("generation.terminal_event", { generationId, predictionId: prediction.id, status: terminal });
     return {
       status: terminal,
       error,
@@ -966,6 +965,7 @@ export class SessionRoom extends DurableObject<Env> {
       log.info("generation.completed", {
         generationId,
         sessionId: this.sessionId() ?? undefined,
+        predictionId: predictionId ?? undefined,
         status: update.status,
       });
       if (finished.generation) this.broadcast({ type: "generation.updated", generation: finished.generation });

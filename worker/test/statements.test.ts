@@ -12,7 +12,7 @@ import { createDb } from "../db/client";
 import { sha256Hex } from "../lib/ids";
 import { createSession, signUp, type TestUser, upload } from "./helpers";
 import { makePng } from "./images";
-import { statementsOf } from "./recording-d1";
+import { recordingD1, statementsOf } from "./recording-d1";
 import { appRoutes, fillParams, hasParam } from "./security/support";
 
 /** A token's sign-in that stamps its use as it looks it up. */
