@@ -429,7 +429,7 @@ export class SessionRoom extends DurableObject<Env> {
       this.hold(fetched);
       const announced = this.finish(
         generation.id,
-        { ...this.terminalUpdate(generation.id, prediction, status, generation), completedVia: "webhook" },
+        { ...this.terminalUpdate(prediction, status, generation), completedVia: "webhook" },
         generation,
         fetched.map((output) => output.row),
         { rememberApplied: false },
@@ -554,7 +554,7 @@ export class SessionRoom extends DurableObject<Env> {
       await this.finish(
         generationId,
         {
-          ...this.terminalUpdate(generationId, prediction, status, generation),
+          ...this.terminalUpdate(prediction, status, generation),
           ...(known.via ? { completedVia: known.via } : {}),
         },
         generation,
@@ -910,7 +910,6 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private terminalUpdate(
-    generationId: string,
     prediction: Prediction,
     terminal: TerminalStatus,
     generation: GenerationRow | undefined,

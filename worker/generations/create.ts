@@ -378,6 +378,18 @@ function creationWrites(
 const invalid = (path: string, message: string, detail: string) =>
   new ProblemError(400, detail, { errors: [{ path, message }] });
 
+/** The session of the generation an asset is an output of (null for an upload). */
+const sessionOfOutput = sql<
+  string | null
+>`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId})`;
+
+/** The user's generation of this id in this session: where a parent is looked for. */
+const generationInSession = (generationId: string, sessionId: string, userId: string | SQLWrapper) =>
+  and(eq(generations.id, generationId), eq(generations.sessionId, sessionId), eq(generations.userId, userId));
+
+/** A parent in these states has no output to start from, and never will. */
+const PARENT_WITHOUT_OUTPUT = ["failed", "canceled", "timed_out"] as const satisfies GenerationRow["status"][];
+
 /**
  * The reads of what a request names (each the user's), for the batch that signs in and reads the
  * rest, and their checks on what the batch read, in the order they have always been answered.
@@ -386,14 +398,11 @@ function namedLookups(db: Database, userId: string | SQLWrapper, sessionId: stri
   const statements: BatchItem<"sqlite">[] = [];
   /** Where a statement's rows will be among the batch's named rows. */
   const add = (statement: BatchItem<"sqlite">): number => statements.push(statement) - 1;
-  // Aliased: D1 answers a batch's rows by column name, and an asset has a session_id of its own.
-  const outputOfSession = sql<
-    string | null
-  >`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId})`;
   const assetLookup = (assetId: string) =>
     add(
       db
-        .select({ asset: assets, outputOf: outputOfSession.as("output_of_session") })
+        // Aliased: D1 answers a batch's rows by column name, and an asset has a session_id of its own.
+        .select({ asset: assets, outputOf: sessionOfOutput.as("output_of_session") })
         .from(assets)
         .where(and(eq(assets.id, assetId), eq(assets.userId, userId)))
         .limit(1),
@@ -403,13 +412,7 @@ function namedLookups(db: Database, userId: string | SQLWrapper, sessionId: stri
         db
           .select()
           .from(generations)
-          .where(
-            and(
-              eq(generations.id, request.parentGenerationId),
-              eq(generations.sessionId, sessionId),
-              eq(generations.userId, userId),
-            ),
-          )
+          .where(generationInSession(request.parentGenerationId, sessionId, userId))
           .limit(1),
       )
     : undefined;
@@ -476,10 +479,7 @@ function allowedToStore(
             inArray(assets.role, roles),
             // `startsWith`, as the check has it (LIKE would ignore case).
             sql`substr(${assets.mimeType}, 1, 6) = 'image/'`,
-            or(
-              ne(assets.role, "output"),
-              sql`(SELECT ${generations.sessionId} FROM ${generations} WHERE ${generations.id} = ${assets.generationId}) = ${sessionId}`,
-            ),
+            or(ne(assets.role, "output"), sql`${sessionOfOutput} = ${sessionId}`),
           ),
         ),
     );
@@ -505,10 +505,8 @@ function allowedToStore(
             .from(generations)
             .where(
               and(
-                eq(generations.id, request.parentGenerationId),
-                eq(generations.sessionId, sessionId),
-                eq(generations.userId, userId),
-                notInArray(generations.status, ["failed", "canceled", "timed_out"]),
+                generationInSession(request.parentGenerationId, sessionId, userId),
+                notInArray(generations.status, [...PARENT_WITHOUT_OUTPUT]),
               ),
             ),
         )
@@ -529,7 +527,7 @@ function sessionParent(parent: GenerationRow | undefined): GenerationRow {
       "No such generation in this session",
       "The parent generation is not part of this session.",
     );
-  if (parent.status === "failed" || parent.status === "canceled" || parent.status === "timed_out") {
+  if ((PARENT_WITHOUT_OUTPUT as readonly string[]).includes(parent.status)) {
     throw invalid(
       "parentGenerationId",
       `The parent ${parent.status === "canceled" ? "was canceled" : "failed"}`,
