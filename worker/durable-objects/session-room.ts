@@ -774,6 +774,9 @@ export class SessionRoom extends DurableObject<Env> {
   /** Forgets this session's queue (the session was deleted). */
   async destroy(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "Session deleted");
+    // An output announced a moment ago may still be on its way to R2: once it lands, whoever deletes
+    // the session's objects next (an account's deletion lists them right after this) finds it.
+    await this.outputsStored();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // A late event (a completion, a restore) may still reach this object: it finds an empty queue.

@@ -64,16 +64,26 @@ async function runningGeneration(label: string) {
   return { user, session, generation: running, ...(await finishedAtReplicate(running.predictionId!)) };
 }
 
-/** A GET as `user` through the Worker with `workerEnv`, its own work awaited. */
-async function getAs(user: TestUser, path: string, workerEnv: Env, headers: Record<string, string> = {}) {
+/** A request as `user` through the Worker with `workerEnv`, its own work awaited. */
+async function requestAs(
+  user: TestUser,
+  method: string,
+  path: string,
+  workerEnv: Env,
+  headers: Record<string, string> = {},
+) {
   const ctx = createExecutionContext();
   const request = new Request<unknown, IncomingRequestCfProperties>(`${ORIGIN}${path}`, {
+    method,
     headers: { Authorization: `Bearer ${user.token}`, ...headers },
   });
   const response = await worker.fetch(request, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
+
+const getAs = (user: TestUser, path: string, workerEnv: Env, headers: Record<string, string> = {}) =>
+  requestAs(user, "GET", path, workerEnv, headers);
 
 const bytesOf = async (response: Response) => new Uint8Array(await response.arrayBuffer());
 
@@ -332,5 +342,51 @@ describe("an output announced while its write to R2 is under way", () => {
     const output = manifest.assets.find((asset) => asset.sha256 === sha256);
     expect(output?.file).toBeTruthy();
     expect(await sha256Hex(files[output!.file!]!)).toBe(sha256);
+  });
+
+  it("is gone with its account when the account is deleted meanwhile: the room lets go only once it is written", async () => {
+    const { user, session, generation, state } = await runningGeneration("held-account");
+    const key = outputKey(user.id, generation.id, 0);
+    const write = gate();
+
+    const destroyedWhileHeld = await runInDurableObject(
+      env.SESSION_ROOM.getByName(session.id),
+      async (_real, storage) => {
+        const room = new SessionRoom(storage, { ...env, BUCKET: heldWritesR2(env.BUCKET, write.opened, []) });
+        let destroyedFirst: boolean | undefined;
+        // The write is let go a moment after the deletion asks the room to go: a room gone before then
+        // would leave the object to land in R2 after the account's objects were listed and removed.
+        const asked = new Proxy(room, {
+          get(target, property) {
+            if (property === "destroy")
+              return async () => {
+                const destroyed = target.destroy();
+                destroyedFirst = await Promise.race([
+                  destroyed.then(() => true),
+                  new Promise<false>((resolve) => setTimeout(() => resolve(false), 100)),
+                ]);
+                write.open();
+                await destroyed;
+              };
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === "function" ? value.bind(target) : value;
+          },
+        });
+        const routed: Env = { ...env, SESSION_ROOM: roomsWith(env.SESSION_ROOM, session.id, asked) };
+        const settled = room.receiveWebhook(state);
+        await waitForGeneration(user, generation.id, (g) => g.status === "succeeded", "the success");
+        expect(await env.BUCKET.head(key)).toBeNull();
+
+        expect((await requestAs(user, "DELETE", "/api/me", routed)).status).toBe(204);
+        await settled;
+        return destroyedFirst;
+      },
+    );
+
+    expect(destroyedWhileHeld).toBe(false);
+    // Written before the account's objects were listed, so removed with them: nothing of the user is left.
+    expect(await env.BUCKET.head(key)).toBeNull();
+    expect((await env.BUCKET.list({ prefix: `outputs/${user.id}/` })).objects).toEqual([]);
+    expect(await storedRow(generation.id)).toBeNull();
   });
 });
