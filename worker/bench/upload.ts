@@ -24,7 +24,7 @@ const fmt = (values: number[]) =>
 export type Baseline = { url: string; output: () => string; stop: () => Promise<void> };
 
 /** The baseline Worker, on the stack's persisted state; resolves once its own socket answers. */
-export async function startBaseline(stack: Stack): Promise<Baseline> {
+export async function startBaseline(stack: Pick<Stack, "stateDir">): Promise<Baseline> {
   const run = randomUUID();
   const port = await freePort();
   const inspectorPort = await freePort(new Set([port]));
