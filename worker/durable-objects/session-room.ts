@@ -94,6 +94,8 @@ const RUN_DEADLINE_MS = 35 * 60_000;
  * every update at once over their sockets, and a read in between sees progress this much older.
  */
 const PROGRESS_WRITE_INTERVAL_MS = 2_000;
+/** How often the room prunes expired entries from its memories of finished and settled work. */
+const PRUNE_INTERVAL_MS = 60_000;
 const MAX_CLIENT_MESSAGE_BYTES = 4_096;
 /** How many generations a socket's snapshot carries (the newest). */
 const SNAPSHOT_GENERATIONS = 50;
@@ -171,6 +173,17 @@ export class SessionRoom extends DurableObject<Env> {
   private readonly unwritten = new Map<string, string[]>();
   /** How late the last webhook reached this room, and when (in memory: a fresh object polls as ever). */
   private webhookLag = { ms: 0, seenAt: 0 };
+  /**
+   * The session this room serves, once read from storage (undefined: not read since this object
+   * started or its storage was emptied). It never changes once stored, so it is read once.
+   */
+  private knownSessionId: string | null | undefined;
+  /**
+   * When the `finished` and `settled` memories were last pruned (in memory: a fresh object prunes at
+   * once). Pruning at every settle cost a statement each; entries expire after an hour, so once a
+   * minute keeps them as short.
+   */
+  private prunedAt = { finished: 0, settled: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -238,8 +251,23 @@ export class SessionRoom extends DurableObject<Env> {
     return this.jobs("generation_id = ?", generationId)[0];
   }
 
-  private removeJob(generationId: string): void {
-    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE generation_id = ?", generationId);
+  /** Removes a generation's job; returns its prediction, if the room held the job and had one. */
+  private removeJob(generationId: string): string | null {
+    return (
+      this.ctx.storage.sql
+        .exec<{ prediction_id: string | null }>(
+          "DELETE FROM jobs WHERE generation_id = ? RETURNING prediction_id",
+          generationId,
+        )
+        .toArray()[0]?.prediction_id ?? null
+    );
+  }
+
+  /** Whether the memory named `table` is due a pruning of its old entries (see `prunedAt`). */
+  private pruneDue(table: keyof SessionRoom["prunedAt"], now: number): boolean {
+    if (now - this.prunedAt[table] < PRUNE_INTERVAL_MS) return false;
+    this.prunedAt[table] = now;
+    return true;
   }
 
   /** The state D1 now holds, as this room just wrote or read it. */
@@ -258,7 +286,8 @@ export class SessionRoom extends DurableObject<Env> {
   /** The terminal status now in D1 for a prediction of this room (see `appliedTerminal`). */
   private rememberFinished(predictionId: string, status: GenerationStatus): void {
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM finished WHERE finished_at < ?", now - REMEMBER_FINISHED_MS);
+    if (this.pruneDue("finished", now))
+      this.ctx.storage.sql.exec("DELETE FROM finished WHERE finished_at < ?", now - REMEMBER_FINISHED_MS);
     this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO finished (prediction_id, status, finished_at) VALUES (?, ?, ?)",
       predictionId,
@@ -270,7 +299,8 @@ export class SessionRoom extends DurableObject<Env> {
   /** A generation this room is done with: a hand-over of it that comes later is ignored (see `enqueue`). */
   private rememberSettled(generationId: string): void {
     const now = Date.now();
-    this.ctx.storage.sql.exec("DELETE FROM settled WHERE settled_at < ?", now - REMEMBER_SETTLED_MS);
+    if (this.pruneDue("settled", now))
+      this.ctx.storage.sql.exec("DELETE FROM settled WHERE settled_at < ?", now - REMEMBER_SETTLED_MS);
     this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO settled (generation_id, settled_at) VALUES (?, ?)",
       generationId,
@@ -304,14 +334,19 @@ export class SessionRoom extends DurableObject<Env> {
   }
 
   private rememberSession(sessionId: string): void {
+    if (this.knownSessionId === sessionId) return;
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('sessionId', ?)", sessionId);
+    // The first one stored stays: read it back when next asked.
+    this.knownSessionId = undefined;
   }
 
   private sessionId(): string | null {
-    return (
-      this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sessionId'").toArray()[0]
-        ?.value ?? null
-    );
+    if (this.knownSessionId === undefined) {
+      this.knownSessionId =
+        this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'sessionId'").toArray()[0]
+          ?.value ?? null;
+    }
+    return this.knownSessionId;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -573,31 +608,37 @@ export class SessionRoom extends DurableObject<Env> {
     prediction: Prediction,
     known: GenerationRow | undefined,
   ): Promise<void> {
-    const job = this.job(generationId);
-    // Events are flowing: push the safety-net poll back.
-    this.ctx.storage.sql.exec(
-      "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active'",
-      Date.now() + this.pollDelay(),
-      generationId,
-    );
+    // Events are flowing: push the safety-net poll back, reading the job as it then is in the same
+    // statement (a job not active, or not held, is read as it is).
+    const job =
+      this.ctx.storage.sql
+        .exec<JobRow>(
+          "UPDATE jobs SET due_at = ? WHERE generation_id = ? AND state = 'active' RETURNING *",
+          Date.now() + this.pollDelay(),
+          generationId,
+        )
+        .toArray()[0] ?? this.job(generationId);
     const progress = progressOf(prediction);
     if (job?.known_status && !isTerminal(job.known_status) && !advances(job.known_status, status)) {
       // Progress alone: open tabs are shown it at once, and D1 hears of it at most every
       // PROGRESS_WRITE_INTERVAL_MS (a status move or the end writes it anyway): each call to D1 is
       // the work a busy Worker cannot spare, and the socket, not a read, is where progress is seen.
       const shown = Math.max(job.known_progress ?? 0, job.pushed_progress ?? 0);
-      if (progress !== null && progress > shown) {
+      const pushedNow = progress !== null && progress > shown;
+      if (pushedNow) {
         this.broadcast({ type: "generation.progress", generationId, progress });
         this.ctx.storage.sql.exec(
           "UPDATE jobs SET pushed_progress = ? WHERE generation_id = ?",
           progress,
           generationId,
         );
+        job.pushed_progress = progress;
       }
       const writeAt = (job.written_at ?? 0) + PROGRESS_WRITE_INTERVAL_MS;
       if (Date.now() < writeAt) {
-        // Written by the alarm then, unless something writes it first.
-        if (Math.max(shown, progress ?? 0) > (job.known_progress ?? 0)) await this.scheduleAlarm(writeAt);
+        // Written by the alarm then, unless something writes it first. Progress pushed before this
+        // update had its alarm set then (and every alarm sets the next from what is still due).
+        if (pushedNow) await this.scheduleAlarm(writeAt);
         return;
       }
     }
@@ -611,6 +652,8 @@ export class SessionRoom extends DurableObject<Env> {
         startedAt: parseTime(prediction.started_at),
       },
       known,
+      // Read in this turn, and kept up to date above: no need to read it again.
+      job ?? null,
     );
   }
 
@@ -634,8 +677,14 @@ export class SessionRoom extends DurableObject<Env> {
    * that state is not known or turns out to be stale), and pushes what changed that open tabs have
    * not been shown yet.
    */
-  private async writeRunning(generationId: string, update: RunningUpdate, known?: GenerationRow): Promise<void> {
-    const job = this.job(generationId);
+  private async writeRunning(
+    generationId: string,
+    update: RunningUpdate,
+    known?: GenerationRow,
+    /** The job as the caller read it in this turn (null: the room holds none); read here when not given. */
+    held?: JobRow | null,
+  ): Promise<void> {
+    const job = held === undefined ? this.job(generationId) : (held ?? undefined);
     let from = job?.known_status ? { status: job.known_status, progress: job.known_progress ?? 0 } : null;
     // A move of the status is pushed whole: its view is read in the same call as the move.
     const view = { view: this.ctx.getWebSockets().length > 0 };
@@ -779,6 +828,7 @@ export class SessionRoom extends DurableObject<Env> {
     await this.outputsStored();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.knownSessionId = undefined;
     // A late event (a completion, a restore) may still reach this object: it finds an empty queue.
     this.createTables();
   }
@@ -957,11 +1007,10 @@ export class SessionRoom extends DurableObject<Env> {
       current && !isTerminalStatus(current.status)
         ? await completeAndView(this.db, current, update, outputs, { view: this.ctx.getWebSockets().length > 0 })
         : null;
-    const predictionId = this.job(generationId)?.prediction_id ?? current?.predictionId;
+    const predictionId = this.removeJob(generationId) ?? current?.predictionId;
     const finalStatus = finished?.changed ? update.status : current?.status;
     const terminal = finalStatus && isTerminalStatus(finalStatus) ? finalStatus : null;
     if (predictionId && terminal && options.rememberApplied) this.rememberFinished(predictionId, terminal);
-    this.removeJob(generationId);
     this.rememberSettled(generationId);
     if (finished?.changed) {
       log.info("generation.completed", {
@@ -1278,21 +1327,19 @@ export class SessionRoom extends DurableObject<Env> {
    * generation that could be submitted now (only counted while a slot is free, so a full queue does not spin).
    */
   private async scheduleAlarm(at?: number): Promise<void> {
-    const sql = this.ctx.storage.sql;
-    const active = sql.exec<{ n: number }>("SELECT count(*) AS n FROM jobs WHERE state = 'active'").one().n;
-    const nextPoll = sql
-      .exec<{ due: number | null }>("SELECT min(due_at) AS due FROM jobs WHERE state = 'active'")
-      .one().due;
-    const nextSubmit =
-      active < this.concurrency
-        ? sql.exec<{ due: number | null }>(`SELECT min(due_at) AS due FROM jobs WHERE ${READY_TO_SUBMIT}`).one().due
-        : null;
-    const nextWrite = sql
-      .exec<{ due: number | null }>(
-        "SELECT min(coalesce(written_at, 0)) + ? AS due FROM jobs WHERE state = 'active' AND pushed_progress > coalesce(known_progress, 0)",
+    // One statement: the room runs this after nearly every change, so each one more is felt.
+    const { nextPoll, nextSubmit, nextWrite } = this.ctx.storage.sql
+      .exec<{ nextPoll: number | null; nextSubmit: number | null; nextWrite: number | null }>(
+        `SELECT
+           (SELECT min(due_at) FROM jobs WHERE state = 'active') AS nextPoll,
+           CASE WHEN (SELECT count(*) FROM jobs WHERE state = 'active') < ?
+             THEN (SELECT min(due_at) FROM jobs WHERE ${READY_TO_SUBMIT}) END AS nextSubmit,
+           (SELECT min(coalesce(written_at, 0)) + ? FROM jobs
+             WHERE state = 'active' AND pushed_progress > coalesce(known_progress, 0)) AS nextWrite`,
+        this.concurrency,
         PROGRESS_WRITE_INTERVAL_MS,
       )
-      .one().due;
+      .one();
     const candidates = [at, nextPoll, nextSubmit, nextWrite].filter(
       (value): value is number => typeof value === "number",
     );

@@ -278,3 +278,148 @@ describe("the session room's calls to D1", () => {
     expect(await getGeneration(user, child.id)).toMatchObject({ predictionId: "prediction-recorded-by-hand" });
   });
 });
+
+/**
+ * The room's own SQLite, with every statement recorded: locally it runs in the same single-threaded
+ * process as D1 and R2, so under a burst each statement per webhook is felt by everyone.
+ */
+function recordingStorage(state: DurableObjectState, statements: string[]): DurableObjectState {
+  const bound = <T extends object>(target: T, property: PropertyKey): unknown => {
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === "function" ? value.bind(target) : value;
+  };
+  const sql = new Proxy(state.storage.sql, {
+    get(target, property) {
+      if (property !== "exec") return bound(target, property);
+      return (query: string, ...bindings: SqlStorageValue[]) => {
+        statements.push(query.replace(/\s+/g, " ").trim());
+        return target.exec(query, ...bindings);
+      };
+    },
+  });
+  const storage = new Proxy(state.storage, {
+    get: (target, property) => (property === "sql" ? sql : bound(target, property)),
+  });
+  return new Proxy(state, { get: (target, property) => (property === "storage" ? storage : bound(target, property)) });
+}
+
+describe("the session room's own storage", () => {
+  it("takes a few statements per webhook, and still pushes each change and settles each generation once", async () => {
+    const user = await signUp("room-storage");
+    const session = await createSession(user);
+    const created = await Promise.all(
+      ["a lighthouse, stored lightly", "a harbour, stored lightly"].map((prompt) =>
+        createGeneration(user, session.id, { model: "black-forest-labs/flux-schnell", prompt }),
+      ),
+    );
+    const submitted = await Promise.all(
+      created.map((generation) => waitForGeneration(user, generation.id, (g) => !!g.predictionId)),
+    );
+    const [first, second] = await Promise.all(
+      submitted.map(async (generation) => {
+        const webhooks = await terminalWebhooks(generation.predictionId!);
+        const processing = webhookPrediction(webhooks.find((webhook) => webhook.status === "processing")!.body);
+        return {
+          id: generation.id,
+          predictionId: generation.predictionId!,
+          at: (step: number): Prediction => ({
+            ...processing,
+            logs: `${step * 25}%|███       | ${step}/4 [00:00<00:00, 6.67it/s]\n`,
+          }),
+          succeeded: webhookPrediction(webhooks.find((webhook) => webhook.status === "succeeded")!.body),
+        };
+      }),
+    );
+    const tab = await openLiveSocket(user, session.id);
+
+    const statements: string[] = [];
+    const statementsOf = async (step: () => Promise<unknown>) => {
+      const before = statements.length;
+      await step();
+      return statements.slice(before);
+    };
+    const findJob = /^SELECT \* FROM jobs WHERE prediction_id = \? AND state = 'active'/;
+    const pushPollBack = /^UPDATE jobs SET due_at = \? WHERE generation_id = \? AND state = 'active' RETURNING \*/;
+    const nextAlarm = /^SELECT \(SELECT min\(due_at\)/;
+    await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, state) => {
+      const room = new SessionRoom(state, env);
+      // The runtime accepts only the real state at construction; the room reads it through `ctx`.
+      Object.defineProperty(room, "ctx", { value: recordingStorage(state, statements) });
+      // The start: the job found, the poll pushed back as the job is read, the state D1 now holds.
+      expect(await statementsOf(() => room.receiveWebhook(first!.at(1)))).toEqual([
+        expect.stringMatching(findJob),
+        expect.stringMatching(pushPollBack),
+        expect.stringMatching(/^UPDATE jobs SET known_status = \?/),
+      ]);
+      // Progress alone: pushed, remembered as shown, and its write to D1 given an alarm.
+      expect(await statementsOf(() => room.receiveWebhook(first!.at(2)))).toEqual([
+        expect.stringMatching(findJob),
+        expect.stringMatching(pushPollBack),
+        expect.stringMatching(/^UPDATE jobs SET pushed_progress = \?/),
+        expect.stringMatching(nextAlarm),
+      ]);
+      // The same progress again: nothing to push, and its write already has its alarm.
+      expect(await statementsOf(() => room.receiveWebhook(first!.at(2)))).toEqual([
+        expect.stringMatching(findJob),
+        expect.stringMatching(pushPollBack),
+      ]);
+      // The success: the job found and removed, the generation remembered as settled, the next
+      // alarm, and the prediction remembered as applied once its outputs are written. The first in
+      // a fresh object also prunes what it remembers of an hour ago, and reads its session once.
+      expect(await statementsOf(() => room.receiveWebhook(first!.succeeded))).toEqual([
+        expect.stringMatching(findJob),
+        expect.stringMatching(/^DELETE FROM jobs WHERE generation_id = \? RETURNING prediction_id/),
+        expect.stringMatching(/^DELETE FROM settled/),
+        expect.stringMatching(/^INSERT OR REPLACE INTO settled/),
+        expect.stringMatching(/^SELECT value FROM meta WHERE key = 'sessionId'/),
+        expect.stringMatching(nextAlarm),
+        expect.stringMatching(/^DELETE FROM finished/),
+        expect.stringMatching(/^INSERT OR REPLACE INTO finished/),
+      ]);
+      // The next success in the same minute prunes nothing, and the session is known.
+      await room.receiveWebhook(second!.at(1));
+      expect(await statementsOf(() => room.receiveWebhook(second!.succeeded))).toEqual([
+        expect.stringMatching(findJob),
+        expect.stringMatching(/^DELETE FROM jobs/),
+        expect.stringMatching(/^INSERT OR REPLACE INTO settled/),
+        expect.stringMatching(nextAlarm),
+        expect.stringMatching(/^INSERT OR REPLACE INTO finished/),
+      ]);
+      expect(await room.pendingJobs()).toEqual([]);
+      // Both are known as applied, so the queue's copies cost nothing.
+      expect(await room.appliedTerminal([first!.predictionId, second!.predictionId])).toEqual({
+        [first!.predictionId]: "succeeded",
+        [second!.predictionId]: "succeeded",
+      });
+    });
+
+    // The tab was shown every change: each start, the progress, each success, once each.
+    const updates = () =>
+      tab.messages.flatMap((message) =>
+        message.type === "generation.updated" ? [`${message.generation.id} ${message.generation.status}`] : [],
+      );
+    await waitFor(async () => updates().filter((update) => update.endsWith("succeeded")).length === 2, {
+      what: "both successes on the tab",
+    });
+    for (const { id } of [first!, second!]) {
+      expect(updates().filter((update) => update === `${id} running`)).toHaveLength(1);
+      expect(updates().filter((update) => update === `${id} succeeded`)).toHaveLength(1);
+    }
+    expect(
+      tab.messages.flatMap((message) =>
+        message.type === "generation.progress" ? [`${message.generationId} ${message.progress}`] : [],
+      ),
+    ).toEqual([`${first!.id} 0.5`]);
+    tab.socket.close();
+
+    for (const { id } of [first!, second!]) {
+      const done = await getGeneration(user, id);
+      expect(done).toMatchObject({ status: "succeeded", progress: 1 });
+      expect(done.outputs).toHaveLength(1);
+      const response = await api(user, "GET", done.outputs[0]!.url);
+      expect(response.status).toBe(200);
+    }
+    const detail = await (await api(user, "GET", `/api/sessions/${session.id}`)).json<{ succeededCount: number }>();
+    expect(detail.succeededCount).toBe(2);
+  });
+});
