@@ -120,11 +120,13 @@ export async function consumeCompletions(batch: MessageBatch<unknown>, env: Env)
     acknowledged.map((delivery) => delivery.completion.webhookId),
   );
   await recordCompletionSources(db, context.completed);
-  log.info("completion.batch", {
+  const retried = fresh.length + applied.length - acknowledged.length;
+  // A batch whose every state the rooms had already applied tells nothing new: at debug.
+  (fresh.length > 0 || retried > 0 ? log.info : log.debug)("completion.batch", {
     messages: batch.messages.length,
     repeats: deliveries.length - unseen.length,
     applied: applied.length,
-    retried: fresh.length + applied.length - acknowledged.length,
+    retried,
   });
 }
 

@@ -1189,7 +1189,9 @@ export class SessionRoom extends DurableObject<Env> {
       now + this.pollDelay(),
       generation.id,
     );
-    log.info("generation.submitted", {
+    // At debug: a generation's life is told at info by two lines, `generation.created` and
+    // `generation.completed` (which names the prediction too); under a burst each line costs.
+    log.debug("generation.submitted", {
       generationId: generation.id,
       predictionId: prediction.id,
       model: generation.model,
