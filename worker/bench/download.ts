@@ -5,7 +5,7 @@
  * it, next to Node downloading the same bytes. Each is timed from this process, on the Worker's own
  * socket, the ways interleaved round by round. The answer to "why is the Worker's download slow
  * locally" (see docs/benchmarks.md, *Why a Worker downloads slowly on this stack*); `--devtools off`
- * starts wrangler without its DevTools connection (see worker/bench/index.ts).
+ * starts wrangler without its DevTools connection (see `applyDevtoolsSwitch` in support.ts).
  *
  * This file server answers `Range` requests with 206, as a CDN serving a file does; whether
  * Replicate's delivery does is not known, so only this probe asks for ranges.
@@ -16,7 +16,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { noisePng, percentile } from "./support";
+import { applyDevtoolsSwitch, noisePng, percentile } from "./support";
 import { startBaseline } from "./upload";
 
 const arg = (name: string): string | undefined => {
@@ -25,8 +25,7 @@ const arg = (name: string): string | undefined => {
 };
 const rounds = Number(arg("rounds") ?? 10);
 const size = Number(arg("size") ?? 5 * 1024 * 1024);
-const devtools = arg("devtools") ?? "on";
-if (devtools === "off") process.env.VSCODE_INSPECTOR_OPTIONS = "{}";
+const devtools = applyDevtoolsSwitch(arg("devtools"));
 const reads = ["buffer", "hashafter", "reader", "digest", "tee", "ranges"] as const;
 
 const body = await noisePng(size);

@@ -20,24 +20,15 @@ import { cpus, totalmem } from "node:os";
 import { runGallery } from "./gallery";
 import { runListing } from "./listing";
 import { runLive } from "./live";
+import { applyDevtoolsSwitch } from "./support";
 
 const arg = (name: string): string | undefined => {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1] : undefined;
 };
 const only = arg("only");
-/**
- * `wrangler dev` always connects its DevTools proxy to the local runtime and turns on the Network
- * domain, so the runtime reports every subrequest's body as it streams (one event per 4 KB chunk:
- * about 1,300 for a 5 MB download, each one the Worker's own thread's work) and every call to D1.
- * Nothing of it exists in production. Wrangler skips that connection when it runs under VS Code's
- * JavaScript debugger, which it recognises by this variable; every wrangler this run starts (the app
- * and the bare baseline Worker) inherits it. Off only when asked: the figures recorded so far are
- * with it on, as `npm run dev` runs.
- */
-const devtools = arg("devtools") ?? "on";
-if (devtools === "off") process.env.VSCODE_INSPECTOR_OPTIONS = "{}";
-else if (devtools !== "on") throw new Error("--devtools takes on or off");
+// Wrangler's DevTools connection, on unless asked (see `applyDevtoolsSwitch`).
+const devtools = applyDevtoolsSwitch(arg("devtools"));
 const table: [string, string, string][] = [];
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 

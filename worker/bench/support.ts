@@ -46,3 +46,19 @@ export async function noisePng(bytes: number): Promise<Buffer> {
     .png({ compressionLevel: 0 })
     .toBuffer();
 }
+
+/**
+ * `wrangler dev` always connects its DevTools proxy to the local runtime and turns on the Network
+ * domain, so the runtime reports every subrequest's body as it streams (one event per 4 KB chunk:
+ * about 1,300 for a 5 MB download, each one the Worker's own thread's work) and every call to D1.
+ * Nothing of it exists in production. Wrangler skips that connection when it runs under VS Code's
+ * JavaScript debugger, which it recognises by this variable; every wrangler the run starts after
+ * this (the app and the bare baseline Worker) inherits it. Off only when asked (`--devtools off`):
+ * the figures recorded are with it on unless they say otherwise, as `npm run dev` runs.
+ */
+export function applyDevtoolsSwitch(value: string | undefined): "on" | "off" {
+  const devtools = value ?? "on";
+  if (devtools !== "on" && devtools !== "off") throw new Error("--devtools takes on or off");
+  if (devtools === "off") process.env.VSCODE_INSPECTOR_OPTIONS = "{}";
+  return devtools;
+}
