@@ -64,6 +64,31 @@ async function runningGeneration(label: string) {
   return { user, session, generation: running, ...(await finishedAtReplicate(running.predictionId!)) };
 }
 
+/** A parent generation running at Replicate (finished there) and a child queued to start from its output. */
+async function parentAndChild(label: string) {
+  const user = await signUp(label);
+  const session = await createSession(user);
+  const parent = await createGeneration(user, session.id, { model: IMAGE_TO_IMAGE, prompt: `${label} parent` });
+  const child = await createGeneration(user, session.id, {
+    model: IMAGE_TO_IMAGE,
+    prompt: `${label} child, at night`,
+    parentGenerationId: parent.id,
+    sourceOutputIndex: 0,
+  });
+  const running = await waitForGeneration(user, parent.id, (g) => g.predictionId !== null, "submission");
+  return { user, session, parent, child, ...(await finishedAtReplicate(running.predictionId!)) };
+}
+
+/** The child was submitted, and Replicate was sent its parent's output: the bytes of `sha256`. */
+async function expectSubmittedWithSource(user: TestUser, childId: string, sha256: string) {
+  const submitted = await getGeneration(user, childId);
+  expect(submitted).toMatchObject({ status: "starting", error: null, predictionId: expect.any(String) });
+  const input = await predictionInput(submitted.predictionId!);
+  const file = await fetch(`${String(input.image)}/download`, { headers: { Authorization: "Bearer r8_test_token" } });
+  expect(file.status).toBe(200);
+  expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
+}
+
 /** A request as `user` through the Worker with `workerEnv`, its own work awaited. */
 async function requestAs(
   user: TestUser,
@@ -203,17 +228,7 @@ describe("an output announced while its write to R2 is under way", () => {
   });
 
   it("is in R2 before a child starting from it is submitted, which sends Replicate its bytes", async () => {
-    const user = await signUp("held-child");
-    const session = await createSession(user);
-    const parent = await createGeneration(user, session.id, { model: IMAGE_TO_IMAGE, prompt: "held parent" });
-    const child = await createGeneration(user, session.id, {
-      model: IMAGE_TO_IMAGE,
-      prompt: "held child, at night",
-      parentGenerationId: parent.id,
-      sourceOutputIndex: 0,
-    });
-    const running = await waitForGeneration(user, parent.id, (g) => g.predictionId !== null, "submission");
-    const { state, sha256 } = await finishedAtReplicate(running.predictionId!);
+    const { user, session, parent, child, state, sha256 } = await parentAndChild("held");
     const write = gate();
 
     await runInDurableObject(env.SESSION_ROOM.getByName(session.id), async (_real, storage) => {
@@ -235,25 +250,10 @@ describe("an output announced while its write to R2 is under way", () => {
       await storage.storage.deleteAlarm();
     });
 
-    const submitted = await getGeneration(user, child.id);
-    expect(submitted).toMatchObject({ status: "starting", error: null, predictionId: expect.any(String) });
-    const input = await predictionInput(submitted.predictionId!);
-    const file = await fetch(`${String(input.image)}/download`, { headers: { Authorization: "Bearer r8_test_token" } });
-    expect(file.status).toBe(200);
-    expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
+    await expectSubmittedWithSource(user, child.id, sha256);
   });
   it("keeps a child waiting while its parent's output could not be written, until the queue's copy stores it", async () => {
-    const user = await signUp("unwritten-child");
-    const session = await createSession(user);
-    const parent = await createGeneration(user, session.id, { model: IMAGE_TO_IMAGE, prompt: "unwritten parent" });
-    const child = await createGeneration(user, session.id, {
-      model: IMAGE_TO_IMAGE,
-      prompt: "unwritten child, at night",
-      parentGenerationId: parent.id,
-      sourceOutputIndex: 0,
-    });
-    const running = await waitForGeneration(user, parent.id, (g) => g.predictionId !== null, "submission");
-    const { webhook, state, sha256 } = await finishedAtReplicate(running.predictionId!);
+    const { user, session, parent, child, webhook, state, sha256 } = await parentAndChild("unwritten");
     const refused = new FailurePlan({
       times: Number.POSITIVE_INFINITY,
       when: (call) => call.startsWith("put outputs/"),
@@ -293,11 +293,7 @@ describe("an output announced while its write to R2 is under way", () => {
       await storage.storage.deleteAlarm();
     });
 
-    const submitted = await getGeneration(user, child.id);
-    expect(submitted).toMatchObject({ status: "starting", error: null, predictionId: expect.any(String) });
-    const input = await predictionInput(submitted.predictionId!);
-    const file = await fetch(`${String(input.image)}/download`, { headers: { Authorization: "Bearer r8_test_token" } });
-    expect(await sha256Hex(new Uint8Array(await file.arrayBuffer()))).toBe(sha256);
+    await expectSubmittedWithSource(user, child.id, sha256);
   });
 
   it("is in a zip export of its session asked for meanwhile", async () => {
