@@ -36,6 +36,9 @@ export default defineConfig(async () => {
                     REPLICATE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
                     REPLICATE_OUTPUT_HOSTS: new URL(emulatorUrl).host,
                     PUBLIC_URL: TEST_PUBLIC_URL,
+                    // The Worker's lines go straight to the terminal (below): warnings and errors
+                    // only, unless the run asks for more (`LOG_LEVEL=debug npm test`).
+                    LOG_LEVEL: process.env.LOG_LEVEL || "warn",
                   },
                 },
               };
@@ -47,6 +50,12 @@ export default defineConfig(async () => {
             globalSetup: ["worker/test/global-setup.ts"],
             setupFiles: ["worker/test/setup.ts"],
             testTimeout: 120_000,
+            // vitest would relay each console line to its reporter over the test file's socket. A
+            // line from another request's context (a Durable Object, a queue batch, a `waitUntil`)
+            // cannot be sent from there and waits for the file's next message; written as the file
+            // ends, it has none, and the whole run waits forever. So the Worker writes to the
+            // terminal itself.
+            disableConsoleIntercept: true,
           },
         },
         {

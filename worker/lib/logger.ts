@@ -5,13 +5,18 @@
 import { env } from "cloudflare:workers";
 
 const LEVELS = ["debug", "info", "warn", "error"] as const;
-type Level = (typeof LEVELS)[number];
+export type Level = (typeof LEVELS)[number];
+
+/** The lowest level a LOG_LEVEL setting lets through: `info` when it is unset or names no level. */
+export function lowestLevel(setting: string | undefined): Level {
+  return LEVELS.find((level) => level === setting?.trim().toLowerCase()) ?? "info";
+}
 
 /**
  * Lines below LOG_LEVEL (default `info`) are not written: per-request events are `debug`, because at
  * webhook rates a line per request costs more than it tells.
  */
-const threshold = LEVELS.indexOf(LEVELS.find((level) => level === env.LOG_LEVEL?.trim().toLowerCase()) ?? "info");
+const threshold = LEVELS.indexOf(lowestLevel(env.LOG_LEVEL));
 export type LogFields = {
   userId?: string;
   sessionId?: string;
