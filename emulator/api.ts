@@ -149,7 +149,9 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
         fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
       return finish(problemResponse(fault.status, FAULT_BODIES[fault.status], headers));
     }
+    const cut = state.faults.take("cut", subject);
     await next();
+    if (cut) c.env?.outgoing?.socket?.destroy();
     const predictionId = c.get("predictionId");
     if (predictionId) entry.predictionId = predictionId;
     entry.status = c.res.status;

@@ -121,6 +121,20 @@ describe("http faults", () => {
     expect((await harness.api(`/v1/predictions/${created.id}`)).status).toBe(200);
   });
 
+  it("cut: the request is carried out, then the connection closes with no answer", async () => {
+    const tag = uniqueTag("cut");
+    await addFault({ match: { promptIncludes: tag }, times: 1, effect: { type: "cut" } });
+    await expect(harness.api(SCHNELL, { body: { input: { prompt: `a ${tag}` } } })).rejects.toThrow();
+    const log = await harness.control<{ items: Array<{ predictionId?: string }> }>(
+      `/__control/requests?path=${encodeURIComponent("flux-schnell/predictions$")}`,
+    );
+    const lost = log.items.at(-1)?.predictionId;
+    expect(lost).toEqual(expect.any(String));
+    // The prediction exists all the same, as at Replicate when only its answer is lost.
+    expect((await harness.get(lost ?? "")).input).toMatchObject({ prompt: `a ${tag}` });
+    expect((await harness.api(SCHNELL, { body: { input: { prompt: `a ${tag}` } } })).status).toBe(201);
+  });
+
   it("rejects malformed rules", async () => {
     const response = await fetch(`${harness.url}/__control/faults`, {
       method: "POST",
