@@ -49,13 +49,38 @@ export function retryAfterMs(response: Response): number | null {
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
+const jitterMs = () => Math.random() * 50;
+const backoffMs = (budget: RetryBudget, attempt: number) =>
+  Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1)) + jitterMs();
+
+/**
+ * The fetch one client call runs on, so that our budget is the only retry policy. The client asks
+ * again at once, up to 5 times, after a throttled answer or a request that threw, whatever the
+ * method: a create whose answer was lost on the way back would make a billed prediction each time.
+ * So the answer that used up the budget, or the error a request threw, is what every later ask of
+ * the same call gets, without asking Replicate again. Within the budget, reads that threw are asked
+ * again here, with backoff; beyond it, the caller's own retries decide.
+ */
 function politeFetch(budget: RetryBudget): typeof fetch {
   let spent: Response | null = null;
+  let thrown: { error: unknown } | null = null;
   return async (input, init) => {
     if (spent) return spent.clone();
+    if (thrown) throw thrown.error;
     const method = (init?.method ?? "GET").toUpperCase();
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(input, init);
+      let response: Response;
+      try {
+        response = await fetch(input, init);
+      } catch (error) {
+        // A read asked again changes nothing; a create asked again may make a second prediction.
+        if (method === "GET" && attempt < budget.attempts) {
+          await sleep(backoffMs(budget, attempt));
+          continue;
+        }
+        thrown = { error };
+        throw error;
+      }
       const retryable = response.status === 429 || (response.status >= 500 && (method === "GET" || method === "POST"));
       if (!retryable) return response;
       if (attempt >= budget.attempts) {
@@ -63,9 +88,8 @@ function politeFetch(budget: RetryBudget): typeof fetch {
         return response.clone();
       }
       const hinted = retryAfterMs(response);
-      const backoff = Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1));
       await response.body?.cancel();
-      await sleep(Math.min(budget.maxDelayMs, hinted ?? backoff) + Math.random() * 50);
+      await sleep(hinted === null ? backoffMs(budget, attempt) : Math.min(budget.maxDelayMs, hinted) + jitterMs());
     }
   };
 }

@@ -12,8 +12,10 @@ import { createDb, D1_MAX_BOUND_PARAMETERS } from "../db/client";
 import { SessionRoom } from "../durable-objects/session-room";
 import { createGeneration } from "../generations/create";
 import { deleteGenerationData, deleteSessionEverywhere } from "../generations/deletion";
+import { readConfig } from "../lib/config";
 import { newId } from "../lib/ids";
 import { PipelineError } from "../lib/retryable";
+import { DEFAULT_RETRY_BUDGET, ReplicateGateway } from "../replicate/gateway";
 import { findOwnedSession } from "../sessions/queries";
 import { outputKey, thumbnailKey } from "../storage/objects";
 import { D1_HICCUP, FailurePlan, failingD1, failingR2, failingRooms, R2_HICCUP } from "./failing-bindings";
@@ -45,20 +47,25 @@ async function uploadReference(user: TestUser): Promise<string> {
   return (await response.json<ReferenceUploadResult>()).items[0]!.id;
 }
 
-/** A signed-up user, an empty session of theirs (as D1 holds it) and a request with a reference. */
+/**
+ * A signed-up user, an empty session of theirs (as D1 holds it) and a request with a reference, its
+ * prompt tagged for emulator faults.
+ */
 async function newSessionWithRequest(): Promise<{
   user: TestUser;
   sessionId: string;
   request: CreateGenerationRequest;
+  tag: string;
 }> {
   const user = await signUp();
   const { id: sessionId } = await createSession(user);
+  const tag = uniqueTag();
   const request: CreateGenerationRequest = {
     model: PRO,
-    prompt: `a lighthouse ${uniqueTag()}`,
+    prompt: `a lighthouse ${tag}`,
     referenceImageIds: [await uploadReference(user)],
   };
-  return { user, sessionId, request };
+  return { user, sessionId, request, tag };
 }
 
 async function storedRows(sessionId: string) {
@@ -80,7 +87,7 @@ async function storedRows(sessionId: string) {
 
 /** A generation stored as queued whose hand-over to its room failed, as after a failed RPC. */
 async function createUnclaimed() {
-  const { user, sessionId, request } = await newSessionWithRequest();
+  const { user, sessionId, request, tag } = await newSessionWithRequest();
   const refused = new FailurePlan({ times: 1, message: "Durable Object reset because its code was updated." });
   const created = await createGeneration(
     { ...env, SESSION_ROOM: failingRooms(env.SESSION_ROOM, "enqueue", refused) },
@@ -89,7 +96,7 @@ async function createUnclaimed() {
     request,
   );
   expect(refused.failures).toBe(1);
-  return { user, sessionId, created };
+  return { user, sessionId, created, tag };
 }
 
 const pendingJobs = (sessionId: string) => env.SESSION_ROOM.getByName(sessionId).pendingJobs();
@@ -485,6 +492,47 @@ describe("Replicate refusing a prediction", () => {
     });
     // One request: neither the client nor the room asked again.
     expect((await emulator.fault(faultId)).hits).toBe(1);
+  });
+});
+
+describe("Replicate's answer lost on its way back", () => {
+  it("asks again only as the room retries, with backoff: never at once, where each ask may be billed", async () => {
+    const { user, sessionId, created, tag } = await createUnclaimed();
+    // Each create is carried out at Replicate (a prediction made), and its answer never arrives.
+    const { id: faultId } = await emulator.addFault({
+      match: { promptIncludes: tag },
+      times: 2,
+      effect: { type: "cut" },
+    });
+    await inRoomWith(sessionId, created.id, {}, async ({ job, attempt }) => {
+      const before = Date.now();
+      expect(await attempt()).toMatchObject({ state: "waiting", attempts: 1, prediction_id: null });
+      expect((await emulator.fault(faultId)).hits).toBe(1);
+      expect(job()!.due_at).toBeGreaterThanOrEqual(before + 2_000);
+      expect(await attempt()).toMatchObject({ state: "waiting", attempts: 2, prediction_id: null });
+      expect((await emulator.fault(faultId)).hits).toBe(2);
+      expect(await attempt()).toMatchObject({ state: "active", attempts: 3, prediction_id: expect.any(String) });
+    });
+    const done = await completeGeneration(user, created.id);
+    expect(done).toMatchObject({ status: "succeeded", error: null, outputs: [expect.anything()] });
+  });
+
+  it("reads a prediction again, with backoff, as often as the budget allows, and no more", async () => {
+    const gateway = new ReplicateGateway(readConfig(env));
+    const { id } = await gateway.createPrediction({
+      model: "black-forest-labs/flux-schnell",
+      input: { prompt: `a read ${uniqueTag()}` },
+    });
+    const path = `^/v1/predictions/${id}$`;
+    const reads = async () => (await emulator.requests(`?path=${encodeURIComponent(path)}`)).length;
+
+    await emulator.addFault({ match: { path }, times: 1, effect: { type: "cut" } });
+    expect((await gateway.getPrediction(id)).id).toBe(id);
+    expect(await reads()).toBe(2);
+
+    await emulator.addFault({ match: { path }, times: DEFAULT_RETRY_BUDGET.attempts, effect: { type: "cut" } });
+    await expect(gateway.getPrediction(id)).rejects.toMatchObject({ kind: "network" });
+    expect(await reads()).toBe(2 + DEFAULT_RETRY_BUDGET.attempts);
   });
 });
 
