@@ -8,7 +8,7 @@ import type { AppEnv, EmulatorContext } from "./context";
 import { type FaultSubject, type HttpFaultStatus, WEBHOOK_EVENTS, type WebhookEvent } from "./faults";
 import { MAX_FILE_BYTES } from "./files";
 import type { ModelRegistry } from "./models";
-import { isRecord, notFound, paginate, problemResponse } from "./util";
+import { isRecord, notFound, paginate, problemResponse, sleep } from "./util";
 import { type InvalidField, validateInput, validationProblem } from "./validation";
 
 const CREATE_BODY_KEYS = new Set(["version", "input", "webhook", "webhook_events_filter", "stream"]);
@@ -150,8 +150,10 @@ export function registerApiRoutes(app: Hono<AppEnv>, ctx: EmulatorContext): void
       return finish(problemResponse(fault.status, FAULT_BODIES[fault.status], headers));
     }
     const cut = state.faults.take("cut", subject);
+    const stall = state.faults.take("stall", subject);
     await next();
     if (cut) c.env?.outgoing?.socket?.destroy();
+    if (stall) await sleep(stall.ms);
     const predictionId = c.get("predictionId");
     if (predictionId) entry.predictionId = predictionId;
     entry.status = c.res.status;

@@ -2,7 +2,7 @@
  * Fault injection rules, added over the control API. A rule applies only to what its `match`
  * selects, so tests sharing one emulator isolate their faults with a unique token in the prompt.
  *
- * `match.path` is a regular expression tested against: the API request path (http and cut faults), the
+ * `match.path` is a regular expression tested against: the API request path (http, cut and stall faults), the
  * create request's path (fail), the webhook URL's path + query (webhook), the download path (download).
  */
 import { z } from "zod";
@@ -38,6 +38,9 @@ const effectSchema = z.discriminatedUnion("type", [
   // The request is carried out (a create makes its prediction), then the connection closes with no
   // answer: the answer lost on its way back, the one failure a client cannot tell from "not done".
   z.object({ type: z.literal("cut") }).strict(),
+  // The request is carried out, and its answer held back for `ms` of real time: a Replicate that has
+  // stopped answering, for the caller's own time limit to end the wait.
+  z.object({ type: z.literal("stall"), ms: z.number().int().positive().max(120_000) }).strict(),
   z
     .object({
       type: z.literal("webhook"),

@@ -135,6 +135,22 @@ describe("http faults", () => {
     expect((await harness.api(SCHNELL, { body: { input: { prompt: `a ${tag}` } } })).status).toBe(201);
   });
 
+  it("stall: the request is carried out, and its answer held back for `ms`", async () => {
+    const created = await harness.create(SCHNELL, { input: { prompt: uniqueTag("stall") } });
+    await addFault({
+      match: { path: `^/v1/predictions/${created.id}$` },
+      times: 1,
+      effect: { type: "stall", ms: 5_000 },
+    });
+    const read = (timeoutMs: number) =>
+      fetch(`${harness.url}/v1/predictions/${created.id}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    await expect(read(300)).rejects.toThrow(/timeout|aborted/i);
+    expect((await read(5_000)).status).toBe(200);
+  });
+
   it("rejects malformed rules", async () => {
     const response = await fetch(`${harness.url}/__control/faults`, {
       method: "POST",
