@@ -35,8 +35,18 @@ export class GatewayError extends PipelineError {
   }
 }
 
-export type RetryBudget = { attempts: number; baseDelayMs: number; maxDelayMs: number };
-export const DEFAULT_RETRY_BUDGET: RetryBudget = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2_000 };
+/** How one call to Replicate asks: how often, how long between asks, how long each ask may wait. */
+export type RetryBudget = { attempts: number; baseDelayMs: number; maxDelayMs: number; timeoutMs: number };
+/**
+ * A create answers in about a second and a file upload in a few: an ask still unanswered after 30 s
+ * is a Replicate that has stopped answering, and the session's queue must not wait on it for ever.
+ */
+export const DEFAULT_RETRY_BUDGET: RetryBudget = {
+  attempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 2_000,
+  timeoutMs: 30_000,
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -71,8 +81,16 @@ function politeFetch(budget: RetryBudget): typeof fetch {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await fetch(input, init);
-      } catch (error) {
+        const timeout = AbortSignal.timeout(budget.timeoutMs);
+        response = await fetch(input, {
+          ...init,
+          signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+        });
+      } catch (thrownError) {
+        const error =
+          thrownError instanceof DOMException && thrownError.name === "TimeoutError"
+            ? new GatewayError("network", `Replicate did not answer within ${budget.timeoutMs / 1000} s`)
+            : thrownError;
         // A read asked again changes nothing; a create asked again may make a second prediction.
         if (method === "GET" && attempt < budget.attempts) {
           await sleep(backoffMs(budget, attempt));

@@ -6,6 +6,8 @@ import { ReplicateGateway } from "../replicate/gateway";
 
 /** The probe is public: a burst of calls costs Replicate one lookup per isolate every few seconds. */
 const REPLICATE_CHECK_TTL_MS = 5_000;
+/** A probe answers promptly: a Replicate that takes longer than this is reported as not answering. */
+const PROBE_TIMEOUT_MS = 5_000;
 const replicateChecks = new Map<string, { at: number; reachable: Promise<boolean> }>();
 
 function replicateReachable(gateway: ReplicateGateway, key: string): Promise<boolean> {
@@ -38,7 +40,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     ),
     config
       ? replicateReachable(
-          new ReplicateGateway(config, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }),
+          new ReplicateGateway(config, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, timeoutMs: PROBE_TIMEOUT_MS }),
           `${config.replicateBaseUrl}|${config.replicateToken}`,
         )
       : false,

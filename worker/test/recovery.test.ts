@@ -536,6 +536,35 @@ describe("Replicate's answer lost on its way back", () => {
   });
 });
 
+describe("a Replicate that has stopped answering", () => {
+  it("is given up on after the budget's time limit per ask, named so, and asked again within the budget", async () => {
+    const gateway = new ReplicateGateway(readConfig(env), {
+      attempts: 2,
+      baseDelayMs: 0,
+      maxDelayMs: 0,
+      timeoutMs: 300,
+    });
+    const { id } = await gateway.createPrediction({
+      model: "black-forest-labs/flux-schnell",
+      input: { prompt: `an unanswered read ${uniqueTag()}` },
+    });
+    const path = `^/v1/predictions/${id}$`;
+    const reads = async () => (await emulator.requests(`?path=${encodeURIComponent(path)}`)).length;
+
+    await emulator.addFault({ match: { path }, times: 2, effect: { type: "stall", ms: 10_000 } });
+    await expect(gateway.getPrediction(id)).rejects.toMatchObject({
+      kind: "network",
+      retryable: true,
+      message: "Replicate did not answer within 0.3 s",
+    });
+    expect(await reads()).toBe(2);
+
+    await emulator.addFault({ match: { path }, times: 1, effect: { type: "stall", ms: 10_000 } });
+    expect((await gateway.getPrediction(id)).id).toBe(id);
+    expect(await reads()).toBe(4);
+  });
+});
+
 describe("the cron sweep and a room that refuses for good", () => {
   it("fails the generation at once when the hand-over fails permanently", async () => {
     const { user, sessionId, created } = await createUnclaimed();
