@@ -519,6 +519,10 @@ describe("managing sessions", () => {
     const first = await generations.count();
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThanOrEqual(100);
+    // The header counts the whole session, not the page shown.
+    await poll(() => page.locator(".session-head__meta").textContent()).toContain(
+      `${session.generationCount} generations`,
+    );
     await page.getByTestId("load-older").click();
     await poll(() => generations.count()).toBeGreaterThan(first);
     expect(await generations.count()).toBeLessThan(session.generationCount);

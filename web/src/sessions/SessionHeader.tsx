@@ -26,6 +26,12 @@ export type SessionHeaderProps = {
 export function SessionHeader(props: SessionHeaderProps): JSX.Element {
   const session = () => props.live.state.session;
   const connection = () => props.live.state.connection;
+  // With nothing older left to fetch, every generation is here: count them as they come and go. A
+  // session opened a page at a time counts what the server holds, updated as generations end or go.
+  const generationCount = () =>
+    props.live.state.olderCursor === null
+      ? props.live.state.generations.length
+      : Math.max(session().generationCount, props.live.state.generations.length);
   const [renaming, setRenaming] = createSignal(false);
   return (
     <header class="session-head">
@@ -73,7 +79,7 @@ export function SessionHeader(props: SessionHeaderProps): JSX.Element {
         </span>
       </div>
       <p class="session-head__meta">
-        {plural(props.live.state.generations.length, "generation")}
+        {plural(generationCount(), "generation")}
         <Show when={session().model}>
           {(model) => (
             <>
