@@ -233,9 +233,13 @@ describe("finding, viewing and keeping images", () => {
     await lightbox.getByRole("button", { name: "Details" }).click();
     const details = page.locator("#lightbox-details");
     await expect(details.getByText(first.items[0]?.prompt ?? "?", { exact: true }).count()).resolves.toBe(1);
-    for (const name of ["Model", "Size", "seed", "Made"]) {
+    for (const name of ["Model", "Size", "Seed", "Outputs", "Made"]) {
       await expect(details.locator("dt", { hasText: new RegExp(`^${name}$`) }).count()).resolves.toBe(1);
     }
+    // Labels people read, each said once: no parameter under its code name, no size twice.
+    const labels = await details.locator("dt").allTextContents();
+    expect(labels.filter((label) => /^[a-z]|[a-z][A-Z]|_/.test(label))).toEqual([]);
+    expect(labels.filter((label) => /^(Width|Height)$/.test(label))).toEqual([]);
     await shot(page, "viewer-phone");
     await expectNoSidewaysScroll(page, "the viewer with its details");
     await lightbox.getByRole("button", { name: "Details" }).click();

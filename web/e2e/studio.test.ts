@@ -431,6 +431,10 @@ describe("any model, video and usage in the browser", () => {
         params: Record<string, unknown>;
       };
       expect(stored.params).toMatchObject({ scheduler: "DDIM", guidance_scale: 9, seed: expect.any(Number) });
+      // Its details name the model's own settings as labels, not by their code names.
+      const labels = await page.locator("dl.params dt").allTextContents();
+      expect(labels).toEqual(expect.arrayContaining(["Seed", "Scheduler", "Guidance scale"]));
+      expect(labels.filter((label) => /_|[a-z][A-Z]/.test(label))).toEqual([]);
       await expect.poll(() => page.getByTestId("quota-left").textContent()).toContain("generations");
 
       // A public model by name: its own form (kling's duration is a select of integers).

@@ -1,7 +1,7 @@
 import "./lightbox.css";
 import { A } from "@solidjs/router";
 import { createEffect, createSignal, For, type JSX, on, onCleanup, onMount, Show } from "solid-js";
-import { formatAbsolute, formatBytes, modelName } from "../lib/format";
+import { formatAbsolute, formatBytes, modelName, paramLabel } from "../lib/format";
 import { ChevronLeftIcon, ChevronRightIcon, CloseIcon, SlidersIcon, ZoomInIcon } from "../ui/icons";
 import { ImageActions } from "./ImageActions";
 import { isVideoImage, sessionHref, type ViewerImage } from "./image";
@@ -210,9 +210,13 @@ export function Lightbox(props: LightboxProps): JSX.Element {
     return drag() !== 0 ? `translateX(${drag()}px)` : undefined;
   };
   const largestThumbnail = () => props.image.thumbnails.reduce((a, b) => (b.width > a.width ? b : a)).url;
+  // The size the image has is shown once, as Size: the width and height asked for say it again.
   const params = () =>
     Object.entries(props.image.params).filter(
-      (entry): entry is [string, string | number | boolean] => entry[1] !== null && entry[1] !== undefined,
+      (entry): entry is [string, string | number | boolean] =>
+        entry[1] !== null &&
+        entry[1] !== undefined &&
+        !(Boolean(props.image.width && props.image.height) && (entry[0] === "width" || entry[0] === "height")),
     );
 
   return (
@@ -347,7 +351,7 @@ export function Lightbox(props: LightboxProps): JSX.Element {
               <For each={params()}>
                 {([name, value]) => (
                   <div>
-                    <dt>{name}</dt>
+                    <dt>{paramLabel(name)}</dt>
                     <dd>{String(value)}</dd>
                   </div>
                 )}

@@ -46,6 +46,30 @@ export const modelName = (id: string): string => id.slice(id.indexOf("/") + 1) |
 
 export const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
 
+/** The names people read for the parameters every model shares. */
+const PARAM_LABELS: Record<string, string> = {
+  width: "Width",
+  height: "Height",
+  steps: "Steps",
+  guidance: "Guidance",
+  strength: "Strength",
+  scheduler: "Scheduler",
+  seed: "Seed",
+  numOutputs: "Outputs",
+};
+
+/** A generation parameter's name as a label: a model's own input reads from its name (`aspect_ratio`: "Aspect ratio"). */
+export function paramLabel(name: string): string {
+  const known = PARAM_LABELS[name];
+  if (known) return known;
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/[_\s-]+/g, " ")
+    .trim()
+    .toLowerCase();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : name;
+}
+
 /** A session title from the first prompt: its first line, cut at a word boundary. */
 export function titleFromPrompt(prompt: string, max = 60): string {
   const line = prompt.trim().split(/\r?\n/, 1)[0]?.replace(/\s+/g, " ") ?? "";

@@ -1,7 +1,7 @@
 import { type Asset, type Generation, isTerminalStatus } from "@contract/api";
 import { createSignal, For, type JSX, Show } from "solid-js";
 import { errorMessage } from "../api/errors";
-import { formatAbsolute, formatCost, formatDuration, formatRelative } from "../lib/format";
+import { formatAbsolute, formatCost, formatDuration, formatRelative, paramLabel } from "../lib/format";
 import { REPLICATE_STATUS_LABEL } from "../references";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { CopyIcon, DiceIcon, FilmIcon, RetryIcon, StopIcon, TrashIcon } from "../ui/icons";
@@ -115,7 +115,7 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
           {(v) => <Param name="Scheduler" value={v()} />}
         </Show>
         <Show when={num(g().params.numOutputs)}>{(v) => <Param name="Outputs" value={v()} />}</Show>
-        <For each={extras()}>{([key, value]) => <Param name={key} value={String(value)} mono />}</For>
+        <For each={extras()}>{([key, value]) => <Param name={paramLabel(key)} value={String(value)} mono />}</For>
         <Show when={timing()}>{(v) => <Param name="Time" value={v()} />}</Show>
         <Show
           when={g().cost !== null}
