@@ -525,7 +525,7 @@ describe("managing sessions", () => {
     expect(first).toBeLessThanOrEqual(100);
     // The header counts the whole session, not the page shown.
     await poll(() => page.locator(".session-head__meta").textContent()).toContain(
-      `${session.generationCount} generations`,
+      `${session.generationCount.toLocaleString("en-US")} generations`,
     );
     await page.getByTestId("load-older").click();
     await poll(() => generations.count()).toBeGreaterThan(first);

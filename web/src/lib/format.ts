@@ -44,7 +44,10 @@ export const formatCost = (cost: number): string => (cost > 0 && cost < 0.001 ? 
 /** `black-forest-labs/flux-schnell` → `flux-schnell`. */
 export const modelName = (id: string): string => id.slice(id.indexOf("/") + 1) || id;
 
-export const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+const whole = new Intl.NumberFormat("en-US");
+/** `1049, "generation"` → "1,049 generations". */
+export const plural = (count: number, one: string, many = `${one}s`): string =>
+  `${whole.format(count)} ${count === 1 ? one : many}`;
 
 /** The names people read for the parameters every model shares. */
 const PARAM_LABELS: Record<string, string> = {
