@@ -64,6 +64,26 @@ const backoffMs = (budget: RetryBudget, attempt: number) =>
   Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1)) + jitterMs();
 
 /**
+ * `fetch`, given up when no answer has begun within `ms`. The timer is cleared as soon as it has:
+ * one left running would keep a session's room from hibernating until it fired.
+ */
+async function fetchWithin(ms: number, ...[input, init]: Parameters<typeof fetch>): Promise<Response> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), ms);
+  try {
+    return await fetch(input, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal,
+    });
+  } catch (error) {
+    if (timeout.signal.aborted) throw new GatewayError("network", `Replicate did not answer within ${ms / 1000} s`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * The fetch one client call runs on, so that our budget is the only retry policy. The client asks
  * again at once, up to 5 times, after a throttled answer or a request that threw, whatever the
  * method: a create whose answer was lost on the way back would make a billed prediction each time.
@@ -81,16 +101,8 @@ function politeFetch(budget: RetryBudget): typeof fetch {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        const timeout = AbortSignal.timeout(budget.timeoutMs);
-        response = await fetch(input, {
-          ...init,
-          signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
-        });
-      } catch (thrownError) {
-        const error =
-          thrownError instanceof DOMException && thrownError.name === "TimeoutError"
-            ? new GatewayError("network", `Replicate did not answer within ${budget.timeoutMs / 1000} s`)
-            : thrownError;
+        response = await fetchWithin(budget.timeoutMs, input, init);
+      } catch (error) {
         // A read asked again changes nothing; a create asked again may make a second prediction.
         if (method === "GET" && attempt < budget.attempts) {
           await sleep(backoffMs(budget, attempt));
