@@ -523,10 +523,11 @@ describe("managing sessions", () => {
     const first = await generations.count();
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThanOrEqual(100);
-    // The header counts the whole session, not the page shown.
+    // The header counts the whole session, not the page shown; the lineage says it is the newest part.
     await poll(() => page.locator(".session-head__meta").textContent()).toContain(
       `${session.generationCount.toLocaleString("en-US")} generations`,
     );
+    expect(await page.locator(".lineage__summary").textContent()).toMatch(/^newest \d+ generations/);
     await page.getByTestId("load-older").click();
     await poll(() => generations.count()).toBeGreaterThan(first);
     expect(await generations.count()).toBeLessThan(session.generationCount);

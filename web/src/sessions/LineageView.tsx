@@ -64,6 +64,8 @@ export function LineageView(props: LineageViewProps): JSX.Element {
           Lineage
         </h2>
         <span class="lineage__summary">
+          {/* A session opened a page at a time shows the tree of what is loaded so far. */}
+          <Show when={!props.complete}>newest </Show>
           {plural(props.generations.length, "generation")}
           <Show when={forest().length > 1}> · {plural(forest().length, "root")}</Show>
           <Show when={forkCount() > 0}> · {plural(forkCount(), "fork")}</Show>
