@@ -2,8 +2,9 @@
  * Fault injection rules, added over the control API. A rule applies only to what its `match`
  * selects, so tests sharing one emulator isolate their faults with a unique token in the prompt.
  *
- * `match.path` is a regular expression tested against: the API request path (http, cut and stall faults), the
- * create request's path (fail), the webhook URL's path + query (webhook), the download path (download).
+ * `match.path` is a regular expression tested against: the API request path (http, cut and stall
+ * faults), the create request's path (fail), the webhook URL's path + query (webhook), the download
+ * path (download).
  */
 import { z } from "zod";
 

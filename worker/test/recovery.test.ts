@@ -495,6 +495,12 @@ describe("Replicate refusing a prediction", () => {
   });
 });
 
+/** The path a prediction's reads take at the emulator (for faults), and how many it has had. */
+function readsOf(predictionId: string) {
+  const path = `^/v1/predictions/${predictionId}$`;
+  return { path, reads: async () => (await emulator.requests(`?path=${encodeURIComponent(path)}`)).length };
+}
+
 describe("Replicate's answer lost on its way back", () => {
   it("asks again only as the room retries, with backoff: never at once, where each ask may be billed", async () => {
     const { user, sessionId, created, tag } = await createUnclaimed();
@@ -523,8 +529,7 @@ describe("Replicate's answer lost on its way back", () => {
       model: "black-forest-labs/flux-schnell",
       input: { prompt: `a read ${uniqueTag()}` },
     });
-    const path = `^/v1/predictions/${id}$`;
-    const reads = async () => (await emulator.requests(`?path=${encodeURIComponent(path)}`)).length;
+    const { path, reads } = readsOf(id);
 
     await emulator.addFault({ match: { path }, times: 1, effect: { type: "cut" } });
     expect((await gateway.getPrediction(id)).id).toBe(id);
@@ -548,8 +553,7 @@ describe("a Replicate that has stopped answering", () => {
       model: "black-forest-labs/flux-schnell",
       input: { prompt: `an unanswered read ${uniqueTag()}` },
     });
-    const path = `^/v1/predictions/${id}$`;
-    const reads = async () => (await emulator.requests(`?path=${encodeURIComponent(path)}`)).length;
+    const { path, reads } = readsOf(id);
 
     await emulator.addFault({ match: { path }, times: 2, effect: { type: "stall", ms: 10_000 } });
     await expect(gateway.getPrediction(id)).rejects.toMatchObject({

@@ -210,13 +210,12 @@ export function Lightbox(props: LightboxProps): JSX.Element {
     return drag() !== 0 ? `translateX(${drag()}px)` : undefined;
   };
   const largestThumbnail = () => props.image.thumbnails.reduce((a, b) => (b.width > a.width ? b : a)).url;
-  // The size the image has is shown once, as Size: the width and height asked for say it again.
+  // The size the image has is shown once, as Size: the width and height asked for would say it again.
+  const sized = () => Boolean(props.image.width && props.image.height);
   const params = () =>
     Object.entries(props.image.params).filter(
       (entry): entry is [string, string | number | boolean] =>
-        entry[1] !== null &&
-        entry[1] !== undefined &&
-        !(Boolean(props.image.width && props.image.height) && (entry[0] === "width" || entry[0] === "height")),
+        entry[1] !== null && entry[1] !== undefined && !(sized() && (entry[0] === "width" || entry[0] === "height")),
     );
 
   return (
