@@ -28,16 +28,35 @@ export class OutputDownloadError extends PipelineError {
 const PERMANENT = { retryable: false };
 const TRANSIENT = { retryable: true };
 
-export async function downloadOutput(url: string, allowedHosts: readonly string[]): Promise<Uint8Array> {
+/**
+ * An output's bytes, checked. The time limit covers the whole download, body included; its timer is
+ * cleared once the download ends, since a Durable Object with a timer set does not hibernate (the
+ * session's room downloads outputs).
+ */
+export async function downloadOutput(
+  url: string,
+  allowedHosts: readonly string[],
+  timeoutMs = DOWNLOAD_TIMEOUT_MS,
+): Promise<Uint8Array> {
   if (!isAllowedOutputUrl(url, allowedHosts)) {
     throw new OutputDownloadError(
       `Refused to download an output from a host that is not allowed: ${new URL(url).host}`,
       PERMANENT,
     );
   }
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new Error(`it did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+  try {
+    return await readOutput(url, timeout.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readOutput(url: string, signal: AbortSignal): Promise<Uint8Array> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    response = await fetch(url, { redirect: "manual", signal });
   } catch (error) {
     throw new OutputDownloadError(
       `Downloading an output failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -65,7 +65,8 @@ const backoffMs = (budget: RetryBudget, attempt: number) =>
 
 /**
  * `fetch`, given up when no answer has begun within `ms`. The timer is cleared as soon as it has:
- * one left running would keep a session's room from hibernating until it fired.
+ * a Durable Object with a timer set does not hibernate, so one left running would keep a session's
+ * room awake (and billed) until it fired.
  */
 async function fetchWithin(ms: number, ...[input, init]: Parameters<typeof fetch>): Promise<Response> {
   const timeout = new AbortController();

@@ -14,7 +14,10 @@ import {
 import type { Generation } from "@contract/api";
 import { describe, expect, it } from "vitest";
 import type { CompletionMessage } from "../completions/messages";
+import { downloadOutput, OutputDownloadError } from "../generations/outputs";
 import worker from "../index";
+import { readConfig } from "../lib/config";
+import { ReplicateGateway } from "../replicate/gateway";
 import { sniffMedia } from "../storage/media-type";
 import {
   api,
@@ -158,6 +161,35 @@ describe("a generation from request to stored image", () => {
     const lastArrival = Math.max(...downloads.map((download) => download.seq));
     const firstEnd = Math.min(...downloads.map((download) => download.endSeq ?? Number.POSITIVE_INFINITY));
     expect(lastArrival).toBeLessThan(firstEnd);
+  });
+
+  it("gives up an output download that has not finished within its time limit, to be tried again", async () => {
+    const tag = uniqueTag();
+    const gateway = new ReplicateGateway(readConfig(env));
+    const { id } = await gateway.createPrediction({
+      model: "black-forest-labs/flux-schnell",
+      input: { prompt: `a slow delivery ${tag}` },
+    });
+    const url = await waitFor(
+      async () => {
+        const prediction = await gateway.getPrediction(id);
+        return prediction.status === "succeeded" && Array.isArray(prediction.output)
+          ? String(prediction.output[0])
+          : null;
+      },
+      { what: `prediction ${id} to succeed` },
+    );
+    const hosts = readConfig(env).outputHosts;
+    // Its head comes at once and its body trickles out over 3 s: the limit covers the body too.
+    await emulator.addFault({
+      match: { promptIncludes: tag },
+      times: 1,
+      effect: { type: "download", mode: "slow", delayMs: 3_000 },
+    });
+    const late = await downloadOutput(url, hosts, 300).catch((error: unknown) => error);
+    expect(late).toBeInstanceOf(OutputDownloadError);
+    expect(late).toMatchObject({ retryable: true, message: expect.stringContaining("did not finish within 0.3 s") });
+    expect((await downloadOutput(url, hosts)).byteLength).toBeGreaterThan(0);
   });
 
   it("serves ranges and revalidation of a stored output", async () => {
