@@ -10,6 +10,7 @@ import { chunks } from "../lib/chunks";
 import { newId, sha256Hex } from "../lib/ids";
 import { log } from "../lib/logger";
 import { PipelineError } from "../lib/retryable";
+import { withinTime } from "../lib/time-limit";
 import { isAllowedOutputUrl } from "../replicate/output-hosts";
 import { sniffMedia } from "../storage/media-type";
 import { outputKey, posterKey, putObject } from "../storage/objects";
@@ -28,11 +29,7 @@ export class OutputDownloadError extends PipelineError {
 const PERMANENT = { retryable: false };
 const TRANSIENT = { retryable: true };
 
-/**
- * An output's bytes, checked. The time limit covers the whole download, body included; its timer is
- * cleared once the download ends, since a Durable Object with a timer set does not hibernate (the
- * session's room downloads outputs).
- */
+/** An output's bytes, checked. The time limit covers the whole download, body included. */
 export async function downloadOutput(
   url: string,
   allowedHosts: readonly string[],
@@ -44,13 +41,7 @@ export async function downloadOutput(
       PERMANENT,
     );
   }
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error(`it did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
-  try {
-    return await readOutput(url, timeout.signal);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withinTime(timeoutMs, (signal) => readOutput(url, signal));
 }
 
 async function readOutput(url: string, signal: AbortSignal): Promise<Uint8Array> {

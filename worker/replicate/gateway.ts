@@ -10,6 +10,7 @@ import Replicate, { type ApiError } from "replicate";
 import { z } from "zod";
 import type { AppConfig } from "../lib/config";
 import { PipelineError } from "../lib/retryable";
+import { withinTime } from "../lib/time-limit";
 import { type Prediction, predictionSchema } from "./prediction";
 
 export type GatewayErrorKind =
@@ -63,25 +64,16 @@ const jitterMs = () => Math.random() * 50;
 const backoffMs = (budget: RetryBudget, attempt: number) =>
   Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1)) + jitterMs();
 
-/**
- * `fetch`, given up when no answer has begun within `ms`. The timer is cleared as soon as it has:
- * a Durable Object with a timer set does not hibernate, so one left running would keep a session's
- * room awake (and billed) until it fired.
- */
-async function fetchWithin(ms: number, ...[input, init]: Parameters<typeof fetch>): Promise<Response> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), ms);
-  try {
-    return await fetch(input, {
-      ...init,
-      signal: init?.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal,
-    });
-  } catch (error) {
-    if (timeout.signal.aborted) throw new GatewayError("network", `Replicate did not answer within ${ms / 1000} s`);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+/** `fetch`, given up when no answer has begun within `ms`. */
+function fetchWithin(ms: number, ...[input, init]: Parameters<typeof fetch>): Promise<Response> {
+  return withinTime(ms, async (signal) => {
+    try {
+      return await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+    } catch (error) {
+      if (signal.aborted) throw new GatewayError("network", `Replicate did not answer within ${ms / 1000} s`);
+      throw error;
+    }
+  });
 }
 
 /**
