@@ -2,9 +2,17 @@
  * Headless Chromium for the browser tests, and what its console says: every Content-Security-Policy
  * violation is reported there, so a test can require none.
  */
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type APIRequestContext, type APIResponse, type Browser, type BrowserContext, chromium } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * A read through a page's or a context's request API. wrangler's local server now and then resets a
+ * kept-alive connection as a request goes out on it (ECONNRESET, seen in loaded clean-clone runs);
+ * a browser sends an idempotent request again then, and so does this. Writes are never resent.
+ */
+export const readApi = (request: APIRequestContext, url: string): Promise<APIResponse> =>
+  request.get(url, { maxRetries: 2 });
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/server";
-import { launchBrowser, missingShellHeaders, watchConsole } from "./browser";
+import { launchBrowser, missingShellHeaders, readApi, watchConsole } from "./browser";
 import { freePort, offlineWranglerEnv, type Stack, type StartedProcess, startProcess, startStack } from "./stack";
 
 const TOKEN = "r8_deployment_test";
@@ -135,7 +135,7 @@ describe("the Pages deployment, bound to the Worker", () => {
 
     // Replicate was asked for no webhook, and found the result by polling.
     const generationId = await card.getAttribute("data-generation-id");
-    const generation = (await (await page.request.get(`${pages.url}/api/generations/${generationId}`)).json()) as {
+    const generation = (await (await readApi(page.request, `${pages.url}/api/generations/${generationId}`)).json()) as {
       predictionId: string;
     };
     const prediction = (await (

@@ -5,6 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { expect } from "vitest";
+import { readApi } from "./browser";
 import type { SeedSummary } from "./stack";
 
 export const PHONE = { width: 390, height: 844 };
@@ -47,13 +48,10 @@ export async function signedIn(
 
 export async function api<T>(context: BrowserContext, path: string, init: { method?: string; data?: unknown } = {}) {
   const method = init.method ?? "GET";
-  const response = await context.request.fetch(path, {
-    method,
-    data: init.data,
-    // wrangler's local server now and then resets a connection before answering (ECONNRESET, seen
-    // on a loaded machine): a read is sent again; anything else must not be, and fails.
-    maxRetries: method === "GET" ? 2 : 0,
-  });
+  const response =
+    method === "GET"
+      ? await readApi(context.request, path)
+      : await context.request.fetch(path, { method, data: init.data });
   expect(response.status(), path).toBeLessThan(300);
   return (await response.json()) as T;
 }

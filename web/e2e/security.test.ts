@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, missingShellHeaders, watchConsole } from "./browser";
+import { launchBrowser, missingShellHeaders, readApi, watchConsole } from "./browser";
 import { freePort, type Stack, startStack } from "./stack";
 
 let stack: Stack;
@@ -227,7 +227,7 @@ describe("hostile content", () => {
     await expect
       .poll(
         async () => {
-          const detail = (await (await page.request.get(`${stack.url}/api/sessions/${target}`)).json()) as {
+          const detail = (await (await readApi(page.request, `${stack.url}/api/sessions/${target}`)).json()) as {
             generations: { status: string }[];
           };
           return detail.generations.filter((g) => ["succeeded", "failed"].includes(g.status)).length;

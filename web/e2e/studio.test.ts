@@ -15,7 +15,7 @@
 import { deflateSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleWatch, launchBrowser, watchConsole } from "./browser";
+import { type ConsoleWatch, launchBrowser, readApi, watchConsole } from "./browser";
 import { type Stack, startStack } from "./stack";
 
 /** Screenshots of each step, to look at; `SCREENSHOT_DIR=docs/screenshots` refreshes the ones in the docs. */
@@ -189,7 +189,7 @@ async function selectedGeneration(page: Page): Promise<GenerationJson> {
   const id = await page
     .locator('[data-testid="lineage-node"][data-selected="true"]')
     .getAttribute("data-generation-id");
-  const response = await page.request.get(`${stack.url}/api/generations/${id}`);
+  const response = await readApi(page.request, `${stack.url}/api/generations/${id}`);
   expect(response.status()).toBe(200);
   return (await response.json()) as GenerationJson;
 }
@@ -427,7 +427,7 @@ describe("any model, video and usage in the browser", () => {
       await page.waitForURL(/\/sessions\/ses_/);
       await page.locator('[data-testid="viewer"] img[data-testid="viewer-image"]').waitFor({ timeout: 60_000 });
       const first = await selectedGeneration(page);
-      const stored = (await (await page.request.get(`${stack.url}/api/generations/${first.id}`)).json()) as {
+      const stored = (await (await readApi(page.request, `${stack.url}/api/generations/${first.id}`)).json()) as {
         params: Record<string, unknown>;
       };
       expect(stored.params).toMatchObject({ scheduler: "DDIM", guidance_scale: 9, seed: expect.any(Number) });
@@ -602,12 +602,12 @@ describe("settings", () => {
     await page.getByLabel("Your password").fill("not my password");
     await page.getByRole("button", { name: "Delete my account" }).click();
     await expect.poll(() => page.locator("#delete-password-error").textContent()).toBe("That password is not right");
-    expect((await page.request.get(`${stack.url}/api/me`)).status()).toBe(200);
+    expect((await readApi(page.request, `${stack.url}/api/me`)).status()).toBe(200);
     await page.getByLabel("Your password").fill("correct horse battery");
     await page.getByRole("button", { name: "Delete my account" }).click();
     await page.waitForURL(`${stack.url}/welcome?deleted=1`);
     await page.getByText("Your account and everything in it were deleted.").waitFor();
-    expect((await page.request.get(`${stack.url}/api/me`)).status()).toBe(401);
+    expect((await readApi(page.request, `${stack.url}/api/me`)).status()).toBe(401);
     const signIn = await page.request.post(`${stack.url}/api/auth/login`, {
       data: { email, password: "correct horse battery" },
       headers: { Origin: stack.url },
