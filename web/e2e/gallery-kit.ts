@@ -69,7 +69,9 @@ export async function expectNoSidewaysScroll(page: Page, where: string): Promise
 }
 
 export async function openGallery(page: Page, query = ""): Promise<void> {
-  await page.goto(`/gallery${query}`);
+  // Not the page's `load`, which waits for every image on screen to arrive (each a thumbnail the
+  // Worker may be making for the first time, on a loaded machine): a person waits for the grid.
+  await page.goto(`/gallery${query}`, { waitUntil: "domcontentloaded" });
   await tiles(page).first().waitFor({ timeout: 30_000 });
 }
 
