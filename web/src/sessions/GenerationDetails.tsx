@@ -107,14 +107,14 @@ export function GenerationDetails(props: GenerationDetailsProps): JSX.Element {
         <Show when={g().negativePrompt}>{(negative) => <Param name="Negative prompt" value={negative()} wide />}</Show>
         <Param name="Model" value={g().model} mono wide />
         <Param name="Size" value={size()} />
-        <Param name="Seed" value={num(g().params.seed) ?? "None (the model takes no seed)"} mono />
-        <Show when={num(g().params.steps)}>{(v) => <Param name="Steps" value={v()} />}</Show>
-        <Show when={num(g().params.guidance)}>{(v) => <Param name="Guidance" value={v()} />}</Show>
-        <Show when={num(g().params.strength)}>{(v) => <Param name="Strength" value={v()} />}</Show>
+        <Param name={paramLabel("seed")} value={num(g().params.seed) ?? "None (the model takes no seed)"} mono />
+        <Show when={num(g().params.steps)}>{(v) => <Param name={paramLabel("steps")} value={v()} />}</Show>
+        <Show when={num(g().params.guidance)}>{(v) => <Param name={paramLabel("guidance")} value={v()} />}</Show>
+        <Show when={num(g().params.strength)}>{(v) => <Param name={paramLabel("strength")} value={v()} />}</Show>
         <Show when={typeof g().params.scheduler === "string" ? String(g().params.scheduler) : undefined}>
-          {(v) => <Param name="Scheduler" value={v()} />}
+          {(v) => <Param name={paramLabel("scheduler")} value={v()} />}
         </Show>
-        <Show when={num(g().params.numOutputs)}>{(v) => <Param name="Outputs" value={v()} />}</Show>
+        <Show when={num(g().params.numOutputs)}>{(v) => <Param name={paramLabel("numOutputs")} value={v()} />}</Show>
         <For each={extras()}>{([key, value]) => <Param name={paramLabel(key)} value={String(value)} mono />}</For>
         <Show when={timing()}>{(v) => <Param name="Time" value={v()} />}</Show>
         <Show
