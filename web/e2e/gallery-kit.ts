@@ -86,9 +86,18 @@ export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: n
     // The grid renders in the scroll event's handler: by the next frame the DOM is what it will be.
     // A frame, or a quarter second if the loaded machine's Chromium holds its frames back: the loop
     // must reach its deadline (and say so) rather than wait for a frame that may not come.
+    let steps = 0;
+    let drawn = 0;
+    let scrolls = 0;
+    const countScroll = () => scrolls++;
+    window.addEventListener("scroll", countScroll, { passive: true });
     const frame = () =>
       new Promise((resolve) => {
-        requestAnimationFrame(resolve);
+        steps++;
+        requestAnimationFrame(() => {
+          drawn++;
+          resolve(undefined);
+        });
         setTimeout(resolve, 250);
       });
     const grid = () => document.querySelector<HTMLElement>(".vgrid");
@@ -110,7 +119,7 @@ export function scrollThrough(page: Page): Promise<{ maxNodes: number; listed: n
       if (grid()?.dataset.more === "false" && atEnd)
         return { maxNodes, listed: Number(grid()?.dataset.count), retries };
     }
-    const state = `${grid()?.dataset.count} images listed, more: ${grid()?.dataset.more}, scrolled to ${window.scrollY + window.innerHeight} of ${document.documentElement.scrollHeight}, loading: ${Boolean(document.querySelector("p.gallery__more"))}, retries: ${retries}`;
+    const state = `${grid()?.dataset.count} images listed, more: ${grid()?.dataset.more}, scrolled to ${window.scrollY + window.innerHeight} of ${document.documentElement.scrollHeight}, loading: ${Boolean(document.querySelector("p.gallery__more"))}, retries: ${retries}, frames drawn: ${drawn} of ${steps} steps, scroll events: ${scrolls}, visibility: ${document.visibilityState}`;
     throw new Error(`The gallery never reached its end (${state})`);
   });
 }
